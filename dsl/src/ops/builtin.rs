@@ -1,0 +1,594 @@
+//! kiln's built-in ops, each defined by tensor expressions.
+
+use super::{OpDef, TensorType};
+use crate::dim::{product, shape_str, Dim};
+use crate::dtype::{DType, ScalarKind};
+use crate::expr::{ax, dim, flt, int, load, select, Expr, KernelClass, ReduceOp, Stage};
+use crate::quant::flat_index;
+
+/// Elementwise functions of one or two tensors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum Elementwise {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Max,
+    Min,
+    Neg,
+    Abs,
+    Exp,
+    Log,
+    Sqrt,
+    Rsqrt,
+    Tanh,
+    Erf,
+    Sin,
+    Cos,
+    /// `x * sigmoid(x)`
+    Silu,
+    /// tanh approximation, as ggml computes it
+    Gelu,
+}
+
+impl Elementwise {
+    fn is_binary(self) -> bool {
+        matches!(self, Elementwise::Add | Elementwise::Sub | Elementwise::Mul | Elementwise::Div | Elementwise::Max | Elementwise::Min)
+    }
+
+    /// The expression for this function of `a` (and `b` for binary ones).
+    pub fn apply(self, a: Expr, b: Expr) -> Expr {
+        use Elementwise as E;
+        match self {
+            E::Add => a.add(b),
+            E::Sub => a.sub(b),
+            E::Mul => a.mul(b),
+            E::Div => a.div(b),
+            E::Max => a.max(b),
+            E::Min => a.min(b),
+            E::Neg => a.neg(),
+            E::Abs => a.abs(),
+            E::Exp => a.exp(),
+            E::Log => a.log(),
+            E::Sqrt => a.sqrt(),
+            E::Rsqrt => a.rsqrt(),
+            E::Tanh => a.tanh(),
+            E::Erf => a.erf(),
+            E::Sin => a.sin(),
+            E::Cos => a.cos(),
+            E::Silu => a.clone().div(flt(1.0).add(a.neg().exp())),
+            E::Gelu => {
+                let inner = a.clone().add(flt(0.044715).mul(a.clone()).mul(a.clone()).mul(a.clone()));
+                flt(0.5).mul(a).mul(flt(1.0).add(flt((2.0 / std::f64::consts::PI).sqrt()).mul(inner).tanh()))
+            }
+        }
+    }
+}
+
+/// Rotary position embedding settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RopeConfig {
+    /// Frequency base (θ), 10000 for Llama 2.
+    pub base: f64,
+    /// Leading dimensions of each head that rotate; the rest pass through.
+    pub n_dims: usize,
+    /// NeoX layout (pairs `d` and `d + n_dims/2`) instead of adjacent pairs.
+    pub neox: bool,
+}
+
+/// kiln's built-in ops.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Builtin {
+    /// Elementwise function; binary ones broadcast numpy-style.
+    Map(Elementwise),
+    /// `x (op) c` for a constant `c`.
+    MapScalar(Elementwise, f64),
+    /// `[.., M, K] x [.., K, N]`, or `[.., N, K]` when `transpose_b`; `b` may
+    /// be 2-D (shared across the batch) and quantized when transposed.
+    Matmul {
+        /// Read `b` as `[.., N, K]` (weights as GGUF stores them).
+        transpose_b: bool,
+    },
+    /// Softmax over the last axis.
+    Softmax,
+    /// `x * rsqrt(mean(x²) + eps) * w` over the last axis.
+    RmsNorm {
+        /// Added to the mean square.
+        eps: f64,
+    },
+    /// `(x - mean) * rsqrt(var + eps) * w + b` over the last axis.
+    LayerNorm {
+        /// Added to the variance.
+        eps: f64,
+    },
+    /// Rotary embedding of `x: [S, H, D]` at positions `pos: i32[S]`.
+    Rope(RopeConfig),
+    /// Rows of `table: [V, E]` (any dtype) picked by `ids: i32[..]`.
+    Gather,
+    /// Same elements, new shape (row-major).
+    Reshape(Vec<Dim>),
+    /// Axes permuted: output axis `i` is input axis `perm[i]`.
+    Transpose(Vec<usize>),
+    /// Inputs joined along an axis.
+    Concat(usize),
+    /// `x[.., start..end, ..]` along an axis.
+    Slice {
+        /// Axis to slice.
+        axis: usize,
+        /// First kept index.
+        start: Dim,
+        /// One past the last kept index.
+        end: Dim,
+    },
+    /// Causal attention of `q: [S, Hq, D]` over a KV cache `k, v: [T, Hkv, D]`
+    /// (grouped-query when `Hkv < Hq`); query `i` sits at position `T - S + i`.
+    Attention {
+        /// Multiplies `q·k`, usually `1/sqrt(D)`.
+        scale: f64,
+    },
+    /// Index of the maximum over the last axis (first one on ties), i32.
+    Argmax,
+    /// Quantized or f16 tensor to f32.
+    Dequantize,
+    /// Convert between f32, f16 and i32.
+    Cast(DType),
+}
+
+fn broadcast(a: &[Dim], b: &[Dim]) -> Result<Vec<Dim>, String> {
+    let r = a.len().max(b.len());
+    let one = Dim::new(1);
+    (0..r)
+        .map(|i| {
+            let da = if i + a.len() >= r { &a[i + a.len() - r] } else { &one };
+            let db = if i + b.len() >= r { &b[i + b.len() - r] } else { &one };
+            if da == db || *db == one {
+                Ok(da.clone())
+            } else if *da == one {
+                Ok(db.clone())
+            } else {
+                Err(format!("cannot broadcast {} with {}", shape_str(a), shape_str(b)))
+            }
+        })
+        .collect()
+}
+
+/// Index into an input of shape `shape` broadcast to an output of rank `rank`.
+fn broadcast_index(shape: &[Dim], out: &[Dim]) -> Vec<Expr> {
+    let off = out.len() - shape.len();
+    shape.iter().enumerate().map(|(i, d)| if *d == Dim::new(1) && out[i + off] != Dim::new(1) { int(0) } else { ax(i + off) }).collect()
+}
+
+fn axes(n: usize) -> Vec<Expr> {
+    (0..n).map(ax).collect()
+}
+
+fn float_dense(t: &TensorType, what: &str) -> Result<(), String> {
+    match t.dtype {
+        DType::F32 | DType::F16 => Ok(()),
+        d => Err(format!("{what} must be f32 or f16, got {d}")),
+    }
+}
+
+fn last(t: &TensorType, what: &str) -> Result<Dim, String> {
+    t.shape.last().cloned().ok_or_else(|| format!("{what} must have at least one axis"))
+}
+
+impl Builtin {
+    fn arity(&self) -> Option<usize> {
+        Some(match self {
+            Builtin::Map(e) if e.is_binary() => 2,
+            Builtin::Map(_) | Builtin::MapScalar(..) | Builtin::Softmax | Builtin::Reshape(_) | Builtin::Transpose(_) => 1,
+            Builtin::Slice { .. } | Builtin::Argmax | Builtin::Dequantize | Builtin::Cast(_) => 1,
+            Builtin::Matmul { .. } | Builtin::RmsNorm { .. } | Builtin::Rope(_) | Builtin::Gather => 2,
+            Builtin::LayerNorm { .. } | Builtin::Attention { .. } => 3,
+            Builtin::Concat(_) => return None,
+        })
+    }
+}
+
+impl OpDef for Builtin {
+    fn name(&self) -> String {
+        match self {
+            Builtin::Map(e) => format!("{e:?}").to_lowercase(),
+            Builtin::MapScalar(e, c) => format!("{}_scalar({c})", format!("{e:?}").to_lowercase()),
+            Builtin::Matmul { transpose_b: false } => "matmul".into(),
+            Builtin::Matmul { transpose_b: true } => "matmul_t".into(),
+            Builtin::Softmax => "softmax".into(),
+            Builtin::RmsNorm { eps } => format!("rms_norm(eps={eps})"),
+            Builtin::LayerNorm { eps } => format!("layer_norm(eps={eps})"),
+            Builtin::Rope(c) => format!("rope(base={}, n_dims={}, neox={})", c.base, c.n_dims, c.neox),
+            Builtin::Gather => "gather".into(),
+            Builtin::Reshape(s) => format!("reshape({})", shape_str(s)),
+            Builtin::Transpose(p) => format!("transpose({p:?})"),
+            Builtin::Concat(a) => format!("concat(axis={a})"),
+            Builtin::Slice { axis, start, end } => format!("slice(axis={axis}, {start}..{end})"),
+            Builtin::Attention { scale } => format!("attention(scale={scale})"),
+            Builtin::Argmax => "argmax".into(),
+            Builtin::Dequantize => "dequantize".into(),
+            Builtin::Cast(d) => format!("cast({d})"),
+        }
+    }
+
+    fn infer(&self, ins: &[TensorType]) -> Result<TensorType, String> {
+        match self.arity() {
+            Some(n) if ins.len() != n => return Err(format!("takes {n} inputs, got {}", ins.len())),
+            None if ins.is_empty() => return Err("takes at least one input".into()),
+            _ => {}
+        }
+        let f32_of = |shape: Vec<Dim>| Ok(TensorType::new(DType::F32, shape));
+        match self {
+            Builtin::Map(e) => {
+                float_dense(&ins[0], "operand")?;
+                if e.is_binary() {
+                    float_dense(&ins[1], "operand")?;
+                    return f32_of(broadcast(&ins[0].shape, &ins[1].shape)?);
+                }
+                f32_of(ins[0].shape.clone())
+            }
+            Builtin::MapScalar(e, _) => {
+                float_dense(&ins[0], "operand")?;
+                if !e.is_binary() {
+                    return Err("needs a binary function".into());
+                }
+                f32_of(ins[0].shape.clone())
+            }
+            Builtin::Matmul { transpose_b } => {
+                let (a, b) = (&ins[0], &ins[1]);
+                float_dense(a, "left operand")?;
+                if b.dtype.is_quantized() && !transpose_b {
+                    return Err(format!("a {} right operand must be transposed ([N, K], blocks along K)", b.dtype));
+                }
+                if b.dtype == DType::I32 {
+                    return Err("right operand must be a float or quantized type".into());
+                }
+                if a.rank() < 2 || b.rank() < 2 {
+                    return Err("operands need at least 2 axes".into());
+                }
+                let (m, k) = (&a.shape[a.rank() - 2], &a.shape[a.rank() - 1]);
+                let (kb, n) = if *transpose_b {
+                    (&b.shape[b.rank() - 1], &b.shape[b.rank() - 2])
+                } else {
+                    (&b.shape[b.rank() - 2], &b.shape[b.rank() - 1])
+                };
+                if k != kb {
+                    return Err(format!("contraction axes differ: {k} vs {kb}"));
+                }
+                if b.dtype.is_quantized() && k.as_const().is_none_or(|k| k % 32 != 0) {
+                    return Err(format!("quantized K must be a constant multiple of 32, got {k}"));
+                }
+                let batch_a = &a.shape[..a.rank() - 2];
+                let batch_b = &b.shape[..b.rank() - 2];
+                if !batch_b.is_empty() && batch_a != batch_b {
+                    return Err(format!("batch axes differ: {} vs {}", shape_str(batch_a), shape_str(batch_b)));
+                }
+                let mut out = batch_a.to_vec();
+                out.extend([m.clone(), n.clone()]);
+                f32_of(out)
+            }
+            Builtin::Softmax | Builtin::Argmax => {
+                float_dense(&ins[0], "input")?;
+                last(&ins[0], "input")?;
+                if matches!(self, Builtin::Argmax) {
+                    let s = &ins[0].shape;
+                    return Ok(TensorType::new(DType::I32, s[..s.len() - 1].to_vec()));
+                }
+                f32_of(ins[0].shape.clone())
+            }
+            Builtin::RmsNorm { .. } | Builtin::LayerNorm { .. } => {
+                float_dense(&ins[0], "input")?;
+                let n = last(&ins[0], "input")?;
+                for w in &ins[1..] {
+                    float_dense(w, "weight")?;
+                    if w.shape != [n.clone()] {
+                        return Err(format!("weight must be [{n}], got {}", shape_str(&w.shape)));
+                    }
+                }
+                f32_of(ins[0].shape.clone())
+            }
+            Builtin::Rope(c) => {
+                let (x, pos) = (&ins[0], &ins[1]);
+                float_dense(x, "input")?;
+                if x.rank() != 3 {
+                    return Err("input must be [seq, heads, head_dim]".into());
+                }
+                if pos.dtype != DType::I32 || pos.shape != [x.shape[0].clone()] {
+                    return Err(format!("positions must be i32[{}], got {pos}", x.shape[0]));
+                }
+                let d = x.shape[2].as_const().ok_or("head_dim must be a constant")?;
+                if c.n_dims % 2 != 0 || c.n_dims as i64 > d {
+                    return Err(format!("n_dims {} must be even and at most head_dim {d}", c.n_dims));
+                }
+                f32_of(x.shape.clone())
+            }
+            Builtin::Gather => {
+                let (table, ids) = (&ins[0], &ins[1]);
+                if table.rank() != 2 || table.dtype == DType::I32 {
+                    return Err(format!("table must be a 2-D float or quantized tensor, got {table}"));
+                }
+                if ids.dtype != DType::I32 {
+                    return Err(format!("ids must be i32, got {}", ids.dtype));
+                }
+                let mut out = ids.shape.clone();
+                out.push(table.shape[1].clone());
+                f32_of(out)
+            }
+            Builtin::Reshape(shape) => {
+                let x = &ins[0];
+                if x.dtype.is_quantized() {
+                    return Err("cannot reshape a quantized tensor; dequantize first".into());
+                }
+                if product(shape) != product(&x.shape) {
+                    return Err(format!("cannot reshape {} into {}: element counts differ", shape_str(&x.shape), shape_str(shape)));
+                }
+                Ok(TensorType::new(x.dtype, shape.clone()))
+            }
+            Builtin::Transpose(perm) => {
+                let x = &ins[0];
+                let mut seen = perm.clone();
+                seen.sort();
+                if seen != (0..x.rank()).collect::<Vec<_>>() {
+                    return Err(format!("{perm:?} is not a permutation of the {} axes of {x}", x.rank()));
+                }
+                if x.dtype.is_quantized() {
+                    return Err("cannot transpose a quantized tensor; dequantize first".into());
+                }
+                Ok(TensorType::new(x.dtype, perm.iter().map(|&p| x.shape[p].clone()).collect()))
+            }
+            Builtin::Concat(axis) => {
+                let first = &ins[0];
+                if *axis >= first.rank() {
+                    return Err(format!("axis {axis} out of range for rank {}", first.rank()));
+                }
+                let mut out = first.shape.clone();
+                for t in &ins[1..] {
+                    if t.dtype != first.dtype || t.rank() != first.rank() {
+                        return Err(format!("inputs differ: {first} vs {t}"));
+                    }
+                    for (i, (a, b)) in first.shape.iter().zip(&t.shape).enumerate() {
+                        if i != *axis && a != b {
+                            return Err(format!("axis {i} differs: {a} vs {b}"));
+                        }
+                    }
+                    out[*axis] = &out[*axis] + &t.shape[*axis];
+                }
+                if first.dtype.is_quantized() {
+                    return Err("cannot concat quantized tensors".into());
+                }
+                Ok(TensorType::new(first.dtype, out))
+            }
+            Builtin::Slice { axis, start, end } => {
+                let x = &ins[0];
+                if *axis >= x.rank() || x.dtype.is_quantized() {
+                    return Err(format!("cannot slice axis {axis} of {x}"));
+                }
+                let len = end - start;
+                if let (Some(s), Some(e), Some(n)) = (start.as_const(), end.as_const(), x.shape[*axis].as_const()) {
+                    if s < 0 || e < s || e > n {
+                        return Err(format!("range {s}..{e} out of bounds for axis of length {n}"));
+                    }
+                } else if start.as_const().is_none_or(|s| s < 0) {
+                    return Err(format!("start {start} must be a non-negative constant"));
+                }
+                let mut out = x.shape.clone();
+                out[*axis] = len;
+                Ok(TensorType::new(x.dtype, out))
+            }
+            Builtin::Attention { .. } => {
+                let (q, k, v) = (&ins[0], &ins[1], &ins[2]);
+                for t in ins {
+                    float_dense(t, "q, k and v")?;
+                    if t.rank() != 3 {
+                        return Err(format!("q, k, v must be [seq, heads, head_dim], got {t}"));
+                    }
+                }
+                if k.shape != v.shape {
+                    return Err(format!("k and v differ: {k} vs {v}"));
+                }
+                if q.shape[2] != k.shape[2] {
+                    return Err(format!("head_dim differs: {} vs {}", q.shape[2], k.shape[2]));
+                }
+                match (q.shape[1].as_const(), k.shape[1].as_const()) {
+                    (Some(hq), Some(hk)) if hk > 0 && hq % hk == 0 => {}
+                    _ => return Err(format!("query heads {} must be a constant multiple of kv heads {}", q.shape[1], k.shape[1])),
+                }
+                f32_of(q.shape.clone())
+            }
+            Builtin::Dequantize => f32_of(ins[0].shape.clone()),
+            Builtin::Cast(to) => {
+                if to.is_quantized() || ins[0].dtype.is_quantized() {
+                    return Err("cast is between f32, f16 and i32; use dequantize for quantized tensors".into());
+                }
+                Ok(TensorType::new(*to, ins[0].shape.clone()))
+            }
+        }
+    }
+
+    fn compute(&self, ins: &[TensorType], out: &TensorType) -> Vec<Stage> {
+        let rank = out.rank();
+        let oshape = out.shape.clone();
+        let f32 = DType::F32;
+        match self {
+            Builtin::Map(e) => {
+                let a = load(0, broadcast_index(&ins[0].shape, &oshape));
+                let b = if e.is_binary() { load(1, broadcast_index(&ins[1].shape, &oshape)) } else { flt(0.0) };
+                vec![Stage::map(&self.name(), oshape, f32, e.apply(a, b))]
+            }
+            Builtin::MapScalar(e, c) => vec![Stage::map(&self.name(), oshape, f32, e.apply(load(0, axes(rank)), flt(*c)))],
+            Builtin::Matmul { transpose_b } => {
+                let (a, b) = (&ins[0], &ins[1]);
+                let nb = rank - 2;
+                let k = a.shape[a.rank() - 1].clone();
+                let kax = ax(rank);
+                let mut ia = axes(nb);
+                ia.extend([ax(nb), kax.clone()]);
+                let mut ib: Vec<Expr> = if b.rank() > 2 { axes(nb) } else { vec![] };
+                if *transpose_b {
+                    ib.extend([ax(nb + 1), kax]);
+                } else {
+                    ib.extend([kax, ax(nb + 1)]);
+                }
+                let body = load(0, ia).mul(load(1, ib));
+                vec![Stage::reduce(&self.name(), oshape, f32, ReduceOp::Sum, vec![k], body).with_class(KernelClass::Matmul)]
+            }
+            Builtin::Softmax => {
+                let n = ins[0].shape[rank - 1].clone();
+                let rows = oshape[..rank - 1].to_vec();
+                let x = load(0, axes(rank));
+                let m_row = load(1, axes(rank - 1));
+                let e = x.clone().sub(m_row.clone()).exp();
+                vec![
+                    Stage::reduce("softmax_max", rows.clone(), f32, ReduceOp::Max, vec![n.clone()], x),
+                    Stage::reduce("softmax_sum", rows, f32, ReduceOp::Sum, vec![n], e.clone()),
+                    Stage::map("softmax", oshape, f32, e.div(load(2, axes(rank - 1)))),
+                ]
+            }
+            Builtin::RmsNorm { eps } => {
+                let n = ins[0].shape[rank - 1].clone();
+                let rows = oshape[..rank - 1].to_vec();
+                let x = load(0, axes(rank));
+                let scale = load(2, axes(rank - 1)).div(dim(&n).to_float()).add(flt(*eps)).rsqrt();
+                vec![
+                    Stage::reduce("rms_norm_sumsq", rows, f32, ReduceOp::Sum, vec![n], x.clone().mul(x.clone())),
+                    Stage::map("rms_norm", oshape, f32, x.mul(scale).mul(load(1, vec![ax(rank - 1)]))),
+                ]
+            }
+            Builtin::LayerNorm { eps } => {
+                let n = ins[0].shape[rank - 1].clone();
+                let nf = dim(&n).to_float();
+                let rows = oshape[..rank - 1].to_vec();
+                let x = load(0, axes(rank));
+                let centered = x.clone().sub(load(3, axes(rank - 1)));
+                let out = centered.clone().mul(load(4, axes(rank - 1)).add(flt(*eps)).rsqrt()).mul(load(1, vec![ax(rank - 1)])).add(load(2, vec![ax(rank - 1)]));
+                vec![
+                    Stage::reduce("layer_norm_mean", rows.clone(), f32, ReduceOp::Sum, vec![n.clone()], x.div(nf.clone())),
+                    Stage::reduce("layer_norm_var", rows, f32, ReduceOp::Sum, vec![n], centered.clone().mul(centered).div(nf)),
+                    Stage::map("layer_norm", oshape, f32, out),
+                ]
+            }
+            Builtin::Rope(c) => {
+                let nd = c.n_dims as i64;
+                let d = ax(2);
+                let x_at = |dd: Expr| load(0, vec![ax(0), ax(1), dd]);
+                // pair index p and partner offset for this d
+                let (p, is_first, partner) = if c.neox {
+                    let half = nd / 2;
+                    let first = d.clone().lt(int(half));
+                    let p = d.clone().rem(int(half));
+                    let partner = select(first.clone(), d.clone().add(int(half)), d.clone().sub(int(half)));
+                    (p, first, partner)
+                } else {
+                    let first = d.clone().rem(int(2)).eq(int(0));
+                    let p = d.clone().div(int(2));
+                    let partner = select(first.clone(), d.clone().add(int(1)), d.clone().sub(int(1)));
+                    (p, first, partner)
+                };
+                // Keep the partner index in bounds for the pass-through dims too.
+                let partner = select(d.clone().lt(int(nd)), partner, d.clone());
+                let pos = load(1, vec![ax(0)]).to_float();
+                let theta = pos.mul(p.to_float().mul(flt(-2.0 * c.base.ln() / nd as f64)).exp());
+                let (cos, sin) = (theta.clone().cos(), theta.sin());
+                let rotated = select(
+                    is_first,
+                    x_at(d.clone()).mul(cos.clone()).sub(x_at(partner.clone()).mul(sin.clone())),
+                    x_at(partner).mul(sin).add(x_at(d.clone()).mul(cos)),
+                );
+                vec![Stage::map(&self.name(), oshape, f32, select(d.clone().lt(int(nd)), rotated, x_at(d)))]
+            }
+            Builtin::Gather => {
+                let v = ins[0].shape[0].clone();
+                let nid = ins[1].rank();
+                let id = load(1, axes(nid)).max(int(0)).min(dim(&v).sub(int(1)));
+                vec![Stage::map("gather", oshape, f32, load(0, vec![id, ax(nid)]))]
+            }
+            Builtin::Reshape(_) => {
+                let flat = flat_index(&axes(rank), &oshape);
+                let ishape = &ins[0].shape;
+                let idx = (0..ishape.len())
+                    .map(|i| {
+                        let stride = product(&ishape[i + 1..]);
+                        let q = if stride == Dim::new(1) { flat.clone() } else { flat.clone().div(dim(&stride)) };
+                        if i == 0 { q } else { q.rem(dim(&ishape[i])) }
+                    })
+                    .collect();
+                vec![Stage::map("reshape", oshape, out.dtype, load(0, idx))]
+            }
+            Builtin::Transpose(perm) => {
+                let mut idx = vec![int(0); rank];
+                for (i, &p) in perm.iter().enumerate() {
+                    idx[p] = ax(i);
+                }
+                vec![Stage::map("transpose", oshape, out.dtype, load(0, idx))]
+            }
+            Builtin::Concat(axis) => {
+                let a = *axis;
+                let mut offset = Dim::new(0);
+                let mut parts = Vec::new(); // (end of the part along the axis, its value)
+                for (k, t) in ins.iter().enumerate() {
+                    let len = t.shape[a].clone();
+                    // clamped so the load stays in bounds where another part is selected
+                    let local = ax(a).sub(dim(&offset)).max(int(0)).min(dim(&len).sub(int(1)));
+                    let mut idx = axes(rank);
+                    idx[a] = local;
+                    offset = &offset + &len;
+                    parts.push((offset.clone(), load(k, idx)));
+                }
+                let mut rev = parts.into_iter().rev();
+                let mut body = rev.next().expect("concat has inputs").1;
+                for (end, value) in rev {
+                    body = select(ax(a).lt(dim(&end)), value, body);
+                }
+                vec![Stage::map("concat", oshape, out.dtype, body)]
+            }
+            Builtin::Slice { axis, start, .. } => {
+                let mut idx = axes(rank);
+                idx[*axis] = ax(*axis).add(dim(start));
+                vec![Stage::map("slice", oshape, out.dtype, load(0, idx))]
+            }
+            Builtin::Attention { scale } => {
+                let (q, k) = (&ins[0], &ins[1]);
+                let (s, hq, d) = (q.shape[0].clone(), q.shape[1].clone(), q.shape[2].clone());
+                let t = k.shape[0].clone();
+                let group = hq.as_const().unwrap() / k.shape[1].as_const().unwrap();
+                // scores[h, i, j]; query i attends to keys j <= T - S + i
+                let kv_head = ax(0).div(int(group));
+                let scores_shape = vec![hq.clone(), s.clone(), t.clone()];
+                let qk = load(0, vec![ax(1), ax(0), ax(3)]).mul(load(1, vec![ax(2), kv_head.clone(), ax(3)])).mul(flt(*scale));
+                let visible = |i: Expr, j: Expr| j.le(dim(&(&t - &s)).add(i));
+                let score = load(3, vec![ax(0), ax(1), ax(2)]);
+                let weight = select(visible(ax(1), ax(2)), score.clone().sub(load(4, vec![ax(0), ax(1)])).exp(), flt(0.0));
+                // out[i, h, d] = sum_j w[h, i, j] * v[j, h/g, d] / l[h, i]
+                let score_o = load(3, vec![ax(1), ax(0), ax(3)]);
+                let weight_o = select(visible(ax(0), ax(3)), score_o.sub(load(4, vec![ax(1), ax(0)])).exp(), flt(0.0));
+                let out_body = weight_o.mul(load(2, vec![ax(3), ax(1).div(int(group)), ax(2)])).div(load(5, vec![ax(1), ax(0)]));
+                vec![
+                    Stage::reduce("attention_scores", scores_shape, f32, ReduceOp::Sum, vec![d], qk).with_class(KernelClass::Attention),
+                    Stage::reduce("attention_max", vec![hq.clone(), s.clone()], f32, ReduceOp::Max, vec![t.clone()], select(visible(ax(1), ax(2)), score, flt(f64::NEG_INFINITY)))
+                        .with_class(KernelClass::Attention),
+                    Stage::reduce("attention_sum", vec![hq, s], f32, ReduceOp::Sum, vec![t.clone()], weight).with_class(KernelClass::Attention),
+                    Stage::reduce("attention", oshape, f32, ReduceOp::Sum, vec![t], out_body).with_class(KernelClass::Attention),
+                ]
+            }
+            Builtin::Argmax => {
+                let n = ins[0].shape[rank].clone();
+                let x = load(0, axes(rank + 1));
+                let first_max = select(x.clone().eq(load(1, axes(rank))), ax(rank), dim(&n));
+                vec![
+                    Stage::reduce("argmax_max", oshape.clone(), f32, ReduceOp::Max, vec![n.clone()], x),
+                    Stage::reduce("argmax", oshape, DType::I32, ReduceOp::Min, vec![n], first_max),
+                ]
+            }
+            Builtin::Dequantize => vec![Stage::map("dequantize", oshape, f32, load(0, axes(rank)))],
+            Builtin::Cast(to) => {
+                let x = load(0, axes(rank));
+                let body = match (ins[0].dtype.scalar_kind(), to.scalar_kind()) {
+                    (ScalarKind::Float, ScalarKind::Int) => x.to_int(),
+                    (ScalarKind::Int, ScalarKind::Float) => x.to_float(),
+                    _ => x,
+                };
+                vec![Stage::map(&self.name(), oshape, *to, body)]
+            }
+        }
+    }
+}
+

@@ -1,0 +1,56 @@
+//! Ops: the [`OpDef`] trait every op implements, and kiln's built-in ops.
+//!
+//! An op is two functions: type inference (shape checking) and its compute
+//! definition as tensor-expression [`Stage`]s. Nothing else — no per-backend
+//! code — so a user-defined op implements this trait and runs everywhere.
+
+use crate::dim::{shape_str, Dim};
+use crate::dtype::DType;
+use crate::expr::Stage;
+use std::fmt;
+
+mod builtin;
+
+pub use builtin::{Builtin, Elementwise, RopeConfig};
+
+/// The type of a tensor value in a graph: dtype and (possibly symbolic) shape.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TensorType {
+    /// Element type.
+    pub dtype: DType,
+    /// Shape.
+    pub shape: Vec<Dim>,
+}
+
+impl TensorType {
+    /// A tensor type.
+    pub fn new(dtype: DType, shape: Vec<Dim>) -> TensorType {
+        TensorType { dtype, shape }
+    }
+    /// Rank.
+    pub fn rank(&self) -> usize {
+        self.shape.len()
+    }
+}
+
+impl fmt::Display for TensorType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.dtype, shape_str(&self.shape))
+    }
+}
+
+/// An operation on tensors, defined by tensor expressions.
+pub trait OpDef: fmt::Debug + Send + Sync {
+    /// Name with attributes, as shown in errors, graph text and kernel names.
+    fn name(&self) -> String;
+
+    /// The output type for these input types, or a message saying what does
+    /// not fit (the caller adds the op name and input types).
+    fn infer(&self, inputs: &[TensorType]) -> Result<TensorType, String>;
+
+    /// The stages that compute the output; the last one is the op's result.
+    /// Stage `k` sees the op inputs as sources `0..n` and earlier stages as
+    /// sources `n..n+k`. Every load must be in bounds at every point of the
+    /// stage's iteration space (selects evaluate both arms).
+    fn compute(&self, inputs: &[TensorType], output: &TensorType) -> Vec<Stage>;
+}
