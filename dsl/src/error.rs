@@ -31,6 +31,15 @@ pub enum GraphError {
         /// What does not match.
         message: String,
     },
+    /// User error: bound dims break a condition of an op (e.g. a slice past
+    /// the end of its axis).
+    #[error("op `{op}`: {message}")]
+    Constraint {
+        /// The op.
+        op: String,
+        /// Which condition fails, with the values.
+        message: String,
+    },
     /// User error: a name is declared twice or refers to nothing.
     #[error("{0}")]
     Name(String),

@@ -167,13 +167,26 @@ impl Function {
             }
         }
         for n in &self.nodes {
+            let op = match &n.kind {
+                NodeKind::Op(op) => op.name(),
+                NodeKind::Input(s) | NodeKind::Param(s) => s.clone(),
+            };
             for d in &n.ty.shape {
-                if let Err(sym) = d.eval(&b) {
-                    let op = match &n.kind {
-                        NodeKind::Op(op) => op.name(),
-                        NodeKind::Input(s) | NodeKind::Param(s) => s.clone(),
-                    };
-                    return Err(GraphError::UnboundDim { op, sym });
+                match d.eval(&b) {
+                    Err(sym) => return Err(GraphError::UnboundDim { op, sym }),
+                    Ok(v) if v < 0 => return Err(GraphError::Constraint { op, message: format!("dimension {d} is {v}, below zero") }),
+                    Ok(_) => {}
+                }
+            }
+            if let NodeKind::Op(def) = &n.kind {
+                let tys: Vec<TensorType> = n.inputs.iter().map(|x| self.node(*x).ty.clone()).collect();
+                for (lo, hi, what) in def.constraints(&tys) {
+                    let (l, h) = (lo.eval(&b), hi.eval(&b));
+                    match (l, h) {
+                        (Ok(l), Ok(h)) if l <= h => {}
+                        (Ok(l), Ok(h)) => return Err(GraphError::Constraint { op, message: format!("needs {what}, but {lo} = {l} > {hi} = {h}") }),
+                        (Err(sym), _) | (_, Err(sym)) => return Err(GraphError::UnboundDim { op, sym }),
+                    }
                 }
             }
         }

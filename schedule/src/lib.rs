@@ -31,4 +31,4 @@ pub use default::{default_schedule, Target};
 pub use error::ScheduleError;
 pub use nest::{Buffer, Guard, Loop, LoopKind, LoopNest, Validated};
 pub use primitives::{annotate, fuse, parallel, reorder, split, unroll, vectorize, Step, Trace};
-pub use simplify::{loop_vars, monotone_in, simplify};
+pub use simplify::{eval_int, loop_vars, monotone_in, simplify};

@@ -107,3 +107,17 @@ mod tests {
         assert!(!monotone_in(&int(10).sub(ax(1)), 1));
     }
 }
+
+/// Evaluate an integer expression of constants and dims (no loop variables)
+/// under `bindings`; `Err(name)` names an unbound symbol or loop variable.
+pub fn eval_int(e: &Expr, bindings: &kiln_dsl::Bindings) -> Result<i64, String> {
+    Ok(match e {
+        Expr::Int(v) => *v,
+        Expr::Dim(d) => d.eval(bindings)?,
+        Expr::Binary(op, a, b) => {
+            let (x, y) = (eval_int(a, bindings)?, eval_int(b, bindings)?);
+            fold(*op, x, y).ok_or_else(|| format!("{e} overflows or divides by zero"))?
+        }
+        other => return Err(format!("{other} is not a constant integer expression")),
+    })
+}

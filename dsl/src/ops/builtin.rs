@@ -59,8 +59,11 @@ impl Elementwise {
             E::Cos => a.cos(),
             E::Silu => a.clone().div(flt(1.0).add(a.neg().exp())),
             E::Gelu => {
+                // 0.5·x·(1 + tanh(u)) written as x·sigmoid(2u): the same
+                // function without the cancellation of 1 + tanh(u) near -1.
                 let inner = a.clone().add(flt(0.044715).mul(a.clone()).mul(a.clone()).mul(a.clone()));
-                flt(0.5).mul(a).mul(flt(1.0).add(flt((2.0 / std::f64::consts::PI).sqrt()).mul(inner).tanh()))
+                let two_u = flt(2.0 * (2.0 / std::f64::consts::PI).sqrt()).mul(inner);
+                a.div(flt(1.0).add(two_u.neg().exp()))
             }
         }
     }
@@ -401,6 +404,19 @@ impl OpDef for Builtin {
                 }
                 Ok(TensorType::new(*to, ins[0].shape.clone()))
             }
+        }
+    }
+
+    fn constraints(&self, ins: &[TensorType]) -> Vec<(Dim, Dim, String)> {
+        match self {
+            Builtin::Slice { axis, start, end } if ins.len() == 1 && *axis < ins[0].rank() => vec![
+                (start.clone(), end.clone(), "slice start <= end".into()),
+                (end.clone(), ins[0].shape[*axis].clone(), format!("slice end <= length of axis {axis}")),
+            ],
+            Builtin::Attention { .. } if ins.len() == 3 => {
+                vec![(ins[0].shape[0].clone(), ins[1].shape[0].clone(), "query count <= key count (queries are the last positions of the cache)".into())]
+            }
+            _ => Vec::new(),
         }
     }
 

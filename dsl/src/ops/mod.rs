@@ -53,4 +53,11 @@ pub trait OpDef: fmt::Debug + Send + Sync {
     /// sources `n..n+k`. Every load must be in bounds at every point of the
     /// stage's iteration space (selects evaluate both arms).
     fn compute(&self, inputs: &[TensorType], output: &TensorType) -> Vec<Stage>;
+
+    /// Conditions on symbolic dims that can only be checked once they are
+    /// bound: each `(a, b, what)` requires `a <= b`. Executors check them
+    /// before running, so no kernel reads out of bounds.
+    fn constraints(&self, _inputs: &[TensorType]) -> Vec<(Dim, Dim, String)> {
+        Vec::new()
+    }
 }

@@ -1,0 +1,269 @@
+//! The CPU executor: a function compiled to a fixed sequence of JIT kernels
+//! over buffers laid out by the static memory plan.
+
+use crate::error::RuntimeError;
+use crate::plan::{Interval, MemoryPlan};
+use kiln_codegen::cpu::{compile, CpuKernel};
+use kiln_dsl::{product, Bindings, DType, Dim, Function, HostTensor, Module, NodeKind};
+use kiln_schedule::{default_schedule, LoopNest, ScheduleError, Target, Validated};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// Picks the schedule of each kernel.
+pub type Scheduler = Arc<dyn Fn(LoopNest) -> Result<Validated, ScheduleError> + Send + Sync>;
+
+/// How to compile a function.
+#[derive(Clone)]
+pub struct CompileOptions {
+    /// Schedule for each kernel; the default schedule of its class if unset.
+    pub scheduler: Option<Scheduler>,
+    /// Give each intermediate value its own buffer (no reuse); for measuring
+    /// what the memory plan saves.
+    pub disable_memory_plan: bool,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions { scheduler: None, disable_memory_plan: false }
+    }
+}
+
+impl fmt::Debug for CompileOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompileOptions").field("custom_scheduler", &self.scheduler.is_some()).field("disable_memory_plan", &self.disable_memory_plan).finish()
+    }
+}
+
+/// Where a kernel argument lives.
+#[derive(Clone, Debug, PartialEq)]
+enum Loc {
+    /// A function input, by position.
+    Input(usize),
+    /// A module parameter, by name.
+    Param(String),
+    /// An intermediate value in the memory plan.
+    Value(usize),
+}
+
+/// One kernel launch.
+#[derive(Debug)]
+struct Step {
+    kernel: Arc<CpuKernel>,
+    nest: Validated,
+    args: Vec<Loc>,
+    out: usize,
+    op: String,
+}
+
+/// A function compiled for the CPU.
+#[derive(Debug)]
+pub struct CpuExecutable {
+    func: Function,
+    steps: Vec<Step>,
+    values: Vec<(Interval, DType, Vec<Dim>)>,
+    plan: MemoryPlan,
+    outputs: Vec<Loc>,
+}
+
+/// Work below this many loop iterations runs on one thread.
+const PARALLEL_MIN_WORK: i64 = 1 << 14;
+
+struct SendPtrs(Vec<*mut u8>);
+// SAFETY: the pointers are only used by kernels, which write disjoint
+// iteration ranges of the output and only read the other buffers.
+unsafe impl Send for SendPtrs {}
+unsafe impl Sync for SendPtrs {}
+
+impl SendPtrs {
+    fn get(&self) -> &[*mut u8] {
+        &self.0
+    }
+}
+
+impl CpuExecutable {
+    /// Compile every op of `func` to CPU kernels.
+    pub fn compile(func: &Function, options: &CompileOptions) -> Result<CpuExecutable, RuntimeError> {
+        func.verify()?;
+        let mut steps = Vec::new();
+        let mut values: Vec<(Interval, DType, Vec<Dim>)> = Vec::new();
+        let mut loc_of: Vec<Option<Loc>> = vec![None; func.nodes.len()];
+        let mut input_no = 0;
+        let new_value = |values: &mut Vec<(Interval, DType, Vec<Dim>)>, dtype: DType, shape: &[Dim], def: usize| {
+            let bytes = &product(shape) * &Dim::new(dtype.storage_bytes(dtype.block_len()) as i64);
+            let bytes = if dtype.is_quantized() { Dim::new(0) } else { bytes };
+            values.push((Interval { bytes, def, last_use: def }, dtype, shape.to_vec()));
+            values.len() - 1
+        };
+        for (i, node) in func.nodes.iter().enumerate() {
+            let loc = match &node.kind {
+                NodeKind::Input(_) => {
+                    input_no += 1;
+                    Loc::Input(input_no - 1)
+                }
+                NodeKind::Param(name) => Loc::Param(name.clone()),
+                NodeKind::Op(op) => {
+                    let in_tys: Vec<_> = node.inputs.iter().map(|x| func.node(*x).ty.clone()).collect();
+                    let stages = op.compute(&in_tys, &node.ty);
+                    let mut arg_locs: Vec<Loc> = node.inputs.iter().map(|x| loc_of[x.0 as usize].clone().expect("operands precede users")).collect();
+                    let mut src_types: Vec<(DType, Vec<Dim>)> = in_tys.iter().map(|t| (t.dtype, t.shape.clone())).collect();
+                    let mut last = None;
+                    for stage in &stages {
+                        let nest = LoopNest::from_stage(stage, &src_types)?;
+                        let validated = match &options.scheduler {
+                            Some(s) => s(nest)?,
+                            None => default_schedule(nest, Target::CPU)?.0,
+                        };
+                        let kernel = compile(&validated)?;
+                        let step_no = steps.len();
+                        for a in &arg_locs {
+                            if let Loc::Value(v) = a {
+                                values[*v].0.last_use = step_no;
+                            }
+                        }
+                        let out = new_value(&mut values, stage.dtype, &stage.shape, step_no);
+                        steps.push(Step { kernel, nest: validated, args: arg_locs.clone(), out, op: op.name() });
+                        arg_locs.push(Loc::Value(out));
+                        src_types.push((stage.dtype, stage.shape.clone()));
+                        last = Some(out);
+                    }
+                    Loc::Value(last.expect("an op has at least one stage"))
+                }
+            };
+            loc_of[i] = Some(loc);
+        }
+        let outputs: Vec<Loc> = func.outputs.iter().map(|o| loc_of[o.0 as usize].clone().unwrap()).collect();
+        for o in &outputs {
+            if let Loc::Value(v) = o {
+                values[*v].0.last_use = usize::MAX;
+            }
+        }
+        let intervals: Vec<Interval> = values.iter().map(|v| v.0.clone()).collect();
+        let plan = if options.disable_memory_plan {
+            MemoryPlan { slot_of: (0..intervals.len()).collect(), slots: (0..intervals.len()).map(|v| vec![v]).collect() }
+        } else {
+            MemoryPlan::new(&intervals)
+        };
+        Ok(CpuExecutable { func: func.clone(), steps, values, plan, outputs })
+    }
+
+    /// Kernels launched per call.
+    pub fn kernel_count(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// The scheduled loop nest of every kernel, in launch order, with the op it comes from.
+    pub fn kernels(&self) -> impl Iterator<Item = (&str, &Validated)> {
+        self.steps.iter().map(|s| (s.op.as_str(), &s.nest))
+    }
+
+    /// Bytes of intermediate buffers under `bindings`: with the memory plan,
+    /// and if every value had its own buffer.
+    pub fn intermediate_bytes(&self, bindings: &Bindings) -> Result<(u64, u64), RuntimeError> {
+        let sizes = self.value_sizes(bindings)?;
+        let planned = self.plan.slots.iter().map(|s| s.iter().map(|&v| sizes[v]).max().unwrap_or(0)).sum();
+        Ok((planned, sizes.iter().sum()))
+    }
+
+    fn value_sizes(&self, b: &Bindings) -> Result<Vec<u64>, RuntimeError> {
+        self.values
+            .iter()
+            .map(|(iv, _, _)| {
+                let n = iv.bytes.eval(b).map_err(|sym| kiln_dsl::GraphError::UnboundDim { op: self.func.name.clone(), sym })?;
+                u64::try_from(n).ok().filter(|&n| n < (1u64 << 46)).ok_or_else(|| RuntimeError::TooLarge { what: self.func.name.clone(), bytes: n as i128 })
+            })
+            .collect()
+    }
+
+    /// Run on `inputs` (in the function's input order) with module parameters
+    /// `params`; `bindings` may give symbolic dims no input shape determines.
+    pub fn run(&self, inputs: &[HostTensor], params: &HashMap<String, HostTensor>, bindings: &Bindings) -> Result<Vec<HostTensor>, RuntimeError> {
+        let b = self.func.bind_dims(inputs, params, bindings)?;
+        let sizes = self.value_sizes(&b)?;
+        // 16-byte words so every buffer is aligned for f32x4.
+        let mut slots: Vec<Vec<u128>> = self.plan.slots.iter().map(|s| vec![0u128; s.iter().map(|&v| sizes[v]).max().unwrap_or(0).div_ceil(16) as usize + 1]).collect();
+        let slot_ptrs: Vec<*mut u8> = slots.iter_mut().map(|s| s.as_mut_ptr() as *mut u8).collect();
+        let ptr = |loc: &Loc| -> *mut u8 {
+            match loc {
+                Loc::Input(i) => inputs[*i].data.as_ptr() as *mut u8,
+                Loc::Param(name) => params[name].data.as_ptr() as *mut u8,
+                Loc::Value(v) => slot_ptrs[self.plan.slot_of[*v]],
+            }
+        };
+        for step in &self.steps {
+            let mut bufs: Vec<*mut u8> = step.args.iter().map(ptr).collect();
+            bufs.push(slot_ptrs[self.plan.slot_of[step.out]]);
+            let k = &step.kernel;
+            let dims: Vec<i64> = k.symbols.iter().map(|s| b[s]).collect();
+            let unbound = |sym: String| kiln_dsl::GraphError::UnboundDim { op: step.op.clone(), sym };
+            let extent = k.outer_extent(&b).map_err(unbound)?;
+            let work = k.work(&b).map_err(unbound)?;
+            let threads = rayon::current_num_threads() as i64;
+            if k.parallel && work >= PARALLEL_MIN_WORK && threads > 1 && extent > 1 {
+                let chunks = (threads * 4).min(extent);
+                let ptrs = SendPtrs(bufs);
+                (0..chunks).into_par_iter().for_each(|c| {
+                    let (lo, hi) = (extent * c / chunks, extent * (c + 1) / chunks);
+                    // SAFETY: buffers are sized from the bound shapes, which
+                    // bind_dims checked against the inputs; chunks are disjoint.
+                    unsafe { k.run(ptrs.get(), &dims, lo, hi) }
+                });
+            } else {
+                // SAFETY: as above, with the whole range on this thread.
+                unsafe { k.run(&bufs, &dims, 0, extent) }
+            }
+        }
+        let mut out = Vec::new();
+        for (loc, id) in self.outputs.iter().zip(&self.func.outputs) {
+            let ty = &self.func.node(*id).ty;
+            let shape: Vec<usize> = ty.shape.iter().map(|d| d.eval(&b).unwrap_or(0) as usize).collect();
+            out.push(match loc {
+                Loc::Input(i) => inputs[*i].clone(),
+                Loc::Param(n) => params[n].clone(),
+                Loc::Value(v) => {
+                    let bytes = sizes[*v] as usize;
+                    let src = &slots[self.plan.slot_of[*v]];
+                    // SAFETY: the slot holds at least `bytes` initialized bytes.
+                    let data = unsafe { std::slice::from_raw_parts(src.as_ptr() as *const u8, bytes) }.to_vec();
+                    HostTensor { dtype: ty.dtype, shape, data }
+                }
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Every function of a module compiled for the CPU, with the parameters
+/// they share held once.
+#[derive(Debug)]
+pub struct CpuModule {
+    functions: HashMap<String, CpuExecutable>,
+    params: HashMap<String, HostTensor>,
+}
+
+impl CpuModule {
+    /// Compile every function of `module`; `params` must give every declared
+    /// parameter with its declared type.
+    pub fn compile(module: &Module, params: HashMap<String, HostTensor>, options: &CompileOptions) -> Result<CpuModule, RuntimeError> {
+        for p in &module.params {
+            let v = params.get(&p.name).ok_or_else(|| kiln_dsl::GraphError::Input { name: p.name.clone(), message: "parameter has no value".into() })?;
+            let shape_ok = v.shape.len() == p.ty.rank() && p.ty.shape.iter().zip(&v.shape).all(|(d, &n)| d.as_const().is_none_or(|c| c == n as i64));
+            if v.dtype != p.ty.dtype || !shape_ok {
+                return Err(kiln_dsl::GraphError::Input { name: p.name.clone(), message: format!("declared {}, got {}{:?}", p.ty, v.dtype, v.shape) }.into());
+            }
+        }
+        let functions = module.functions.iter().map(|f| Ok((f.name.clone(), CpuExecutable::compile(f, options)?))).collect::<Result<_, RuntimeError>>()?;
+        Ok(CpuModule { functions, params })
+    }
+
+    /// Run function `name`.
+    pub fn run(&self, name: &str, inputs: &[HostTensor], bindings: &Bindings) -> Result<Vec<HostTensor>, RuntimeError> {
+        self.function(name)?.run(inputs, &self.params, bindings)
+    }
+
+    /// A compiled function by name.
+    pub fn function(&self, name: &str) -> Result<&CpuExecutable, RuntimeError> {
+        self.functions.get(name).ok_or_else(|| RuntimeError::NoSuchFunction(name.into()))
+    }
+}

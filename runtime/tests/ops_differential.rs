@@ -1,0 +1,205 @@
+//! Every op on the Cranelift CPU backend against the f64 reference
+//! interpreter, on fresh random inputs, at several shapes including odd sizes
+//! and symbolic dims bound at run time. f32 results: relative L2 error < 1e-5.
+
+mod common;
+use common::*;
+use kiln_dsl::{Bindings, DType, Dim, FunctionBuilder, HostTensor, RopeConfig, Tensor};
+
+const TOL: f64 = 1e-5;
+
+fn d(shape: &[usize]) -> Vec<Dim> {
+    shape.iter().map(|&n| Dim::from(n)).collect()
+}
+
+/// Shapes of one input: declared dims (constant or symbolic) and the concrete run-time shape.
+type Case = (Vec<Dim>, Vec<usize>);
+
+fn c(shape: &[usize]) -> Case {
+    (d(shape), shape.to_vec())
+}
+
+/// `n` symbolic in the first axis.
+fn sym_first(name: &str, shape: &[usize]) -> Case {
+    let mut dims = d(shape);
+    dims[0] = Dim::sym(name);
+    (dims, shape.to_vec())
+}
+
+/// Build a function of the given inputs, check it against the interpreter.
+fn run_case(name: &str, inputs: &[(DType, Case)], tol: f64, body: impl Fn(&[Tensor]) -> Tensor) {
+    let mut r = rng();
+    let f = FunctionBuilder::new(name);
+    let ts: Vec<Tensor> = inputs.iter().enumerate().map(|(i, (dt, (dims, _)))| f.input(&format!("x{i}"), *dt, dims)).collect();
+    let out = body(&ts);
+    let func = f.finish(&[&out]).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let shapes: Vec<&[usize]> = inputs.iter().map(|(_, (_, s))| s.as_slice()).collect();
+    let ins = random_inputs(&func, &shapes, 50, &mut r);
+    check(&func, &ins, &Bindings::new(), tol);
+}
+
+const ODD: [&[usize]; 6] = [&[1], &[7], &[33], &[577], &[7, 33], &[3, 5, 9]];
+
+#[test]
+fn unary_elementwise_ops() {
+    type Op = fn(&Tensor) -> Tensor;
+    let ops: [(&str, Op); 13] = [
+        ("neg", |x| x.neg()),
+        ("abs", |x| x.abs()),
+        ("exp", |x| x.exp()),
+        ("log", |x| x.abs().add_scalar(0.1).log()),
+        ("sqrt", |x| x.abs().sqrt()),
+        ("rsqrt", |x| x.abs().add_scalar(0.1).rsqrt()),
+        ("tanh", |x| x.mul_scalar(3.0).tanh()),
+        ("erf", |x| x.mul_scalar(2.0).erf()),
+        ("sin", |x| x.mul_scalar(4.0).sin()),
+        ("cos", |x| x.mul_scalar(4.0).cos()),
+        ("silu", |x| x.mul_scalar(4.0).silu()),
+        ("gelu", |x| x.mul_scalar(4.0).gelu()),
+        ("scalar_ops", |x| x.add_scalar(1.5).sub_scalar(0.25).mul_scalar(-2.0).div_scalar(3.0).maximum_scalar(-0.5).minimum_scalar(0.7)),
+    ];
+    for (name, op) in ops {
+        for shape in ODD {
+            run_case(name, &[(DType::F32, c(shape))], TOL, |t| op(&t[0]));
+        }
+        run_case(name, &[(DType::F32, sym_first("n", &[7, 33]))], TOL, |t| op(&t[0]));
+        run_case(name, &[(DType::F16, c(&[33]))], TOL, |t| op(&t[0]));
+    }
+}
+
+#[test]
+fn binary_elementwise_ops_with_broadcasting() {
+    type Op = fn(&Tensor, &Tensor) -> Tensor;
+    let ops: [(&str, Op); 6] = [
+        ("add", |a, b| a.add(b)),
+        ("sub", |a, b| a.sub(b)),
+        ("mul", |a, b| a.mul(b)),
+        ("div", |a, b| a.div(&b.abs().add_scalar(0.5))),
+        ("max", |a, b| a.maximum(b)),
+        ("min", |a, b| a.minimum(b)),
+    ];
+    let pairs: [(Case, Case); 6] = [
+        (c(&[1]), c(&[1])),
+        (c(&[577]), c(&[577])),
+        (c(&[7, 33]), c(&[33])),
+        (c(&[7, 1]), c(&[1, 33])),
+        (c(&[3, 5, 9]), c(&[5, 1])),
+        (sym_first("n", &[7, 33]), c(&[33])),
+    ];
+    for (name, op) in ops {
+        for (a, b) in &pairs {
+            run_case(name, &[(DType::F32, a.clone()), (DType::F32, b.clone())], TOL, |t| op(&t[0], &t[1]));
+        }
+    }
+}
+
+#[test]
+fn matmul_plain_batched_and_symbolic() {
+    for (m, k, n) in [(1, 7, 33), (7, 33, 1), (33, 577, 7), (1, 1, 1), (9, 64, 40)] {
+        run_case("matmul", &[(DType::F32, c(&[m, k])), (DType::F32, c(&[k, n]))], TOL, |t| t[0].matmul(&t[1]));
+        run_case("matmul_t", &[(DType::F32, c(&[m, k])), (DType::F32, c(&[n, k]))], TOL, |t| t[0].matmul_t(&t[1]));
+    }
+    run_case("matmul_batched", &[(DType::F32, c(&[3, 7, 33])), (DType::F32, c(&[3, 33, 5]))], TOL, |t| t[0].matmul(&t[1]));
+    run_case("matmul_shared_b", &[(DType::F32, c(&[3, 7, 33])), (DType::F32, c(&[33, 5]))], TOL, |t| t[0].matmul(&t[1]));
+    run_case("matmul_sym_m", &[(DType::F32, sym_first("seq", &[7, 33])), (DType::F32, c(&[33, 9]))], TOL, |t| t[0].matmul(&t[1]));
+    run_case("matmul_t_sym_m", &[(DType::F32, sym_first("seq", &[5, 64])), (DType::F32, c(&[33, 64]))], TOL, |t| t[0].matmul_t(&t[1]));
+    // symbolic contraction axis
+    let k = Dim::sym("k");
+    run_case("matmul_sym_k", &[(DType::F32, (vec![7.into(), k.clone()], vec![7, 19])), (DType::F32, (vec![k, 5.into()], vec![19, 5]))], TOL, |t| t[0].matmul(&t[1]));
+}
+
+#[test]
+fn matmul_with_quantized_and_f16_weights() {
+    for wt in [DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::F16] {
+        for (m, k, n) in [(1, 64, 33), (7, 96, 7), (1, 32, 1)] {
+            run_case("matmul_t_quant", &[(DType::F32, c(&[m, k])), (wt, c(&[n, k]))], TOL, |t| t[0].matmul_t(&t[1]));
+        }
+        run_case("matmul_t_quant_sym", &[(DType::F32, sym_first("seq", &[3, 64])), (wt, c(&[9, 64]))], TOL, |t| t[0].matmul_t(&t[1]));
+    }
+}
+
+#[test]
+fn normalizations_and_softmax() {
+    let shapes = [c(&[1, 7]), c(&[7, 33]), c(&[3, 577]), c(&[1]), sym_first("n", &[5, 33])];
+    for s in &shapes {
+        let n = s.1[s.1.len() - 1];
+        run_case("softmax", &[(DType::F32, s.clone())], TOL, |t| t[0].mul_scalar(3.0).softmax());
+        run_case("rms_norm", &[(DType::F32, s.clone()), (DType::F32, c(&[n]))], TOL, |t| t[0].rms_norm(&t[1], 1e-5));
+        run_case("layer_norm", &[(DType::F32, s.clone()), (DType::F32, c(&[n])), (DType::F32, c(&[n]))], TOL, |t| t[0].layer_norm(&t[1], &t[2], 1e-5));
+    }
+}
+
+#[test]
+fn rope_normal_and_neox() {
+    for (s, h, dd, nd) in [(1, 3, 8, 8), (7, 3, 64, 64), (5, 2, 16, 8), (33, 1, 4, 4)] {
+        for neox in [false, true] {
+            let cfg = RopeConfig { base: 10000.0, n_dims: nd, neox };
+            run_case("rope", &[(DType::F32, c(&[s, h, dd])), (DType::I32, c(&[s]))], TOL, |t| t[0].rope(&t[1], cfg));
+        }
+    }
+    let cfg = RopeConfig { base: 500000.0, n_dims: 64, neox: false };
+    run_case("rope_sym", &[(DType::F32, sym_first("seq", &[6, 4, 64])), (DType::I32, sym_first("seq", &[6]))], TOL, |t| t[0].rope(&t[1], cfg));
+}
+
+#[test]
+fn gather_from_dense_and_quantized_tables() {
+    for table in [DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1] {
+        run_case("gather", &[(table, c(&[50, 64])), (DType::I32, c(&[7]))], TOL, |t| t[0].gather(&t[1]));
+        run_case("gather_sym", &[(table, c(&[50, 32])), (DType::I32, sym_first("seq", &[3]))], TOL, |t| t[0].gather(&t[1]));
+    }
+}
+
+#[test]
+fn layout_ops() {
+    run_case("reshape", &[(DType::F32, c(&[7, 33]))], TOL, |t| t[0].reshape(&d(&[33, 7])).add_scalar(0.0));
+    run_case("reshape_3d", &[(DType::F32, c(&[6, 10]))], TOL, |t| t[0].reshape(&d(&[3, 4, 5])));
+    let seq = Dim::sym("seq");
+    run_case("reshape_sym", &[(DType::F32, sym_first("seq", &[5, 12]))], TOL, |t| t[0].reshape(&[seq.clone(), 3.into(), 4.into()]));
+    run_case("transpose", &[(DType::F32, c(&[7, 33]))], TOL, |t| t[0].transpose(&[1, 0]));
+    run_case("transpose_3d", &[(DType::F32, c(&[3, 5, 9]))], TOL, |t| t[0].transpose(&[2, 0, 1]));
+    run_case("concat", &[(DType::F32, c(&[7, 33])), (DType::F32, c(&[7, 5]))], TOL, |t| t[0].concat(&[&t[1]], 1));
+    run_case("concat3", &[(DType::F32, c(&[1, 4])), (DType::F32, c(&[7, 4])), (DType::F32, c(&[2, 4]))], TOL, |t| t[0].concat(&[&t[1], &t[2]], 0));
+    run_case("concat_sym", &[(DType::F32, sym_first("past", &[6, 8])), (DType::F32, sym_first("seq", &[3, 8]))], TOL, |t| t[0].concat(&[&t[1]], 0));
+    run_case("slice", &[(DType::F32, c(&[7, 33]))], TOL, |t| t[0].slice(1, 3, 30));
+    run_case("slice_rows", &[(DType::F32, c(&[577]))], TOL, |t| t[0].slice(0, 1, 577));
+}
+
+#[test]
+fn causal_attention_over_a_kv_cache() {
+    // (S, T, Hq, Hkv, D)
+    for (s, t, hq, hkv, dd) in [(1, 7, 4, 2, 8), (7, 7, 4, 4, 16), (3, 33, 9, 3, 64), (1, 1, 2, 1, 4)] {
+        let scale = 1.0 / (dd as f64).sqrt();
+        run_case("attention", &[(DType::F32, c(&[s, hq, dd])), (DType::F32, c(&[t, hkv, dd])), (DType::F32, c(&[t, hkv, dd]))], TOL, |x| x[0].attention(&x[1], &x[2], scale));
+    }
+    let cases = [(DType::F32, sym_first("seq", &[3, 6, 32])), (DType::F32, sym_first("kv", &[12, 2, 32])), (DType::F32, sym_first("kv", &[12, 2, 32]))];
+    run_case("attention_sym", &cases, TOL, |x| x[0].attention(&x[1], &x[2], 0.2));
+}
+
+#[test]
+fn argmax_dequantize_and_cast() {
+    for s in [c(&[7, 33]), c(&[577]), c(&[1, 1]), sym_first("n", &[4, 50])] {
+        run_case("argmax", &[(DType::F32, s)], TOL, |t| t[0].argmax());
+    }
+    for q in [DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::F16] {
+        run_case("dequantize", &[(q, c(&[7, 64]))], TOL, |t| t[0].dequantize());
+        run_case("dequantize_1row", &[(q, c(&[1, 32]))], TOL, |t| t[0].dequantize());
+    }
+    run_case("cast_f16", &[(DType::F32, c(&[7, 33]))], 1e-2, |t| t[0].cast(DType::F16));
+    run_case("cast_f16_roundtrip", &[(DType::F32, c(&[577]))], 1e-2, |t| t[0].cast(DType::F16).cast(DType::F32));
+    run_case("cast_i32", &[(DType::F32, c(&[7, 33]))], TOL, |t| t[0].mul_scalar(10.0).cast(DType::I32));
+    run_case("cast_from_i32", &[(DType::I32, c(&[33]))], TOL, |t| t[0].cast(DType::F32).mul_scalar(0.5));
+}
+
+#[test]
+fn quantized_gather_matches_a_direct_dequantization() {
+    // An independent check of the interpreter's own dequantizer: ggml's
+    // layout, decoded by hand for one Q4_0 block.
+    let mut block = vec![0u8; 18];
+    block[..2].copy_from_slice(&half::f16::from_f32(0.5).to_le_bytes());
+    block[2] = 0x1F; // element 0: low nibble 15 -> (15 - 8) * 0.5 = 3.5; element 16: high nibble 1 -> -3.5
+    let t = HostTensor { dtype: DType::Q4_0, shape: vec![1, 32], data: block };
+    let v = t.to_f64();
+    assert_eq!(v[0], 3.5);
+    assert_eq!(v[16], -3.5);
+    assert_eq!(v[1], -4.0);
+}
