@@ -376,10 +376,35 @@ impl Expr {
 
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, "i")
+    }
+}
+
+/// An [`Expr`] shown with another prefix for index variables (see
+/// [`Expr::with_axis_prefix`]).
+pub struct ExprWithPrefix<'a>(&'a Expr, &'a str);
+
+impl fmt::Display for ExprWithPrefix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write(f, self.1)
+    }
+}
+
+impl Expr {
+    /// Display with index variables named `{prefix}{n}` (loop nests show
+    /// loop variables as `l3`).
+    pub fn with_axis_prefix<'a>(&'a self, prefix: &'a str) -> ExprWithPrefix<'a> {
+        ExprWithPrefix(self, prefix)
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>, p: &str) -> fmt::Result {
+        fn w<'a>(e: &'a Expr, p: &'a str) -> ExprWithPrefix<'a> {
+            ExprWithPrefix(e, p)
+        }
         match self {
             Expr::Float(v) => write!(f, "{v:?}"),
             Expr::Int(v) => write!(f, "{v}"),
-            Expr::Axis(i) => write!(f, "i{i}"),
+            Expr::Axis(i) => write!(f, "{p}{i}"),
             Expr::Dim(d) => write!(f, "({d})"),
             Expr::Load { src, index } => {
                 write!(f, "s{src}[")?;
@@ -387,15 +412,15 @@ impl fmt::Display for Expr {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
-                    write!(f, "{e}")?;
+                    write!(f, "{}", w(e, p))?;
                 }
                 f.write_str("]")
             }
             Expr::LoadByte { src, offset, signed } => {
-                write!(f, "{}(s{src}+{offset})", if *signed { "i8" } else { "u8" })
+                write!(f, "{}(s{src}+{})", if *signed { "i8" } else { "u8" }, w(offset, p))
             }
-            Expr::LoadHalf { src, offset } => write!(f, "f16(s{src}+{offset})"),
-            Expr::Unary(op, a) => write!(f, "{}({a})", format!("{op:?}").to_lowercase()),
+            Expr::LoadHalf { src, offset } => write!(f, "f16(s{src}+{})", w(offset, p)),
+            Expr::Unary(op, a) => write!(f, "{}({})", format!("{op:?}").to_lowercase(), w(a, p)),
             Expr::Binary(op, a, b) => {
                 let sym = match op {
                     BinOp::Add => "+",
@@ -408,13 +433,13 @@ impl fmt::Display for Expr {
                     BinOp::Lt => "<",
                     BinOp::Le => "<=",
                     BinOp::Eq => "==",
-                    BinOp::Max => return write!(f, "max({a}, {b})"),
-                    BinOp::Min => return write!(f, "min({a}, {b})"),
+                    BinOp::Max => return write!(f, "max({}, {})", w(a, p), w(b, p)),
+                    BinOp::Min => return write!(f, "min({}, {})", w(a, p), w(b, p)),
                 };
-                write!(f, "({a} {sym} {b})")
+                write!(f, "({} {sym} {})", w(a, p), w(b, p))
             }
-            Expr::Select(c, a, b) => write!(f, "select({c}, {a}, {b})"),
-            Expr::Cast(k, a) => write!(f, "{}({a})", if *k == ScalarKind::Float { "float" } else { "int" }),
+            Expr::Select(c, a, b) => write!(f, "select({}, {}, {})", w(c, p), w(a, p), w(b, p)),
+            Expr::Cast(k, a) => write!(f, "{}({})", if *k == ScalarKind::Float { "float" } else { "int" }, w(a, p)),
         }
     }
 }

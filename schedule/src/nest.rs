@@ -78,13 +78,15 @@ pub struct Buffer {
     pub shape: Vec<Dim>,
 }
 
-/// A bound check: the point exists only where `axes[axis] < extent`; added
-/// when a split does not divide its loop.
+/// A bound check: the point exists only where `value < extent`. A split
+/// that may not divide its loop adds one on the loop's own range (`outer *
+/// factor + inner < extent`), so out-of-range iterations never alias real
+/// ones; later primitives rewrite `value` like the axis expressions.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Guard {
-    /// The stage axis checked.
-    pub axis: usize,
-    /// Its extent.
+    /// An expression of loop variables.
+    pub value: Expr,
+    /// Its exclusive upper bound.
     pub extent: Expr,
 }
 
@@ -109,8 +111,6 @@ pub struct LoopNest {
     pub guards: Vec<Guard>,
     /// The compute rule over stage axes (quantized loads not yet expanded).
     pub body: Expr,
-    /// Extent of each stage axis.
-    pub axis_extents: Vec<Expr>,
     pub(crate) next_id: u32,
 }
 
@@ -127,7 +127,6 @@ impl LoopNest {
         if stage.dtype.is_quantized() {
             return Err(ill("a stage cannot write a quantized tensor".into()));
         }
-        let axis_extents: Vec<Expr> = stage.axis_extents().iter().map(kiln_dsl::dim).collect();
         let loops: Vec<Loop> = stage
             .axis_extents()
             .iter()
@@ -145,7 +144,6 @@ impl LoopNest {
             loops,
             guards: Vec::new(),
             body: stage.body.clone(),
-            axis_extents,
         })
     }
 
@@ -218,7 +216,7 @@ impl LoopNest {
         // Tail handling checks guards at the last iteration of unrolled and
         // vectorized loops, so their variables must enter guards monotonically.
         for g in &self.guards {
-            let e = &self.axes[g.axis];
+            let e = &g.value;
             for l in self.loops.iter().filter(|l| matches!(l.kind, LoopKind::Unrolled | LoopKind::Vectorized)) {
                 if !crate::simplify::monotone_in(e, l.id) {
                     return Err(bad(l, "its variable reaches a bound check through a division or remainder; split instead of fusing"));
@@ -258,7 +256,13 @@ impl Validated {
 
     /// Each guard as `(value, bound)` in loop variables.
     pub fn guard_exprs(&self) -> Vec<(Expr, Expr)> {
-        self.0.guards.iter().map(|g| (self.0.axes[g.axis].clone(), g.extent.clone())).collect()
+        self.0.guards.iter().map(|g| (g.value.clone(), g.extent.clone())).collect()
+    }
+
+    /// The guards that mention no reduction loop: what must hold to store.
+    pub fn spatial_guard_exprs(&self) -> Vec<(Expr, Expr)> {
+        let red: Vec<u32> = self.0.loops.iter().filter(|l| l.reduction).map(|l| l.id).collect();
+        self.guard_exprs().into_iter().filter(|(v, _)| crate::simplify::loop_vars(v).iter().all(|x| !red.contains(x))).collect()
     }
 }
 
@@ -269,16 +273,16 @@ impl fmt::Display for LoopNest {
         let mut depth = 1;
         for l in &self.loops {
             let red = if l.reduction { " reduce" } else { "" };
-            writeln!(f, "{}for l{} in 0..{} {}{red}", "  ".repeat(depth), l.id, l.extent, l.kind)?;
+            writeln!(f, "{}for l{} in 0..{} {}{red}", "  ".repeat(depth), l.id, l.extent.with_axis_prefix("l"), l.kind)?;
             depth += 1;
         }
         let pad = "  ".repeat(depth);
         let rank = self.out_rank();
         for g in &self.guards {
-            writeln!(f, "{pad}if {} < {}", self.axes[g.axis], g.extent)?;
+            writeln!(f, "{pad}if {} < {}", g.value.with_axis_prefix("l"), g.extent)?;
         }
         for (i, a) in self.axes.iter().enumerate() {
-            writeln!(f, "{pad}i{i} = {a}")?;
+            writeln!(f, "{pad}i{i} = {}", a.with_axis_prefix("l"))?;
         }
         let idx: Vec<String> = (0..rank).map(|i| format!("i{i}")).collect();
         let op = match self.reduce {

@@ -4,7 +4,7 @@
 
 use crate::error::ScheduleError;
 use crate::nest::{Guard, Loop, LoopKind, LoopNest};
-use crate::simplify::{loop_vars, simplify};
+use crate::simplify::simplify;
 use kiln_dsl::{int, Expr};
 use serde::{Deserialize, Serialize};
 
@@ -80,14 +80,18 @@ impl Step {
 }
 
 fn substitute(nest: &mut LoopNest, var: u32, with: &Expr) {
+    let sub = |a: &Expr| simplify(&a.rewrite(&mut |e| (*e == Expr::Axis(var)).then(|| with.clone())));
     for a in nest.axes.iter_mut() {
-        *a = simplify(&a.rewrite(&mut |e| (*e == Expr::Axis(var)).then(|| with.clone())));
+        *a = sub(a);
+    }
+    for g in nest.guards.iter_mut() {
+        g.value = sub(&g.value);
     }
 }
 
 /// Split loop `id` by `factor`: `outer` runs `ceil(extent / factor)` times and
 /// `inner` `factor` times. A split that may not divide the extent adds a bound
-/// check on every stage axis the loop feeds. Returns the nest and the ids of
+/// check `outer * factor + inner < extent`. Returns the nest and the ids of
 /// the outer and inner loops.
 pub fn split(mut nest: LoopNest, id: u32, factor: i64) -> Result<(LoopNest, u32, u32), ScheduleError> {
     let pos = nest.position(id)?;
@@ -107,14 +111,11 @@ pub fn split(mut nest: LoopNest, id: u32, factor: i64) -> Result<(LoopNest, u32,
             Loop { id: i, extent: int(factor), kind: LoopKind::Serial, reduction: old.reduction },
         ],
     );
+    let recombined = simplify(&Expr::Axis(o).mul(int(factor)).add(Expr::Axis(i)));
     if !exact {
-        for a in 0..nest.axes.len() {
-            if loop_vars(&nest.axes[a]).contains(&id) && !nest.guards.iter().any(|g| g.axis == a) {
-                nest.guards.push(Guard { axis: a, extent: nest.axis_extents[a].clone() });
-            }
-        }
+        nest.guards.push(Guard { value: recombined.clone(), extent: old.extent.clone() });
     }
-    substitute(&mut nest, id, &Expr::Axis(o).mul(int(factor)).add(Expr::Axis(i)));
+    substitute(&mut nest, id, &recombined);
     Ok((nest, o, i))
 }
 

@@ -90,9 +90,8 @@ impl<'a, 'b> Emitter<'a, 'b> {
     #[allow(clippy::too_many_arguments)]
     pub fn new(b: &'a mut FunctionBuilder<'b>, v: &'a Validated, bufs: Vec<Value>, syms: HashMap<String, Value>, helpers: Helpers, range: (Value, Value)) -> Self {
         let nest = v.nest();
-        let rank = nest.out_rank();
         let guards = v.guard_exprs();
-        let spatial_guards = nest.guards.iter().zip(&guards).filter(|(g, _)| g.axis < rank).map(|(_, e)| e.clone()).collect();
+        let spatial_guards = v.spatial_guard_exprs();
         let n = nest.loops.len();
         let mut suffix_start = n;
         while suffix_start > 0 && matches!(nest.loops[suffix_start - 1].kind, LoopKind::Unrolled | LoopKind::Vectorized) {
