@@ -98,14 +98,16 @@ pub fn default_schedule(nest: LoopNest, target: Target) -> Result<(Validated, Tr
     let extent = |r: &Recorder, id: u32| r.nest.loop_(id).map(|l| l.extent.clone());
 
     if n_red == 0 {
-        // Elementwise: vectorize the last axis when it is contiguous.
+        // Elementwise: vectorize the last axis, two vectors per iteration.
         if let Some(ls) = last_spatial {
             if float && big_enough(&extent(&r, ls)?, lanes) {
-                let (o, i) = r.split(ls, lanes)?;
-                r.annotate(i, LoopKind::Vectorized)?;
+                let (o, i) = r.split(ls, 2 * lanes)?;
+                let (u, v) = r.split(i, lanes)?;
+                r.annotate(u, LoopKind::Unrolled)?;
+                r.annotate(v, LoopKind::Vectorized)?;
                 outer_spatial.pop();
                 outer_spatial.push(o);
-                region_tail.push(i);
+                region_tail.extend([u, v]);
             }
         }
     } else {

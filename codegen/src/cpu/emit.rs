@@ -31,8 +31,11 @@ enum V {
     CI(i64),
     /// Uniform scalar (i64 or f32).
     S(Value),
-    /// Integer lanes `base + stride * lane` (stride != 0).
-    Aff(Value, i64),
+    /// Uniform integer `value + offset`; the offset folds into address
+    /// immediates, so the points of an unrolled tile share one register.
+    SC(Value, i64),
+    /// Integer lanes `base + offset + stride * lane` (stride != 0).
+    Aff(Value, i64, i64),
     /// Per-lane scalars.
     Lanes(Vec<Value>),
     /// f32x4 vector.
@@ -47,6 +50,26 @@ enum Mode {
     Fast,
     /// Some points may be out of bounds: scalarize and check each.
     Slow,
+}
+
+/// Key of a value-numbered instruction: the same key in a dominating scope
+/// reuses the earlier value instead of emitting the instruction again.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum MemoKey {
+    Const(i64),
+    Bin(BinOp, Value, Value),
+    MulImm(Value, i64),
+    AddImm(Value, i64),
+    /// (what is loaded, address, offset)
+    Load(u8, Value, i32),
+    Splat(Value),
+}
+
+/// What a point adds to its accumulator.
+enum Term {
+    Value(V),
+    /// `a * b`, folded with a fused multiply-add.
+    Product(V, V),
 }
 
 enum Acc {
@@ -78,6 +101,20 @@ pub struct Emitter<'a, 'b> {
     region_start: usize,
     suffix_start: usize,
     in_region: bool,
+    /// Integer sub-expressions worth hoisting out of loops (they divide,
+    /// take remainders or multiply), with the loop variables they use.
+    hoistable: Vec<(Expr, Vec<u32>)>,
+    /// Hoisted values (parallel to `hoistable`), with the loop position
+    /// that computed them.
+    hoisted: Vec<Option<(V, usize)>>,
+    /// Scoped value numbering: instructions already emitted in a block that
+    /// dominates the current one, with the scope depth that emitted them.
+    memo: HashMap<MemoKey, (Value, u32)>,
+    depth: u32,
+    /// Values made by `mul_imm`: value -> (operand, factor).
+    scaled: HashMap<Value, (Value, i64)>,
+    /// Use fused multiply-add for `acc + a * b` (the host has FMA).
+    fma: bool,
     accs: HashMap<Vec<i64>, Acc>,
     src_dtypes: Vec<DType>,
 }
@@ -113,8 +150,122 @@ impl<'a, 'b> Emitter<'a, 'b> {
             region_start: nest.region_start(),
             suffix_start,
             in_region: false,
+            hoistable: Vec::new(),
+            hoisted: Vec::new(),
+            memo: HashMap::new(),
+            depth: 0,
+            scaled: HashMap::new(),
+            fma: false,
             accs: HashMap::new(),
             src_dtypes: nest.sources.iter().map(|s| s.dtype).collect(),
+        }
+    }
+
+    /// Allow fused multiply-add in reductions.
+    pub fn use_fma(&mut self, on: bool) {
+        self.fma = on;
+    }
+
+    /// Find the integer sub-expressions that loops may hoist: index math
+    /// over loop variables that divides, takes a remainder or multiplies.
+    /// Division only by non-zero constants, so hoisting never traps.
+    fn collect_hoistable(&mut self) {
+        let mut exprs: Vec<Expr> = vec![self.body.clone()];
+        exprs.extend(self.store_index.iter().cloned());
+        exprs.extend(self.guards.iter().flat_map(|(a, b)| [a.clone(), b.clone()]));
+        let dtypes = self.src_dtypes.clone();
+        let mut found: Vec<(Expr, Vec<u32>)> = Vec::new();
+        for e in &exprs {
+            e.visit(&mut |x| {
+                let interesting = match x {
+                    Expr::Binary(BinOp::Div | BinOp::Rem, _, d) => matches!(**d, Expr::Int(c) if c > 0),
+                    Expr::Binary(BinOp::Mul, ..) => true,
+                    _ => false,
+                };
+                if !interesting || x.kind(&dtypes) != Ok(ScalarKind::Int) || found.iter().any(|(f, _)| f == x) {
+                    return;
+                }
+                let mut safe = true;
+                x.visit(&mut |y| {
+                    safe &= match y {
+                        Expr::Load { .. } | Expr::LoadByte { .. } | Expr::LoadHalf { .. } | Expr::Select(..) | Expr::Cast(..) => false,
+                        Expr::Binary(BinOp::Div | BinOp::Rem, _, d) => matches!(**d, Expr::Int(c) if c > 0),
+                        _ => true,
+                    }
+                });
+                if safe {
+                    found.push((x.clone(), kiln_schedule::loop_vars(x)));
+                }
+            });
+        }
+        self.hoisted = vec![None; found.len()];
+        self.hoistable = found;
+    }
+
+    /// Before the loop at `pos`: compute every hoistable expression whose
+    /// variables belong to enclosing serial loops.
+    fn hoist_before(&mut self, pos: usize) -> Result<(), CodegenError> {
+        let outer: Vec<u32> = self.v.nest().loops[..pos].iter().map(|l| l.id).collect();
+        for i in 0..self.hoistable.len() {
+            let (e, vars) = &self.hoistable[i];
+            if vars.is_empty() || self.hoisted[i].is_some() || !vars.iter().all(|v| outer.contains(v) && matches!(self.env.get(v), Some(V::S(_)))) {
+                continue;
+            }
+            let e = e.clone();
+            let (v, _) = self.value(&e)?;
+            self.hoisted[i] = Some((v, pos));
+        }
+        Ok(())
+    }
+
+    fn memo(&mut self, key: MemoKey, f: impl FnOnce(&mut FunctionBuilder) -> Value) -> Value {
+        if let Some((v, _)) = self.memo.get(&key) {
+            return *v;
+        }
+        let v = f(self.b);
+        self.memo.insert(key, (v, self.depth));
+        v
+    }
+
+    /// Enter a block that the current one dominates but later code does not
+    /// (a loop body, a branch arm); returns the depth to leave back to.
+    fn enter(&mut self) -> u32 {
+        self.depth += 1;
+        self.depth - 1
+    }
+
+    fn leave(&mut self, depth: u32) {
+        self.memo.retain(|_, (_, d)| *d <= depth);
+        self.depth = depth;
+    }
+
+    fn iconst(&mut self, c: i64) -> Value {
+        self.memo(MemoKey::Const(c), |b| b.ins().iconst(types::I64, c))
+    }
+
+    fn mul_imm(&mut self, x: Value, c: i64) -> Value {
+        if c == 1 {
+            return x;
+        }
+        // (y * a) * c = y * (a * c)
+        if let Some(&(y, a)) = self.scaled.get(&x) {
+            if let Some(ac) = a.checked_mul(c) {
+                return self.mul_imm(y, ac);
+            }
+        }
+        let v = self.memo(MemoKey::MulImm(x, c), |b| b.ins().imul_imm_s(x, c));
+        self.scaled.insert(v, (x, c));
+        v
+    }
+
+    fn is_zero(&self, v: Value) -> bool {
+        self.memo.get(&MemoKey::Const(0)).is_some_and(|(z, _)| *z == v)
+    }
+
+    fn add_imm(&mut self, x: Value, c: i64) -> Value {
+        match c {
+            0 => x,
+            _ => self.memo(MemoKey::AddImm(x, c), |b| b.ins().iadd_imm_s(x, c)),
         }
     }
 
@@ -125,6 +276,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
     // ---------- loops ----------
 
     pub fn emit(&mut self) -> Result<(), CodegenError> {
+        self.collect_hoistable();
         for l in &self.v.nest().loops {
             if matches!(l.kind, LoopKind::GpuBlock(_) | LoopKind::GpuThread(_)) {
                 return Err(self.unsupported(format!("run loop l{} bound to {}", l.id, l.kind)));
@@ -162,11 +314,12 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 Ok(())
             }
             (LoopKind::Vectorized, _) => {
-                let zero = self.b.ins().iconst(types::I64, 0);
-                self.env.insert(l.id, V::Aff(zero, 1));
+                let zero = self.iconst(0);
+                self.env.insert(l.id, V::Aff(zero, 1, 0));
                 self.emit_nest(pos + 1, mode)
             }
             _ => {
+                self.hoist_before(pos)?;
                 let extent = self.scalar(&l.extent)?;
                 let (lo, hi) = if pos == 0 {
                     let hi = self.b.ins().smin(self.range.1, extent);
@@ -174,20 +327,27 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 } else {
                     (self.b.ins().iconst(types::I64, 0), extent)
                 };
-                let header = self.b.create_block();
+                // Rotated loop: one test before entry, one branch per iteration.
                 let body = self.b.create_block();
                 let exit = self.b.create_block();
-                let i = self.b.append_block_param(header, types::I64);
-                self.b.ins().jump(header, &[lo.into()]);
-                self.b.switch_to_block(header);
-                let c = self.b.ins().icmp(IntCC::SignedLessThan, i, hi);
-                self.b.ins().brif(c, body, &[], exit, &[]);
+                let i = self.b.append_block_param(body, types::I64);
+                let enter = self.b.ins().icmp(IntCC::SignedLessThan, lo, hi);
+                self.b.ins().brif(enter, body, &[lo.into()], exit, &[]);
                 self.b.switch_to_block(body);
+                let scope = self.enter();
                 self.env.insert(l.id, V::S(i));
                 self.emit_nest(pos + 1, mode)?;
                 let next = self.b.ins().iadd_imm_s(i, 1);
-                self.b.ins().jump(header, &[next.into()]);
+                let more = self.b.ins().icmp(IntCC::SignedLessThan, next, hi);
+                self.b.ins().brif(more, body, &[next.into()], exit, &[]);
+                self.leave(scope);
                 self.b.switch_to_block(exit);
+                // values hoisted inside this loop depend on its variable
+                for h in self.hoisted.iter_mut() {
+                    if h.as_ref().is_some_and(|(_, p)| *p > pos) {
+                        *h = None;
+                    }
+                }
                 Ok(())
             }
         }
@@ -210,11 +370,15 @@ impl<'a, 'b> Emitter<'a, 'b> {
         let (fast, slow, merge) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
         self.b.ins().brif(cond, fast, &[], slow, &[]);
         self.b.switch_to_block(fast);
+        let scope = self.enter();
         f(self, Mode::Fast)?;
         self.b.ins().jump(merge, &[]);
+        self.leave(scope);
         self.b.switch_to_block(slow);
+        let scope = self.enter();
         f(self, Mode::Slow)?;
         self.b.ins().jump(merge, &[]);
+        self.leave(scope);
         self.b.switch_to_block(merge);
         Ok(())
     }
@@ -242,8 +406,10 @@ impl<'a, 'b> Emitter<'a, 'b> {
         let (then, merge) = (self.b.create_block(), self.b.create_block());
         self.b.ins().brif(cond, then, &[], merge, &[]);
         self.b.switch_to_block(then);
+        let scope = self.enter();
         f(self)?;
         self.b.ins().jump(merge, &[]);
+        self.leave(scope);
         self.b.switch_to_block(merge);
         Ok(())
     }
@@ -252,11 +418,18 @@ impl<'a, 'b> Emitter<'a, 'b> {
         let guards = if mode == Mode::Slow { self.guards.clone() } else { Vec::new() };
         self.guarded(&guards, |s| {
             let body = s.body.clone();
-            let (value, _) = s.value(&body)?;
-            if s.v.nest().reduce.is_some() {
-                s.accumulate(value)
-            } else {
-                s.store(value)
+            let nest = s.v.nest();
+            let fused = s.fma && nest.reduce == Some(ReduceOp::Sum) && s.acc_kind() == ScalarKind::Float;
+            match (&body, fused) {
+                (Expr::Binary(BinOp::Mul, a, b), true) => {
+                    let (x, _) = s.value(a)?;
+                    let (y, _) = s.value(b)?;
+                    s.accumulate(Term::Product(x, y))
+                }
+                _ => {
+                    let (value, _) = s.value(&body)?;
+                    if nest.reduce.is_some() { s.accumulate(Term::Value(value)) } else { s.store(value) }
+                }
             }
         })
     }
@@ -355,7 +528,21 @@ impl<'a, 'b> Emitter<'a, 'b> {
         }
     }
 
-    fn accumulate(&mut self, value: V) -> Result<(), CodegenError> {
+    /// `acc (op)= term`, with `a * b` fused into one multiply-add.
+    fn fold(&mut self, old: Value, term: &Term, vector: bool) -> Result<Value, CodegenError> {
+        Ok(match term {
+            Term::Value(v) => {
+                let x = if vector { self.to_vec(v.clone()) } else { self.to_scalar(v.clone())? };
+                self.combine(old, x)
+            }
+            Term::Product(a, b) => {
+                let (x, y) = if vector { (self.to_vec(a.clone()), self.to_vec(b.clone())) } else { (self.to_scalar(a.clone())?, self.to_scalar(b.clone())?) };
+                self.b.ins().fma(x, y, old)
+            }
+        })
+    }
+
+    fn accumulate(&mut self, term: Term) -> Result<(), CodegenError> {
         let key = self.current_key();
         // In slow mode the vector loop is scalarized: find which lane we are.
         let lane = self.region_vector_loop().and_then(|(id, _)| match self.env.get(&id) {
@@ -365,28 +552,26 @@ impl<'a, 'b> Emitter<'a, 'b> {
         match (&self.accs[&key], lane) {
             (Acc::Scalar(var), _) => {
                 let var = *var;
-                let x = self.to_scalar(value)?;
                 let old = self.b.use_var(var);
-                let new = self.combine(old, x);
+                let new = self.fold(old, &term, false)?;
                 self.b.def_var(var, new);
             }
             (Acc::Vector(var), None) => {
                 let var = *var;
-                let x = self.to_vec(value);
                 let old = self.b.use_var(var);
-                let new = self.combine(old, x);
+                let new = self.fold(old, &term, true)?;
                 self.b.def_var(var, new);
             }
             (Acc::Vector(var), Some(l)) => {
                 let var = *var;
-                let x = self.to_scalar(value)?;
                 let old = self.b.use_var(var);
                 let lane_old = self.b.ins().extractlane(old, l);
-                let lane_new = self.combine(lane_old, x);
+                let lane_new = self.fold(lane_old, &term, false)?;
                 let new = self.b.ins().insertlane(old, lane_new, l);
                 self.b.def_var(var, new);
             }
             (Acc::Lanes(vars), lane) => {
+                let Term::Value(value) = term else { unreachable!("integer reductions do not fuse products") };
                 let vars = vars.clone();
                 let xs = match lane {
                     Some(l) => vec![(l as usize, self.to_scalar(value)?)],
@@ -423,8 +608,8 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 Some((id, false)) => {
                     let sg = self.spatial_guards.clone();
                     let vector_store = |s: &mut Self, value: V| -> Result<(), CodegenError> {
-                        let zero = s.b.ins().iconst(types::I64, 0);
-                        s.env.insert(id, V::Aff(zero, 1));
+                        let zero = s.iconst(0);
+                        s.env.insert(id, V::Aff(zero, 1, 0));
                         s.store(value)
                     };
                     let lane_stores = |s: &mut Self, value: V, sg: &[(Expr, Expr)]| -> Result<(), CodegenError> {
@@ -445,11 +630,15 @@ impl<'a, 'b> Emitter<'a, 'b> {
                             let (fast, slow, merge) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
                             self.b.ins().brif(cond, fast, &[], slow, &[]);
                             self.b.switch_to_block(fast);
+                            let scope = self.enter();
                             vector_store(self, value.clone())?;
                             self.b.ins().jump(merge, &[]);
+                            self.leave(scope);
                             self.b.switch_to_block(slow);
+                            let scope = self.enter();
                             lane_stores(self, value, &sg)?;
                             self.b.ins().jump(merge, &[]);
+                            self.leave(scope);
                             self.b.switch_to_block(merge);
                         }
                     }
@@ -487,25 +676,46 @@ impl<'a, 'b> Emitter<'a, 'b> {
         Ok(flat.unwrap_or(V::CI(0)))
     }
 
-    fn address(&mut self, buf: usize, index: Value, elem: i64) -> Value {
-        let off = if elem == 1 { index } else { self.b.ins().imul_imm_s(index, elem) };
-        self.b.ins().iadd(self.bufs[buf], off)
+    /// Address of element `index` of buffer `buf` as (base, byte offset).
+    fn address(&mut self, buf: usize, index: V, elem: i64) -> (Value, i32) {
+        let base = self.bufs[buf];
+        let (v, c) = match index {
+            V::CI(c) => (None, c),
+            V::S(v) => (Some(v), 0),
+            V::SC(v, c) => (Some(v), c),
+            other => unreachable!("address of lanes {other:?}"),
+        };
+        let mut off = c * elem;
+        let mut reg = v.map(|v| self.mul_imm(v, elem));
+        if i32::try_from(off).is_err() {
+            let o = self.iconst(off);
+            reg = Some(match reg {
+                Some(r) => self.memo(MemoKey::Bin(BinOp::Add, r, o), |b| b.ins().iadd(r, o)),
+                None => o,
+            });
+            off = 0;
+        }
+        let addr = match reg {
+            Some(r) => self.memo(MemoKey::Bin(BinOp::Add, base, r), |b| b.ins().iadd(base, r)),
+            None => base,
+        };
+        (addr, off as i32)
     }
 
-    fn load_scalar(&mut self, buf: usize, dtype: DType, index: Value) -> Value {
+    fn load_scalar(&mut self, buf: usize, dtype: DType, index: V) -> Value {
         let f = flags();
         match dtype {
             DType::F32 => {
-                let a = self.address(buf, index, 4);
-                self.b.ins().load(types::F32, f, a, 0)
+                let (a, o) = self.address(buf, index, 4);
+                self.memo(MemoKey::Load(0, a, o), |b| b.ins().load(types::F32, f, a, o))
             }
             DType::I32 => {
-                let a = self.address(buf, index, 4);
-                self.b.ins().sload32(f, a, 0)
+                let (a, o) = self.address(buf, index, 4);
+                self.memo(MemoKey::Load(1, a, o), |b| b.ins().sload32(f, a, o))
             }
             DType::F16 => {
-                let a = self.address(buf, index, 2);
-                let bits = self.b.ins().uload16(types::I32, f, a, 0);
+                let (a, o) = self.address(buf, index, 2);
+                let bits = self.memo(MemoKey::Load(2, a, o), |b| b.ins().uload16(types::I32, f, a, o));
                 let call = self.b.ins().call(self.helpers.f16_to_f32, &[bits]);
                 self.b.inst_results(call)[0]
             }
@@ -518,15 +728,12 @@ impl<'a, 'b> Emitter<'a, 'b> {
         let dtype = self.src_dtypes[src];
         let flat = self.flat_index(index, &shape)?;
         Ok(match flat {
-            V::Aff(base, 1) if dtype == DType::F32 => {
-                let a = self.address(src, base, 4);
-                V::Vec(self.b.ins().load(types::F32X4, flags(), a, 0))
+            V::Aff(base, 1, c) if dtype == DType::F32 => {
+                let (a, o) = self.address(src, V::SC(base, c), 4);
+                V::Vec(self.memo(MemoKey::Load(5, a, o), |b| b.ins().load(types::F32X4, flags(), a, o)))
             }
-            V::CI(_) | V::S(_) => {
-                let i = self.to_scalar(flat)?;
-                V::S(self.load_scalar(src, dtype, i))
-            }
-            other => V::Lanes(self.to_lanes(other).into_iter().map(|i| self.load_scalar(src, dtype, i)).collect()),
+            V::CI(_) | V::S(_) | V::SC(..) => V::S(self.load_scalar(src, dtype, flat)),
+            other => V::Lanes(self.to_lanes(other).into_iter().map(|i| self.load_scalar(src, dtype, V::S(i))).collect()),
         })
     }
 
@@ -537,43 +744,42 @@ impl<'a, 'b> Emitter<'a, 'b> {
         let shape = nest.output.shape.clone();
         let idx = self.store_index.clone();
         let flat = self.flat_index(&idx, &shape)?;
-        let store_one = |s: &mut Self, i: Value, x: Value| {
+        let store_one = |s: &mut Self, i: V, x: Value| {
             let f = flags();
             match dtype {
                 DType::F32 => {
-                    let a = s.address(out, i, 4);
-                    s.b.ins().store(f, x, a, 0);
+                    let (a, o) = s.address(out, i, 4);
+                    s.b.ins().store(f, x, a, o);
                 }
                 DType::I32 => {
-                    let a = s.address(out, i, 4);
+                    let (a, o) = s.address(out, i, 4);
                     let x = s.b.ins().ireduce(types::I32, x);
-                    s.b.ins().store(f, x, a, 0);
+                    s.b.ins().store(f, x, a, o);
                 }
                 DType::F16 => {
-                    let a = s.address(out, i, 2);
+                    let (a, o) = s.address(out, i, 2);
                     let call = s.b.ins().call(s.helpers.f32_to_f16, &[x]);
                     let bits = s.b.inst_results(call)[0];
-                    s.b.ins().istore16(f, bits, a, 0);
+                    s.b.ins().istore16(f, bits, a, o);
                 }
                 q => unreachable!("store of quantized {q}"),
             }
         };
         match (flat, dtype) {
-            (V::Aff(base, 1), DType::F32) => {
+            (V::Aff(base, 1, c), DType::F32) => {
                 let x = self.to_vec(value);
-                let a = self.address(out, base, 4);
-                self.b.ins().store(flags(), x, a, 0);
+                let (a, o) = self.address(out, V::SC(base, c), 4);
+                self.b.ins().store(flags(), x, a, o);
             }
-            (flat @ (V::CI(_) | V::S(_)), _) => {
-                let i = self.to_scalar(flat)?;
+            (flat @ (V::CI(_) | V::S(_) | V::SC(..)), _) => {
                 let x = self.to_scalar(value)?;
-                store_one(self, i, x);
+                store_one(self, flat, x);
             }
             (flat, _) => {
                 let is = self.to_lanes(flat);
                 let xs = self.to_lanes(value);
                 for (i, x) in is.into_iter().zip(xs) {
-                    store_one(self, i, x);
+                    store_one(self, V::S(i), x);
                 }
             }
         }
@@ -631,17 +837,19 @@ impl<'a, 'b> Emitter<'a, 'b> {
 
     fn to_scalar(&mut self, v: V) -> Result<Value, CodegenError> {
         Ok(match v {
-            V::CI(c) => self.b.ins().iconst(types::I64, c),
+            V::CI(c) => self.iconst(c),
             V::S(s) => s,
+            V::SC(s, c) => self.add_imm(s, c),
             other => unreachable!("expected a uniform value, got {other:?}"),
         })
     }
 
     fn to_lanes(&mut self, v: V) -> Vec<Value> {
         match v {
-            V::CI(c) => (0..LANES).map(|_| self.b.ins().iconst(types::I64, c)).collect(),
+            V::CI(c) => vec![self.iconst(c); LANES],
             V::S(s) => vec![s; LANES],
-            V::Aff(base, stride) => (0..LANES).map(|l| self.b.ins().iadd_imm_s(base, stride * l as i64)).collect(),
+            V::SC(s, c) => vec![self.add_imm(s, c); LANES],
+            V::Aff(base, stride, c) => (0..LANES).map(|l| self.add_imm(base, c + stride * l as i64)).collect(),
             V::Lanes(l) => l,
             V::Vec(x) => (0..LANES).map(|l| self.b.ins().extractlane(x, l as u8)).collect(),
         }
@@ -650,7 +858,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
     fn to_vec(&mut self, v: V) -> Value {
         match v {
             V::Vec(x) => x,
-            V::S(s) => self.b.ins().splat(types::F32X4, s),
+            V::S(s) => self.memo(MemoKey::Splat(s), |b| b.ins().splat(types::F32X4, s)),
             V::Lanes(l) => {
                 let mut x = self.b.ins().splat(types::F32X4, l[0]);
                 for (i, s) in l.iter().enumerate().skip(1) {
@@ -680,18 +888,39 @@ impl<'a, 'b> Emitter<'a, 'b> {
             (Mul, V::CI(0), _) | (Mul, _, V::CI(0)) => return V::CI(0),
             _ => {}
         }
-        let affine = |base: Value, stride: i64| if stride == 0 { V::S(base) } else { V::Aff(base, stride) };
+        // uniform value + constant offset
+        let split = |v: &V| match v {
+            V::S(x) => Some((Some(*x), 0)),
+            V::SC(x, c) => Some((Some(*x), *c)),
+            V::CI(c) => Some((None, *c)),
+            _ => None,
+        };
+        if let (Some((x, c)), Some((y, d))) = (split(&a), split(&b)) {
+            let offset = |v: Option<Value>, c: i64| match v {
+                Some(v) if c == 0 => V::S(v),
+                Some(v) => V::SC(v, c),
+                None => V::CI(c),
+            };
+            match (op, x, y) {
+                (Add, Some(x), None) | (Add, None, Some(x)) => return offset(Some(x), c + d),
+                (Add, Some(x), Some(y)) => return offset(Some(self.int_op(Add, x, y)), c + d),
+                (Sub, Some(x), None) => return offset(Some(x), c - d),
+                (Sub, Some(x), Some(y)) => return offset(Some(self.int_op(Sub, x, y)), c - d),
+                (Mul, Some(x), None) => return offset(Some(self.mul_imm(x, d)), c * d),
+                (Mul, None, Some(y)) => return offset(Some(self.mul_imm(y, c)), c * d),
+                _ => {}
+            }
+        }
+        let affine = |base: Value, stride: i64, c: i64| if stride == 0 { V::SC(base, c) } else { V::Aff(base, stride, c) };
         match (op, a.clone(), b.clone()) {
-            (Add, V::Aff(x, s), u @ (V::CI(_) | V::S(_))) | (Add, u @ (V::CI(_) | V::S(_)), V::Aff(x, s)) => {
-                let u = self.to_scalar(u).unwrap();
-                return V::Aff(self.b.ins().iadd(x, u), s);
-            }
-            (Add, V::Aff(x, s), V::Aff(y, t)) => return affine(self.b.ins().iadd(x, y), s + t),
-            (Sub, V::Aff(x, s), u @ (V::CI(_) | V::S(_))) => {
-                let u = self.to_scalar(u).unwrap();
-                return V::Aff(self.b.ins().isub(x, u), s);
-            }
-            (Mul, V::Aff(x, s), V::CI(c)) | (Mul, V::CI(c), V::Aff(x, s)) => return affine(self.b.ins().imul_imm_s(x, c), s * c),
+            (Add, V::Aff(x, s, c), V::CI(d)) | (Add, V::CI(d), V::Aff(x, s, c)) => return V::Aff(x, s, c + d),
+            (Sub, V::Aff(x, s, c), V::CI(d)) => return V::Aff(x, s, c - d),
+            (Add, V::Aff(x, s, c), V::S(y)) | (Add, V::S(y), V::Aff(x, s, c)) => return V::Aff(self.int_op(Add, x, y), s, c),
+            (Add, V::Aff(x, s, c), V::SC(y, d)) | (Add, V::SC(y, d), V::Aff(x, s, c)) => return V::Aff(self.int_op(Add, x, y), s, c + d),
+            (Sub, V::Aff(x, s, c), V::S(y)) => return V::Aff(self.int_op(Sub, x, y), s, c),
+            (Sub, V::Aff(x, s, c), V::SC(y, d)) => return V::Aff(self.int_op(Sub, x, y), s, c - d),
+            (Add, V::Aff(x, s, c), V::Aff(y, t, d)) => return affine(self.int_op(Add, x, y), s + t, c + d),
+            (Mul, V::Aff(x, s, c), V::CI(k)) | (Mul, V::CI(k), V::Aff(x, s, c)) => return affine(self.mul_imm(x, k), s * k, c * k),
             _ => {}
         }
         if Self::is_lanes(&a) || Self::is_lanes(&b) {
@@ -703,8 +932,17 @@ impl<'a, 'b> Emitter<'a, 'b> {
     }
 
     fn int_op(&mut self, op: BinOp, x: Value, y: Value) -> Value {
+        match op {
+            BinOp::Add if self.is_zero(x) => return y,
+            BinOp::Add | BinOp::Sub if self.is_zero(y) => return x,
+            _ => {}
+        }
+        self.memo(MemoKey::Bin(op, x, y), |b| Self::int_inst(b, op, x, y))
+    }
+
+    fn int_inst(b: &mut FunctionBuilder, op: BinOp, x: Value, y: Value) -> Value {
         use BinOp::*;
-        let ins = self.b.ins();
+        let ins = b.ins();
         let cmp = |b: &mut FunctionBuilder, cc: IntCC| {
             let c = b.ins().icmp(cc, x, y);
             b.ins().uextend(types::I64, c)
@@ -719,9 +957,9 @@ impl<'a, 'b> Emitter<'a, 'b> {
             Min => ins.smin(x, y),
             Shr => ins.sshr(x, y),
             And => ins.band(x, y),
-            Lt => cmp(self.b, IntCC::SignedLessThan),
-            Le => cmp(self.b, IntCC::SignedLessThanOrEqual),
-            Eq => cmp(self.b, IntCC::Equal),
+            Lt => cmp(b, IntCC::SignedLessThan),
+            Le => cmp(b, IntCC::SignedLessThanOrEqual),
+            Eq => cmp(b, IntCC::Equal),
         }
     }
 
@@ -767,6 +1005,13 @@ impl<'a, 'b> Emitter<'a, 'b> {
     /// Emit `e`, returning its lane form and kind.
     fn value(&mut self, e: &Expr) -> Result<(V, ScalarKind), CodegenError> {
         use ScalarKind::{Float, Int};
+        if matches!(e, Expr::Binary(BinOp::Mul | BinOp::Div | BinOp::Rem, ..)) {
+            if let Some(i) = self.hoistable.iter().position(|(h, _)| h == e) {
+                if let Some((v, _)) = &self.hoisted[i] {
+                    return Ok((v.clone(), Int));
+                }
+            }
+        }
         Ok(match e {
             Expr::Float(c) => (V::S(self.b.ins().f32const(*c as f32)), Float),
             Expr::Int(c) => (V::CI(*c), Int),
@@ -779,35 +1024,33 @@ impl<'a, 'b> Emitter<'a, 'b> {
             Expr::LoadByte { src, offset, signed } => {
                 let off = self.int(offset)?;
                 let signed = *signed;
-                let one = |s: &mut Self, o: Value| {
-                    let a = s.address(*src as usize, o, 1);
-                    if signed { s.b.ins().sload8(types::I64, flags(), a, 0) } else { s.b.ins().uload8(types::I64, flags(), a, 0) }
+                let one = |s: &mut Self, i: V| {
+                    let (a, o) = s.address(*src as usize, i, 1);
+                    if signed {
+                        s.memo(MemoKey::Load(4, a, o), |b| b.ins().sload8(types::I64, flags(), a, o))
+                    } else {
+                        s.memo(MemoKey::Load(3, a, o), |b| b.ins().uload8(types::I64, flags(), a, o))
+                    }
                 };
                 (
                     match off {
-                        V::CI(_) | V::S(_) => {
-                            let o = self.to_scalar(off)?;
-                            V::S(one(self, o))
-                        }
-                        other => V::Lanes(self.to_lanes(other).into_iter().map(|o| one(self, o)).collect()),
+                        V::CI(_) | V::S(_) | V::SC(..) => V::S(one(self, off)),
+                        other => V::Lanes(self.to_lanes(other).into_iter().map(|o| one(self, V::S(o))).collect()),
                     },
                     Int,
                 )
             }
             Expr::LoadHalf { src, offset } => {
                 let off = self.int(offset)?;
-                let one = |s: &mut Self, o: Value| {
-                    let a = s.address(*src as usize, o, 1);
-                    let bits = s.b.ins().uload16(types::I32, flags(), a, 0);
+                let one = |s: &mut Self, i: V| {
+                    let (a, o) = s.address(*src as usize, i, 1);
+                    let bits = s.memo(MemoKey::Load(2, a, o), |b| b.ins().uload16(types::I32, flags(), a, o));
                     s.call1(s.helpers.f16_to_f32, bits)
                 };
                 (
                     match off {
-                        V::CI(_) | V::S(_) => {
-                            let o = self.to_scalar(off)?;
-                            V::S(one(self, o))
-                        }
-                        other => V::Lanes(self.to_lanes(other).into_iter().map(|o| one(self, o)).collect()),
+                        V::CI(_) | V::S(_) | V::SC(..) => V::S(one(self, off)),
+                        other => V::Lanes(self.to_lanes(other).into_iter().map(|o| one(self, V::S(o))).collect()),
                     },
                     Float,
                 )
@@ -896,7 +1139,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 };
                 match x {
                     V::CI(c) if *to == Float => (V::S(self.b.ins().f32const(c as f32)), Float),
-                    V::CI(_) | V::S(_) => {
+                    V::CI(_) | V::S(_) | V::SC(..) => {
                         let s = self.to_scalar(x)?;
                         (V::S(conv(self, s)), *to)
                     }

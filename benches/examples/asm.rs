@@ -1,0 +1,12 @@
+use kiln_benches::{function, single_nest};
+use kiln_dsl::DType;
+fn main() {
+    let which = std::env::args().nth(1).unwrap_or_default();
+    let func = match which.as_str() {
+        "add" => function(&[("x", DType::F32, &[4096]), ("y", DType::F32, &[4096])], |t| t[0].add(&t[1])),
+        "gemv" => function(&[("x", DType::F32, &[1, 4096]), ("w", DType::F32, &[4096, 4096])], |t| t[0].matmul_t(&t[1])),
+        _ => function(&[("a", DType::F32, &[512, 512]), ("b", DType::F32, &[512, 512])], |t| t[0].matmul(&t[1])),
+    };
+    let v = single_nest(&func);
+    println!("{v}\n{}", kiln_codegen::cpu::disassemble(&v).unwrap());
+}
