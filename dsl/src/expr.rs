@@ -192,6 +192,41 @@ impl Stage {
         self
     }
 
+    /// Check the stage against its sources' types and shapes: index
+    /// variables in range, one index per source axis, a typed body whose
+    /// kind matches the output dtype, a dense output and a non-empty
+    /// reduction. Returns what is wrong.
+    pub fn check(&self, sources: &[(DType, Vec<Dim>)]) -> Result<(), String> {
+        if self.dtype.is_quantized() {
+            return Err(format!("stage `{}` writes a quantized tensor", self.name));
+        }
+        if self.reduce.as_ref().is_some_and(|r| r.extents.is_empty()) {
+            return Err(format!("stage `{}` reduces over no axis", self.name));
+        }
+        let n = self.n_axes() as u32;
+        let mut problem = None;
+        self.body.visit(&mut |e| match e {
+            Expr::Axis(a) if *a >= n => problem = Some(format!("index variable i{a} does not exist (the stage has {n})")),
+            Expr::Load { src, index } => match sources.get(*src as usize) {
+                Some((_, shape)) if shape.len() != index.len() => {
+                    problem = Some(format!("load from source {src} has {} indices for {} axes", index.len(), shape.len()))
+                }
+                None => problem = Some(format!("source {src} does not exist")),
+                _ => {}
+            },
+            _ => {}
+        });
+        if let Some(p) = problem {
+            return Err(format!("stage `{}`: {p}", self.name));
+        }
+        let dtypes: Vec<DType> = sources.iter().map(|s| s.0).collect();
+        let kind = self.body.kind(&dtypes).map_err(|m| format!("stage `{}`: {m}", self.name))?;
+        if kind != self.dtype.scalar_kind() {
+            return Err(format!("stage `{}` computes {kind:?} values but writes {}", self.name, self.dtype));
+        }
+        Ok(())
+    }
+
     /// Number of index variables (output axes plus reduction axes).
     pub fn n_axes(&self) -> usize {
         self.shape.len() + self.reduce.as_ref().map_or(0, |r| r.extents.len())

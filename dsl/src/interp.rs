@@ -237,8 +237,9 @@ fn concrete(shape: &[Dim], b: &Bindings, op: &str) -> Result<Vec<usize>, GraphEr
 fn run_stage(stage: &Stage, sources: &[Source], b: &Bindings, op: &str) -> Result<RefTensor, GraphError> {
     let shape = concrete(&stage.shape, b, op)?;
     let body = resolve_dims(&stage.body, b, op)?;
-    let dtypes: Vec<DType> = sources.iter().map(|s| s.dtype).collect();
-    let kind = body.kind(&dtypes).map_err(|m| GraphError::Invalid { node: 0, message: format!("op `{op}` stage `{}`: {m}", stage.name) })?;
+    let types: Vec<(DType, Vec<Dim>)> = sources.iter().map(|s| (s.dtype, s.shape.iter().map(|&n| Dim::from(n)).collect())).collect();
+    stage.check(&types).map_err(|message| GraphError::Invalid { node: 0, message: format!("op `{op}`: {message}") })?;
+    let kind = stage.dtype.scalar_kind();
     let red = match &stage.reduce {
         Some(r) => Some((r.op, concrete(&r.extents, b, op)?)),
         None => None,
@@ -309,6 +310,14 @@ pub fn interpret(func: &Function, inputs: &[HostTensor], params: &HashMap<String
                 let name = op.name();
                 let in_tys: Vec<_> = node.inputs.iter().map(|i| func.node(*i).ty.clone()).collect();
                 let stages = op.compute(&in_tys, &node.ty);
+                match stages.last() {
+                    None => return Err(GraphError::Invalid { node: vals.len(), message: format!("op `{name}` defines no stage") }),
+                    Some(last) if last.shape != node.ty.shape || last.dtype != node.ty.dtype => {
+                        let message = format!("op `{name}` infers {} but its last stage computes {}{}", node.ty, last.dtype, crate::dim::shape_str(&last.shape));
+                        return Err(GraphError::Invalid { node: vals.len(), message });
+                    }
+                    _ => {}
+                }
                 let mut done: Vec<RefTensor> = Vec::new();
                 for stage in &stages {
                     let mut sources = Vec::new();

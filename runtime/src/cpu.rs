@@ -106,6 +106,14 @@ impl CpuExecutable {
                 NodeKind::Op(op) => {
                     let in_tys: Vec<_> = node.inputs.iter().map(|x| func.node(*x).ty.clone()).collect();
                     let stages = op.compute(&in_tys, &node.ty);
+                    match stages.last() {
+                        None => return Err(kiln_dsl::GraphError::Invalid { node: i, message: format!("op `{}` defines no stage", op.name()) }.into()),
+                        Some(last) if last.shape != node.ty.shape || last.dtype != node.ty.dtype => {
+                            let message = format!("op `{}` infers {} but its last stage computes {}{}", op.name(), node.ty, last.dtype, kiln_dsl::shape_str(&last.shape));
+                            return Err(kiln_dsl::GraphError::Invalid { node: i, message }.into());
+                        }
+                        _ => {}
+                    }
                     let mut arg_locs: Vec<Loc> = node.inputs.iter().map(|x| loc_of[x.0 as usize].clone().expect("operands precede users")).collect();
                     let mut src_types: Vec<(DType, Vec<Dim>)> = in_tys.iter().map(|t| (t.dtype, t.shape.clone())).collect();
                     let mut last = None;

@@ -195,3 +195,46 @@ fn modules_check_parameters_and_function_names() {
     let cm = CpuModule::compile(&m, ok, &CompileOptions::default()).unwrap();
     assert!(matches!(cm.run("decode", &[], &Bindings::new()), Err(RuntimeError::NoSuchFunction(_))));
 }
+
+/// A user-defined op whose definition is wrong in a chosen way.
+#[derive(Debug)]
+struct BrokenOp(&'static str);
+
+impl kiln_dsl::OpDef for BrokenOp {
+    fn name(&self) -> String {
+        format!("broken_{}", self.0)
+    }
+    fn infer(&self, inputs: &[kiln_dsl::TensorType]) -> Result<kiln_dsl::TensorType, String> {
+        Ok(inputs[0].clone())
+    }
+    fn compute(&self, _inputs: &[kiln_dsl::TensorType], out: &kiln_dsl::TensorType) -> Vec<kiln_dsl::Stage> {
+        use kiln_dsl::{ax, load, Stage};
+        let shape = out.shape.clone();
+        match self.0 {
+            "no_stage" => vec![],
+            "bad_axis" => vec![Stage::map("s", shape, DType::F32, load(0, vec![ax(5)]))],
+            "bad_arity" => vec![Stage::map("s", shape, DType::F32, load(0, vec![ax(0), ax(0)]))],
+            "bad_source" => vec![Stage::map("s", shape, DType::F32, load(3, vec![ax(0)]))],
+            "int_body" => vec![Stage::map("s", shape, DType::F32, ax(0))],
+            "wrong_shape" => vec![Stage::map("s", vec![Dim::new(2)], DType::F32, load(0, vec![ax(0)]))],
+            _ => vec![Stage::reduce("s", shape, DType::F32, kiln_dsl::ReduceOp::Sum, vec![], load(0, vec![ax(0)]))],
+        }
+    }
+}
+
+#[test]
+fn a_broken_user_op_is_an_error_in_the_interpreter_and_the_compiler_not_a_panic() {
+    for which in ["no_stage", "bad_axis", "bad_arity", "bad_source", "int_body", "wrong_shape", "empty_reduce"] {
+        let f = FunctionBuilder::new("f");
+        let x = f.input("x", DType::F32, &dims(&[4]));
+        let y = f.apply(Arc::new(BrokenOp(which)), &[&x]);
+        let func = f.finish(&[&y]).unwrap();
+        let input = HostTensor::from_f32(DType::F32, &[4], &[1.0; 4]);
+        let interp = kiln_dsl::interpret(&func, std::slice::from_ref(&input), &HashMap::new(), &Bindings::new());
+        assert!(interp.is_err(), "{which}: the interpreter accepted it");
+        let compiled = CpuExecutable::compile(&func, &CompileOptions::default());
+        assert!(compiled.is_err(), "{which}: the compiler accepted it");
+        let msg = compiled.unwrap_err().to_string();
+        assert!(msg.contains("broken") || msg.contains("stage `s`") || msg.contains("kernel `s`"), "{which}: {msg}");
+    }
+}

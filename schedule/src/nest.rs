@@ -118,15 +118,7 @@ impl LoopNest {
     /// Lower a stage to its naive nest: one serial loop per stage axis in
     /// order, output axes outside reduction axes.
     pub fn from_stage(stage: &Stage, sources: &[(DType, Vec<Dim>)]) -> Result<LoopNest, ScheduleError> {
-        let dtypes: Vec<DType> = sources.iter().map(|s| s.0).collect();
-        let ill = |message: String| ScheduleError::IllTyped { kernel: stage.name.clone(), message };
-        let kind = stage.body.kind(&dtypes).map_err(ill)?;
-        if kind != stage.dtype.scalar_kind() {
-            return Err(ill(format!("body computes {kind:?} but the output is {}", stage.dtype)));
-        }
-        if stage.dtype.is_quantized() {
-            return Err(ill("a stage cannot write a quantized tensor".into()));
-        }
+        stage.check(sources).map_err(|message| ScheduleError::IllTyped { kernel: stage.name.clone(), message })?;
         let loops: Vec<Loop> = stage
             .axis_extents()
             .iter()
