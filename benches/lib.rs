@@ -10,14 +10,7 @@ use std::sync::Arc;
 
 /// The kernel of a function made of exactly one single-stage op.
 pub fn single_kernel(func: &Function) -> Arc<CpuKernel> {
-    let (i, node) = func.nodes.iter().enumerate().find(|(_, n)| matches!(n.kind, NodeKind::Op(_))).expect("one op");
-    let NodeKind::Op(op) = &node.kind else { unreachable!() };
-    let ins: Vec<_> = node.inputs.iter().map(|x| func.node(*x).ty.clone()).collect();
-    let stages = op.compute(&ins, &node.ty);
-    assert_eq!(stages.len(), 1, "node {i} has {} stages", stages.len());
-    let srcs: Vec<(DType, Vec<Dim>)> = ins.iter().map(|t| (t.dtype, t.shape.clone())).collect();
-    let nest = LoopNest::from_stage(&stages[0], &srcs).expect("lowers");
-    compile(&default_schedule(nest, Target::CPU).expect("schedules").0).expect("compiles")
+    compile(&single_nest(func)).expect("compiles")
 }
 
 /// Build a function of `inputs` (name, dtype, shape) whose output is `body`.
@@ -44,6 +37,7 @@ pub fn single_nest(func: &Function) -> kiln_schedule::Validated {
     let NodeKind::Op(op) = &node.kind else { unreachable!() };
     let ins: Vec<_> = node.inputs.iter().map(|x| func.node(*x).ty.clone()).collect();
     let stages = op.compute(&ins, &node.ty);
+    assert_eq!(stages.len(), 1, "{} has {} stages", op.name(), stages.len());
     let srcs: Vec<(DType, Vec<Dim>)> = ins.iter().map(|t| (t.dtype, t.shape.clone())).collect();
     default_schedule(LoopNest::from_stage(&stages[0], &srcs).expect("lowers"), Target::CPU).expect("schedules").0
 }

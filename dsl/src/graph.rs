@@ -76,26 +76,22 @@ pub struct Module {
 impl Function {
     /// Input nodes in declaration order, with their names and types.
     pub fn inputs(&self) -> Vec<(NodeId, &str, &TensorType)> {
-        self.nodes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, n)| match &n.kind {
-                NodeKind::Input(name) => Some((NodeId(i as u32), name.as_str(), &n.ty)),
-                _ => None,
-            })
-            .collect()
+        self.named_nodes(|k| match k {
+            NodeKind::Input(name) => Some(name),
+            _ => None,
+        })
     }
 
     /// Parameter nodes, with their names and types.
     pub fn params(&self) -> Vec<(NodeId, &str, &TensorType)> {
-        self.nodes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, n)| match &n.kind {
-                NodeKind::Param(name) => Some((NodeId(i as u32), name.as_str(), &n.ty)),
-                _ => None,
-            })
-            .collect()
+        self.named_nodes(|k| match k {
+            NodeKind::Param(name) => Some(name),
+            _ => None,
+        })
+    }
+
+    fn named_nodes(&self, name_of: impl Fn(&NodeKind) -> Option<&String>) -> Vec<(NodeId, &str, &TensorType)> {
+        self.nodes.iter().enumerate().filter_map(|(i, n)| name_of(&n.kind).map(|name| (NodeId(i as u32), name.as_str(), &n.ty))).collect()
     }
 
     /// The node behind an id.
