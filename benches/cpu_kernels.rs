@@ -66,6 +66,25 @@ fn gemv(c: &mut Criterion) {
     g.finish();
 }
 
+/// GEMV with GGUF-quantized weights, dequantized inside the kernel; the peer
+/// is kiln's own f32 GEMV over the same shape (4-8x more bytes).
+fn quantized_gemv(c: &mut Criterion) {
+    let (k, n) = (4096, 4096);
+    let mut rng = StdRng::seed_from_u64(4);
+    let x = HostTensor::random(DType::F32, &[1, k], 0, &mut rng);
+    let mut g = c.benchmark_group("gemv_quantized_1x4096x4096");
+    g.sample_size(10);
+    for dt in [DType::Q8_0, DType::Q4_0, DType::Q4_1] {
+        let w = HostTensor::random(dt, &[n, k], 0, &mut rng);
+        let func = function(&[("x", DType::F32, &[1, k]), ("w", dt, &[n, k])], |t| t[0].matmul_t(&t[1]));
+        let kernel = single_kernel(&func);
+        let inputs = [x.clone(), w];
+        let mut out = vec![0u8; 4 * n];
+        g.bench_function(format!("kiln {dt} 1 thread"), |b| b.iter(|| run_single_thread(&kernel, &inputs, &mut out)));
+    }
+    g.finish();
+}
+
 fn gemm(c: &mut Criterion) {
     let s = 512;
     let mut rng = StdRng::seed_from_u64(2);
@@ -140,5 +159,5 @@ fn elementwise(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bandwidth, gemv, gemm, elementwise);
+criterion_group!(benches, bandwidth, gemv, quantized_gemv, gemm, elementwise);
 criterion_main!(benches);
