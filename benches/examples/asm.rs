@@ -1,3 +1,6 @@
+//! Prints the default-scheduled loop nest of a benchmark kernel and the
+//! machine code Cranelift makes of it:
+//! `cargo run --release -p kiln-benches --example asm -- gemm|gemv|add|q4_0|q8_0`.
 use kiln_benches::{function, single_nest};
 use kiln_dsl::DType;
 fn main() {
@@ -5,6 +8,8 @@ fn main() {
     let func = match which.as_str() {
         "add" => function(&[("x", DType::F32, &[4096]), ("y", DType::F32, &[4096])], |t| t[0].add(&t[1])),
         "gemv" => function(&[("x", DType::F32, &[1, 4096]), ("w", DType::F32, &[4096, 4096])], |t| t[0].matmul_t(&t[1])),
+        "q4_0" => function(&[("x", DType::F32, &[1, 4096]), ("w", DType::Q4_0, &[4096, 4096])], |t| t[0].matmul_t(&t[1])),
+        "q8_0" => function(&[("x", DType::F32, &[1, 4096]), ("w", DType::Q8_0, &[4096, 4096])], |t| t[0].matmul_t(&t[1])),
         _ => function(&[("a", DType::F32, &[512, 512]), ("b", DType::F32, &[512, 512])], |t| t[0].matmul(&t[1])),
     };
     let v = single_nest(&func);

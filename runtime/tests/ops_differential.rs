@@ -203,3 +203,55 @@ fn quantized_gather_matches_a_direct_dequantization() {
     assert_eq!(v[16], -3.5);
     assert_eq!(v[1], -4.0);
 }
+
+#[test]
+fn f16_special_values_convert_exactly() {
+    // subnormals, the largest half, signed zero and infinities
+    let values = [5.96e-8f32, -6.1e-5, 65504.0, -0.0, 0.0, f32::INFINITY, f32::NEG_INFINITY, 1.0 / 3.0];
+    let f = FunctionBuilder::new("f16");
+    let x = f.input("x", DType::F16, &d(&[8]));
+    let func = f.finish(&[&x.dequantize()]).unwrap();
+    let input = HostTensor::from_f32(DType::F16, &[8], &values);
+    let want = kiln_dsl::interpret(&func, std::slice::from_ref(&input), &Default::default(), &Bindings::new()).unwrap();
+    let exe = kiln_runtime::CpuExecutable::compile(&func, &Default::default()).unwrap();
+    let got = exe.run(&[input], &Default::default(), &Bindings::new()).unwrap();
+    let got = got[0].to_f64();
+    for (g, w) in got.iter().zip(&want[0].data) {
+        assert!(g == w && g.is_sign_negative() == w.is_sign_negative(), "{g} vs {w}");
+    }
+}
+
+/// `(i - 37) / d` and `(i - 37) % d` for divisors that are and are not
+/// powers of two, on negative and positive dividends: integer division
+/// truncates toward zero in every backend, as in the interpreter.
+#[derive(Debug)]
+struct IndexArithmetic(i64);
+
+impl kiln_dsl::OpDef for IndexArithmetic {
+    fn name(&self) -> String {
+        format!("index_arithmetic({})", self.0)
+    }
+    fn infer(&self, inputs: &[kiln_dsl::TensorType]) -> Result<kiln_dsl::TensorType, String> {
+        Ok(kiln_dsl::TensorType::new(DType::F32, inputs[0].shape.clone()))
+    }
+    fn compute(&self, _: &[kiln_dsl::TensorType], out: &kiln_dsl::TensorType) -> Vec<kiln_dsl::Stage> {
+        use kiln_dsl::{ax, int, load, Stage};
+        let i = ax(0).sub(int(37));
+        let q = i.clone().div(int(self.0)).to_float();
+        let r = i.rem(int(self.0)).to_float();
+        let body = q.mul(kiln_dsl::flt(1000.0)).add(r).add(load(0, vec![ax(0)]).mul(kiln_dsl::flt(0.0)));
+        vec![Stage::map("index_arithmetic", out.shape.clone(), DType::F32, body)]
+    }
+}
+
+#[test]
+fn integer_division_truncates_toward_zero() {
+    for divisor in [1, 2, 4, 8, 32, 3, 7] {
+        let f = FunctionBuilder::new("div");
+        let x = f.input("x", DType::F32, &d(&[100]));
+        let y = f.apply(std::sync::Arc::new(IndexArithmetic(divisor)), &[&x]);
+        let func = f.finish(&[&y]).unwrap();
+        let input = HostTensor::from_f32(DType::F32, &[100], &[1.0; 100]);
+        check(&func, &[input], &Bindings::new(), 1e-9);
+    }
+}

@@ -118,7 +118,18 @@ pub fn default_schedule(nest: LoopNest, target: Target) -> Result<(Validated, Tr
         if float && red_score >= sp_score && red_score > 0 && big_enough(&extent(&r, lr)?, lanes) {
             // Dot-product style: vector accumulator along the reduction,
             // a few independent rows of output unrolled beside it.
-            let (ro, ri) = r.split(lr, lanes)?;
+            // Quantized weights: one whole 32-value block per iteration, so
+            // the block's scale is loaded and converted once for 8 vectors.
+            let quantized = r.nest.sources.iter().any(|b| b.dtype.is_quantized());
+            let whole_blocks = quantized && matches!(extent(&r, lr)?, Expr::Int(k) if k % 32 == 0);
+            let (ro, ri) = r.split(lr, if whole_blocks { 32 } else { lanes })?;
+            let (ri, block_steps) = if whole_blocks {
+                let (rm, rv) = r.split(ri, lanes)?;
+                r.annotate(rm, LoopKind::Unrolled)?;
+                (rv, Some(rm))
+            } else {
+                (ri, None)
+            };
             red_loops.pop();
             red_loops.push(ro);
             if let Some(ls) = last_spatial.filter(|&s| tile > 1 && big_enough(&extent(&r, s).unwrap(), tile)) {
@@ -128,6 +139,7 @@ pub fn default_schedule(nest: LoopNest, target: Target) -> Result<(Validated, Tr
                 outer_spatial.push(so);
                 region_tail.push(si);
             }
+            region_tail.extend(block_steps);
             r.annotate(ri, LoopKind::Vectorized)?;
             region_tail.push(ri);
         } else if float && sp_score > 0 && big_enough(&extent(&r, last_spatial.unwrap())?, lanes) {

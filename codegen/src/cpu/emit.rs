@@ -40,6 +40,8 @@ enum V {
     Lanes(Vec<Value>),
     /// f32x4 vector.
     Vec(Value),
+    /// i32x4 vector of small integers (bytes read from quantized blocks).
+    IV(Value),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -50,6 +52,14 @@ enum Mode {
     Fast,
     /// Some points may be out of bounds: scalarize and check each.
     Slow,
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    let (mut a, mut b) = (a.abs(), b.abs());
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.max(1)
 }
 
 /// Key of a value-numbered instruction: the same key in a dominating scope
@@ -63,6 +73,8 @@ enum MemoKey {
     /// (what is loaded, address, offset)
     Load(u8, Value, i32),
     Splat(Value),
+    F32Const(u32),
+    HalfToFloat(Value),
 }
 
 /// What a point adds to its accumulator.
@@ -81,7 +93,6 @@ enum Acc {
 /// Helper functions imported into the kernel.
 pub struct Helpers {
     pub unary: HashMap<UnOp, FuncRef>,
-    pub f16_to_f32: FuncRef,
     pub f32_to_f16: FuncRef,
 }
 
@@ -113,6 +124,12 @@ pub struct Emitter<'a, 'b> {
     depth: u32,
     /// Values made by `mul_imm`: value -> (operand, factor).
     scaled: HashMap<Value, (Value, i64)>,
+    /// What is known of integer values: (a divisor of the value, whether
+    /// it is non-negative). Lets lanes that stay inside one quantization
+    /// block share a block index.
+    facts: HashMap<Value, (i64, bool)>,
+    /// Integer constants by value.
+    consts: HashMap<Value, i64>,
     /// Use fused multiply-add for `acc + a * b` (the host has FMA).
     fma: bool,
     accs: HashMap<Vec<i64>, Acc>,
@@ -155,6 +172,8 @@ impl<'a, 'b> Emitter<'a, 'b> {
             memo: HashMap::new(),
             depth: 0,
             scaled: HashMap::new(),
+            facts: HashMap::new(),
+            consts: HashMap::new(),
             fma: false,
             accs: HashMap::new(),
             src_dtypes: nest.sources.iter().map(|s| s.dtype).collect(),
@@ -240,7 +259,14 @@ impl<'a, 'b> Emitter<'a, 'b> {
     }
 
     fn iconst(&mut self, c: i64) -> Value {
-        self.memo(MemoKey::Const(c), |b| b.ins().iconst(types::I64, c))
+        let v = self.memo(MemoKey::Const(c), |b| b.ins().iconst(types::I64, c));
+        self.consts.insert(v, c);
+        self.facts.insert(v, (if c == 0 { 1 << 40 } else { c.abs() }, c >= 0));
+        v
+    }
+
+    fn fact(&self, v: Value) -> (i64, bool) {
+        self.facts.get(&v).copied().unwrap_or((1, false))
     }
 
     fn mul_imm(&mut self, x: Value, c: i64) -> Value {
@@ -255,6 +281,8 @@ impl<'a, 'b> Emitter<'a, 'b> {
         }
         let v = self.memo(MemoKey::MulImm(x, c), |b| b.ins().imul_imm_s(x, c));
         self.scaled.insert(v, (x, c));
+        let (f, nn) = self.fact(x);
+        self.facts.insert(v, (f.saturating_mul(c.abs()).max(1), nn && c >= 0));
         v
     }
 
@@ -263,10 +291,13 @@ impl<'a, 'b> Emitter<'a, 'b> {
     }
 
     fn add_imm(&mut self, x: Value, c: i64) -> Value {
-        match c {
-            0 => x,
-            _ => self.memo(MemoKey::AddImm(x, c), |b| b.ins().iadd_imm_s(x, c)),
+        if c == 0 {
+            return x;
         }
+        let v = self.memo(MemoKey::AddImm(x, c), |b| b.ins().iadd_imm_s(x, c));
+        let (f, nn) = self.fact(x);
+        self.facts.insert(v, (gcd(f, c.abs()), nn && c >= 0));
+        v
     }
 
     fn unsupported(&self, what: String) -> CodegenError {
@@ -331,6 +362,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 let body = self.b.create_block();
                 let exit = self.b.create_block();
                 let i = self.b.append_block_param(body, types::I64);
+                self.facts.insert(i, (1, true));
                 let enter = self.b.ins().icmp(IntCC::SignedLessThan, lo, hi);
                 self.b.ins().brif(enter, body, &[lo.into()], exit, &[]);
                 self.b.switch_to_block(body);
@@ -716,8 +748,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
             DType::F16 => {
                 let (a, o) = self.address(buf, index, 2);
                 let bits = self.memo(MemoKey::Load(2, a, o), |b| b.ins().uload16(types::I32, f, a, o));
-                let call = self.b.ins().call(self.helpers.f16_to_f32, &[bits]);
-                self.b.inst_results(call)[0]
+                self.f16_to_f32(bits)
             }
             q => unreachable!("quantized load of {q} survived expansion"),
         }
@@ -811,6 +842,8 @@ impl<'a, 'b> Emitter<'a, 'b> {
             });
         }
         let v = total.unwrap_or_else(|| self.b.ins().iconst(types::I64, 0));
+        // a dimension is never negative (bind_dims checks)
+        self.facts.insert(v, (1, true));
         // Only cache values defined in the entry block (see `prepare_dims`).
         v
     }
@@ -852,6 +885,12 @@ impl<'a, 'b> Emitter<'a, 'b> {
             V::Aff(base, stride, c) => (0..LANES).map(|l| self.add_imm(base, c + stride * l as i64)).collect(),
             V::Lanes(l) => l,
             V::Vec(x) => (0..LANES).map(|l| self.b.ins().extractlane(x, l as u8)).collect(),
+            V::IV(x) => (0..LANES)
+                .map(|l| {
+                    let e = self.b.ins().extractlane(x, l as u8);
+                    self.b.ins().sextend(types::I64, e)
+                })
+                .collect(),
         }
     }
 
@@ -871,7 +910,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
     }
 
     fn is_lanes(v: &V) -> bool {
-        matches!(v, V::Aff(..) | V::Lanes(_) | V::Vec(_))
+        matches!(v, V::Aff(..) | V::Lanes(_) | V::Vec(_) | V::IV(_))
     }
 
     fn int_bin(&mut self, op: BinOp, a: V, b: V) -> V {
@@ -911,6 +950,46 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 _ => {}
             }
         }
+        // Lanes base+c .. base+c+3 with base+c a non-negative multiple of 4
+        // never straddle a multiple of d (itself a multiple of 4): one
+        // quotient for all lanes, consecutive remainders.
+        // A multiple of d plus an offset that stays below d: the quotient
+        // is the multiple's, the remainder the offset (lanes included).
+        if let (Div | Rem, V::Aff(base, 1, c) | V::SC(base, c), V::CI(d)) = (op, &a, &b) {
+            let (f, nonneg) = self.fact(*base);
+            let span = if matches!(a, V::Aff(..)) { LANES as i64 - 1 } else { 0 };
+            if *d > 0 && nonneg && f % d == 0 && *c >= 0 && c + span < *d {
+                return match (op, &a) {
+                    (Div, _) => match self.consts.get(base) {
+                        Some(k) => V::CI(k / d),
+                        None => {
+                            let dv = self.iconst(*d);
+                            V::S(self.int_op(Div, *base, dv))
+                        }
+                    },
+                    (_, V::Aff(..)) => {
+                        let zero = self.iconst(0);
+                        V::Aff(zero, 1, *c)
+                    }
+                    _ => V::CI(*c),
+                };
+            }
+        }
+        if let (Div | Rem, V::Aff(base, 1, c), V::CI(d)) = (op, &a, &b) {
+            let (f, nonneg) = self.fact(*base);
+            let l = LANES as i64;
+            if *d > 0 && d % l == 0 && *c >= 0 && c % l == 0 && f % l == 0 && nonneg {
+                let t = self.add_imm(*base, *c);
+                let dv = self.iconst(*d);
+                return match op {
+                    Div => V::S(self.int_op(Div, t, dv)),
+                    _ => V::Aff(self.int_op(Rem, t, dv), 1, 0),
+                };
+            }
+        }
+        if let Some(r) = self.ivec_bin(op, &a, &b) {
+            return r;
+        }
         let affine = |base: Value, stride: i64, c: i64| if stride == 0 { V::SC(base, c) } else { V::Aff(base, stride, c) };
         match (op, a.clone(), b.clone()) {
             (Add, V::Aff(x, s, c), V::CI(d)) | (Add, V::CI(d), V::Aff(x, s, c)) => return V::Aff(x, s, c + d),
@@ -931,13 +1010,140 @@ impl<'a, 'b> Emitter<'a, 'b> {
         V::S(self.int_op(op, x, y))
     }
 
+    /// i32x4 arithmetic for byte-derived lanes with a uniform other operand
+    /// (or another i32x4); `None` falls back to per-lane scalars.
+    fn ivec_bin(&mut self, op: BinOp, a: &V, b: &V) -> Option<V> {
+        use BinOp::*;
+        let uniform = |v: &V| matches!(v, V::CI(_) | V::S(_) | V::SC(..));
+        let (x, other, swapped) = match (a, b) {
+            (V::IV(x), o) => (*x, o.clone(), false),
+            (o, V::IV(x)) if matches!(op, Add | Mul | And) => (*x, o.clone(), true),
+            _ => return None,
+        };
+        let _ = swapped;
+        if let V::IV(y) = other {
+            return Some(V::IV(match op {
+                Add => self.b.ins().iadd(x, y),
+                Sub => self.b.ins().isub(x, y),
+                Mul => self.b.ins().imul(x, y),
+                And => self.b.ins().band(x, y),
+                _ => return None,
+            }));
+        }
+        if !uniform(&other) {
+            return None;
+        }
+        let s = self.to_scalar(other).ok()?;
+        let s32 = self.b.ins().ireduce(types::I32, s);
+        Some(V::IV(match op {
+            Shr => self.b.ins().sshr(x, s32),
+            Add | Sub | Mul | And => {
+                let y = self.b.ins().splat(types::I32X4, s32);
+                match op {
+                    Add => self.b.ins().iadd(x, y),
+                    Sub => self.b.ins().isub(x, y),
+                    Mul => self.b.ins().imul(x, y),
+                    _ => self.b.ins().band(x, y),
+                }
+            }
+            _ => return None,
+        }))
+    }
+
+    /// Four consecutive bytes at `addr + off`, widened to i32x4.
+    fn load_byte_vector(&mut self, addr: Value, off: i32, signed: bool) -> Value {
+        let word = self.memo(MemoKey::Load(6, addr, off), |b| b.ins().load(types::I32, flags(), addr, off));
+        let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+        let v = self.b.ins().scalar_to_vector(types::I32X4, word);
+        let bytes = self.b.ins().bitcast(types::I8X16, little, v);
+        if signed {
+            let h = self.b.ins().swiden_low(bytes);
+            self.b.ins().swiden_low(h)
+        } else {
+            let h = self.b.ins().uwiden_low(bytes);
+            self.b.ins().uwiden_low(h)
+        }
+    }
+
+    /// IEEE binary16 bits (in an i32) to f32, inline: the magnitude bits
+    /// shifted into place and rescaled by 2^112 (exact for normals and
+    /// subnormals), infinities and NaNs patched, the sign put back.
+    fn f16_to_f32(&mut self, bits: Value) -> Value {
+        if let Some((v, _)) = self.memo.get(&MemoKey::HalfToFloat(bits)) {
+            return *v;
+        }
+        let v = self.f16_to_f32_inst(bits);
+        self.memo.insert(MemoKey::HalfToFloat(bits), (v, self.depth));
+        v
+    }
+
+    fn f16_to_f32_inst(&mut self, bits: Value) -> Value {
+        let b = &mut *self.b;
+        let mag = b.ins().band_imm_u(bits, 0x7fff);
+        let shifted = b.ins().ishl_imm_u(mag, 13);
+        let as_float = b.ins().bitcast(types::F32, MemFlagsData::new(), shifted);
+        let scale = b.ins().f32const(f32::from_bits(0x7780_0000)); // 2^112
+        let scaled = b.ins().fmul(as_float, scale);
+        let exp = b.ins().band_imm_u(bits, 0x7c00);
+        let special = b.ins().icmp_imm_u(IntCC::Equal, exp, 0x7c00);
+        let inf_nan_bits = b.ins().bor_imm_u(shifted, 0x7f80_0000);
+        let inf_nan = b.ins().bitcast(types::F32, MemFlagsData::new(), inf_nan_bits);
+        let magnitude = b.ins().select(special, inf_nan, scaled);
+        let sign = b.ins().band_imm_u(bits, 0x8000);
+        let sign = b.ins().ishl_imm_u(sign, 16);
+        let mag_bits = b.ins().bitcast(types::I32, MemFlagsData::new(), magnitude);
+        let out = b.ins().bor(mag_bits, sign);
+        b.ins().bitcast(types::F32, MemFlagsData::new(), out)
+    }
+
     fn int_op(&mut self, op: BinOp, x: Value, y: Value) -> Value {
         match op {
             BinOp::Add if self.is_zero(x) => return y,
             BinOp::Add | BinOp::Sub if self.is_zero(y) => return x,
             _ => {}
         }
-        self.memo(MemoKey::Bin(op, x, y), |b| Self::int_inst(b, op, x, y))
+        let pow2 = self.consts.get(&y).copied().filter(|d| *d > 0 && (*d as u64).is_power_of_two());
+        let v = match (op, pow2) {
+            (BinOp::Div | BinOp::Rem, Some(d)) => {
+                let nonneg = self.fact(x).1;
+                self.memo(MemoKey::Bin(op, x, y), |b| Self::pow2_div(b, op == BinOp::Div, x, d, nonneg))
+            }
+            _ => self.memo(MemoKey::Bin(op, x, y), |b| Self::int_inst(b, op, x, y)),
+        };
+        let ((fx, nx), (fy, ny)) = (self.fact(x), self.fact(y));
+        let fact = match op {
+            BinOp::Add => (gcd(fx, fy), nx && ny),
+            BinOp::Mul => (fx.saturating_mul(fy).max(1), nx && ny),
+            BinOp::Div | BinOp::Min => (1, nx && ny),
+            BinOp::Max => (1, nx || ny),
+            BinOp::Rem => (self.consts.get(&y).map_or(1, |&d| gcd(fx, d.abs())), nx && ny),
+            BinOp::Shr => (1, nx),
+            BinOp::And => (1, nx || ny),
+            BinOp::Lt | BinOp::Le | BinOp::Eq => (1, true),
+            BinOp::Sub => (gcd(fx, fy), false),
+        };
+        self.facts.insert(v, fact);
+        v
+    }
+
+    /// Truncating `x / d` or `x % d` for a power of two `d`, with shifts and
+    /// masks (an `idiv` costs tens of cycles and Cranelift's optimizer,
+    /// which would do this, is off).
+    fn pow2_div(b: &mut FunctionBuilder, div: bool, x: Value, d: i64, nonneg: bool) -> Value {
+        let k = d.trailing_zeros() as i64;
+        if nonneg {
+            return if div { b.ins().ushr_imm_u(x, k) } else { b.ins().band_imm_u(x, d - 1) };
+        }
+        // round toward zero: add d - 1 to negative dividends first
+        let sign = b.ins().sshr_imm_u(x, 63);
+        let bias = b.ins().band_imm_u(sign, d - 1);
+        let biased = b.ins().iadd(x, bias);
+        if div {
+            b.ins().sshr_imm_u(biased, k)
+        } else {
+            let floor = b.ins().band_imm_s(biased, -d);
+            b.ins().isub(x, floor)
+        }
     }
 
     fn int_inst(b: &mut FunctionBuilder, op: BinOp, x: Value, y: Value) -> Value {
@@ -1013,7 +1219,10 @@ impl<'a, 'b> Emitter<'a, 'b> {
             }
         }
         Ok(match e {
-            Expr::Float(c) => (V::S(self.b.ins().f32const(*c as f32)), Float),
+            Expr::Float(c) => {
+                let c = *c as f32;
+                (V::S(self.memo(MemoKey::F32Const(c.to_bits()), |b| b.ins().f32const(c))), Float)
+            }
             Expr::Int(c) => (V::CI(*c), Int),
             Expr::Axis(id) => (self.env.get(id).cloned().unwrap_or_else(|| panic!("loop l{id} is not bound")), Int),
             Expr::Dim(d) => (self.dim_v(d), Int),
@@ -1035,6 +1244,10 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 (
                     match off {
                         V::CI(_) | V::S(_) | V::SC(..) => V::S(one(self, off)),
+                        V::Aff(base, 1, c) => {
+                            let (a, o) = self.address(*src as usize, V::SC(base, c), 1);
+                            V::IV(self.load_byte_vector(a, o, signed))
+                        }
                         other => V::Lanes(self.to_lanes(other).into_iter().map(|o| one(self, V::S(o))).collect()),
                     },
                     Int,
@@ -1045,7 +1258,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 let one = |s: &mut Self, i: V| {
                     let (a, o) = s.address(*src as usize, i, 1);
                     let bits = s.memo(MemoKey::Load(2, a, o), |b| b.ins().uload16(types::I32, flags(), a, o));
-                    s.call1(s.helpers.f16_to_f32, bits)
+                    s.f16_to_f32(bits)
                 };
                 (
                     match off {
@@ -1138,6 +1351,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
                     Int => s.b.ins().fcvt_to_sint_sat(types::I64, v),
                 };
                 match x {
+                    V::IV(iv) if *to == Float => (V::Vec(self.b.ins().fcvt_from_sint(types::F32X4, iv)), Float),
                     V::CI(c) if *to == Float => (V::S(self.b.ins().f32const(c as f32)), Float),
                     V::CI(_) | V::S(_) | V::SC(..) => {
                         let s = self.to_scalar(x)?;

@@ -183,9 +183,6 @@ fn build(v: &Validated, disasm: bool) -> Result<(CpuKernel, Option<String>), Cod
     let mut unary_sig = module.make_signature();
     unary_sig.params.push(AbiParam::new(types::F32));
     unary_sig.returns.push(AbiParam::new(types::F32));
-    let mut to_f32_sig = module.make_signature();
-    to_f32_sig.params.push(AbiParam::new(types::I32));
-    to_f32_sig.returns.push(AbiParam::new(types::F32));
     let mut to_f16_sig = module.make_signature();
     to_f16_sig.params.push(AbiParam::new(types::F32));
     to_f16_sig.returns.push(AbiParam::new(types::I32));
@@ -202,7 +199,6 @@ fn build(v: &Validated, disasm: bool) -> Result<(CpuKernel, Option<String>), Cod
     .map(|(op, s)| declare(s, &unary_sig).map(|id| (op, id)))
     .collect::<Result<_, _>>()
     .map_err(|e| err(&e))?;
-    let to_f32_id = declare("kiln_f16_to_f32", &to_f32_sig).map_err(|e| err(&e))?;
     let to_f16_id = declare("kiln_f32_to_f16", &to_f16_sig).map_err(|e| err(&e))?;
 
     let tcfg = module.target_config();
@@ -221,7 +217,6 @@ fn build(v: &Validated, disasm: bool) -> Result<(CpuKernel, Option<String>), Cod
         let syms: HashMap<String, _> = symbols.iter().enumerate().map(|(i, s)| (s.clone(), b.ins().load(types::I64, flags, params[1], (8 * i) as i32))).collect();
         let helpers = emit::Helpers {
             unary: unary_ids.iter().map(|(op, id)| (*op, module.declare_func_in_func(*id, b.func))).collect(),
-            f16_to_f32: module.declare_func_in_func(to_f32_id, b.func),
             f32_to_f16: module.declare_func_in_func(to_f16_id, b.func),
         };
         let mut e = emit::Emitter::new(&mut b, v, bufs, syms, helpers, (params[2], params[3]));
