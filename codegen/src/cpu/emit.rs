@@ -75,6 +75,8 @@ enum MemoKey {
     Splat(Value),
     F32Const(u32),
     HalfToFloat(Value),
+    /// i64 -> i32 splatted to i32x4.
+    SplatI32(Value),
 }
 
 /// What a point adds to its accumulator.
@@ -979,6 +981,16 @@ impl<'a, 'b> Emitter<'a, 'b> {
             let (f, nonneg) = self.fact(*base);
             let l = LANES as i64;
             if *d > 0 && d % l == 0 && *c >= 0 && c % l == 0 && f % l == 0 && nonneg {
+                if let Some(&k) = self.consts.get(base) {
+                    let t = k + c;
+                    return match op {
+                        Div => V::CI(t / d),
+                        _ => {
+                            let zero = self.iconst(0);
+                            V::Aff(zero, 1, t % d)
+                        }
+                    };
+                }
                 let t = self.add_imm(*base, *c);
                 let dv = self.iconst(*d);
                 return match op {
@@ -1033,12 +1045,20 @@ impl<'a, 'b> Emitter<'a, 'b> {
         if !uniform(&other) {
             return None;
         }
+        if let (Shr, V::CI(k)) = (op, &other) {
+            return Some(V::IV(self.b.ins().sshr_imm_u(x, k & 31)));
+        }
         let s = self.to_scalar(other).ok()?;
-        let s32 = self.b.ins().ireduce(types::I32, s);
         Some(V::IV(match op {
-            Shr => self.b.ins().sshr(x, s32),
+            Shr => {
+                let s32 = self.b.ins().ireduce(types::I32, s);
+                self.b.ins().sshr(x, s32)
+            }
             Add | Sub | Mul | And => {
-                let y = self.b.ins().splat(types::I32X4, s32);
+                let y = self.memo(MemoKey::SplatI32(s), |b| {
+                    let s32 = b.ins().ireduce(types::I32, s);
+                    b.ins().splat(types::I32X4, s32)
+                });
                 match op {
                     Add => self.b.ins().iadd(x, y),
                     Sub => self.b.ins().isub(x, y),
