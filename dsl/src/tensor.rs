@@ -2,11 +2,16 @@
 
 use crate::dtype::DType;
 use crate::quant;
+use bytes::Bytes;
 use half::f16;
 use rand::Rng;
 
 /// A tensor in host memory, stored exactly as backends and GGUF lay it out
 /// (little-endian, row-major, quantized blocks along the last axis).
+///
+/// The storage is a shared, immutable [`Bytes`]: cloning a tensor is cheap,
+/// and weights can point straight into a memory-mapped model file
+/// ([`HostTensor::from_bytes`]) instead of being copied.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HostTensor {
     /// Element type.
@@ -14,7 +19,7 @@ pub struct HostTensor {
     /// Concrete shape.
     pub shape: Vec<usize>,
     /// Raw storage bytes.
-    pub data: Vec<u8>,
+    pub data: Bytes,
 }
 
 impl HostTensor {
@@ -26,26 +31,39 @@ impl HostTensor {
     /// A zero-filled tensor.
     pub fn zeros(dtype: DType, shape: &[usize]) -> HostTensor {
         let n: usize = shape.iter().product();
-        HostTensor { dtype, shape: shape.to_vec(), data: vec![0; dtype.storage_bytes(n)] }
+        HostTensor { dtype, shape: shape.to_vec(), data: vec![0; dtype.storage_bytes(n)].into() }
     }
 
     /// Encode f32 values as `dtype` (rounding to f16, truncating to i32, or
     /// quantizing blocks).
     pub fn from_f32(dtype: DType, shape: &[usize], values: &[f32]) -> HostTensor {
         assert_eq!(values.len(), shape.iter().product::<usize>(), "value count does not match shape");
-        let data = match dtype {
+        let data: Vec<u8> = match dtype {
             DType::F32 => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
             DType::F16 => values.iter().flat_map(|v| f16::from_f32(*v).to_le_bytes()).collect(),
             DType::I32 => values.iter().flat_map(|v| (*v as i32).to_le_bytes()).collect(),
             q => quant::quantize(q, values),
         };
-        HostTensor { dtype, shape: shape.to_vec(), data }
+        HostTensor { dtype, shape: shape.to_vec(), data: data.into() }
+    }
+
+    /// A tensor over existing storage (for example a slice of a memory map),
+    /// without copying. The byte count is checked against the shape.
+    pub fn from_bytes(dtype: DType, shape: &[usize], data: Bytes) -> Result<HostTensor, String> {
+        let n: usize = shape.iter().product();
+        if dtype.is_quantized() && shape.last().is_some_and(|&k| k % dtype.block_len() != 0) {
+            return Err(format!("{dtype}{shape:?}: the last axis is not a whole number of {}-value blocks", dtype.block_len()));
+        }
+        if data.len() != dtype.storage_bytes(n) {
+            return Err(format!("{dtype}{shape:?} needs {} bytes, got {}", dtype.storage_bytes(n), data.len()));
+        }
+        Ok(HostTensor { dtype, shape: shape.to_vec(), data })
     }
 
     /// An i32 tensor.
     pub fn from_i32(shape: &[usize], values: &[i32]) -> HostTensor {
         assert_eq!(values.len(), shape.iter().product::<usize>(), "value count does not match shape");
-        HostTensor { dtype: DType::I32, shape: shape.to_vec(), data: values.iter().flat_map(|v| v.to_le_bytes()).collect() }
+        HostTensor { dtype: DType::I32, shape: shape.to_vec(), data: values.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>().into() }
     }
 
     /// Fresh random values: floats uniform in [-1, 1), integers in `0..int_bound`.
@@ -77,6 +95,9 @@ impl HostTensor {
 
     /// All elements as f32.
     pub fn to_f32(&self) -> Vec<f32> {
+        if self.dtype == DType::F32 {
+            return self.data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        }
         (0..self.numel()).map(|i| self.get_f64(i) as f32).collect()
     }
 }

@@ -234,7 +234,7 @@ impl CpuExecutable {
                     let src = &slots[self.plan.slot_of[*v]];
                     // SAFETY: the slot holds at least `bytes` initialized bytes.
                     let data = unsafe { std::slice::from_raw_parts(src.as_ptr() as *const u8, bytes) }.to_vec();
-                    HostTensor { dtype: ty.dtype, shape, data }
+                    HostTensor { dtype: ty.dtype, shape, data: data.into() }
                 }
             });
         }

@@ -197,7 +197,7 @@ fn quantized_gather_matches_a_direct_dequantization() {
     let mut block = vec![0u8; 18];
     block[..2].copy_from_slice(&half::f16::from_f32(0.5).to_le_bytes());
     block[2] = 0x1F; // element 0: low nibble 15 -> (15 - 8) * 0.5 = 3.5; element 16: high nibble 1 -> -3.5
-    let t = HostTensor { dtype: DType::Q4_0, shape: vec![1, 32], data: block };
+    let t = HostTensor { dtype: DType::Q4_0, shape: vec![1, 32], data: block.into() };
     let v = t.to_f64();
     assert_eq!(v[0], 3.5);
     assert_eq!(v[16], -3.5);

@@ -1,0 +1,296 @@
+//! A loaded model and what runs on it: a [`Session`] keeps the KV cache of
+//! one conversation, [`Model::generate`] continues a prompt and
+//! [`Model::perplexity`] scores a text.
+
+use crate::chat::ChatTemplate;
+use crate::error::ZooError;
+use crate::gguf::Gguf;
+use crate::llama::{build_module, load_weights, LlamaConfig};
+use crate::sampler::{Sampler, SamplerConfig};
+use crate::tokenizer::{Tokenizer, Utf8Stream};
+use kiln_dsl::{Bindings, DType, HostTensor};
+use kiln_runtime::{CompileOptions, CpuModule};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A model ready to run on the CPU backend.
+#[derive(Debug)]
+pub struct Model {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// `general.name`, or the file name.
+    pub name: String,
+    /// Hyper-parameters.
+    pub config: LlamaConfig,
+    /// The model's tokenizer.
+    pub tokenizer: Tokenizer,
+    /// The model's chat template.
+    pub chat_template: ChatTemplate,
+    module: CpuModule,
+    /// How long building and compiling took.
+    pub compile_time: Duration,
+}
+
+/// Which positions of a batch of tokens need logits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Logits {
+    /// Only the last position (generation).
+    Last,
+    /// Every position (scoring a text).
+    All,
+}
+
+impl Model {
+    /// Load a GGUF file and compile the model's functions.
+    pub fn load(path: &Path) -> Result<Model, ZooError> {
+        Model::load_with(path, &CompileOptions::default())
+    }
+
+    /// [`Model::load`] with compile options.
+    pub fn load_with(path: &Path, options: &CompileOptions) -> Result<Model, ZooError> {
+        let start = Instant::now();
+        let g = Gguf::open(path)?;
+        let config = LlamaConfig::from_gguf(&g, path)?;
+        let tokenizer = Tokenizer::from_gguf(&g)?;
+        if tokenizer.vocab_size() != config.vocab {
+            return Err(ZooError::Model { path: path.into(), message: format!("the vocabulary has {} tokens but the embedding {} rows", tokenizer.vocab_size(), config.vocab) });
+        }
+        let spelled = |id: Option<u32>| id.and_then(|i| tokenizer.token_text(i)).unwrap_or("").to_string();
+        let chat_template = ChatTemplate::from_gguf(&g, &spelled(tokenizer.bos), &spelled(tokenizer.eos))?;
+        let weights = load_weights(&g, &config, path)?;
+        let dtypes: HashMap<String, DType> = weights.iter().map(|(k, v)| (k.clone(), v.dtype)).collect();
+        let module = build_module(&config, &dtypes).map_err(|e| ZooError::Model { path: path.into(), message: format!("building the graph: {e}") })?;
+        let module = CpuModule::compile(&module, weights, options)?;
+        let name = g.get_str("general.name").map(str::to_string).unwrap_or_else(|_| path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned()));
+        Ok(Model { path: path.into(), name, config, tokenizer, chat_template, module, compile_time: start.elapsed() })
+    }
+
+    /// A fresh conversation (empty KV cache).
+    pub fn session(&self) -> Session<'_> {
+        Session { model: self, caches: Vec::new(), tokens: Vec::new() }
+    }
+
+    /// Kernels launched by one decode step.
+    pub fn decode_kernel_count(&self) -> usize {
+        self.module.function("decode").map_or(0, |f| f.kernel_count())
+    }
+
+    /// Continue `prompt` (token ids) in a fresh session; see [`Session::generate`].
+    pub fn generate(&self, prompt: &[u32], max_tokens: usize, sampler: &SamplerConfig, on_text: impl FnMut(&str)) -> Result<Generation, ZooError> {
+        self.session().generate(prompt, max_tokens, sampler, on_text)
+    }
+
+    /// Perplexity of `ids`: the exponential of the mean negative
+    /// log-likelihood of every token given the ones before it in its window
+    /// (the first token of each window unscored). Windows hold at most
+    /// `window` tokens and are evaluated independently.
+    pub fn perplexity(&self, ids: &[u32], window: usize) -> Result<Perplexity, ZooError> {
+        if ids.len() < 2 {
+            return Err(ZooError::Argument(format!("perplexity needs at least 2 tokens, the text has {}", ids.len())));
+        }
+        if window < 2 {
+            return Err(ZooError::Argument(format!("the window must hold at least 2 tokens, got {window}")));
+        }
+        let start = Instant::now();
+        let (mut nll, mut scored) = (0.0f64, 0usize);
+        for chunk in ids.chunks(window) {
+            if chunk.len() < 2 {
+                continue;
+            }
+            let mut session = self.session();
+            let rows = session.feed(chunk, Logits::All)?;
+            for (row, &next) in rows.iter().zip(&chunk[1..]) {
+                let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) as f64;
+                let lse = row.iter().map(|&v| (v as f64 - max).exp()).sum::<f64>().ln() + max;
+                nll += lse - row[next as usize] as f64;
+                scored += 1;
+            }
+        }
+        Ok(Perplexity { n_tokens: ids.len(), n_scored: scored, ppl: (nll / scored as f64).exp(), seconds: start.elapsed().as_secs_f64() })
+    }
+}
+
+/// What [`Model::generate`] produced.
+#[derive(Clone, Debug)]
+pub struct Generation {
+    /// The prompt's ids.
+    pub prompt_tokens: Vec<u32>,
+    /// Generated ids (without a final end-of-generation token).
+    pub tokens: Vec<u32>,
+    /// Their text.
+    pub text: String,
+    /// Time to evaluate the prompt and pick the first token's logits.
+    pub prefill_time: Duration,
+    /// Time for the remaining tokens.
+    pub decode_time: Duration,
+    /// Whether generation ended at an end-of-generation token rather than
+    /// at the token limit.
+    pub stopped_at_end: bool,
+}
+
+impl Generation {
+    /// Prompt tokens per second of prefill.
+    pub fn prefill_tokens_per_s(&self) -> f64 {
+        self.prompt_tokens.len() as f64 / self.prefill_time.as_secs_f64().max(1e-9)
+    }
+
+    /// Decode steps per second (each step evaluates one token; the first
+    /// generated token comes from the prefill).
+    pub fn decode_tokens_per_s(&self) -> f64 {
+        let steps = self.tokens.len().saturating_sub(1) + usize::from(self.stopped_at_end && !self.tokens.is_empty());
+        if steps == 0 {
+            return 0.0;
+        }
+        steps as f64 / self.decode_time.as_secs_f64().max(1e-9)
+    }
+}
+
+/// What [`Model::perplexity`] measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Perplexity {
+    /// Tokens in the text.
+    pub n_tokens: usize,
+    /// Tokens scored.
+    pub n_scored: usize,
+    /// The perplexity.
+    pub ppl: f64,
+    /// Wall time.
+    pub seconds: f64,
+}
+
+/// One conversation's state: the tokens seen and their keys and values.
+#[derive(Debug)]
+pub struct Session<'m> {
+    model: &'m Model,
+    /// Per layer: keys then values, `[len, kv_heads, head_dim]`.
+    caches: Vec<HostTensor>,
+    tokens: Vec<u32>,
+}
+
+fn i32s(v: impl IntoIterator<Item = usize>) -> HostTensor {
+    let v: Vec<i32> = v.into_iter().map(|x| x as i32).collect();
+    HostTensor::from_i32(&[v.len()], &v)
+}
+
+impl Session<'_> {
+    /// Tokens evaluated so far.
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// Whether nothing has been evaluated yet.
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
+    /// The tokens evaluated so far.
+    pub fn tokens(&self) -> &[u32] {
+        &self.tokens
+    }
+
+    /// Forget every token after the first `n` (their keys and values too),
+    /// so a conversation can continue from a shared prefix.
+    pub fn truncate(&mut self, n: usize) {
+        if n >= self.len() {
+            return;
+        }
+        self.tokens.truncate(n);
+        if n == 0 {
+            self.caches.clear();
+            return;
+        }
+        for c in &mut self.caches {
+            let row_bytes = c.data.len() / c.shape[0];
+            c.data.truncate(n * row_bytes);
+            c.shape[0] = n;
+        }
+    }
+
+    /// Error unless `more` tokens fit after the ones already seen.
+    pub fn check_room(&self, more: usize, what: &str) -> Result<(), ZooError> {
+        let context = self.model.config.context;
+        if self.len() + more > context {
+            return Err(ZooError::ContextFull { tokens: self.len() + more, context, what: what.into() });
+        }
+        Ok(())
+    }
+
+    /// Evaluate `prompt` after the tokens already seen, then sample up to
+    /// `max_tokens` tokens, stopping early at an end-of-generation token
+    /// (which is not returned). `on_text` receives the text of each token as
+    /// it completes. The last sampled token is not evaluated: the next call
+    /// starts by evaluating its prompt, which should begin with it.
+    pub fn generate(&mut self, prompt: &[u32], max_tokens: usize, sampler: &SamplerConfig, mut on_text: impl FnMut(&str)) -> Result<Generation, ZooError> {
+        if prompt.is_empty() {
+            return Err(ZooError::Argument("the prompt has no tokens".into()));
+        }
+        let mut sampler = Sampler::new(sampler.clone())?;
+        self.check_room(prompt.len() + max_tokens.saturating_sub(1), "prompt plus the tokens to generate")?;
+        let tokenizer = &self.model.tokenizer;
+        let t0 = Instant::now();
+        let mut logits = self.feed(prompt, Logits::Last)?.pop().expect("one row of logits");
+        let prefill_time = t0.elapsed();
+        let t1 = Instant::now();
+        let mut history = self.tokens.clone();
+        let mut tokens = Vec::new();
+        let mut stream = Utf8Stream::default();
+        let mut text = String::new();
+        let mut stopped_at_end = false;
+        loop {
+            let next = sampler.sample(&logits, &history);
+            if tokenizer.is_end_of_generation(next) {
+                stopped_at_end = true;
+                break;
+            }
+            tokens.push(next);
+            history.push(next);
+            let piece = stream.push(&tokenizer.token_bytes(next, false));
+            on_text(&piece);
+            text.push_str(&piece);
+            if tokens.len() >= max_tokens {
+                break;
+            }
+            logits = self.feed(&[next], Logits::Last)?.pop().expect("one row of logits");
+        }
+        let rest = stream.finish();
+        on_text(&rest);
+        text.push_str(&rest);
+        Ok(Generation { prompt_tokens: prompt.to_vec(), tokens, text, prefill_time, decode_time: t1.elapsed(), stopped_at_end })
+    }
+
+    /// Evaluate `tokens` after those already seen; returns the logits of the
+    /// last position or of every position of `tokens`.
+    pub fn feed(&mut self, tokens: &[u32], which: Logits) -> Result<Vec<Vec<f32>>, ZooError> {
+        if tokens.is_empty() {
+            return Err(ZooError::Argument("no tokens to evaluate".into()));
+        }
+        self.check_room(tokens.len(), "the conversation so far plus the new tokens")?;
+        let vocab = self.model.config.vocab;
+        if let Some(&bad) = tokens.iter().find(|&&t| t as usize >= vocab) {
+            return Err(ZooError::Argument(format!("token id {bad} is outside the vocabulary of {vocab}")));
+        }
+        let past = self.len();
+        let n = tokens.len();
+        let mut inputs = vec![i32s(tokens.iter().map(|&t| t as usize)), i32s(past..past + n)];
+        let rows = match which {
+            Logits::Last => n - 1..n,
+            Logits::All => 0..n,
+        };
+        let function = match (past, n, which) {
+            (0, _, _) => "prefill",
+            (_, 1, Logits::Last) => "decode",
+            _ => "extend",
+        };
+        if function != "decode" {
+            inputs.push(i32s(rows.clone()));
+        }
+        inputs.extend(self.caches.iter().cloned());
+        let mut out = self.model.module.run(function, &inputs, &Bindings::new())?;
+        let caches = out.split_off(1);
+        self.caches = caches;
+        self.tokens.extend_from_slice(tokens);
+        let logits = out.pop().expect("logits are the first output").to_f32();
+        Ok(logits.chunks(vocab).map(<[f32]>::to_vec).collect())
+    }
+}
