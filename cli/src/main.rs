@@ -104,6 +104,10 @@ enum Command {
         /// Print one JSON object on stdout instead of streaming text.
         #[arg(long)]
         json: bool,
+        /// Afterwards, time every kernel of 16 decode steps and print where
+        /// the time goes (stderr).
+        #[arg(long)]
+        profile: bool,
     },
     /// Talk to a model with its chat template; an empty line or end of input quits.
     Chat {
@@ -225,7 +229,7 @@ fn main() -> Result<()> {
                 println!("{}", path.display());
             }
         }
-        Command::Generate { model, prompt, max_tokens, sampling, json } => {
+        Command::Generate { model, prompt, max_tokens, sampling, json, profile } => {
             let (model, device) = load(&config, &model)?;
             let ids = model.tokenizer.encode(&prompt, true)?;
             let mut stdout = std::io::stdout();
@@ -256,6 +260,9 @@ fn main() -> Result<()> {
                     device.selector
                 ));
             }
+            if profile {
+                print_profile(&model, &ids)?;
+            }
         }
         Command::Chat { model, system, max_tokens, sampling, json } => {
             let (model, _) = load(&config, &model)?;
@@ -272,6 +279,18 @@ fn main() -> Result<()> {
                 println!("perplexity {:.4} over {} tokens ({} scored) in {:.1} s", p.ppl, p.n_tokens, p.n_scored, p.seconds);
             }
         }
+    }
+    Ok(())
+}
+
+/// Where a decode step's time goes, slowest kernels first.
+fn print_profile(model: &Model, prompt: &[u32]) -> Result<()> {
+    let times = model.profile_decode(prompt, 16)?;
+    let total: f64 = times.iter().map(|k| k.time.as_secs_f64()).sum();
+    eprintln!("decode step: {:.2} ms in {} kernels", total * 1e3, times.iter().map(|k| k.launches).sum::<usize>());
+    eprintln!("{:>9} {:>6} {:>8}  kernel", "ms/step", "share", "launches");
+    for k in times.iter().take(25) {
+        eprintln!("{:>9.3} {:>5.1}% {:>8}  {}", k.time.as_secs_f64() * 1e3, 100.0 * k.time.as_secs_f64() / total, k.launches, k.name);
     }
     Ok(())
 }

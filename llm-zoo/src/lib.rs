@@ -37,6 +37,6 @@ pub use error::ZooError;
 pub use fetch::{known_model, KnownModel, ModelCache, KNOWN_MODELS};
 pub use gguf::{Gguf, GgufError, GgufWriter};
 pub use llama::LlamaConfig;
-pub use model::{Generation, Logits, Model, Perplexity, Session};
+pub use model::{Generation, KernelTime, Logits, Model, Perplexity, Session};
 pub use sampler::{Sampler, SamplerConfig};
 pub use tokenizer::Tokenizer;

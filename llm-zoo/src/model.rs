@@ -71,6 +71,38 @@ impl Model {
         Session { model: self, caches: Vec::new(), tokens: Vec::new() }
     }
 
+    /// Where one decode step's time goes after `prompt`: per kernel name,
+    /// total wall time and launches, averaged over `steps` steps, slowest
+    /// first.
+    pub fn profile_decode(&self, prompt: &[u32], steps: usize) -> Result<Vec<KernelTime>, ZooError> {
+        let mut session = self.session();
+        session.feed(prompt, Logits::Last)?;
+        let decode = self.module.function("decode")?;
+        let names: Vec<String> = decode.kernels().map(|(_, nest)| nest.to_string().lines().next().unwrap_or_default().trim_start_matches("kernel ").trim_end_matches(" {").to_string()).collect();
+        let mut totals: Vec<KernelTime> = Vec::new();
+        for _ in 0..steps.max(1) {
+            session.check_room(1, "profiling")?;
+            let inputs = session.step_inputs(&[0], Logits::Last);
+            let (out, times) = self.module.run_profiled("decode", &inputs, &Bindings::new())?;
+            session.accept(&[0], out);
+            for (name, t) in names.iter().zip(times) {
+                match totals.iter_mut().find(|k| &k.name == name) {
+                    Some(k) => {
+                        k.time += t;
+                        k.launches += 1;
+                    }
+                    None => totals.push(KernelTime { name: name.clone(), time: t, launches: 1 }),
+                }
+            }
+        }
+        for k in &mut totals {
+            k.time /= steps.max(1) as u32;
+            k.launches /= steps.max(1);
+        }
+        totals.sort_by(|a, b| b.time.cmp(&a.time));
+        Ok(totals)
+    }
+
     /// Kernels launched by one decode step.
     pub fn decode_kernel_count(&self) -> usize {
         self.module.function("decode").map_or(0, |f| f.kernel_count())
@@ -144,6 +176,17 @@ impl Generation {
         }
         steps as f64 / self.decode_time.as_secs_f64().max(1e-9)
     }
+}
+
+/// Time spent in the kernels of one name during a decode step.
+#[derive(Clone, Debug)]
+pub struct KernelTime {
+    /// The kernel's signature: name, class, sources and output.
+    pub name: String,
+    /// Wall time per step.
+    pub time: Duration,
+    /// Launches per step.
+    pub launches: usize,
 }
 
 /// What [`Model::perplexity`] measured.
@@ -259,6 +302,36 @@ impl Session<'_> {
         Ok(Generation { prompt_tokens: prompt.to_vec(), tokens, text, prefill_time, decode_time: t1.elapsed(), stopped_at_end })
     }
 
+    fn function_for(past: usize, n: usize, which: Logits) -> &'static str {
+        match (past, n, which) {
+            (0, _, _) => "prefill",
+            (_, 1, Logits::Last) => "decode",
+            _ => "extend",
+        }
+    }
+
+    /// The inputs of the function that evaluates `tokens` next.
+    fn step_inputs(&self, tokens: &[u32], which: Logits) -> Vec<HostTensor> {
+        let (past, n) = (self.len(), tokens.len());
+        let mut inputs = vec![i32s(tokens.iter().map(|&t| t as usize)), i32s(past..past + n)];
+        if Session::function_for(past, n, which) != "decode" {
+            let rows = match which {
+                Logits::Last => n - 1..n,
+                Logits::All => 0..n,
+            };
+            inputs.push(i32s(rows));
+        }
+        inputs.extend(self.caches.iter().cloned());
+        inputs
+    }
+
+    /// Take a function's outputs: keep the grown caches, return the logits.
+    fn accept(&mut self, tokens: &[u32], mut out: Vec<HostTensor>) -> Vec<f32> {
+        self.caches = out.split_off(1);
+        self.tokens.extend_from_slice(tokens);
+        out.pop().expect("logits are the first output").to_f32()
+    }
+
     /// Evaluate `tokens` after those already seen; returns the logits of the
     /// last position or of every position of `tokens`.
     pub fn feed(&mut self, tokens: &[u32], which: Logits) -> Result<Vec<Vec<f32>>, ZooError> {
@@ -270,27 +343,10 @@ impl Session<'_> {
         if let Some(&bad) = tokens.iter().find(|&&t| t as usize >= vocab) {
             return Err(ZooError::Argument(format!("token id {bad} is outside the vocabulary of {vocab}")));
         }
-        let past = self.len();
-        let n = tokens.len();
-        let mut inputs = vec![i32s(tokens.iter().map(|&t| t as usize)), i32s(past..past + n)];
-        let rows = match which {
-            Logits::Last => n - 1..n,
-            Logits::All => 0..n,
-        };
-        let function = match (past, n, which) {
-            (0, _, _) => "prefill",
-            (_, 1, Logits::Last) => "decode",
-            _ => "extend",
-        };
-        if function != "decode" {
-            inputs.push(i32s(rows.clone()));
-        }
-        inputs.extend(self.caches.iter().cloned());
-        let mut out = self.model.module.run(function, &inputs, &Bindings::new())?;
-        let caches = out.split_off(1);
-        self.caches = caches;
-        self.tokens.extend_from_slice(tokens);
-        let logits = out.pop().expect("logits are the first output").to_f32();
+        let function = Session::function_for(self.len(), tokens.len(), which);
+        let inputs = self.step_inputs(tokens, which);
+        let out = self.model.module.run(function, &inputs, &Bindings::new())?;
+        let logits = self.accept(tokens, out);
         Ok(logits.chunks(vocab).map(<[f32]>::to_vec).collect())
     }
 }

@@ -187,6 +187,18 @@ impl CpuExecutable {
     /// Run on `inputs` (in the function's input order) with module parameters
     /// `params`; `bindings` may give symbolic dims no input shape determines.
     pub fn run(&self, inputs: &[HostTensor], params: &HashMap<String, HostTensor>, bindings: &Bindings) -> Result<Vec<HostTensor>, RuntimeError> {
+        self.run_inner(inputs, params, bindings, None)
+    }
+
+    /// [`CpuExecutable::run`], also returning the wall time of every kernel
+    /// launch, in launch order (see [`CpuExecutable::kernels`] for what each is).
+    pub fn run_profiled(&self, inputs: &[HostTensor], params: &HashMap<String, HostTensor>, bindings: &Bindings) -> Result<(Vec<HostTensor>, Vec<std::time::Duration>), RuntimeError> {
+        let mut times = Vec::with_capacity(self.steps.len());
+        let out = self.run_inner(inputs, params, bindings, Some(&mut times))?;
+        Ok((out, times))
+    }
+
+    fn run_inner(&self, inputs: &[HostTensor], params: &HashMap<String, HostTensor>, bindings: &Bindings, mut profile: Option<&mut Vec<std::time::Duration>>) -> Result<Vec<HostTensor>, RuntimeError> {
         let b = self.func.bind_dims(inputs, params, bindings)?;
         let sizes = self.value_sizes(&b)?;
         // 16-byte words so every buffer is aligned for f32x4.
@@ -200,6 +212,7 @@ impl CpuExecutable {
             }
         };
         for step in &self.steps {
+            let started = profile.is_some().then(std::time::Instant::now);
             let mut bufs: Vec<*mut u8> = step.args.iter().map(ptr).collect();
             bufs.push(slot_ptrs[self.plan.slot_of[step.out]]);
             let k = &step.kernel;
@@ -220,6 +233,9 @@ impl CpuExecutable {
             } else {
                 // SAFETY: as above, with the whole range on this thread.
                 unsafe { k.run(&bufs, &dims, 0, extent) }
+            }
+            if let (Some(times), Some(t)) = (profile.as_deref_mut(), started) {
+                times.push(t.elapsed());
             }
         }
         let mut out = Vec::new();
@@ -268,6 +284,11 @@ impl CpuModule {
     /// Run function `name`.
     pub fn run(&self, name: &str, inputs: &[HostTensor], bindings: &Bindings) -> Result<Vec<HostTensor>, RuntimeError> {
         self.function(name)?.run(inputs, &self.params, bindings)
+    }
+
+    /// [`CpuModule::run`], also returning each kernel launch's wall time.
+    pub fn run_profiled(&self, name: &str, inputs: &[HostTensor], bindings: &Bindings) -> Result<(Vec<HostTensor>, Vec<std::time::Duration>), RuntimeError> {
+        self.function(name)?.run_profiled(inputs, &self.params, bindings)
     }
 
     /// A compiled function by name.

@@ -952,28 +952,30 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 _ => {}
             }
         }
-        // Lanes base+c .. base+c+3 with base+c a non-negative multiple of 4
-        // never straddle a multiple of d (itself a multiple of 4): one
-        // quotient for all lanes, consecutive remainders.
-        // A multiple of d plus an offset that stays below d: the quotient
-        // is the multiple's, the remainder the offset (lanes included).
+        // A non-negative multiple of d plus a constant c >= 0 whose lanes
+        // stay inside one block of d (c % d + span < d): the quotient is the
+        // multiple's plus c / d, the remainder c % d (lanes included). Rows
+        // of an unrolled tile sit at constant offsets from the first, so they
+        // share its block index instead of dividing per lane.
         if let (Div | Rem, V::Aff(base, 1, c) | V::SC(base, c), V::CI(d)) = (op, &a, &b) {
             let (f, nonneg) = self.fact(*base);
             let span = if matches!(a, V::Aff(..)) { LANES as i64 - 1 } else { 0 };
-            if *d > 0 && nonneg && f % d == 0 && *c >= 0 && c + span < *d {
+            if *d > 0 && nonneg && f % d == 0 && *c >= 0 && c % d + span < *d {
+                let (q, r) = (c / d, c % d);
                 return match (op, &a) {
                     (Div, _) => match self.consts.get(base) {
-                        Some(k) => V::CI(k / d),
+                        Some(k) => V::CI(k / d + q),
                         None => {
                             let dv = self.iconst(*d);
-                            V::S(self.int_op(Div, *base, dv))
+                            let block = self.int_op(Div, *base, dv);
+                            if q == 0 { V::S(block) } else { V::SC(block, q) }
                         }
                     },
                     (_, V::Aff(..)) => {
                         let zero = self.iconst(0);
-                        V::Aff(zero, 1, *c)
+                        V::Aff(zero, 1, r)
                     }
-                    _ => V::CI(*c),
+                    _ => V::CI(r),
                 };
             }
         }
