@@ -310,8 +310,9 @@ impl Gguf {
         let n_tensors = c.u64(&|| "tensor count".into())?;
         let n_kv = c.u64(&|| "metadata count".into())?;
         // each entry takes at least 8 bytes: refuse counts the file cannot hold
-        if n_tensors.saturating_add(n_kv).saturating_mul(8) > c.remaining() {
-            return Err(GgufError::Malformed(format!("{n_tensors} tensors and {n_kv} metadata entries cannot fit in {} bytes", b.len())));
+        let least = n_tensors.saturating_add(n_kv).saturating_mul(8);
+        if least > c.remaining() {
+            return Err(GgufError::Truncated { what: format!("{n_tensors} tensor descriptions and {n_kv} metadata entries"), offset: c.pos as u64, needed: least, len: b.len() as u64 });
         }
         let mut metadata = BTreeMap::new();
         for i in 0..n_kv {

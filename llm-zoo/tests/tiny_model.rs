@@ -1,0 +1,113 @@
+//! The Llama graph on a tiny random model: against the f64 reference
+//! interpreter, and the KV cache against evaluating everything at once.
+
+mod common;
+
+use common::{tiny_llama, write_temp, CONTEXT};
+use kiln_dsl::{interpret, rel_l2_error, Bindings, HostTensor};
+use kiln_llm_zoo::llama::{build_module, load_weights, LlamaConfig};
+use kiln_llm_zoo::{Gguf, Logits, Model, SamplerConfig};
+use kiln_runtime::{CompileOptions, CpuModule};
+
+fn ids(v: &[i32]) -> HostTensor {
+    HostTensor::from_i32(&[v.len()], v)
+}
+
+#[test]
+fn prefill_matches_the_reference_interpreter() {
+    let (_dir, path) = write_temp(&tiny_llama(1).to_bytes());
+    let g = Gguf::open(&path).unwrap();
+    let config = LlamaConfig::from_gguf(&g, &path).unwrap();
+    assert_eq!((config.layers, config.heads, config.kv_heads, config.head_dim, config.vocab), (2, 4, 2, 16, 260));
+    assert!(config.tied_output);
+    let weights = load_weights(&g, &config, &path).unwrap();
+    let dtypes = weights.iter().map(|(k, v)| (k.clone(), v.dtype)).collect();
+    let module = build_module(&config, &dtypes).unwrap();
+    let compiled = CpuModule::compile(&module, weights.clone(), &CompileOptions::default()).unwrap();
+    let tokens = [5, 200, 17, 17, 259, 3, 99];
+    let inputs = vec![ids(&tokens), ids(&[0, 1, 2, 3, 4, 5, 6]), ids(&[0, 3, 6])];
+    let got = compiled.run("prefill", &inputs, &Bindings::new()).unwrap();
+    let want = interpret(module.function("prefill").unwrap(), &inputs, &weights, &Bindings::new()).unwrap();
+    assert_eq!(got.len(), want.len());
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g.shape, w.shape, "output {i}");
+        let err = rel_l2_error(&g.to_f64(), &w.data);
+        assert!(err < 1e-5, "output {i}: relative L2 error {err:e}");
+    }
+    assert_eq!(got[0].shape, vec![3, 260]);
+}
+
+#[test]
+fn the_kv_cache_gives_the_logits_of_evaluating_everything_at_once() {
+    let (_dir, path) = write_temp(&tiny_llama(2).to_bytes());
+    let model = Model::load(&path).unwrap();
+    let tokens: Vec<u32> = vec![1, 50, 99, 258, 7, 7, 7, 120, 33, 44];
+    let all = model.session().feed(&tokens, Logits::All).unwrap();
+    // prefill 4, extend by 3 (all rows), then decode one at a time
+    let mut s = model.session();
+    let mut rows = s.feed(&tokens[..4], Logits::All).unwrap();
+    rows.extend(s.feed(&tokens[4..7], Logits::All).unwrap());
+    for &t in &tokens[7..] {
+        rows.extend(s.feed(&[t], Logits::Last).unwrap());
+    }
+    assert_eq!(s.len(), tokens.len());
+    assert_eq!(rows.len(), all.len());
+    for (i, (a, b)) in rows.iter().zip(&all).enumerate() {
+        let a: Vec<f64> = a.iter().map(|&x| x as f64).collect();
+        let b: Vec<f64> = b.iter().map(|&x| x as f64).collect();
+        let err = rel_l2_error(&a, &b);
+        assert!(err < 1e-5, "position {i}: relative L2 error {err:e}");
+    }
+    // forgetting the tail and re-evaluating it gives the same logits again
+    s.truncate(6);
+    let again = s.feed(&tokens[6..], Logits::All).unwrap();
+    let err = rel_l2_error(&again[3].iter().map(|&x| x as f64).collect::<Vec<_>>(), &all[9].iter().map(|&x| x as f64).collect::<Vec<_>>());
+    assert!(err < 1e-5, "after truncate: {err:e}");
+}
+
+#[test]
+fn tokenizer_applies_merges_and_recognises_control_tokens() {
+    let (_dir, path) = write_temp(&tiny_llama(3).to_bytes());
+    let model = Model::load(&path).unwrap();
+    let t = &model.tokenizer;
+    // "he" and "Ġt" are merges; digits split one by one (smollm pre-tokenizer)
+    assert_eq!(t.encode("he t", true).unwrap(), vec![256, 257]);
+    assert_eq!(t.encode("<|im_start|>he", true).unwrap(), vec![258, 256]);
+    // as plain text the control token is just characters
+    let plain = t.encode("<|im_start|>", false).unwrap();
+    assert!(plain.len() > 1 && !plain.contains(&258));
+    assert_eq!(t.decode(&t.encode("héllo, wörld 123", true).unwrap()), "héllo, wörld 123");
+    assert!(t.is_end_of_generation(259));
+}
+
+#[test]
+fn greedy_generation_is_deterministic_and_respects_the_limit() {
+    let (_dir, path) = write_temp(&tiny_llama(4).to_bytes());
+    let model = Model::load(&path).unwrap();
+    let prompt = model.tokenizer.encode("hello", true).unwrap();
+    let a = model.generate(&prompt, 12, &SamplerConfig::default(), |_| {}).unwrap();
+    let b = model.generate(&prompt, 12, &SamplerConfig::default(), |_| {}).unwrap();
+    assert_eq!(a.tokens, b.tokens);
+    assert!(a.tokens.len() <= 12 && (a.tokens.len() == 12 || a.stopped_at_end));
+    // greedy tokens are the argmax of the logits, step by step
+    let mut s = model.session();
+    let mut logits = s.feed(&prompt, Logits::Last).unwrap().pop().unwrap();
+    for &t in &a.tokens {
+        assert_eq!(kiln_llm_zoo::sampler::argmax(&logits) as u32, t);
+        logits = s.feed(&[t], Logits::Last).unwrap().pop().unwrap();
+    }
+}
+
+#[test]
+fn a_prompt_longer_than_the_context_is_refused() {
+    let (_dir, path) = write_temp(&tiny_llama(5).to_bytes());
+    let model = Model::load(&path).unwrap();
+    let long = vec![7u32; CONTEXT + 1];
+    let err = model.generate(&long, 4, &SamplerConfig::default(), |_| {}).unwrap_err().to_string();
+    assert!(err.contains(&format!("do not fit the context of {CONTEXT} tokens")), "{err}");
+    let err = model.session().feed(&long, Logits::Last).unwrap_err().to_string();
+    assert!(err.contains("context"), "{err}");
+    // prompt plus the tokens to generate must fit too
+    let err = model.generate(&vec![7u32; CONTEXT - 2], 10, &SamplerConfig::default(), |_| {}).unwrap_err().to_string();
+    assert!(err.contains("prompt plus the tokens to generate"), "{err}");
+}
