@@ -9,6 +9,7 @@ use std::fmt;
 /// bytes each, laid out exactly as GGUF stores them, so weights can be used in
 /// place without conversion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[allow(non_camel_case_types)] // GGUF's names
 pub enum DType {
     /// IEEE 754 binary32.
     F32,
@@ -23,6 +24,14 @@ pub enum DType {
     Q4_0,
     /// GGUF Q4_1: like Q4_0 with an f16 scale `d` and an f16 minimum `m`; `x = d * q + m`.
     Q4_1,
+    /// GGUF Q4_K: super-blocks of 256 values in 8 sub-blocks of 32: f16 `d`
+    /// and `dmin`, 12 bytes packing a 6-bit scale and minimum per sub-block,
+    /// 128 bytes of nibbles; `x = d * sc * q - dmin * m`.
+    Q4_K,
+    /// GGUF Q6_K: super-blocks of 256 values in 16 sub-blocks of 16: 128
+    /// bytes of low nibbles, 64 bytes of high 2-bit pairs, 16 signed 8-bit
+    /// scales and an f16 `d`; `x = d * sc * (q - 32)`.
+    Q6_K,
 }
 
 /// Whether values of a dtype compute as floats or integers inside kernels.
@@ -36,11 +45,11 @@ pub enum ScalarKind {
 
 impl DType {
     /// All dtypes, for tests that sweep them.
-    pub const ALL: [DType; 6] = [DType::F32, DType::F16, DType::I32, DType::Q8_0, DType::Q4_0, DType::Q4_1];
+    pub const ALL: [DType; 8] = [DType::F32, DType::F16, DType::I32, DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q4_K, DType::Q6_K];
 
     /// True for the packed block-quantized types.
     pub fn is_quantized(self) -> bool {
-        matches!(self, DType::Q8_0 | DType::Q4_0 | DType::Q4_1)
+        matches!(self, DType::Q8_0 | DType::Q4_0 | DType::Q4_1 | DType::Q4_K | DType::Q6_K)
     }
 
     /// How a loaded element computes.
@@ -53,7 +62,11 @@ impl DType {
 
     /// Values per block along the last axis (1 for dense types).
     pub fn block_len(self) -> usize {
-        if self.is_quantized() { 32 } else { 1 }
+        match self {
+            DType::Q4_K | DType::Q6_K => 256,
+            d if d.is_quantized() => 32,
+            _ => 1,
+        }
     }
 
     /// Bytes per block (per element for dense types).
@@ -64,6 +77,8 @@ impl DType {
             DType::Q8_0 => 34,
             DType::Q4_0 => 18,
             DType::Q4_1 => 20,
+            DType::Q4_K => 144,
+            DType::Q6_K => 210,
         }
     }
 
@@ -82,6 +97,8 @@ impl DType {
             DType::Q8_0 => "q8_0",
             DType::Q4_0 => "q4_0",
             DType::Q4_1 => "q4_1",
+            DType::Q4_K => "q4_k",
+            DType::Q6_K => "q6_k",
         }
     }
 }

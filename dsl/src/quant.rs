@@ -4,7 +4,7 @@
 
 use crate::dim::Dim;
 use crate::dtype::DType;
-use crate::expr::{int, Expr};
+use crate::expr::{int, select, Expr};
 use half::f16;
 
 /// Row-major flat element index of a multi-dimensional index into `shape`.
@@ -22,19 +22,53 @@ pub fn flat_index(index: &[Expr], shape: &[Dim]) -> Expr {
 /// The tensor expression that dequantizes element `flat` (a flat element
 /// index) of quantized source `src`.
 pub fn dequant_expr(dtype: DType, src: u32, flat: Expr) -> Expr {
-    let block = flat.clone().div(int(32));
-    let j = flat.rem(int(32));
+    let block_len = dtype.block_len() as i64;
+    let block = flat.clone().div(int(block_len));
+    let j = flat.rem(int(block_len));
     let base = block.mul(int(dtype.block_bytes() as i64));
     let half = |off: i64| Expr::LoadHalf { src, offset: Box::new(base.clone().add(int(off))) };
-    let byte = |off: Expr, signed: bool| Expr::LoadByte { src, offset: Box::new(base.clone().add(off)), signed };
+    let byte_at = |off: Expr, signed: bool| Expr::LoadByte { src, offset: Box::new(base.clone().add(off)), signed };
+    let byte = |off: Expr| byte_at(off, false);
     let nibble = |first: i64| {
-        let b = byte(int(first).add(j.clone().rem(int(16))), false);
+        let b = byte(int(first).add(j.clone().rem(int(16))));
         b.shr(j.clone().div(int(16)).mul(int(4))).and(int(15)).to_float()
     };
     match dtype {
-        DType::Q8_0 => half(0).mul(byte(int(2).add(j.clone()), true).to_float()),
+        DType::Q8_0 => half(0).mul(byte_at(int(2).add(j.clone()), true).to_float()),
         DType::Q4_0 => half(0).mul(nibble(2).sub(crate::expr::flt(8.0))),
         DType::Q4_1 => half(0).mul(nibble(4)).add(half(2)),
+        DType::Q4_K => {
+            // sub-block s = j / 32 of 8; its nibbles are the low (even s) or
+            // high (odd s) halves of 32 bytes shared by a pair of sub-blocks
+            let s = j.clone().div(int(32));
+            let q = byte(int(16).add(j.clone().div(int(64)).mul(int(32))).add(j.clone().rem(int(32))));
+            let q = q.shr(s.clone().rem(int(2)).mul(int(4))).and(int(15));
+            // 6-bit scale and minimum: sub-blocks 0-3 in the low 6 bits of
+            // bytes 4+s and 8+s; 4-7 split between byte 8+s (low bits) and
+            // the top 2 bits of bytes s and 4+s
+            let sc_lo = byte(int(4).add(s.clone())).and(int(63));
+            let m_lo = byte(int(8).add(s.clone())).and(int(63));
+            let sc_hi = byte(int(8).add(s.clone())).and(int(15)).add(byte(s.clone()).shr(int(6)).mul(int(16)));
+            let m_hi = byte(int(8).add(s.clone())).shr(int(4)).add(byte(int(4).add(s.clone())).shr(int(6)).mul(int(16)));
+            let first = s.lt(int(4));
+            let sc = select(first.clone(), sc_lo, sc_hi).to_float();
+            let m = select(first, m_lo, m_hi).to_float();
+            half(0).mul(sc).mul(q.to_float()).sub(half(2).mul(m))
+        }
+        DType::Q6_K => {
+            // j = 128 h + 32 quad + l: low nibble pairs in bytes 0..128, high
+            // 2-bit pairs in 128..192, one signed scale per 16 values at 192
+            let h = j.clone().div(int(128));
+            let quad = j.clone().rem(int(128)).div(int(32));
+            let l = j.clone().rem(int(32));
+            let ql = byte(h.clone().mul(int(64)).add(l.clone()).add(quad.clone().rem(int(2)).mul(int(32))));
+            let low = ql.shr(quad.clone().div(int(2)).mul(int(4))).and(int(15));
+            let qh = byte(int(128).add(h.mul(int(32))).add(l));
+            let high = qh.shr(quad.mul(int(2))).and(int(3));
+            let q = low.add(high.mul(int(16))).sub(int(32));
+            let sc = byte_at(int(192).add(j.clone().div(int(16))), true);
+            half(208).mul(sc.to_float()).mul(q.to_float())
+        }
         _ => unreachable!("dequant_expr called on dense dtype {dtype}"),
     }
 }
@@ -56,32 +90,60 @@ fn rd_f16(b: &[u8], at: usize) -> f32 {
     f16::from_le_bytes([b[at], b[at + 1]]).to_f32()
 }
 
+/// The 6-bit scale and minimum of Q4_K sub-block `s` from its 12 packed bytes.
+fn q4_k_scale_min(scales: &[u8], s: usize) -> (u8, u8) {
+    if s < 4 {
+        (scales[s] & 63, scales[s + 4] & 63)
+    } else {
+        ((scales[s + 4] & 15) | ((scales[s - 4] >> 6) << 4), (scales[s + 4] >> 4) | ((scales[s] >> 6) << 4))
+    }
+}
+
 /// Dequantize element `i` (flat index) of packed storage `bytes`.
 pub fn dequantize_one(dtype: DType, bytes: &[u8], i: usize) -> f32 {
-    let (blk, j) = (i / 32, i % 32);
+    let (blk, j) = (i / dtype.block_len(), i % dtype.block_len());
     let base = blk * dtype.block_bytes();
+    let b = &bytes[base..base + dtype.block_bytes()];
     match dtype {
-        DType::Q8_0 => rd_f16(bytes, base) * (bytes[base + 2 + j] as i8) as f32,
+        DType::Q8_0 => rd_f16(b, 0) * (b[2 + j] as i8) as f32,
         DType::Q4_0 | DType::Q4_1 => {
             let qoff = if dtype == DType::Q4_0 { 2 } else { 4 };
-            let b = bytes[base + qoff + j % 16];
-            let q = if j < 16 { b & 15 } else { b >> 4 } as f32;
+            let byte = b[qoff + j % 16];
+            let q = if j < 16 { byte & 15 } else { byte >> 4 } as f32;
             if dtype == DType::Q4_0 {
-                rd_f16(bytes, base) * (q - 8.0)
+                rd_f16(b, 0) * (q - 8.0)
             } else {
-                rd_f16(bytes, base) * q + rd_f16(bytes, base + 2)
+                rd_f16(b, 0) * q + rd_f16(b, 2)
             }
+        }
+        DType::Q4_K => {
+            let s = j / 32;
+            let byte = b[16 + 32 * (j / 64) + j % 32];
+            let q = if s % 2 == 0 { byte & 15 } else { byte >> 4 };
+            let (sc, m) = q4_k_scale_min(&b[4..16], s);
+            rd_f16(b, 0) * sc as f32 * q as f32 - rd_f16(b, 2) * m as f32
+        }
+        DType::Q6_K => {
+            let (h, quad, l) = (j / 128, j % 128 / 32, j % 32);
+            let ql = b[64 * h + l + 32 * (quad % 2)];
+            let low = if quad < 2 { ql & 15 } else { ql >> 4 };
+            let high = (b[128 + 32 * h + l] >> (2 * quad)) & 3;
+            let q = (low | (high << 4)) as i32 - 32;
+            rd_f16(b, 208) * (b[192 + j / 16] as i8) as f32 * q as f32
         }
         _ => unreachable!("dequantize_one called on dense dtype {dtype}"),
     }
 }
 
-/// Quantize `values` (length a multiple of 32) the way ggml's reference
-/// quantizers do.
+/// Quantize `values` (length a multiple of the block length): the 32-value
+/// types the way ggml's reference quantizers do, the K-quants with a plain
+/// min/max fit (ggml searches for better scales; any valid block serves
+/// kiln's tests, which compare dequantizations).
 pub fn quantize(dtype: DType, values: &[f32]) -> Vec<u8> {
-    assert!(values.len() % 32 == 0, "quantize needs whole blocks of 32");
+    let n = dtype.block_len();
+    assert!(values.len() % n == 0, "quantize needs whole blocks of {n}");
     let mut out = Vec::with_capacity(dtype.storage_bytes(values.len()));
-    for blk in values.chunks(32) {
+    for blk in values.chunks(n) {
         match dtype {
             DType::Q8_0 => {
                 let amax = blk.iter().fold(0f32, |m, v| m.max(v.abs()));
@@ -108,10 +170,77 @@ pub fn quantize(dtype: DType, values: &[f32]) -> Vec<u8> {
                 let q = |v: f32| (((v - min) * id + 0.5) as i32).clamp(0, 15) as u8;
                 out.extend((0..16).map(|i| q(blk[i]) | (q(blk[i + 16]) << 4)));
             }
+            DType::Q4_K => quantize_q4_k(blk, &mut out),
+            DType::Q6_K => quantize_q6_k(blk, &mut out),
             _ => unreachable!("quantize called on dense dtype {dtype}"),
         }
     }
     out
+}
+
+fn f16_round(x: f32) -> f32 {
+    f16::from_f32(x).to_f32()
+}
+
+fn quantize_q4_k(blk: &[f32], out: &mut Vec<u8>) {
+    // per sub-block: x ~ scale * q - min, q in 0..16
+    let mut scale = [0f32; 8];
+    let mut min = [0f32; 8];
+    for (s, sub) in blk.chunks(32).enumerate() {
+        let lo = sub.iter().copied().fold(0f32, f32::min);
+        let hi = sub.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        scale[s] = (hi - lo) / 15.0;
+        min[s] = -lo;
+    }
+    let d = f16_round(scale.iter().copied().fold(0f32, f32::max) / 63.0);
+    let dmin = f16_round(min.iter().copied().fold(0f32, f32::max) / 63.0);
+    let six = |v: f32, unit: f32| if unit > 0.0 { (v / unit).round().clamp(0.0, 63.0) as u8 } else { 0 };
+    let sc: Vec<u8> = scale.iter().map(|&v| six(v, d)).collect();
+    let m: Vec<u8> = min.iter().map(|&v| six(v, dmin)).collect();
+    out.extend(f16::from_f32(d).to_le_bytes());
+    out.extend(f16::from_f32(dmin).to_le_bytes());
+    let mut packed = [0u8; 12];
+    for j in 0..4 {
+        packed[j] = sc[j] | ((sc[j + 4] >> 4) << 6);
+        packed[j + 4] = m[j] | ((m[j + 4] >> 4) << 6);
+        packed[j + 8] = (sc[j + 4] & 15) | ((m[j + 4] & 15) << 4);
+    }
+    out.extend(packed);
+    let q = |i: usize| {
+        let s = i / 32;
+        let step = d * sc[s] as f32;
+        if step > 0.0 { ((blk[i] + dmin * m[s] as f32) / step).round().clamp(0.0, 15.0) as u8 } else { 0 }
+    };
+    for chunk in 0..4 {
+        for l in 0..32 {
+            out.push(q(64 * chunk + l) | (q(64 * chunk + 32 + l) << 4));
+        }
+    }
+}
+
+fn quantize_q6_k(blk: &[f32], out: &mut Vec<u8>) {
+    // per 16 values: x ~ scale * q, q in -32..32
+    let scale: Vec<f32> = blk.chunks(16).map(|s| s.iter().fold(0f32, |m, v| m.max(v.abs())) / 31.0).collect();
+    let d = f16_round(scale.iter().copied().fold(0f32, f32::max) / 127.0);
+    let sc: Vec<i8> = scale.iter().map(|&v| if d > 0.0 { (v / d).round().clamp(-128.0, 127.0) as i8 } else { 0 }).collect();
+    let q: Vec<u8> = (0..256)
+        .map(|i| {
+            let step = d * sc[i / 16] as f32;
+            let q = if step != 0.0 { (blk[i] / step).round().clamp(-32.0, 31.0) as i32 } else { 0 };
+            (q + 32) as u8
+        })
+        .collect();
+    let mut ql = [0u8; 128];
+    let mut qh = [0u8; 64];
+    for (i, &v) in q.iter().enumerate() {
+        let (h, quad, l) = (i / 128, i % 128 / 32, i % 32);
+        ql[64 * h + l + 32 * (quad % 2)] |= (v & 15) << (4 * (quad / 2));
+        qh[32 * h + l] |= (v >> 4) << (2 * quad);
+    }
+    out.extend(ql);
+    out.extend(qh);
+    out.extend(sc.iter().map(|&s| s as u8));
+    out.extend(f16::from_f32(d).to_le_bytes());
 }
 
 #[cfg(test)]
@@ -120,10 +249,10 @@ mod tests {
 
     #[test]
     fn quantize_round_trips_within_the_format_precision() {
-        let v: Vec<f32> = (0..64).map(|i| ((i * 37 % 64) as f32 - 31.5) / 10.0).collect();
-        for (dt, tol) in [(DType::Q8_0, 0.02), (DType::Q4_0, 0.45), (DType::Q4_1, 0.25)] {
+        let v: Vec<f32> = (0..256).map(|i| ((i * 37 % 64) as f32 - 31.5) / 10.0).collect();
+        for (dt, tol) in [(DType::Q8_0, 0.02), (DType::Q4_0, 0.45), (DType::Q4_1, 0.25), (DType::Q4_K, 0.3), (DType::Q6_K, 0.1)] {
             let q = quantize(dt, &v);
-            assert_eq!(q.len(), dt.storage_bytes(64));
+            assert_eq!(q.len(), dt.storage_bytes(256));
             for (i, x) in v.iter().enumerate() {
                 let y = dequantize_one(dt, &q, i);
                 assert!((x - y).abs() <= tol, "{dt} element {i}: {x} vs {y}");

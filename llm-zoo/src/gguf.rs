@@ -58,7 +58,7 @@ pub enum GgufError {
     #[error("malformed GGUF file: {0}")]
     Malformed(String),
     /// A tensor of a ggml type kiln does not support (yet).
-    #[error("tensor `{tensor}` has ggml type {type_name} ({type_id}), which kiln does not support; supported: F32, F16, Q8_0, Q4_0, Q4_1")]
+    #[error("tensor `{tensor}` has ggml type {type_name} ({type_id}), which kiln does not support; supported: F32, F16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K")]
     UnsupportedTensorType {
         /// The tensor.
         tensor: String,
@@ -170,6 +170,8 @@ pub fn ggml_type(dtype: DType) -> u32 {
         DType::Q4_0 => 2,
         DType::Q4_1 => 3,
         DType::Q8_0 => 8,
+        DType::Q4_K => 12,
+        DType::Q6_K => 14,
         DType::I32 => 26,
     }
 }
@@ -181,15 +183,15 @@ fn dtype_of(type_id: u32) -> Result<DType, &'static str> {
         2 => DType::Q4_0,
         3 => DType::Q4_1,
         8 => DType::Q8_0,
+        12 => DType::Q4_K,
+        14 => DType::Q6_K,
         26 => DType::I32,
         6 => return Err("Q5_0"),
         7 => return Err("Q5_1"),
         9 => return Err("Q8_1"),
         10 => return Err("Q2_K"),
         11 => return Err("Q3_K"),
-        12 => return Err("Q4_K"),
         13 => return Err("Q5_K"),
-        14 => return Err("Q6_K"),
         15 => return Err("Q8_K"),
         24 => return Err("I8"),
         25 => return Err("I16"),

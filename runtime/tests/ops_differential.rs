@@ -116,6 +116,13 @@ fn matmul_with_quantized_and_f16_weights() {
         }
         run_case("matmul_t_quant_sym", &[(DType::F32, sym_first("seq", &[3, 64])), (wt, c(&[9, 64]))], TOL, |t| t[0].matmul_t(&t[1]));
     }
+    // K-quants: 256-value super-blocks
+    for wt in [DType::Q4_K, DType::Q6_K] {
+        for (m, k, n) in [(1, 256, 33), (7, 512, 7), (1, 256, 1)] {
+            run_case("matmul_t_kquant", &[(DType::F32, c(&[m, k])), (wt, c(&[n, k]))], TOL, |t| t[0].matmul_t(&t[1]));
+        }
+        run_case("matmul_t_kquant_sym", &[(DType::F32, sym_first("seq", &[3, 256])), (wt, c(&[9, 256]))], TOL, |t| t[0].matmul_t(&t[1]));
+    }
 }
 
 #[test]
@@ -146,6 +153,9 @@ fn gather_from_dense_and_quantized_tables() {
     for table in [DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1] {
         run_case("gather", &[(table, c(&[50, 64])), (DType::I32, c(&[7]))], TOL, |t| t[0].gather(&t[1]));
         run_case("gather_sym", &[(table, c(&[50, 32])), (DType::I32, sym_first("seq", &[3]))], TOL, |t| t[0].gather(&t[1]));
+    }
+    for table in [DType::Q4_K, DType::Q6_K] {
+        run_case("gather_kquant", &[(table, c(&[20, 512])), (DType::I32, c(&[7]))], TOL, |t| t[0].gather(&t[1]));
     }
 }
 
@@ -183,6 +193,9 @@ fn argmax_dequantize_and_cast() {
     for q in [DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::F16] {
         run_case("dequantize", &[(q, c(&[7, 64]))], TOL, |t| t[0].dequantize());
         run_case("dequantize_1row", &[(q, c(&[1, 32]))], TOL, |t| t[0].dequantize());
+    }
+    for q in [DType::Q4_K, DType::Q6_K] {
+        run_case("dequantize_kquant", &[(q, c(&[3, 512]))], TOL, |t| t[0].dequantize());
     }
     run_case("cast_f16", &[(DType::F32, c(&[7, 33]))], 1e-2, |t| t[0].cast(DType::F16));
     run_case("cast_f16_roundtrip", &[(DType::F32, c(&[577]))], 1e-2, |t| t[0].cast(DType::F16).cast(DType::F32));

@@ -110,7 +110,7 @@ fn case() -> impl Strategy<Value = Case> {
     let s = 1usize..40;
     prop_oneof![
         (s.clone(), 1usize..70, s.clone(), any::<bool>(), any::<bool>()).prop_map(|(m, k, n, transpose, sym)| Case::Matmul { m, k, n, transpose, sym }),
-        (1usize..6, 1usize..4, 1usize..20, prop_oneof![Just(DType::Q8_0), Just(DType::Q4_0), Just(DType::Q4_1)]).prop_map(|(m, blocks, n, dtype)| Case::QuantMatmul { m, blocks, n, dtype }),
+        (1usize..6, 1usize..4, 1usize..20, prop_oneof![Just(DType::Q8_0), Just(DType::Q4_0), Just(DType::Q4_1), Just(DType::Q4_K), Just(DType::Q6_K)]).prop_map(|(m, blocks, n, dtype)| Case::QuantMatmul { m, blocks, n, dtype }),
         (1usize..9, 1usize..80).prop_map(|(rows, cols)| Case::Softmax { rows, cols }),
         (1usize..9, 1usize..80).prop_map(|(rows, cols)| Case::RmsNorm { rows, cols }),
         (1usize..5, 0usize..6, 1usize..3, 1usize..17).prop_map(|(s, extra, group, d)| Case::Attention { s, extra, group, d }),
@@ -135,7 +135,7 @@ fn build(case: &Case) -> (Function, Vec<Vec<usize>>) {
             }
         }
         Case::QuantMatmul { m, blocks, n, dtype } => {
-            let k = 32 * blocks;
+            let k = dtype.block_len() * blocks;
             let a = f.input("a", DType::F32, &[dd(m), dd(k)]);
             (a.matmul_t(&f.input("w", dtype, &[dd(n), dd(k)])), vec![vec![m, k], vec![n, k]])
         }

@@ -118,8 +118,9 @@ pub fn default_schedule(nest: LoopNest, target: Target) -> Result<(Validated, Tr
         if float && red_score >= sp_score && red_score > 0 && big_enough(&extent(&r, lr)?, lanes) {
             // Dot-product style: vector accumulator along the reduction,
             // a few independent rows of output unrolled beside it.
-            // Quantized weights: one whole 32-value block per iteration, so
-            // the block's scale is loaded and converted once for 8 vectors.
+            // Quantized weights: one whole 32-value block (or 32-value
+            // sub-block of a 256-value K-quant) per iteration, so its scale
+            // is loaded and converted once for 8 vectors.
             let quantized = r.nest.sources.iter().any(|b| b.dtype.is_quantized());
             let whole_blocks = quantized && matches!(extent(&r, lr)?, Expr::Int(k) if k % 32 == 0);
             let (ro, ri) = r.split(lr, if whole_blocks { 32 } else { lanes })?;

@@ -257,8 +257,9 @@ impl OpDef for Builtin {
                 if k != kb {
                     return Err(format!("contraction axes differ: {k} vs {kb}"));
                 }
-                if b.dtype.is_quantized() && k.as_const().is_none_or(|k| k % 32 != 0) {
-                    return Err(format!("quantized K must be a constant multiple of 32, got {k}"));
+                let block = b.dtype.block_len() as i64;
+                if b.dtype.is_quantized() && k.as_const().is_none_or(|k| k % block != 0) {
+                    return Err(format!("{} K must be a constant multiple of {block}, got {k}", b.dtype));
                 }
                 let batch_a = &a.shape[..a.rank() - 2];
                 let batch_b = &b.shape[..b.rank() - 2];
