@@ -30,3 +30,63 @@ fn a_bad_flag_is_a_clear_error_not_a_panic() {
     assert!(err.contains("unexpected argument '--nope'"), "{err}");
     assert!(!err.contains("panicked"));
 }
+
+fn kiln_env(args: &[&str], home: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_kiln")).args(args).env("KILN_HOME", home).env("KILN_PYTHON", "/nonexistent/python").output().expect("the kiln binary runs")
+}
+
+#[test]
+fn generate_and_perplexity_on_a_local_gguf_print_the_contract_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.gguf");
+    std::fs::write(&model, kiln_llm_zoo::testing::tiny_llama_gguf(3)).unwrap();
+    let m = model.to_str().unwrap();
+    let out = kiln_env(&["generate", "--model", m, "--prompt", "hello there", "--temperature", "0", "--max-tokens", "5", "--json"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("generate --json prints one JSON object");
+    for key in ["prompt_tokens", "tokens", "text", "prefill_tokens_per_s", "decode_tokens_per_s", "device"] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    assert_eq!(v["device"], "cpu");
+    assert!(v["tokens"].as_array().unwrap().len() <= 5);
+    // greedy is deterministic
+    let again = kiln_env(&["generate", "--model", m, "--prompt", "hello there", "--temperature", "0", "--max-tokens", "5", "--json"], dir.path());
+    let w: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(v["tokens"], w["tokens"]);
+
+    let text = dir.path().join("text.txt");
+    std::fs::write(&text, "the theory of the thing, then the other thing").unwrap();
+    let out = kiln_env(&["perplexity", "--model", m, "--file", text.to_str().unwrap(), "--json"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["ppl"].as_f64().unwrap() > 1.0 && v["n_tokens"].as_u64().unwrap() > 10);
+}
+
+#[test]
+fn user_errors_are_one_clear_line_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.gguf");
+    std::fs::write(&model, kiln_llm_zoo::testing::tiny_llama_gguf(3)).unwrap();
+    let m = model.to_str().unwrap();
+    let long = "x ".repeat(200);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["generate", "--model", m, "--prompt", &long], "do not fit the context"),
+        (vec!["generate", "--model", "no-such-model", "--prompt", "hi"], "neither a file nor a known model"),
+        (vec!["generate", "--model", m, "--prompt", "hi", "--temperature=-1"], "temperature must be"),
+        (vec!["generate", "--model", m, "--prompt", "hi", "--device", "gpu"], "GPU backend is not available"),
+        (vec!["generate", "--model", m, "--prompt", ""], "no tokens"),
+        (vec!["perplexity", "--model", m, "--file", "/nonexistent/file.txt"], "/nonexistent/file.txt"),
+        (vec!["pull", "not-a-model"], "not a known model"),
+    ];
+    for (args, want) in cases {
+        let out = kiln_env(&args, dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // a file that is not a GGUF
+    std::fs::write(&model, b"not a model").unwrap();
+    let out = kiln_env(&["generate", "--model", m, "--prompt", "hi"], dir.path());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a GGUF file"));
+}

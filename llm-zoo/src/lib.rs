@@ -30,6 +30,7 @@ pub mod gguf;
 pub mod llama;
 mod model;
 pub mod sampler;
+pub mod testing;
 pub mod tokenizer;
 
 pub use chat::{ChatTemplate, Message};

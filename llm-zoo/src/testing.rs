@@ -1,0 +1,82 @@
+//! Fixtures for tests of kiln and of programs built on it: a tiny
+//! Llama-architecture GGUF with random weights and a byte-level vocabulary,
+//! small enough for the reference interpreter.
+
+use crate::gguf::{GgufWriter, Value};
+use kiln_dsl::{DType, HostTensor};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// GPT-2's byte-to-character map, as the test vocabulary spells bytes.
+fn byte_char(b: u8) -> char {
+    let printable = (b'!'..=b'~').contains(&b) || (0xA1..=0xAC).contains(&b) || (0xAE..=0xFF).contains(&b);
+    if printable {
+        return char::from(b);
+    }
+    let n = (0..b).filter(|&x| !((b'!'..=b'~').contains(&x) || (0xA1..=0xAC).contains(&x) || (0xAE..=0xFF).contains(&x))).count() as u32;
+    char::from_u32(256 + n).unwrap()
+}
+
+/// Width of the tiny model.
+pub const DIM: usize = 64;
+/// Layers of the tiny model.
+pub const LAYERS: usize = 2;
+/// Context length of the tiny model.
+pub const CONTEXT: usize = 48;
+
+/// A tiny Llama GGUF: 2 layers, width 64, 4 query and 2 kv heads, a
+/// vocabulary of the 256 bytes, two merges and two control tokens.
+pub fn tiny_llama(seed: u64) -> GgufWriter {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut tokens: Vec<String> = (0..=255u8).map(|b| byte_char(b).to_string()).collect();
+    tokens.extend(["he".to_string(), "Ġt".to_string(), "<|im_start|>".to_string(), "<|im_end|>".to_string()]);
+    let types: Vec<Value> = (0..tokens.len()).map(|i| Value::I64(if i >= 258 { 3 } else { 1 })).collect();
+    let vocab = tokens.len();
+    let mut w = GgufWriter::new();
+    let s = |x: &str| Value::Str(x.into());
+    let u = |x: usize| Value::U64(x as u64);
+    w.metadata("general.architecture", s("llama"))
+        .metadata("general.name", s("tiny"))
+        .metadata("llama.block_count", u(LAYERS))
+        .metadata("llama.context_length", u(CONTEXT))
+        .metadata("llama.embedding_length", u(DIM))
+        .metadata("llama.feed_forward_length", u(128))
+        .metadata("llama.attention.head_count", u(4))
+        .metadata("llama.attention.head_count_kv", u(2))
+        .metadata("llama.rope.freq_base", Value::F64(10000.0))
+        .metadata("llama.attention.layer_norm_rms_epsilon", Value::F64(1e-5))
+        .metadata("tokenizer.ggml.model", s("gpt2"))
+        .metadata("tokenizer.ggml.pre", s("smollm"))
+        .metadata("tokenizer.ggml.tokens", Value::Array(tokens.iter().map(|t| s(t)).collect()))
+        .metadata("tokenizer.ggml.token_type", Value::Array(types))
+        .metadata("tokenizer.ggml.merges", Value::Array(vec![s("h e"), s("Ġ t")]))
+        .metadata("tokenizer.ggml.bos_token_id", u(258))
+        .metadata("tokenizer.ggml.eos_token_id", u(259))
+        .metadata("tokenizer.ggml.add_bos_token", Value::Bool(false));
+    let mut tensor = |w: &mut GgufWriter, name: &str, dtype: DType, shape: &[usize], scale: f32, offset: f32| {
+        let n: usize = shape.iter().product();
+        let v: Vec<f32> = (0..n).map(|_| offset + scale * rng.random_range(-1.0f32..1.0)).collect();
+        let t = HostTensor::from_f32(dtype, shape, &v);
+        w.tensor(name, dtype, shape, t.data.to_vec());
+    };
+    tensor(&mut w, "token_embd.weight", DType::Q8_0, &[vocab, DIM], 1.0, 0.0);
+    tensor(&mut w, "output_norm.weight", DType::F32, &[DIM], 0.2, 1.0);
+    for l in 0..LAYERS {
+        let p = |n: &str| format!("blk.{l}.{n}.weight");
+        tensor(&mut w, &p("attn_norm"), DType::F32, &[DIM], 0.2, 1.0);
+        tensor(&mut w, &p("ffn_norm"), DType::F32, &[DIM], 0.2, 1.0);
+        tensor(&mut w, &p("attn_q"), DType::Q4_1, &[DIM, DIM], 0.3, 0.0);
+        tensor(&mut w, &p("attn_k"), DType::Q4_1, &[32, DIM], 0.3, 0.0);
+        tensor(&mut w, &p("attn_v"), DType::Q8_0, &[32, DIM], 0.3, 0.0);
+        tensor(&mut w, &p("attn_output"), DType::Q4_0, &[DIM, DIM], 0.3, 0.0);
+        tensor(&mut w, &p("ffn_gate"), DType::Q4_1, &[128, DIM], 0.3, 0.0);
+        tensor(&mut w, &p("ffn_up"), DType::F16, &[128, DIM], 0.3, 0.0);
+        tensor(&mut w, &p("ffn_down"), DType::Q8_0, &[DIM, 128], 0.3, 0.0);
+    }
+    w
+}
+
+/// The bytes of [`tiny_llama`]`(seed)`.
+pub fn tiny_llama_gguf(seed: u64) -> Vec<u8> {
+    tiny_llama(seed).to_bytes()
+}
