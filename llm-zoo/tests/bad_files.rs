@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::{tiny_llama, write_temp};
+use common::write_temp;
+use kiln_llm_zoo::testing::tiny_llama;
 use kiln_llm_zoo::gguf::Value;
 use kiln_llm_zoo::{Gguf, GgufError, GgufWriter, Model, ZooError};
 

@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{tiny_llama, write_temp};
+use common::write_temp;
+use kiln_llm_zoo::testing::tiny_llama;
 use kiln_llm_zoo::testing::CONTEXT;
 use kiln_dsl::{interpret, rel_l2_error, Bindings, HostTensor};
 use kiln_llm_zoo::llama::{build_module, load_weights, LlamaConfig};

@@ -6,8 +6,6 @@
 use kiln_llm_zoo::ModelCache;
 use std::path::PathBuf;
 
-pub use kiln_llm_zoo::testing::tiny_llama;
-
 /// Write a GGUF into a fresh temporary folder.
 pub fn write_temp(bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
