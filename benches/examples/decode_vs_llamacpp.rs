@@ -10,7 +10,6 @@
 use kiln_llm_zoo::sampler::argmax;
 use kiln_llm_zoo::{Gguf, Logits, Model, ModelCache};
 use rayon::prelude::*;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -34,9 +33,9 @@ fn copy_bandwidth() -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     rayon::ThreadPoolBuilder::new().num_threads(2).build_global()?;
-    let home = std::env::var_os("KILN_HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/kiln"));
-    let python = std::env::var("KILN_PYTHON").unwrap_or_else(|_| "python3".into());
-    let path = ModelCache::new(home, python.clone()).resolve("smollm2-135m", &mut |l| eprintln!("{l}"))?;
+    let cache = ModelCache::from_env();
+    let python = cache.python.clone();
+    let path = cache.resolve("smollm2-135m", &mut |l| eprintln!("{l}"))?;
     let model = Model::load(&path)?;
     let text = "The history of the printing press begins in the fifteenth century, when Johannes Gutenberg, a goldsmith from Mainz, combined several existing technologies into a machine that could reproduce text quickly and cheaply. Before his invention, books were copied by hand.";
     let prompt: Vec<u32> = model.tokenizer.encode(text, true)?.into_iter().take(PROMPT_TOKENS).collect();

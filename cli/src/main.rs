@@ -148,12 +148,7 @@ struct Config {
 
 impl Config {
     fn from_env() -> Config {
-        let home = std::env::var_os("KILN_HOME").map(PathBuf::from).unwrap_or_else(|| {
-            let base = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache"))).unwrap_or_else(|| PathBuf::from("."));
-            base.join("kiln")
-        });
-        let python = std::env::var("KILN_PYTHON").unwrap_or_else(|_| "python3".into());
-        Config { cache: ModelCache::new(home, python) }
+        Config { cache: ModelCache::from_env() }
     }
 }
 

@@ -52,6 +52,17 @@ impl ModelCache {
         ModelCache { home, python }
     }
 
+    /// The cache programs use, from the environment (read here, once, by
+    /// the program's entry point — library code takes a `ModelCache`):
+    /// `KILN_HOME`, else `$XDG_CACHE_HOME/kiln`, else `~/.cache/kiln`; pip
+    /// run by `KILN_PYTHON`, else `python3`.
+    pub fn from_env() -> ModelCache {
+        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let home = var("KILN_HOME").unwrap_or_else(|| var("XDG_CACHE_HOME").or_else(|| var("HOME").map(|h| h.join(".cache"))).unwrap_or_else(|| PathBuf::from(".")).join("kiln"));
+        let python = std::env::var("KILN_PYTHON").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "python3".into());
+        ModelCache::new(home, python)
+    }
+
     /// Where a known model's GGUF is (or will be) stored.
     pub fn path_of(&self, m: &KnownModel) -> PathBuf {
         let file = Path::new(m.member).file_name().expect("member paths name a file");

