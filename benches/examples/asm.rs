@@ -9,6 +9,7 @@ fn main() {
         "add" => function(&[("x", DType::F32, &[4096]), ("y", DType::F32, &[4096])], |t| t[0].add(&t[1])),
         "gemv" => function(&[("x", DType::F32, &[1, 4096]), ("w", DType::F32, &[4096, 4096])], |t| t[0].matmul_t(&t[1])),
         "q4_0" => function(&[("x", DType::F32, &[1, 4096]), ("w", DType::Q4_0, &[4096, 4096])], |t| t[0].matmul_t(&t[1])),
+        "q4_1_prefill" => function(&[("x", DType::F32, &[8, 576]), ("w", DType::Q4_1, &[1536, 576])], |t| t[0].matmul_t(&t[1])),
         "q4_1" => function(&[("x", DType::F32, &[1, 576]), ("w", DType::Q4_1, &[1536, 576])], |t| t[0].matmul_t(&t[1])),
         "q8_0" => function(&[("x", DType::F32, &[1, 4096]), ("w", DType::Q8_0, &[4096, 4096])], |t| t[0].matmul_t(&t[1])),
         _ => function(&[("a", DType::F32, &[512, 512]), ("b", DType::F32, &[512, 512])], |t| t[0].matmul(&t[1])),
