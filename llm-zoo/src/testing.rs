@@ -25,8 +25,23 @@ pub const LAYERS: usize = 2;
 pub const CONTEXT: usize = 48;
 
 /// A tiny Llama GGUF: 2 layers, width 64, 4 query and 2 kv heads, a
-/// vocabulary of the 256 bytes, two merges and two control tokens.
+/// vocabulary of the 256 bytes, two merges and two control tokens; weights
+/// in Q8_0, Q4_0, Q4_1, F16 and F32.
 pub fn tiny_llama(seed: u64) -> GgufWriter {
+    use DType::*;
+    build(seed, DIM, 128, LAYERS, [Q4_1, Q4_1, Q8_0, Q4_0, Q4_1, F16, Q8_0])
+}
+
+/// Like [`tiny_llama`], one layer of width 256 (MLP 512) with K-quant
+/// weights: Q4_K and Q6_K (their 256-value blocks need the width).
+pub fn tiny_llama_kquants(seed: u64) -> GgufWriter {
+    use DType::*;
+    build(seed, 256, 512, 1, [Q4_K, Q6_K, Q4_K, Q6_K, Q4_K, Q4_K, Q6_K])
+}
+
+/// `matrices`: the dtypes of attn_q, attn_k, attn_v, attn_output, ffn_gate,
+/// ffn_up and ffn_down.
+fn build(seed: u64, dim: usize, ffn: usize, layers: usize, matrices: [DType; 7]) -> GgufWriter {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut tokens: Vec<String> = (0..=255u8).map(|b| byte_char(b).to_string()).collect();
     tokens.extend(["he".to_string(), "Ġt".to_string(), "<|im_start|>".to_string(), "<|im_end|>".to_string()]);
@@ -37,10 +52,10 @@ pub fn tiny_llama(seed: u64) -> GgufWriter {
     let u = |x: usize| Value::U64(x as u64);
     w.metadata("general.architecture", s("llama"))
         .metadata("general.name", s("tiny"))
-        .metadata("llama.block_count", u(LAYERS))
+        .metadata("llama.block_count", u(layers))
         .metadata("llama.context_length", u(CONTEXT))
-        .metadata("llama.embedding_length", u(DIM))
-        .metadata("llama.feed_forward_length", u(128))
+        .metadata("llama.embedding_length", u(dim))
+        .metadata("llama.feed_forward_length", u(ffn))
         .metadata("llama.attention.head_count", u(4))
         .metadata("llama.attention.head_count_kv", u(2))
         .metadata("llama.rope.freq_base", Value::F64(10000.0))
@@ -59,19 +74,17 @@ pub fn tiny_llama(seed: u64) -> GgufWriter {
         let t = HostTensor::from_f32(dtype, shape, &v);
         w.tensor(name, dtype, shape, t.data.to_vec());
     };
-    tensor(&mut w, "token_embd.weight", DType::Q8_0, &[vocab, DIM], 1.0, 0.0);
-    tensor(&mut w, "output_norm.weight", DType::F32, &[DIM], 0.2, 1.0);
-    for l in 0..LAYERS {
+    tensor(&mut w, "token_embd.weight", DType::Q8_0, &[vocab, dim], 1.0, 0.0);
+    tensor(&mut w, "output_norm.weight", DType::F32, &[dim], 0.2, 1.0);
+    let kv = dim / 2; // 2 of 4 heads
+    for l in 0..layers {
         let p = |n: &str| format!("blk.{l}.{n}.weight");
-        tensor(&mut w, &p("attn_norm"), DType::F32, &[DIM], 0.2, 1.0);
-        tensor(&mut w, &p("ffn_norm"), DType::F32, &[DIM], 0.2, 1.0);
-        tensor(&mut w, &p("attn_q"), DType::Q4_1, &[DIM, DIM], 0.3, 0.0);
-        tensor(&mut w, &p("attn_k"), DType::Q4_1, &[32, DIM], 0.3, 0.0);
-        tensor(&mut w, &p("attn_v"), DType::Q8_0, &[32, DIM], 0.3, 0.0);
-        tensor(&mut w, &p("attn_output"), DType::Q4_0, &[DIM, DIM], 0.3, 0.0);
-        tensor(&mut w, &p("ffn_gate"), DType::Q4_1, &[128, DIM], 0.3, 0.0);
-        tensor(&mut w, &p("ffn_up"), DType::F16, &[128, DIM], 0.3, 0.0);
-        tensor(&mut w, &p("ffn_down"), DType::Q8_0, &[DIM, 128], 0.3, 0.0);
+        tensor(&mut w, &p("attn_norm"), DType::F32, &[dim], 0.2, 1.0);
+        tensor(&mut w, &p("ffn_norm"), DType::F32, &[dim], 0.2, 1.0);
+        let shapes = [("attn_q", [dim, dim]), ("attn_k", [kv, dim]), ("attn_v", [kv, dim]), ("attn_output", [dim, dim]), ("ffn_gate", [ffn, dim]), ("ffn_up", [ffn, dim]), ("ffn_down", [dim, ffn])];
+        for ((name, shape), dtype) in shapes.iter().zip(matrices) {
+            tensor(&mut w, &p(name), dtype, shape, 0.3, 0.0);
+        }
     }
     w
 }

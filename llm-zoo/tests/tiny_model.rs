@@ -4,7 +4,7 @@
 mod common;
 
 use common::write_temp;
-use kiln_llm_zoo::testing::tiny_llama;
+use kiln_llm_zoo::testing::{tiny_llama, tiny_llama_kquants};
 use kiln_llm_zoo::testing::CONTEXT;
 use kiln_dsl::{interpret, rel_l2_error, Bindings, HostTensor};
 use kiln_llm_zoo::llama::{build_module, load_weights, LlamaConfig};
@@ -18,11 +18,26 @@ fn ids(v: &[i32]) -> HostTensor {
 #[test]
 fn prefill_matches_the_reference_interpreter() {
     let (_dir, path) = write_temp(&tiny_llama(1).to_bytes());
-    let g = Gguf::open(&path).unwrap();
-    let config = LlamaConfig::from_gguf(&g, &path).unwrap();
+    let config = prefill_against_interpreter(&path);
     assert_eq!((config.layers, config.heads, config.kv_heads, config.head_dim, config.vocab), (2, 4, 2, 16, 260));
     assert!(config.tied_output);
-    let weights = load_weights(&g, &config, &path).unwrap();
+}
+
+#[test]
+fn a_k_quant_model_matches_the_reference_interpreter() {
+    let (_dir, path) = write_temp(&tiny_llama_kquants(1).to_bytes());
+    let g = Gguf::open(&path).unwrap();
+    assert_eq!(g.tensor("blk.0.attn_k.weight").unwrap().dtype, kiln_dsl::DType::Q6_K);
+    assert_eq!(g.tensor("blk.0.ffn_gate.weight").unwrap().dtype, kiln_dsl::DType::Q4_K);
+    let config = prefill_against_interpreter(&path);
+    assert_eq!((config.dim, config.head_dim), (256, 64));
+}
+
+/// Run `prefill` compiled and in the interpreter; every output must agree.
+fn prefill_against_interpreter(path: &std::path::Path) -> LlamaConfig {
+    let g = Gguf::open(path).unwrap();
+    let config = LlamaConfig::from_gguf(&g, path).unwrap();
+    let weights = load_weights(&g, &config, path).unwrap();
     let dtypes = weights.iter().map(|(k, v)| (k.clone(), v.dtype)).collect();
     let module = build_module(&config, &dtypes).unwrap();
     let compiled = CpuModule::compile(&module, weights.clone(), &CompileOptions::default()).unwrap();
@@ -37,6 +52,7 @@ fn prefill_matches_the_reference_interpreter() {
         assert!(err < 1e-5, "output {i}: relative L2 error {err:e}");
     }
     assert_eq!(got[0].shape, vec![3, 260]);
+    config
 }
 
 #[test]
