@@ -318,19 +318,32 @@ fn chat(model: &Model, system: Option<String>, max_tokens: usize, sampler: Sampl
         let new = ids[session.len()..].to_vec();
         let sampler = SamplerConfig { seed: sampler.seed.wrapping_add(turn), ..sampler.clone() };
         turn += 1;
-        let out = match session.generate(&new, max_tokens, &sampler, |piece| {
+        let mut print = |piece: &str| {
             if !json {
                 let _ = write!(stdout, "{piece}");
                 let _ = stdout.flush();
             }
-        }) {
+        };
+        let out = match session.generate(&new, max_tokens, &sampler, &mut print) {
             Ok(out) => out,
             Err(kiln_llm_zoo::ZooError::ContextFull { tokens, context, .. }) => {
-                eprintln!("kiln: the conversation needs {tokens} tokens, more than the context of {context}; starting a new one");
-                messages.clear();
-                messages.extend(system.iter().map(|s| Message::new("system", s)));
+                // Start over with the system prompt and this message alone.
+                eprintln!("kiln: the conversation needs {tokens} tokens, more than the context of {context}; continuing with only your last message");
+                let last = messages.pop().expect("the user's message");
+                messages.retain(|m| m.role == "system");
+                messages.push(last);
+                let ids = model.tokenizer.encode(&model.chat_template.render(&messages, true)?, true)?;
                 session = model.session();
-                continue;
+                match session.generate(&ids, max_tokens, &sampler, &mut print) {
+                    Ok(out) => out,
+                    Err(e @ kiln_llm_zoo::ZooError::ContextFull { .. }) => {
+                        eprintln!("kiln: {e}; try a shorter message or fewer --max-tokens");
+                        messages.pop();
+                        session = model.session();
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
             Err(e) => return Err(e.into()),
         };

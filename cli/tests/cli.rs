@@ -90,3 +90,55 @@ fn user_errors_are_one_clear_line_not_a_panic() {
     let out = kiln_env(&["generate", "--model", m, "--prompt", "hi"], dir.path());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a GGUF file"));
 }
+
+#[test]
+fn chat_keeps_the_conversation_and_matches_generate_on_the_rendered_prompt() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.gguf");
+    std::fs::write(&model, kiln_llm_zoo::testing::tiny_llama_gguf(3)).unwrap();
+    let m = model.to_str().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["chat", "--model", m, "--temperature", "0", "--max-tokens", "4", "--json"])
+        .env("KILN_HOME", dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"hi\nthe other\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let replies: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(replies.len(), 2, "one JSON line per turn");
+    // the second turn continued the cached conversation; evaluating the
+    // whole rendered conversation from scratch gives the same reply
+    let first = replies[0]["reply"].as_str().unwrap();
+    let prompt = format!("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n{first}<|im_end|>\n<|im_start|>user\nthe other<|im_end|>\n<|im_start|>assistant\n");
+    let out = kiln_env(&["generate", "--model", m, "--prompt", &prompt, "--temperature", "0", "--max-tokens", "4", "--json"], dir.path());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["tokens"], replies[1]["tokens"]);
+}
+
+#[test]
+fn chat_survives_a_message_longer_than_the_context() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.gguf");
+    std::fs::write(&model, kiln_llm_zoo::testing::tiny_llama_gguf(3)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["chat", "--model", model.to_str().unwrap(), "--temperature", "0", "--max-tokens", "4", "--json"])
+        .env("KILN_HOME", dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let long = format!("{}\nhi\n", "x ".repeat(80));
+    child.stdin.take().unwrap().write_all(long.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("try a shorter message"), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1, "the short message is still answered");
+}

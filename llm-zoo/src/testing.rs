@@ -22,7 +22,7 @@ pub const DIM: usize = 64;
 /// Layers of the tiny model.
 pub const LAYERS: usize = 2;
 /// Context length of the tiny model.
-pub const CONTEXT: usize = 48;
+pub const CONTEXT: usize = 96;
 
 /// A tiny Llama GGUF: 2 layers, width 64, 4 query and 2 kv heads, a
 /// vocabulary of the 256 bytes, two merges and two control tokens; weights
