@@ -45,6 +45,9 @@ impl ChatTemplate {
     /// Compile `source`.
     pub fn new(source: &str, bos: &str, eos: &str) -> Result<ChatTemplate, ZooError> {
         let mut env = Environment::new();
+        // HF templates are written for Python's Jinja: `.strip()`,
+        // `.startswith()`, `.items()` and friends.
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         // HF templates call this to refuse conversations they cannot render.
         env.add_function("raise_exception", |msg: String| -> Result<String, Error> { Err(Error::new(ErrorKind::InvalidOperation, msg)) });
         env.add_template_owned("chat", source.to_string()).map_err(|e| ZooError::Template(e.to_string()))?;
@@ -69,6 +72,13 @@ mod tests {
         let t = ChatTemplate::new(CHATML, "", "").unwrap();
         let s = t.render(&[Message::new("user", "hi")], true).unwrap();
         assert_eq!(s, "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+    }
+
+    #[test]
+    fn python_string_methods_work_as_in_hf_templates() {
+        let src = "{% for m in messages %}{% if m['content'].startswith('!') %}[{{ m['content'][1:].strip() }}]{% else %}{{ m['content'] | trim }}{% endif %}{% endfor %}";
+        let t = ChatTemplate::new(src, "", "").unwrap();
+        assert_eq!(t.render(&[Message::new("user", "!  loud "), Message::new("user", " quiet ")], false).unwrap(), "[loud]quiet");
     }
 
     #[test]
