@@ -33,11 +33,20 @@ pub fn run_single_thread(kernel: &CpuKernel, inputs: &[HostTensor], out: &mut [u
 
 /// The default-scheduled nest of a function made of one single-stage op.
 pub fn single_nest(func: &Function) -> kiln_schedule::Validated {
+    let (nest, stages) = stage_nest(func, 0);
+    assert_eq!(stages, 1, "the op has {stages} stages");
+    nest
+}
+
+/// The default-scheduled nest of stage `n` of a function's one op, and how
+/// many stages the op has.
+pub fn stage_nest(func: &Function, n: usize) -> (kiln_schedule::Validated, usize) {
     let node = func.nodes.iter().find(|n| matches!(n.kind, NodeKind::Op(_))).expect("one op");
     let NodeKind::Op(op) = &node.kind else { unreachable!() };
     let ins: Vec<_> = node.inputs.iter().map(|x| func.node(*x).ty.clone()).collect();
     let stages = op.compute(&ins, &node.ty);
-    assert_eq!(stages.len(), 1, "{} has {} stages", op.name(), stages.len());
-    let srcs: Vec<(DType, Vec<Dim>)> = ins.iter().map(|t| (t.dtype, t.shape.clone())).collect();
-    default_schedule(LoopNest::from_stage(&stages[0], &srcs).expect("lowers"), Target::CPU).expect("schedules").0
+    let mut srcs: Vec<(DType, Vec<Dim>)> = ins.iter().map(|t| (t.dtype, t.shape.clone())).collect();
+    srcs.extend(stages[..n].iter().map(|s| (s.dtype, s.shape.clone())));
+    let nest = default_schedule(LoopNest::from_stage(&stages[n], &srcs).expect("lowers"), Target::CPU).expect("schedules").0;
+    (nest, stages.len())
 }

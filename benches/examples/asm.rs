@@ -1,7 +1,7 @@
 //! Prints the default-scheduled loop nest of a benchmark kernel and the
 //! machine code Cranelift makes of it:
-//! `cargo run --release -p kiln-benches --example asm -- gemm|gemv|add|q4_0|q8_0`.
-use kiln_benches::{function, single_nest};
+//! `cargo run --release -p kiln-benches --example asm -- gemm|gemv|add|q4_0|q4_1|q4_1_prefill|q8_0|attention [STAGE]`.
+use kiln_benches::{function, stage_nest};
 use kiln_dsl::DType;
 fn main() {
     let which = std::env::args().nth(1).unwrap_or_default();
@@ -11,9 +11,11 @@ fn main() {
         "q4_0" => function(&[("x", DType::F32, &[1, 4096]), ("w", DType::Q4_0, &[4096, 4096])], |t| t[0].matmul_t(&t[1])),
         "q4_1_prefill" => function(&[("x", DType::F32, &[8, 576]), ("w", DType::Q4_1, &[1536, 576])], |t| t[0].matmul_t(&t[1])),
         "q4_1" => function(&[("x", DType::F32, &[1, 576]), ("w", DType::Q4_1, &[1536, 576])], |t| t[0].matmul_t(&t[1])),
+        "attention" => function(&[("q", DType::F32, &[1, 9, 64]), ("k", DType::F32, &[760, 3, 64]), ("v", DType::F32, &[760, 3, 64])], |t| t[0].attention(&t[1], &t[2], 0.125)),
         "q8_0" => function(&[("x", DType::F32, &[1, 4096]), ("w", DType::Q8_0, &[4096, 4096])], |t| t[0].matmul_t(&t[1])),
         _ => function(&[("a", DType::F32, &[512, 512]), ("b", DType::F32, &[512, 512])], |t| t[0].matmul(&t[1])),
     };
-    let v = single_nest(&func);
+    let stage = std::env::args().nth(2).map_or(0, |s| s.parse().expect("a stage number"));
+    let (v, _) = stage_nest(&func, stage);
     println!("{v}\n{}", kiln_codegen::cpu::disassemble(&v).unwrap());
 }

@@ -127,7 +127,7 @@ pub enum Builtin {
     /// Causal attention of `q: [S, Hq, D]` over a KV cache `k, v: [T, Hkv, D]`
     /// (grouped-query when `Hkv < Hq`); query `i` sits at position `T - S + i`.
     Attention {
-        /// Multiplies `q·k`, usually `1/sqrt(D)`.
+        /// Multiplies `q·k`, usually `1/sqrt(D)`; must be positive.
         scale: f64,
     },
     /// Index of the maximum over the last axis (first one on ties), i32.
@@ -396,6 +396,10 @@ impl OpDef for Builtin {
                     (Some(hq), Some(hk)) if hk > 0 && hq % hk == 0 => {}
                     _ => return Err(format!("query heads {} must be a constant multiple of kv heads {}", q.shape[1], k.shape[1])),
                 }
+                let Builtin::Attention { scale } = self else { unreachable!() };
+                if !(*scale > 0.0 && scale.is_finite()) {
+                    return Err(format!("scale must be positive and finite, got {scale}"));
+                }
                 f32_of(q.shape.clone())
             }
             Builtin::Dequantize => f32_of(ins[0].shape.clone()),
@@ -567,22 +571,26 @@ impl OpDef for Builtin {
                 let (s, hq, d) = (q.shape[0].clone(), q.shape[1].clone(), q.shape[2].clone());
                 let t = k.shape[0].clone();
                 let group = hq.as_const().unwrap() / k.shape[1].as_const().unwrap();
+                // sources: 0 q, 1 k, 2 v, then stages 3 scores, 4 max, 5 weights, 6 sum
                 // scores[h, i, j]; query i attends to keys j <= T - S + i
                 let kv_head = ax(0).div(int(group));
                 let scores_shape = vec![hq.clone(), s.clone(), t.clone()];
-                let qk = load(0, vec![ax(1), ax(0), ax(3)]).mul(load(1, vec![ax(2), kv_head.clone(), ax(3)])).mul(flt(*scale));
-                let visible = |i: Expr, j: Expr| j.le(dim(&(&t - &s)).add(i));
+                // q·k unscaled: the scale (positive, checked by infer) moves
+                // out of the reduction into the weights, exp(scale (s - max)).
+                let qk = load(0, vec![ax(1), ax(0), ax(3)]).mul(load(1, vec![ax(2), kv_head.clone(), ax(3)]));
                 let score = load(3, vec![ax(0), ax(1), ax(2)]);
-                let weight = select(visible(ax(1), ax(2)), score.clone().sub(load(4, vec![ax(0), ax(1)])).exp(), flt(0.0));
+                let masked = |x: Expr, hidden: f64| select(ax(2).le(dim(&(&t - &s)).add(ax(1))), x, flt(hidden));
+                // Unnormalized weights exp(score - max), 0 where hidden:
+                // computed once per key, not once per output element.
+                let weight = masked(score.clone().sub(load(4, vec![ax(0), ax(1)])).mul(flt(*scale)).exp(), 0.0);
                 // out[i, h, d] = sum_j w[h, i, j] * v[j, h/g, d] / l[h, i]
-                let score_o = load(3, vec![ax(1), ax(0), ax(3)]);
-                let weight_o = select(visible(ax(0), ax(3)), score_o.sub(load(4, vec![ax(1), ax(0)])).exp(), flt(0.0));
-                let out_body = weight_o.mul(load(2, vec![ax(3), ax(1).div(int(group)), ax(2)])).div(load(5, vec![ax(1), ax(0)]));
+                let out_body = load(5, vec![ax(1), ax(0), ax(3)]).mul(load(2, vec![ax(3), ax(1).div(int(group)), ax(2)])).div(load(6, vec![ax(1), ax(0)]));
                 vec![
-                    Stage::reduce("attention_scores", scores_shape, f32, ReduceOp::Sum, vec![d], qk).with_class(KernelClass::Attention),
-                    Stage::reduce("attention_max", vec![hq.clone(), s.clone()], f32, ReduceOp::Max, vec![t.clone()], select(visible(ax(1), ax(2)), score, flt(f64::NEG_INFINITY)))
-                        .with_class(KernelClass::Attention),
-                    Stage::reduce("attention_sum", vec![hq, s], f32, ReduceOp::Sum, vec![t.clone()], weight).with_class(KernelClass::Attention),
+                    // a small matmul per head: scheduled like one (a tile of keys shares the query)
+                    Stage::reduce("attention_scores", scores_shape.clone(), f32, ReduceOp::Sum, vec![d], qk).with_class(KernelClass::Matmul),
+                    Stage::reduce("attention_max", vec![hq.clone(), s.clone()], f32, ReduceOp::Max, vec![t.clone()], masked(score, f64::NEG_INFINITY)).with_class(KernelClass::Attention),
+                    Stage::map("attention_weights", scores_shape, f32, weight).with_class(KernelClass::Attention),
+                    Stage::reduce("attention_sum", vec![hq, s], f32, ReduceOp::Sum, vec![t.clone()], load(5, vec![ax(0), ax(1), ax(2)])).with_class(KernelClass::Attention),
                     Stage::reduce("attention", oshape, f32, ReduceOp::Sum, vec![t], out_body).with_class(KernelClass::Attention),
                 ]
             }
