@@ -352,9 +352,9 @@ impl Gguf {
             if row % dtype.block_len() as u64 != 0 {
                 return Err(GgufError::Malformed(format!("tensor `{name}`: rows of {row} values do not fill {dtype} blocks of {}", dtype.block_len())));
             }
-            let size = n / dtype.block_len() as u64 * dtype.block_bytes() as u64;
+            let size = (n / dtype.block_len() as u64).checked_mul(dtype.block_bytes() as u64);
             let start = data_start.checked_add(offset);
-            let end = start.and_then(|s| s.checked_add(size));
+            let end = start.zip(size).and_then(|(s, size)| s.checked_add(size));
             match (start, end) {
                 (Some(s), Some(e)) if e <= len => {
                     let shape = dims.iter().rev().map(|&d| d as usize).collect();

@@ -90,6 +90,11 @@ impl LlamaConfig {
         if layers == 0 || ffn == 0 || context == 0 {
             return Err(model_error(path, "block_count, feed_forward_length and context_length must be positive"));
         }
+        // each block has 9 tensors: refuse counts the file cannot hold before
+        // anything is sized by them
+        if layers > g.tensors.len() / 9 {
+            return Err(model_error(path, format!("block_count is {layers} but the file holds only {} tensors", g.tensors.len())));
+        }
         Ok(LlamaConfig { vocab, dim, heads, kv_heads, head_dim, ffn, layers, rope: RopeConfig { base, n_dims: rope_dims, neox: false }, norm_eps, context, tied_output })
     }
 

@@ -76,6 +76,9 @@ fn a_tensor_offset_past_the_end_is_refused() {
     // element counts that overflow
     let err = open(raw_gguf(0, &[u64::MAX, 4], 0, 32)).unwrap_err().to_string();
     assert!(err.contains("too many elements"), "{err}");
+    // a count that fits but whose byte size does not (found by mutated_files.rs)
+    let err = open(raw_gguf(0, &[1 << 62], 0, 32)).unwrap_err().to_string();
+    assert!(err.contains("past the end"), "{err}");
 }
 
 #[test]
@@ -111,7 +114,19 @@ fn a_model_kiln_cannot_build_says_why() {
         w.metadata("llama.block_count", Value::U64(3));
     })
     .unwrap_err();
-    assert!(err.contains("no tensor named `blk.2."), "{err}");
+    assert!(err.contains("block_count is 3 but the file holds only 20 tensors"), "{err}");
+    // a weight of the wrong shape for the hyper-parameters
+    let err = with(&|w| {
+        w.metadata("llama.feed_forward_length", Value::U64(96));
+    })
+    .unwrap_err();
+    assert!(err.contains("tensor `blk.0.ffn_gate.weight` has shape [128, 64]; the hyper-parameters need [96, 64]"), "{err}");
+    // a block count the file cannot hold is refused before anything is sized by it
+    let err = with(&|w| {
+        w.metadata("llama.block_count", Value::U64(1 << 60));
+    })
+    .unwrap_err();
+    assert!(err.contains("block_count is 1152921504606846976 but the file holds only"), "{err}");
     let err = with(&|w| {
         w.metadata("tokenizer.ggml.pre", Value::Str("qwen2".into()));
     })
