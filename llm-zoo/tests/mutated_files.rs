@@ -1,6 +1,8 @@
-//! Fuzz-style property test: a valid model file with random bytes changed,
+//! Fuzz-style property tests: a valid model file with random bytes changed,
 //! or cut short, never panics the reader, the hyper-parameter and weight
-//! checks, or the tokenizer builder — it loads or it is an error.
+//! checks, or the tokenizer builder — it loads or it is an error; and any
+//! text survives the tokenizer unchanged. `KILN_PROPTEST_CASES` sets the
+//! case count (256 by default).
 
 use kiln_llm_zoo::llama::{load_weights, LlamaConfig};
 use kiln_llm_zoo::testing::tiny_llama_gguf;
@@ -50,5 +52,18 @@ proptest! {
     fn truncation_anywhere_never_panics(at in any::<prop::sample::Index>()) {
         let b = original();
         read(b[..at.index(b.len())].to_vec());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    /// Byte-level BPE loses nothing: any text decodes back to itself.
+    #[test]
+    fn any_text_round_trips_through_the_tokenizer(text in any::<String>()) {
+        static TOKENIZER: OnceLock<Tokenizer> = OnceLock::new();
+        let t = TOKENIZER.get_or_init(|| Tokenizer::from_gguf(&Gguf::from_bytes(original().to_vec()).unwrap()).unwrap());
+        let ids = t.encode(&text, false).unwrap();
+        prop_assert_eq!(t.decode(&ids), text);
     }
 }
