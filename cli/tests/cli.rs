@@ -35,11 +35,32 @@ fn kiln_env(args: &[&str], home: &std::path::Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_kiln")).args(args).env("KILN_HOME", home).env("KILN_PYTHON", "/nonexistent/python").output().expect("the kiln binary runs")
 }
 
-#[test]
-fn generate_and_perplexity_on_a_local_gguf_print_the_contract_json() {
+/// A tiny random model in a fresh folder (which also serves as KILN_HOME).
+fn tiny_model() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("tiny.gguf");
     std::fs::write(&model, kiln_llm_zoo::testing::tiny_llama_gguf(3)).unwrap();
+    (dir, model)
+}
+
+/// `kiln chat` (greedy, 4 tokens a reply, JSON) on `model`, fed `input`.
+fn chat(model: &std::path::Path, home: &std::path::Path, input: &[u8]) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["chat", "--model", model.to_str().unwrap(), "--temperature", "0", "--max-tokens", "4", "--json"])
+        .env("KILN_HOME", home)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn generate_and_perplexity_on_a_local_gguf_print_the_contract_json() {
+    let (dir, model) = tiny_model();
     let m = model.to_str().unwrap();
     let out = kiln_env(&["generate", "--model", m, "--prompt", "hello there", "--temperature", "0", "--max-tokens", "5", "--json"], dir.path());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -64,9 +85,7 @@ fn generate_and_perplexity_on_a_local_gguf_print_the_contract_json() {
 
 #[test]
 fn user_errors_are_one_clear_line_not_a_panic() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("tiny.gguf");
-    std::fs::write(&model, kiln_llm_zoo::testing::tiny_llama_gguf(3)).unwrap();
+    let (dir, model) = tiny_model();
     let m = model.to_str().unwrap();
     let long = "x ".repeat(200);
     let cases: Vec<(Vec<&str>, &str)> = vec![
@@ -93,21 +112,9 @@ fn user_errors_are_one_clear_line_not_a_panic() {
 
 #[test]
 fn chat_keeps_the_conversation_and_matches_generate_on_the_rendered_prompt() {
-    use std::io::Write as _;
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("tiny.gguf");
-    std::fs::write(&model, kiln_llm_zoo::testing::tiny_llama_gguf(3)).unwrap();
+    let (dir, model) = tiny_model();
     let m = model.to_str().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
-        .args(["chat", "--model", m, "--temperature", "0", "--max-tokens", "4", "--json"])
-        .env("KILN_HOME", dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"hi\nthe other\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = chat(&model, dir.path(), b"hi\nthe other\n");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let replies: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(replies.len(), 2, "one JSON line per turn");
@@ -122,21 +129,8 @@ fn chat_keeps_the_conversation_and_matches_generate_on_the_rendered_prompt() {
 
 #[test]
 fn chat_survives_a_message_longer_than_the_context() {
-    use std::io::Write as _;
-    let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("tiny.gguf");
-    std::fs::write(&model, kiln_llm_zoo::testing::tiny_llama_gguf(3)).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
-        .args(["chat", "--model", model.to_str().unwrap(), "--temperature", "0", "--max-tokens", "4", "--json"])
-        .env("KILN_HOME", dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let long = format!("{}\nhi\n", "x ".repeat(80));
-    child.stdin.take().unwrap().write_all(long.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let (dir, model) = tiny_model();
+    let out = chat(&model, dir.path(), format!("{}\nhi\n", "x ".repeat(80)).as_bytes());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("try a shorter message"), "{err}");
