@@ -289,7 +289,9 @@ impl Gguf {
         let file = File::open(path).map_err(io)?;
         // SAFETY: the map is read-only; kiln does not modify model files
         // while they are open (a concurrent writer is outside its contract).
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        // Populated up front (where the OS can), so the first tokens do not
+        // pay the page faults and timings measure the model.
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.map_err(io)?;
         Gguf::parse(Bytes::from_owner(map))
     }
 

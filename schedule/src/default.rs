@@ -133,17 +133,6 @@ pub fn default_schedule(nest: LoopNest, target: Target) -> Result<(Validated, Tr
             };
             red_loops.pop();
             red_loops.push(ro);
-            // Quantized weights with several rows of activations (prefill):
-            // a 4x2 tile, so each dequantized weight vector feeds 4 FMAs
-            // instead of 1 (decode's single row keeps the 1x4 tile).
-            let mut tile = tile;
-            if whole_blocks && tile > 1 && rank >= 2 && big_enough(&extent(&r, spatial[rank - 2])?, 4) {
-                let (mo, mi) = r.split(spatial[rank - 2], 4)?;
-                r.annotate(mi, LoopKind::Unrolled)?;
-                outer_spatial[rank - 2] = mo;
-                region_tail.push(mi);
-                tile = 2;
-            }
             if let Some(ls) = last_spatial.filter(|&s| tile > 1 && big_enough(&extent(&r, s).unwrap(), tile)) {
                 let (so, si) = r.split(ls, tile)?;
                 r.annotate(si, LoopKind::Unrolled)?;
