@@ -1101,9 +1101,9 @@ impl<'a, 'b> Emitter<'a, 'b> {
         })
     }
 
-    /// IEEE binary16 bits (in an i32) to f32, inline: the magnitude bits
-    /// shifted into place and rescaled by 2^112 (exact for normals and
-    /// subnormals), infinities and NaNs patched, the sign put back.
+    /// IEEE binary16 bits (in an i32) to f32, exactly (subnormals,
+    /// infinities and NaNs included): a lookup in [`f16_table`], once per
+    /// distinct bits value in scope.
     fn f16_to_f32(&mut self, bits: Value) -> Value {
         if let Some((v, _)) = self.memo.get(&MemoKey::HalfToFloat(bits)) {
             return *v;
@@ -1220,8 +1220,9 @@ impl<'a, 'b> Emitter<'a, 'b> {
             return V::S(one(self, x, y));
         }
         let (x, y) = if vector { (self.to_vec(a), self.to_vec(b)) } else { (self.to_scalar(a).unwrap(), self.to_scalar(b).unwrap()) };
-        // Pure: an unrolled tile reuses, say, a dequantized weight vector
-        // for every row of activations instead of recomputing it.
+        // Pure, so value-numbered like the integer ops: unrolled iterations
+        // that compute the same vector (a dequantized weight shared by
+        // several accumulators, say) emit it once.
         let r = self.memo(MemoKey::Bin(op, x, y), |b| {
             let ins = b.ins();
             match op {
