@@ -3,7 +3,6 @@
 //! `$KILN_HOME/models/<name>/`, and found there afterwards.
 
 use crate::error::ZooError;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -126,7 +125,6 @@ impl ModelCache {
         #[cfg(unix)]
         std::fs::set_permissions(partial.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644)).map_err(io(partial.path()))?;
         partial.persist(&dest).map_err(|e| ZooError::Io { path: dest.clone(), source: e.error })?;
-        let _ = std::io::stderr().flush();
         Ok(dest)
     }
 }
