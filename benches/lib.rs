@@ -41,7 +41,7 @@ pub fn single_nest(func: &Function) -> kiln_schedule::Validated {
 /// The default-scheduled nest of stage `n` of a function's one op, and how
 /// many stages the op has.
 pub fn stage_nest(func: &Function, n: usize) -> (kiln_schedule::Validated, usize) {
-    let node = func.nodes.iter().find(|n| matches!(n.kind, NodeKind::Op(_))).expect("one op");
+    let node = func.nodes.iter().rev().find(|n| matches!(n.kind, NodeKind::Op(_))).expect("an op");
     let NodeKind::Op(op) = &node.kind else { unreachable!() };
     let ins: Vec<_> = node.inputs.iter().map(|x| func.node(*x).ty.clone()).collect();
     let stages = op.compute(&ins, &node.ty);

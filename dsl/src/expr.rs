@@ -140,6 +140,10 @@ pub enum KernelClass {
     Matmul,
     /// A stage of fused attention.
     Attention,
+    /// Rows of f32 values packed into Q8_0 blocks along the last axis
+    /// ([`crate::quant::quantize_activations_q8_0`]): the body gives each
+    /// element's value; the only stages that write a quantized tensor.
+    Quantize,
 }
 
 /// A reduction: how values combine and over what extents.
@@ -197,8 +201,11 @@ impl Stage {
     /// kind matches the output dtype, a dense output and a non-empty
     /// reduction. Returns what is wrong.
     pub fn check(&self, sources: &[(DType, Vec<Dim>)]) -> Result<(), String> {
-        if self.dtype.is_quantized() {
-            return Err(format!("stage `{}` writes a quantized tensor", self.name));
+        match (self.class, self.dtype) {
+            (KernelClass::Quantize, DType::Q8_0) if self.reduce.is_none() && self.shape.last().and_then(Dim::as_const).is_some_and(|k| k % 32 == 0) => {}
+            (KernelClass::Quantize, _) => return Err(format!("quantize stage `{}` must write q8_0 rows of a constant multiple of 32 without reducing", self.name)),
+            (_, d) if d.is_quantized() => return Err(format!("stage `{}` writes a quantized tensor", self.name)),
+            _ => {}
         }
         if self.reduce.as_ref().is_some_and(|r| r.extents.is_empty()) {
             return Err(format!("stage `{}` reduces over no axis", self.name));

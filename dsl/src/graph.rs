@@ -491,6 +491,11 @@ impl Tensor {
     pub fn dequantize(&self) -> Tensor {
         self.op(Builtin::Dequantize, &[])
     }
+    /// Pack rows into 8-bit blocks (only [`DType::Q8_0`]) for an integer-dot
+    /// `matmul_t` with quantized weights.
+    pub fn quantize(&self, to: DType) -> Tensor {
+        self.op(Builtin::Quantize(to), &[])
+    }
     /// Convert to another dense dtype.
     pub fn cast(&self, to: DType) -> Tensor {
         self.op(Builtin::Cast(to), &[])

@@ -7,7 +7,7 @@
 use crate::dim::{Bindings, Dim};
 use crate::dtype::{DType, ScalarKind};
 use crate::error::GraphError;
-use crate::expr::{BinOp, Expr, ReduceOp, Stage, UnOp};
+use crate::expr::{BinOp, Expr, KernelClass, ReduceOp, Stage, UnOp};
 use crate::graph::{Function, NodeKind};
 use crate::quant;
 use crate::tensor::HostTensor;
@@ -275,7 +275,12 @@ fn run_stage(stage: &Stage, sources: &[Source], b: &Bindings, op: &str) -> Resul
                 acc
             }
         };
-        data.push(if stage.dtype == DType::I32 { v.trunc() } else { v });
+        // the stored value: f16 stages round (to nearest even, as backends do)
+        data.push(match stage.dtype {
+            DType::I32 => v.trunc(),
+            DType::F16 => f16::from_f64(v).to_f64(),
+            _ => v,
+        });
     }
     Ok(RefTensor { shape, data })
 }
@@ -290,6 +295,7 @@ pub fn interpret(func: &Function, inputs: &[HostTensor], params: &HashMap<String
     enum Val<'a> {
         Raw(&'a HostTensor, Vec<f64>),
         Computed(RefTensor),
+        Quantized(HostTensor),
     }
     let mut vals: Vec<Val> = Vec::with_capacity(func.nodes.len());
     let mut next_input = 0;
@@ -330,6 +336,7 @@ pub fn interpret(func: &Function, inputs: &[HostTensor], params: &HashMap<String
                                 dtype: t.dtype,
                             },
                             Val::Computed(r) => Source { shape: r.shape.clone(), values: Some(&r.data), raw: None, dtype: in_tys[i].dtype },
+                            Val::Quantized(t) => Source { shape: t.shape.clone(), values: None, raw: Some(t), dtype: t.dtype },
                         });
                     }
                     for (k, r) in done.iter().enumerate() {
@@ -338,7 +345,17 @@ pub fn interpret(func: &Function, inputs: &[HostTensor], params: &HashMap<String
                     let r = run_stage(stage, &sources, &b, &name)?;
                     done.push(r);
                 }
-                Val::Computed(done.pop().expect("an op has at least one stage"))
+                let last = done.pop().expect("an op has at least one stage");
+                match stages.last() {
+                    Some(s) if s.class == KernelClass::Quantize => {
+                        // the spec of activation quantization is in f32
+                        let values: Vec<f32> = last.data.iter().map(|&v| v as f32).collect();
+                        let bytes = quant::quantize_activations_q8_0(&values);
+                        let t = HostTensor::from_bytes(s.dtype, &last.shape, bytes::Bytes::from(bytes)).map_err(|message| GraphError::Invalid { node: vals.len(), message })?;
+                        Val::Quantized(t)
+                    }
+                    _ => Val::Computed(last),
+                }
             }
         };
         vals.push(v);
@@ -349,6 +366,7 @@ pub fn interpret(func: &Function, inputs: &[HostTensor], params: &HashMap<String
         .map(|o| match &vals[o.0 as usize] {
             Val::Raw(t, dense) => RefTensor { shape: t.shape.clone(), data: if t.dtype.is_quantized() { t.to_f64() } else { dense.clone() } },
             Val::Computed(r) => r.clone(),
+            Val::Quantized(t) => RefTensor { shape: t.shape.clone(), data: t.to_f64() },
         })
         .collect())
 }

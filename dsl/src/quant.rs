@@ -178,6 +178,23 @@ pub fn quantize(dtype: DType, values: &[f32]) -> Vec<u8> {
     out
 }
 
+/// Quantize activations to Q8_0 blocks the way ggml's SIMD row quantizer
+/// does before a quantized matmul (not its reference quantizer): per block
+/// `amax = max |x|`, `d = amax / 127` stored as f16, and `q = x * (127 /
+/// amax)` rounded half to even. The integer-dot matmul kernels read these
+/// blocks; kernels and the reference interpreter share this one definition.
+pub fn quantize_activations_q8_0(values: &[f32]) -> Vec<u8> {
+    assert!(values.len() % 32 == 0, "activation quantization needs whole blocks of 32");
+    let mut out = Vec::with_capacity(DType::Q8_0.storage_bytes(values.len()));
+    for blk in values.chunks(32) {
+        let amax = blk.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let id = if amax != 0.0 { 127.0 / amax } else { 0.0 };
+        out.extend(f16::from_f32(amax / 127.0).to_le_bytes());
+        out.extend(blk.iter().map(|v| (v * id).round_ties_even() as i8 as u8));
+    }
+    out
+}
+
 fn f16_round(x: f32) -> f32 {
     f16::from_f32(x).to_f32()
 }

@@ -91,8 +91,12 @@ impl CpuExecutable {
         let mut loc_of: Vec<Option<Loc>> = vec![None; func.nodes.len()];
         let mut input_no = 0;
         let new_value = |values: &mut Vec<(Interval, DType, Vec<Dim>)>, dtype: DType, shape: &[Dim], def: usize| {
-            let bytes = &product(shape) * &Dim::new(dtype.storage_bytes(dtype.block_len()) as i64);
-            let bytes = if dtype.is_quantized() { Dim::new(0) } else { bytes };
+            // quantized values pack whole blocks along a constant last axis
+            // (op inference checks it)
+            let bytes = match shape.split_last() {
+                Some((last, rows)) if dtype.is_quantized() => &product(rows) * &Dim::new(dtype.storage_bytes(last.as_const().unwrap_or(0) as usize) as i64),
+                _ => &product(shape) * &Dim::new(dtype.block_bytes() as i64),
+            };
             values.push((Interval { bytes, def, last_use: def }, dtype, shape.to_vec()));
             values.len() - 1
         };

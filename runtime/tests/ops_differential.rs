@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use kiln_dsl::{Bindings, DType, Dim, FunctionBuilder, HostTensor, RopeConfig, Tensor};
+use kiln_dsl::{Bindings, DType, Dim, FunctionBuilder, HostTensor, NodeKind, RopeConfig, Tensor};
 
 const TOL: f64 = 1e-5;
 
@@ -266,5 +266,56 @@ fn integer_division_truncates_toward_zero() {
         let func = f.finish(&[&y]).unwrap();
         let input = HostTensor::from_f32(DType::F32, &[100], &[1.0; 100]);
         check(&func, &[input], &Bindings::new(), 1e-9);
+    }
+}
+
+#[test]
+fn activation_quantization_gives_the_interpreters_bytes() {
+    let mut r = rng();
+    for shape in [&[1usize, 32][..], &[7, 96], &[3, 2, 64], &[64]] {
+        let f = FunctionBuilder::new("quantize_acts");
+        let x = f.input("x", DType::F32, &d(shape));
+        let q = x.quantize(DType::Q8_0);
+        let func = f.finish(&[&q]).unwrap();
+        let ins = random_inputs(&func, &[shape], 50, &mut r);
+        let exe = kiln_runtime::CpuExecutable::compile(&func, &Default::default()).unwrap();
+        let got = exe.run(&ins, &Default::default(), &Bindings::new()).unwrap();
+        let values: Vec<f32> = ins[0].to_f64().iter().map(|&v| v as f32).collect();
+        assert_eq!(got[0].dtype, DType::Q8_0);
+        assert_eq!(&got[0].data[..], &kiln_dsl::quant::quantize_activations_q8_0(&values)[..], "shape {shape:?}");
+        // and the interpreter's dequantization of it
+        check(&func, &ins, &Bindings::new(), TOL);
+    }
+}
+
+#[test]
+fn integer_dot_matmuls_of_8_bit_activations_and_quantized_weights() {
+    for wt in [DType::Q8_0, DType::Q4_0, DType::Q4_1] {
+        // n not a multiple of the 4-row tile, single rows, several blocks
+        for (m, k, n) in [(1, 64, 33), (7, 96, 7), (1, 32, 1), (5, 576, 12), (2, 1536, 3)] {
+            run_case("matmul_q8_acts", &[(DType::F32, c(&[m, k])), (wt, c(&[n, k]))], TOL, |t| t[0].quantize(DType::Q8_0).matmul_t(&t[1]));
+        }
+        run_case("matmul_q8_acts_sym", &[(DType::F32, sym_first("seq", &[3, 64])), (wt, c(&[9, 64]))], TOL, |t| t[0].quantize(DType::Q8_0).matmul_t(&t[1]));
+        run_case("matmul_q8_acts_batched", &[(DType::F32, c(&[2, 3, 64])), (wt, c(&[5, 64]))], TOL, |t| t[0].quantize(DType::Q8_0).matmul_t(&t[1]));
+    }
+}
+
+#[test]
+fn integer_dot_stages_compile_to_integer_dot_instructions() {
+    use kiln_schedule::{default_schedule, LoopNest, Target};
+    for (wt, want) in [(DType::Q4_0, "pmaddubsw"), (DType::Q4_1, "pmaddubsw"), (DType::Q8_0, "pmaddwd")] {
+        let f = FunctionBuilder::new("qdot");
+        let x = f.input("x", DType::F32, &[Dim::sym("m"), 64.into()]);
+        let w = f.input("w", wt, &d(&[8, 64]));
+        let y = x.quantize(DType::Q8_0).matmul_t(&w);
+        let func = f.finish(&[&y]).unwrap();
+        let node = func.node(*func.outputs.last().unwrap());
+        let ins: Vec<_> = node.inputs.iter().map(|i| func.node(*i).ty.clone()).collect();
+        let NodeKind::Op(op) = &node.kind else { panic!("not an op") };
+        let stage = op.compute(&ins, &node.ty).pop().unwrap();
+        let sources: Vec<_> = ins.iter().map(|t| (t.dtype, t.shape.clone())).collect();
+        let (v, _) = default_schedule(LoopNest::from_stage(&stage, &sources).unwrap(), Target::CPU).unwrap();
+        let asm = kiln_codegen::cpu::disassemble(&v).unwrap();
+        assert!(asm.contains(want), "{wt}: no {want} in\n{asm}");
     }
 }

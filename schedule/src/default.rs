@@ -97,7 +97,11 @@ pub fn default_schedule(nest: LoopNest, target: Target) -> Result<(Validated, Tr
     let last_red = reductions.last().copied();
     let extent = |r: &Recorder, id: u32| r.nest.loop_(id).map(|l| l.extent.clone());
 
-    if n_red == 0 {
+    if r.nest.class == KernelClass::Quantize {
+        // Whole rows per iteration (blocks run along the last axis); rows in
+        // parallel.
+        outer_spatial.pop();
+    } else if n_red == 0 {
         // Elementwise: vectorize the last axis, two vectors per iteration.
         if let Some(ls) = last_spatial {
             if float && big_enough(&extent(&r, ls)?, lanes) {

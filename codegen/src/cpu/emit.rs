@@ -24,7 +24,7 @@ use std::collections::HashMap;
 
 /// The f32 value of every f16 bit pattern. It lives as long as the
 /// process, like the kernel cache, so compiled kernels embed its address.
-fn f16_table() -> &'static [f32] {
+pub(super) fn f16_table() -> &'static [f32] {
     static TABLE: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
     TABLE.get_or_init(|| (0..=u16::MAX).map(|b| half::f16::from_bits(b).to_f32()).collect())
 }

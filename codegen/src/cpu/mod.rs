@@ -9,6 +9,7 @@
 
 mod emit;
 mod helpers;
+mod qdot;
 
 use crate::error::CodegenError;
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlagsData, UserFuncName};
@@ -137,6 +138,7 @@ fn build(v: &Validated, disasm: bool) -> Result<(CpuKernel, Option<String>), Cod
     let nest = v.nest();
     let name = nest.name.clone();
     let err = |e: &dyn std::fmt::Display| backend(&name, e);
+    let template = qdot::recognize(v);
 
     // Every dim the kernel mentions, and the symbols they use.
     let mut dims = BTreeSet::new();
@@ -219,11 +221,16 @@ fn build(v: &Validated, disasm: bool) -> Result<(CpuKernel, Option<String>), Cod
             unary: unary_ids.iter().map(|(op, id)| (*op, module.declare_func_in_func(*id, b.func))).collect(),
             f32_to_f16: module.declare_func_in_func(to_f16_id, b.func),
         };
-        let mut e = emit::Emitter::new(&mut b, v, bufs, syms, helpers, (params[2], params[3]));
-        let dims: Vec<Dim> = dims.into_iter().collect();
-        e.prepare_dims(&dims);
-        e.use_fma(host_has_fma());
-        e.emit()?;
+        match template {
+            Some(t) => qdot::TemplateEmitter::new(&mut b, bufs, syms, (params[2], params[3]), helpers.f32_to_f16, host_has_fma()).emit(t, v),
+            None => {
+                let mut e = emit::Emitter::new(&mut b, v, bufs, syms, helpers, (params[2], params[3]));
+                let dims: Vec<Dim> = dims.into_iter().collect();
+                e.prepare_dims(&dims);
+                e.use_fma(host_has_fma());
+                e.emit()?;
+            }
+        }
         b.ins().return_(&[]);
         b.seal_all_blocks();
         b.finalize(tcfg);
@@ -236,7 +243,13 @@ fn build(v: &Validated, disasm: bool) -> Result<(CpuKernel, Option<String>), Cod
     let code = module.get_finalized_function(func_id);
     // SAFETY: the function was declared with exactly this signature.
     let func = unsafe { std::mem::transmute::<*const u8, KernelFn>(code) };
-    let outer_extent = nest.loops.first().map_or(Expr::Int(1), |l| l.extent.clone());
-    let parallel = nest.loops.first().is_some_and(|l| l.kind == LoopKind::Parallel);
-    Ok((CpuKernel { _module: module, func, symbols, name, outer_extent, parallel, work: nest.loops.iter().map(|l| l.extent.clone()).collect() }, asm))
+    let (outer_extent, parallel, work) = match template {
+        Some(t) => (t.outer_extent(v), true, t.work(v)),
+        None => (
+            nest.loops.first().map_or(Expr::Int(1), |l| l.extent.clone()),
+            nest.loops.first().is_some_and(|l| l.kind == LoopKind::Parallel),
+            nest.loops.iter().map(|l| l.extent.clone()).collect(),
+        ),
+    };
+    Ok((CpuKernel { _module: module, func, symbols, name, outer_extent, parallel, work }, asm))
 }

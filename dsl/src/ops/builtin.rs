@@ -126,6 +126,8 @@ pub enum Builtin {
     },
     /// Causal attention of `q: [S, Hq, D]` over a KV cache `k, v: [T, Hkv, D]`
     /// (grouped-query when `Hkv < Hq`); query `i` sits at position `T - S + i`.
+    /// With f16 `v` the softmax probabilities are rounded to f16 before
+    /// they weight `v` (llama.cpp's arithmetic with an f16 KV cache).
     Attention {
         /// Multiplies `q·k`, usually `1/sqrt(D)`; must be positive.
         scale: f64,
@@ -134,6 +136,10 @@ pub enum Builtin {
     Argmax,
     /// Quantized or f16 tensor to f32.
     Dequantize,
+    /// f32 or f16 rows to 8-bit blocks for integer-dot matmuls (only Q8_0:
+    /// [`crate::quant::quantize_activations_q8_0`]); the last axis must be a
+    /// constant multiple of 32.
+    Quantize(DType),
     /// Convert between f32, f16 and i32.
     Cast(DType),
 }
@@ -182,7 +188,7 @@ impl Builtin {
         Some(match self {
             Builtin::Map(e) if e.is_binary() => 2,
             Builtin::Map(_) | Builtin::MapScalar(..) | Builtin::Softmax | Builtin::Reshape(_) | Builtin::Transpose(_) => 1,
-            Builtin::Slice { .. } | Builtin::Argmax | Builtin::Dequantize | Builtin::Cast(_) => 1,
+            Builtin::Slice { .. } | Builtin::Argmax | Builtin::Dequantize | Builtin::Quantize(_) | Builtin::Cast(_) => 1,
             Builtin::Matmul { .. } | Builtin::RmsNorm { .. } | Builtin::Rope(_) | Builtin::Gather => 2,
             Builtin::LayerNorm { .. } | Builtin::Attention { .. } => 3,
             Builtin::Concat(_) => return None,
@@ -209,6 +215,7 @@ impl OpDef for Builtin {
             Builtin::Attention { scale } => format!("attention(scale={scale})"),
             Builtin::Argmax => "argmax".into(),
             Builtin::Dequantize => "dequantize".into(),
+            Builtin::Quantize(d) => format!("quantize({d})"),
             Builtin::Cast(d) => format!("cast({d})"),
         }
     }
@@ -238,7 +245,9 @@ impl OpDef for Builtin {
             }
             Builtin::Matmul { transpose_b } => {
                 let (a, b) = (&ins[0], &ins[1]);
-                float_dense(a, "left operand")?;
+                if a.dtype != DType::Q8_0 || !b.dtype.is_quantized() || !transpose_b {
+                    float_dense(a, "left operand (or q8_0 activations times transposed quantized weights)")?;
+                }
                 if b.dtype.is_quantized() && !transpose_b {
                     return Err(format!("a {} right operand must be transposed ([N, K], blocks along K)", b.dtype));
                 }
@@ -403,6 +412,17 @@ impl OpDef for Builtin {
                 f32_of(q.shape.clone())
             }
             Builtin::Dequantize => f32_of(ins[0].shape.clone()),
+            Builtin::Quantize(to) => {
+                float_dense(&ins[0], "input")?;
+                if *to != DType::Q8_0 {
+                    return Err(format!("quantizing to {to} is not supported (q8_0 is)"));
+                }
+                let k = last(&ins[0], "input")?;
+                if k.as_const().is_none_or(|k| k % 32 != 0) {
+                    return Err(format!("the last axis must be a constant multiple of 32, got {k}"));
+                }
+                Ok(TensorType::new(*to, ins[0].shape.clone()))
+            }
             Builtin::Cast(to) => {
                 if to.is_quantized() || ins[0].dtype.is_quantized() {
                     return Err("cast is between f32, f16 and i32; use dequantize for quantized tensors".into());
@@ -567,32 +587,46 @@ impl OpDef for Builtin {
                 vec![Stage::map("slice", oshape, out.dtype, load(0, idx))]
             }
             Builtin::Attention { scale } => {
-                let (q, k) = (&ins[0], &ins[1]);
+                let (q, k, v) = (&ins[0], &ins[1], &ins[2]);
                 let (s, hq, d) = (q.shape[0].clone(), q.shape[1].clone(), q.shape[2].clone());
                 let t = k.shape[0].clone();
                 let group = hq.as_const().unwrap() / k.shape[1].as_const().unwrap();
                 // sources: 0 q, 1 k, 2 v, then stages 3 scores, 4 max, 5 weights, 6 sum
+                // (and 7 probabilities when v is f16)
                 // scores[h, i, j]; query i attends to keys j <= T - S + i
                 let kv_head = ax(0).div(int(group));
                 let scores_shape = vec![hq.clone(), s.clone(), t.clone()];
-                // q·k unscaled: the scale (positive, checked by infer) moves
-                // out of the reduction into the weights, exp(scale (s - max)).
+                // q·k unscaled (a plain reduction, scheduled like a matmul);
+                // the scale (positive, checked by infer) applies to each
+                // score before the max, as llama.cpp's softmax does.
                 let qk = load(0, vec![ax(1), ax(0), ax(3)]).mul(load(1, vec![ax(2), kv_head.clone(), ax(3)]));
-                let score = load(3, vec![ax(0), ax(1), ax(2)]);
+                let scaled = load(3, vec![ax(0), ax(1), ax(2)]).mul(flt(*scale));
                 let masked = |x: Expr, hidden: f64| select(ax(2).le(dim(&(&t - &s)).add(ax(1))), x, flt(hidden));
                 // Unnormalized weights exp(score - max), 0 where hidden:
                 // computed once per key, not once per output element.
-                let weight = masked(score.clone().sub(load(4, vec![ax(0), ax(1)])).mul(flt(*scale)).exp(), 0.0);
-                // out[i, h, d] = sum_j w[h, i, j] * v[j, h/g, d] / l[h, i]
-                let out_body = load(5, vec![ax(1), ax(0), ax(3)]).mul(load(2, vec![ax(3), ax(1).div(int(group)), ax(2)])).div(load(6, vec![ax(1), ax(0)]));
-                vec![
+                let weight = masked(scaled.clone().sub(load(4, vec![ax(0), ax(1)])).exp(), 0.0);
+                let v_at = load(2, vec![ax(3), ax(1).div(int(group)), ax(2)]);
+                let mut stages = vec![
                     // a small matmul per head: scheduled like one (a tile of keys shares the query)
                     Stage::reduce("attention_scores", scores_shape.clone(), f32, ReduceOp::Sum, vec![d], qk).with_class(KernelClass::Matmul),
-                    Stage::reduce("attention_max", vec![hq.clone(), s.clone()], f32, ReduceOp::Max, vec![t.clone()], masked(score, f64::NEG_INFINITY)).with_class(KernelClass::Attention),
-                    Stage::map("attention_weights", scores_shape, f32, weight).with_class(KernelClass::Attention),
+                    Stage::reduce("attention_max", vec![hq.clone(), s.clone()], f32, ReduceOp::Max, vec![t.clone()], masked(scaled, f64::NEG_INFINITY)).with_class(KernelClass::Attention),
+                    Stage::map("attention_weights", scores_shape.clone(), f32, weight).with_class(KernelClass::Attention),
                     Stage::reduce("attention_sum", vec![hq, s], f32, ReduceOp::Sum, vec![t.clone()], load(5, vec![ax(0), ax(1), ax(2)])).with_class(KernelClass::Attention),
-                    Stage::reduce("attention", oshape, f32, ReduceOp::Sum, vec![t], out_body).with_class(KernelClass::Attention),
-                ]
+                ];
+                if v.dtype == DType::F16 {
+                    // f16 values: the probabilities are normalized first and
+                    // stored as f16 too, so both factors of p·v are f16 (what
+                    // llama.cpp computes with its f16 KV cache)
+                    let p = load(5, vec![ax(0), ax(1), ax(2)]).mul(flt(1.0).div(load(6, vec![ax(0), ax(1)])));
+                    stages.push(Stage::map("attention_probs", scores_shape, DType::F16, p).with_class(KernelClass::Attention));
+                    let out_body = load(7, vec![ax(1), ax(0), ax(3)]).mul(v_at);
+                    stages.push(Stage::reduce("attention", oshape, f32, ReduceOp::Sum, vec![t], out_body).with_class(KernelClass::Attention));
+                } else {
+                    // out[i, h, d] = sum_j w[h, i, j] * v[j, h/g, d] / l[h, i]
+                    let out_body = load(5, vec![ax(1), ax(0), ax(3)]).mul(v_at).div(load(6, vec![ax(1), ax(0)]));
+                    stages.push(Stage::reduce("attention", oshape, f32, ReduceOp::Sum, vec![t], out_body).with_class(KernelClass::Attention));
+                }
+                stages
             }
             Builtin::Argmax => {
                 let n = ins[0].shape[rank].clone();
@@ -604,6 +638,7 @@ impl OpDef for Builtin {
                 ]
             }
             Builtin::Dequantize => vec![Stage::map("dequantize", oshape, f32, load(0, axes(rank)))],
+            Builtin::Quantize(to) => vec![Stage::map("quantize", oshape, *to, load(0, axes(rank))).with_class(KernelClass::Quantize)],
             Builtin::Cast(to) => {
                 let x = load(0, axes(rank));
                 let body = match (ins[0].dtype.scalar_kind(), to.scalar_kind()) {
