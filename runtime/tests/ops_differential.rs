@@ -170,6 +170,9 @@ fn layout_ops() {
     run_case("concat", &[(DType::F32, c(&[7, 33])), (DType::F32, c(&[7, 5]))], TOL, |t| t[0].concat(&[&t[1]], 1));
     run_case("concat3", &[(DType::F32, c(&[1, 4])), (DType::F32, c(&[7, 4])), (DType::F32, c(&[2, 4]))], TOL, |t| t[0].concat(&[&t[1], &t[2]], 0));
     run_case("concat_sym", &[(DType::F32, sym_first("past", &[6, 8])), (DType::F32, sym_first("seq", &[3, 8]))], TOL, |t| t[0].concat(&[&t[1]], 0));
+    // the KV cache's growth: f16 rows (copied as bytes), odd row sizes
+    run_case("concat_f16", &[(DType::F16, sym_first("past", &[40, 3, 64])), (DType::F16, c(&[1, 3, 64]))], 0.0, |t| t[0].concat(&[&t[1]], 0));
+    run_case("concat_i32", &[(DType::I32, c(&[3, 7])), (DType::I32, sym_first("n", &[5, 7]))], 0.0, |t| t[0].concat(&[&t[1]], 0));
     run_case("slice", &[(DType::F32, c(&[7, 33]))], TOL, |t| t[0].slice(1, 3, 30));
     run_case("slice_rows", &[(DType::F32, c(&[577]))], TOL, |t| t[0].slice(0, 1, 577));
 }
@@ -183,6 +186,11 @@ fn causal_attention_over_a_kv_cache() {
     }
     let cases = [(DType::F32, sym_first("seq", &[3, 6, 32])), (DType::F32, sym_first("kv", &[12, 2, 32])), (DType::F32, sym_first("kv", &[12, 2, 32]))];
     run_case("attention_sym", &cases, TOL, |x| x[0].attention(&x[1], &x[2], 0.2));
+    // f16 q, k, v (llama.cpp's KV cache): probabilities round to f16, where
+    // f32 and f64 may land on different sides of a rounding step
+    for (s, t) in [(1, 33), (5, 40)] {
+        run_case("attention_f16", &[(DType::F16, c(&[s, 9, 64])), (DType::F16, c(&[t, 3, 64])), (DType::F16, c(&[t, 3, 64]))], 1e-3, |x| x[0].attention(&x[1], &x[2], 0.125));
+    }
 }
 
 #[test]
@@ -232,6 +240,28 @@ fn f16_special_values_convert_exactly() {
     for (g, w) in got.iter().zip(&want[0].data) {
         assert!(g == w && g.is_sign_negative() == w.is_sign_negative(), "{g} vs {w}");
     }
+}
+
+#[test]
+fn f32_to_f16_rounds_to_nearest_even_like_the_half_crate() {
+    // every rounding regime: random bit patterns of the whole f32 range, the
+    // f16 subnormal range, ties, the overflow edge, infinities and NaN
+    let mut r = rng();
+    let mut values: Vec<f32> = (0..20_000).map(|_| f32::from_bits(rand::Rng::random::<u32>(&mut r))).filter(|v| !v.is_nan()).collect();
+    values.extend((0..20_000).map(|i| (i as f32 - 10_000.0) * 3.1e-9));
+    values.extend([65504.0f32, 65519.99, 65520.0, 65536.0, 1e10, -65520.0, 6.0e-8, 2.98e-8, 2.99e-8, 1.0 + 1.0 / 2048.0, 1.0 + 3.0 / 2048.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::MIN_POSITIVE]);
+    let n = values.len();
+    let f = FunctionBuilder::new("to_f16");
+    let x = f.input("x", DType::F32, &d(&[n]));
+    let func = f.finish(&[&x.cast(DType::F16)]).unwrap();
+    let exe = kiln_runtime::CpuExecutable::compile(&func, &Default::default()).unwrap();
+    let got = exe.run(&[HostTensor::from_f32(DType::F32, &[n], &values)], &Default::default(), &Bindings::new()).unwrap();
+    for (i, v) in values.iter().enumerate() {
+        let bits = u16::from_le_bytes([got[0].data[2 * i], got[0].data[2 * i + 1]]);
+        assert_eq!(bits, half::f16::from_f32(*v).to_bits(), "{v:e} ({:#010x})", v.to_bits());
+    }
+    let nan = exe.run(&[HostTensor::from_f32(DType::F32, &[n], &vec![f32::NAN; n])], &Default::default(), &Bindings::new()).unwrap();
+    assert!(half::f16::from_bits(u16::from_le_bytes([nan[0].data[0], nan[0].data[1]])).is_nan());
 }
 
 /// `(i - 37) / d` and `(i - 37) % d` for divisors that are and are not
@@ -300,22 +330,32 @@ fn integer_dot_matmuls_of_8_bit_activations_and_quantized_weights() {
     }
 }
 
-#[test]
-fn integer_dot_stages_compile_to_integer_dot_instructions() {
+/// The disassembly of the default-scheduled kernel of `func`'s last op.
+fn last_op_asm(func: &kiln_dsl::Function) -> String {
     use kiln_schedule::{default_schedule, LoopNest, Target};
+    let node = func.node(*func.outputs.last().unwrap());
+    let ins: Vec<_> = node.inputs.iter().map(|i| func.node(*i).ty.clone()).collect();
+    let NodeKind::Op(op) = &node.kind else { panic!("not an op") };
+    let stage = op.compute(&ins, &node.ty).pop().unwrap();
+    let sources: Vec<_> = ins.iter().map(|t| (t.dtype, t.shape.clone())).collect();
+    let (v, _) = default_schedule(LoopNest::from_stage(&stage, &sources).unwrap(), Target::CPU).unwrap();
+    kiln_codegen::cpu::disassemble(&v).unwrap()
+}
+
+#[test]
+fn templated_stages_compile_to_their_instruction_sequences() {
     for (wt, want) in [(DType::Q4_0, "pmaddubsw"), (DType::Q4_1, "pmaddubsw"), (DType::Q8_0, "pmaddwd")] {
         let f = FunctionBuilder::new("qdot");
         let x = f.input("x", DType::F32, &[Dim::sym("m"), 64.into()]);
         let w = f.input("w", wt, &d(&[8, 64]));
-        let y = x.quantize(DType::Q8_0).matmul_t(&w);
-        let func = f.finish(&[&y]).unwrap();
-        let node = func.node(*func.outputs.last().unwrap());
-        let ins: Vec<_> = node.inputs.iter().map(|i| func.node(*i).ty.clone()).collect();
-        let NodeKind::Op(op) = &node.kind else { panic!("not an op") };
-        let stage = op.compute(&ins, &node.ty).pop().unwrap();
-        let sources: Vec<_> = ins.iter().map(|t| (t.dtype, t.shape.clone())).collect();
-        let (v, _) = default_schedule(LoopNest::from_stage(&stage, &sources).unwrap(), Target::CPU).unwrap();
-        let asm = kiln_codegen::cpu::disassemble(&v).unwrap();
+        let func = f.finish(&[&x.quantize(DType::Q8_0).matmul_t(&w)]).unwrap();
+        let asm = last_op_asm(&func);
         assert!(asm.contains(want), "{wt}: no {want} in\n{asm}");
     }
+    // concatenating f16 rows copies 16 bytes at a time, converting nothing
+    let f = FunctionBuilder::new("grow");
+    let past = f.input("past", DType::F16, &[Dim::sym("past"), 3.into(), 64.into()]);
+    let new = f.input("new", DType::F16, &d(&[1, 3, 64]));
+    let asm = last_op_asm(&f.finish(&[&past.concat(&[&new], 0)]).unwrap());
+    assert!(asm.contains("movdqu") && !asm.contains("cvt"), "{asm}");
 }

@@ -29,6 +29,49 @@ pub(super) fn f16_table() -> &'static [f32] {
     TABLE.get_or_init(|| (0..=u16::MAX).map(|b| half::f16::from_bits(b).to_f32()).collect())
 }
 
+/// f32 to IEEE binary16 bits (in an i32), rounding to nearest even, inline:
+/// about 15 integer instructions and no branch (a call per element, as
+/// before, spilled every live vector register around it). Overflow gives
+/// infinity, NaN a quiet NaN, tiny values f16 subnormals (F. Giesen's
+/// `float_to_half_fast3_rtne`).
+pub(super) fn f32_to_f16_bits(b: &mut FunctionBuilder, x: Value) -> Value {
+    let bits = b.ins().bitcast(types::I32, MemFlagsData::new(), x);
+    let sign = b.ins().band_imm_u(bits, 0x8000_0000);
+    let sign = b.ins().ushr_imm_u(sign, 16);
+    let a = b.ins().band_imm_u(bits, 0x7fff_ffff);
+    // normal results: rebias the exponent, round the 13 dropped bits to even
+    let odd = b.ins().ushr_imm_u(a, 13);
+    let odd = b.ins().band_imm_u(odd, 1);
+    let biased = b.ins().iadd_imm_s(a, ((15 - 127) << 23) + 0xfff);
+    let biased = b.ins().iadd(biased, odd);
+    let normal = b.ins().ushr_imm_u(biased, 13);
+    // subnormal results: let an f32 add with 0.5 round the mantissa
+    let af = b.ins().bitcast(types::F32, MemFlagsData::new(), a);
+    let half = b.ins().f32const(0.5);
+    let sum = b.ins().fadd(af, half);
+    let sum = b.ins().bitcast(types::I32, MemFlagsData::new(), sum);
+    let subnormal = b.ins().iadd_imm_s(sum, -0x3f00_0000);
+    let is_sub = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, a, 113 << 23);
+    let finite = b.ins().select(is_sub, subnormal, normal);
+    // too large: infinity; NaN stays NaN
+    let inf = b.ins().iconst(types::I32, 0x7c00);
+    let nan = b.ins().iconst(types::I32, 0x7e00);
+    let is_nan = b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, a, 0x7f80_0000);
+    let special = b.ins().select(is_nan, nan, inf);
+    let too_big = b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, a, (127 + 16) << 23);
+    let r = b.ins().select(too_big, special, finite);
+    b.ins().bor(r, sign)
+}
+
+/// Whether `e` only picks f16 source elements (loads, selects between them).
+fn moves_f16(e: &Expr, sources: &[DType]) -> bool {
+    match e {
+        Expr::Load { src, .. } => sources[*src as usize] == DType::F16,
+        Expr::Select(_, a, b) => moves_f16(a, sources) && moves_f16(b, sources),
+        _ => false,
+    }
+}
+
 /// SIMD lanes of the vector type used (f32x4).
 pub const LANES: usize = 4;
 
@@ -106,7 +149,6 @@ enum Acc {
 /// Helper functions imported into the kernel.
 pub struct Helpers {
     pub unary: HashMap<UnOp, FuncRef>,
-    pub f32_to_f16: FuncRef,
 }
 
 pub struct Emitter<'a, 'b> {
@@ -147,6 +189,9 @@ pub struct Emitter<'a, 'b> {
     fma: bool,
     accs: HashMap<Vec<i64>, Acc>,
     src_dtypes: Vec<DType>,
+    /// The stage only moves f16 values (concat, reshape, slice of f16
+    /// tensors): they travel as raw bits, with no conversion to f32 and back.
+    raw_f16: bool,
 }
 
 fn flags() -> MemFlagsData {
@@ -190,6 +235,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
             fma: false,
             accs: HashMap::new(),
             src_dtypes: nest.sources.iter().map(|s| s.dtype).collect(),
+            raw_f16: nest.output.dtype == DType::F16 && nest.reduce.is_none() && moves_f16(&nest.body, &nest.sources.iter().map(|s| s.dtype).collect::<Vec<_>>()),
         }
     }
 
@@ -761,7 +807,11 @@ impl<'a, 'b> Emitter<'a, 'b> {
             DType::F16 => {
                 let (a, o) = self.address(buf, index, 2);
                 let bits = self.memo(MemoKey::Load(2, a, o), |b| b.ins().uload16(types::I32, f, a, o));
-                self.f16_to_f32(bits)
+                if self.raw_f16 {
+                    bits
+                } else {
+                    self.f16_to_f32(bits)
+                }
             }
             q => unreachable!("quantized load of {q} survived expansion"),
         }
@@ -802,8 +852,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
                 }
                 DType::F16 => {
                     let (a, o) = s.address(out, i, 2);
-                    let call = s.b.ins().call(s.helpers.f32_to_f16, &[x]);
-                    let bits = s.b.inst_results(call)[0];
+                    let bits = if s.raw_f16 { x } else { f32_to_f16_bits(s.b, x) };
                     s.b.ins().istore16(f, bits, a, o);
                 }
                 q => unreachable!("store of quantized {q}"),

@@ -1,8 +1,6 @@
-//! Scalar functions that generated CPU code calls: transcendental math and
-//! f32 -> f16 rounding, which Cranelift has no instructions for. (f16 -> f32
-//! is exact and emitted inline.)
-
-use half::f16;
+//! Scalar functions that generated CPU code calls: transcendental math,
+//! which Cranelift has no instructions for. (f16 conversions are emitted
+//! inline.)
 
 pub extern "C" fn kiln_expf(x: f32) -> f32 {
     x.exp()
@@ -22,12 +20,9 @@ pub extern "C" fn kiln_sinf(x: f32) -> f32 {
 pub extern "C" fn kiln_cosf(x: f32) -> f32 {
     x.cos()
 }
-pub extern "C" fn kiln_f32_to_f16(x: f32) -> i32 {
-    f16::from_f32(x).to_bits() as i32
-}
 
 /// Every helper: symbol name and address.
-pub fn all() -> [(&'static str, *const u8); 7] {
+pub fn all() -> [(&'static str, *const u8); 6] {
     [
         ("kiln_expf", kiln_expf as *const u8),
         ("kiln_logf", kiln_logf as *const u8),
@@ -35,6 +30,5 @@ pub fn all() -> [(&'static str, *const u8); 7] {
         ("kiln_erff", kiln_erff as *const u8),
         ("kiln_sinf", kiln_sinf as *const u8),
         ("kiln_cosf", kiln_cosf as *const u8),
-        ("kiln_f32_to_f16", kiln_f32_to_f16 as *const u8),
     ]
 }

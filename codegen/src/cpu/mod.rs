@@ -9,7 +9,7 @@
 
 mod emit;
 mod helpers;
-mod qdot;
+mod templates;
 
 use crate::error::CodegenError;
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlagsData, UserFuncName};
@@ -138,7 +138,7 @@ fn build(v: &Validated, disasm: bool) -> Result<(CpuKernel, Option<String>), Cod
     let nest = v.nest();
     let name = nest.name.clone();
     let err = |e: &dyn std::fmt::Display| backend(&name, e);
-    let template = qdot::recognize(v);
+    let template = templates::recognize(v);
 
     // Every dim the kernel mentions, and the symbols they use.
     let mut dims = BTreeSet::new();
@@ -185,9 +185,6 @@ fn build(v: &Validated, disasm: bool) -> Result<(CpuKernel, Option<String>), Cod
     let mut unary_sig = module.make_signature();
     unary_sig.params.push(AbiParam::new(types::F32));
     unary_sig.returns.push(AbiParam::new(types::F32));
-    let mut to_f16_sig = module.make_signature();
-    to_f16_sig.params.push(AbiParam::new(types::F32));
-    to_f16_sig.returns.push(AbiParam::new(types::I32));
     let mut declare = |sym: &str, sig: &cranelift_codegen::ir::Signature| module.declare_function(sym, Linkage::Import, sig);
     let unary_ids: Vec<(UnOp, cranelift_module::FuncId)> = [
         (UnOp::Exp, "kiln_expf"),
@@ -201,7 +198,6 @@ fn build(v: &Validated, disasm: bool) -> Result<(CpuKernel, Option<String>), Cod
     .map(|(op, s)| declare(s, &unary_sig).map(|id| (op, id)))
     .collect::<Result<_, _>>()
     .map_err(|e| err(&e))?;
-    let to_f16_id = declare("kiln_f32_to_f16", &to_f16_sig).map_err(|e| err(&e))?;
 
     let tcfg = module.target_config();
     let mut ctx = module.make_context();
@@ -219,10 +215,9 @@ fn build(v: &Validated, disasm: bool) -> Result<(CpuKernel, Option<String>), Cod
         let syms: HashMap<String, _> = symbols.iter().enumerate().map(|(i, s)| (s.clone(), b.ins().load(types::I64, flags, params[1], (8 * i) as i32))).collect();
         let helpers = emit::Helpers {
             unary: unary_ids.iter().map(|(op, id)| (*op, module.declare_func_in_func(*id, b.func))).collect(),
-            f32_to_f16: module.declare_func_in_func(to_f16_id, b.func),
         };
         match template {
-            Some(t) => qdot::TemplateEmitter::new(&mut b, bufs, syms, (params[2], params[3]), helpers.f32_to_f16, host_has_fma()).emit(t, v),
+            Some(t) => templates::TemplateEmitter::new(&mut b, bufs, syms, (params[2], params[3]), host_has_fma()).emit(t, v),
             None => {
                 let mut e = emit::Emitter::new(&mut b, v, bufs, syms, helpers, (params[2], params[3]));
                 let dims: Vec<Dim> = dims.into_iter().collect();

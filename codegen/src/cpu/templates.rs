@@ -1,8 +1,8 @@
-//! Integer-dot kernels: stages that a CPU instruction sequence computes
+//! Kernel templates: stages that a known instruction sequence computes
 //! better than the generic loop-nest emitter can (TVM calls this
 //! *tensorizing*).
 //!
-//! Two stage shapes are recognized, by their compute rule, not their name:
+//! Three stage shapes are recognized, by their compute rule, not their name:
 //!
 //! - **Row quantization** (`KernelClass::Quantize`, body `x[i..]`): each run
 //!   of 32 values becomes a Q8_0 block exactly as
@@ -14,18 +14,21 @@
 //!   are scaled in f32: `d_w d_a Σ q_w q_a` (Q4_0: `q_w - 8`), plus `m_w d_a
 //!   Σ q_a` for Q4_1. That is 4-8x fewer instructions per weight than
 //!   dequantizing every weight to f32.
+//! - **Concatenation along the first axis** (the body `concat` builds, for
+//!   any number of inputs): whole rows copied 16 bytes at a time, whatever
+//!   the element type (the KV cache grows this way every decoded token).
 //!
 //! The loop nest of such a stage still describes the computation (other
 //! backends compile it); here it is replaced by the kernel below, which
 //! keeps the kernel ABI: its outermost loop (rows of the quantization; tiles
-//! of 4 weight rows times activation rows for the matmul) runs
+//! of weight rows times activation rows for the matmul) runs
 //! `start..end` and is split across threads.
 
-use super::emit::f16_table;
+use super::emit::{f16_table, f32_to_f16_bits};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{types, FuncRef, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
 use cranelift_frontend::{FunctionBuilder, Variable};
-use kiln_dsl::{ax, load, DType, Dim, Expr, KernelClass, ReduceOp};
+use kiln_dsl::{ax, load, Builtin, DType, Dim, Expr, KernelClass, OpDef, ReduceOp, TensorType};
 use kiln_schedule::Validated;
 use std::collections::HashMap;
 
@@ -36,11 +39,27 @@ pub(super) enum Template {
     QuantizeRows { k: i64 },
     /// `out[m, n] = Σ_k a[m, k] w[n, k]`, `a` Q8_0, `w: [n, k]` of `weights`.
     QuantMatmul { weights: DType, n: i64, k: i64 },
+    /// The sources stacked along axis 0; each row (all later axes) is
+    /// `row_bytes` bytes.
+    ConcatRows { row_bytes: i64 },
 }
 
 /// Output weight rows each tile of the matmul computes (sharing the
 /// activation block loads); a tail of fewer rows runs one row at a time.
-const ROWS: i64 = 4;
+///
+/// Measured (`cargo run --release -p kiln-benches --example qdot_speed`, one
+/// thread): with weights in cache, 4 rows are fastest for every type, but
+/// streaming Q8_0 weights from memory (the 30 MB output head of SmolLM2)
+/// ran at 3.3-4.0 GB/s with 4 rows, 5.3 with 2 and 8.6-9.3 with 1, while
+/// Q4_0/Q4_1 weights stream fastest with 4 (8.4-9.4 GB/s against 6.1-7.4
+/// with 1). Not understood yet: the hardware prefetcher and the 612-byte
+/// row stride of Q8_0 are the suspects.
+fn tile_rows(weights: DType) -> i64 {
+    match weights {
+        DType::Q8_0 => 1,
+        _ => 4,
+    }
+}
 
 fn const_dim(d: &Dim) -> Option<i64> {
     d.as_const()
@@ -70,6 +89,18 @@ pub(super) fn recognize(v: &Validated) -> Option<Template> {
             let fits = nest.body == body && a.shape.last() == Some(&Dim::new(k)) && k % 32 == 0 && nest.output.shape[rank - 1] == Dim::new(n);
             fits.then_some(Template::QuantMatmul { weights: w.dtype, n, k })
         }
+        KernelClass::Elementwise if nest.reduce.is_none() && rank >= 1 && !nest.sources.is_empty() => {
+            // exactly the rule `concat` along axis 0 defines for these sources
+            let types: Vec<TensorType> = nest.sources.iter().map(|b| TensorType::new(b.dtype, b.shape.clone())).collect();
+            let out = TensorType::new(nest.output.dtype, nest.output.shape.clone());
+            let dense = types.iter().all(|t| t.dtype == out.dtype && !t.dtype.is_quantized() && t.shape.len() == rank && t.shape[1..] == out.shape[1..]);
+            if !dense {
+                return None;
+            }
+            let rule = Builtin::Concat(0).compute(&types, &out);
+            let row: i64 = nest.output.shape[1..].iter().map(const_dim).product::<Option<i64>>()?;
+            (rule.len() == 1 && rule[0].body == nest.body).then_some(Template::ConcatRows { row_bytes: row * out.dtype.block_bytes() as i64 })
+        }
         _ => None,
     }
 }
@@ -85,7 +116,8 @@ impl Template {
     pub(super) fn outer_extent(&self, v: &Validated) -> Expr {
         match *self {
             Template::QuantizeRows { .. } => rows_expr(v),
-            Template::QuantMatmul { n, .. } => rows_expr(v).mul(Expr::Int((n + ROWS - 1) / ROWS)),
+            Template::ConcatRows { .. } => kiln_dsl::dim(&v.nest().output.shape[0]),
+            Template::QuantMatmul { weights, n, .. } => rows_expr(v).mul(Expr::Int((n + tile_rows(weights) - 1) / tile_rows(weights))),
         }
     }
 
@@ -93,7 +125,8 @@ impl Template {
     pub(super) fn work(&self, v: &Validated) -> Vec<Expr> {
         match *self {
             Template::QuantizeRows { k } => vec![rows_expr(v), Expr::Int(k)],
-            Template::QuantMatmul { k, .. } => vec![self.outer_extent(v), Expr::Int(ROWS * k)],
+            Template::ConcatRows { row_bytes } => vec![self.outer_extent(v), Expr::Int(row_bytes / 4)],
+            Template::QuantMatmul { weights, k, .. } => vec![self.outer_extent(v), Expr::Int(tile_rows(weights) * k)],
         }
     }
 }
@@ -114,13 +147,12 @@ pub(super) struct TemplateEmitter<'a, 'b> {
     syms: HashMap<String, Value>,
     /// `start..end` of the outermost loop.
     range: (Value, Value),
-    f32_to_f16: FuncRef,
     fma: bool,
 }
 
 impl<'a, 'b> TemplateEmitter<'a, 'b> {
-    pub(super) fn new(b: &'a mut FunctionBuilder<'b>, bufs: Vec<Value>, syms: HashMap<String, Value>, range: (Value, Value), f32_to_f16: FuncRef, fma: bool) -> Self {
-        TemplateEmitter { b, bufs, syms, range, f32_to_f16, fma }
+    pub(super) fn new(b: &'a mut FunctionBuilder<'b>, bufs: Vec<Value>, syms: HashMap<String, Value>, range: (Value, Value), fma: bool) -> Self {
+        TemplateEmitter { b, bufs, syms, range, fma }
     }
 
     fn dim_value(&mut self, d: &Dim) -> Value {
@@ -204,7 +236,58 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
         match t {
             Template::QuantizeRows { k } => self.quantize_rows(v, k),
             Template::QuantMatmul { weights, n, k } => self.quant_matmul(v, weights, n, k),
+            Template::ConcatRows { row_bytes } => self.concat_rows(v, row_bytes),
         }
+    }
+
+    fn concat_rows(&mut self, v: &Validated, row_bytes: i64) {
+        let nest = v.nest();
+        let total = self.dim_value(&nest.output.shape[0]);
+        let hi = self.b.ins().smin(self.range.1, total);
+        let out = self.bufs[nest.sources.len()];
+        // first output row of each source
+        let mut starts = Vec::new();
+        let mut at = self.b.ins().iconst(types::I64, 0);
+        for src in &nest.sources {
+            starts.push(at);
+            let rows = self.dim_value(&src.shape[0]);
+            at = self.b.ins().iadd(at, rows);
+        }
+        starts.push(at);
+        // each source copies the part of `start..hi` that is its own
+        for (i, &buf) in self.bufs[..nest.sources.len()].to_vec().iter().enumerate() {
+            let lo = self.b.ins().smax(self.range.0, starts[i]);
+            let end = self.b.ins().smin(hi, starts[i + 1]);
+            let first = self.b.ins().isub(lo, starts[i]);
+            let src_at = self.b.ins().imul_imm_s(first, row_bytes);
+            let src_at = self.b.ins().iadd(buf, src_at);
+            let dst_at = self.b.ins().imul_imm_s(lo, row_bytes);
+            let dst_at = self.b.ins().iadd(out, dst_at);
+            let rows = self.b.ins().isub(end, lo);
+            let bytes = self.b.ins().imul_imm_s(rows, row_bytes);
+            self.copy_bytes(src_at, dst_at, bytes);
+        }
+    }
+
+    /// `memcpy(dst, src, bytes)` for `bytes >= 0` (nothing when negative):
+    /// 16-byte vectors, then single bytes.
+    fn copy_bytes(&mut self, src: Value, dst: Value, bytes: Value) {
+        let zero = self.b.ins().iconst(types::I64, 0);
+        let vectors = self.b.ins().sshr_imm_u(bytes, 4);
+        self.counted(zero, vectors, |s, i| {
+            let off = s.b.ins().ishl_imm_u(i, 4);
+            let from = s.b.ins().iadd(src, off);
+            let to = s.b.ins().iadd(dst, off);
+            let x = s.b.ins().load(types::I8X16, flags(), from, 0);
+            s.b.ins().store(flags(), x, to, 0);
+        });
+        let done = self.b.ins().ishl_imm_u(vectors, 4);
+        self.counted(done, bytes, |s, i| {
+            let from = s.b.ins().iadd(src, i);
+            let to = s.b.ins().iadd(dst, i);
+            let x = s.b.ins().uload8(types::I32, flags(), from, 0);
+            s.b.ins().istore8(flags(), x, to, 0);
+        });
     }
 
     fn quantize_rows(&mut self, v: &Validated, k: i64) {
@@ -250,8 +333,7 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
                         s.b.ins().fcvt_to_sint_sat(types::I32X4, r)
                     })
                     .collect();
-                let call = s.b.ins().call(s.f32_to_f16, &[d]);
-                let bits = s.b.inst_results(call)[0];
+                let bits = f32_to_f16_bits(s.b, d);
                 s.b.ins().istore16(flags(), bits, q_addr, 0);
                 for half in 0..2 {
                     let w0 = s.b.ins().snarrow(q[4 * half], q[4 * half + 1]);
@@ -271,7 +353,8 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
 
     fn quant_matmul(&mut self, v: &Validated, weights: DType, n: i64, k: i64) {
         let rows = self.rows(v);
-        let tiles = (n + ROWS - 1) / ROWS;
+        let rows_per_tile = tile_rows(weights);
+        let tiles = (n + rows_per_tile - 1) / rows_per_tile;
         let total = self.b.ins().imul_imm_s(rows, tiles);
         let hi = self.b.ins().smin(self.range.1, total);
         let (a, w, out) = (self.bufs[0], self.bufs[1], self.bufs[2]);
@@ -292,22 +375,22 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
             // in L1 while the activation rows stream past
             let tile = s.b.ins().sdiv(f, rows);
             let m = s.b.ins().srem(f, rows);
-            let n0 = s.b.ins().imul_imm_s(tile, ROWS);
+            let n0 = s.b.ins().imul_imm_s(tile, rows_per_tile);
             let a_off = s.b.ins().imul_imm_s(m, arow);
             let a_row = s.b.ins().iadd(a, a_off);
             let out_off = s.b.ins().imul_imm_s(m, 4 * n);
             let out_row = s.b.ins().iadd(out, out_off);
-            if n % ROWS == 0 {
-                s.matmul_rows(weights, blocks, a_row, w, wrow, out_row, n0, ROWS, consts);
+            if n % rows_per_tile == 0 {
+                s.matmul_rows(weights, blocks, a_row, w, wrow, out_row, n0, rows_per_tile, consts);
             } else {
                 let full = s.b.create_block();
                 let tail = s.b.create_block();
                 let done = s.b.create_block();
-                let end = s.b.ins().iadd_imm_s(n0, ROWS);
+                let end = s.b.ins().iadd_imm_s(n0, rows_per_tile);
                 let fits = s.b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, end, n);
                 s.b.ins().brif(fits, full, &[], tail, &[]);
                 s.b.switch_to_block(full);
-                s.matmul_rows(weights, blocks, a_row, w, wrow, out_row, n0, ROWS, consts);
+                s.matmul_rows(weights, blocks, a_row, w, wrow, out_row, n0, rows_per_tile, consts);
                 s.b.ins().jump(done, &[]);
                 s.b.switch_to_block(tail);
                 let n_end = s.b.ins().iconst(types::I64, n);
