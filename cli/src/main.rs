@@ -8,7 +8,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use kiln_llm_zoo::{Message, Model, ModelCache, SamplerConfig, KNOWN_MODELS};
+use kiln_llm_zoo::{Message, Model, ModelCache, Numerics, SamplerConfig, KNOWN_MODELS};
 use kiln_runtime::{devices, DeviceInfo};
 use serde::Serialize;
 use std::io::{BufRead, Write};
@@ -40,6 +40,27 @@ struct ModelArgs {
     /// Where to run.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
+    /// The arithmetic.
+    #[arg(long, value_enum, default_value_t = NumericsChoice::Llamacpp)]
+    numerics: NumericsChoice,
+}
+
+/// The arithmetic a model runs with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum NumericsChoice {
+    /// llama.cpp's: 8-bit activations into Q4_0/Q4_1/Q8_0 matmuls (integer dot products), f16 KV cache. Fast.
+    Llamacpp,
+    /// f32 activations and KV cache: only f32 rounding. About 2x slower to decode.
+    F32,
+}
+
+impl NumericsChoice {
+    fn numerics(self) -> Numerics {
+        match self {
+            NumericsChoice::Llamacpp => Numerics::LlamaCpp,
+            NumericsChoice::F32 => Numerics::F32,
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -181,7 +202,7 @@ fn pick_device(choice: DeviceChoice) -> Result<DeviceInfo> {
 fn load(config: &Config, args: &ModelArgs) -> Result<(Model, DeviceInfo)> {
     let device = pick_device(args.device)?;
     let path = config.cache.resolve(&args.model, &mut progress)?;
-    let model = Model::load(&path).with_context(|| format!("loading {}", path.display()))?;
+    let model = Model::load_with(&path, &Default::default(), args.numerics.numerics()).with_context(|| format!("loading {}", path.display()))?;
     progress(&format!("{} ({} layers, {} MiB) compiled for {} in {:.1} s", model.name, model.config.layers, std::fs::metadata(&path).map_or(0, |m| m.len() >> 20), device.selector, model.compile_time.as_secs_f64()));
     Ok((model, device))
 }

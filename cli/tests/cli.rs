@@ -74,6 +74,11 @@ fn generate_and_perplexity_on_a_local_gguf_print_the_contract_json() {
     let again = kiln_env(&["generate", "--model", m, "--prompt", "hello there", "--temperature", "0", "--max-tokens", "5", "--json"], dir.path());
     let w: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(v["tokens"], w["tokens"]);
+    // the f32 arithmetic runs too
+    let out = kiln_env(&["generate", "--model", m, "--prompt", "hello there", "--temperature", "0", "--max-tokens", "5", "--numerics", "f32", "--json"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let f: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!f["tokens"].as_array().unwrap().is_empty());
 
     let text = dir.path().join("text.txt");
     std::fs::write(&text, "the theory of the thing, then the other thing").unwrap();
@@ -97,6 +102,9 @@ fn user_errors_are_one_clear_line_not_a_panic() {
         (vec!["perplexity", "--model", m, "--file", "/nonexistent/file.txt"], "/nonexistent/file.txt"),
         (vec!["pull", "not-a-model"], "not a known model"),
     ];
+    let out = kiln_env(&["generate", "--model", m, "--prompt", "hi", "--numerics", "f64"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "clap's usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid value 'f64' for '--numerics"));
     for (args, want) in cases {
         let out = kiln_env(&args, dir.path());
         let err = String::from_utf8_lossy(&out.stderr);

@@ -15,6 +15,10 @@
 //! - `decode` — `extend` with exactly one token and its logits (no
 //!   `logit_rows`), compiled with that constant so its kernels need no
 //!   symbolic row count.
+//!
+//! [`Numerics`] picks the arithmetic: llama.cpp's (8-bit activations into
+//! Q4_0/Q4_1/Q8_0 matmuls, an f16 KV cache; the default, and the fast one)
+//! or plain f32 throughout.
 
 use crate::error::ZooError;
 use crate::gguf::Gguf;
@@ -161,8 +165,8 @@ enum Variant {
 }
 
 /// Build the module (`prefill`, `extend`, `decode`) for `config`, with each
-/// weight declared at the dtype `dtypes` gives it.
-pub fn build_module(config: &LlamaConfig, dtypes: &HashMap<String, DType>) -> Result<Module, GraphError> {
+/// weight declared at the dtype `dtypes` gives it, computing with `numerics`.
+pub fn build_module(config: &LlamaConfig, dtypes: &HashMap<String, DType>, numerics: Numerics) -> Result<Module, GraphError> {
     let c = config;
     let mut m = Module::new();
     for (name, shape) in c.weight_shapes() {
@@ -171,13 +175,44 @@ pub fn build_module(config: &LlamaConfig, dtypes: &HashMap<String, DType>) -> Re
         m.declare_param(&name, dtype, &dims)?;
     }
     for variant in [Variant::Prefill, Variant::Extend, Variant::Decode] {
-        let f = build_function(c, &m, variant)?;
+        let f = build_function(c, &m, dtypes, numerics, variant)?;
         m.add_function(f)?;
     }
     Ok(m)
 }
 
-fn build_function(c: &LlamaConfig, m: &Module, variant: Variant) -> Result<kiln_dsl::Function, GraphError> {
+/// The arithmetic a model runs with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Numerics {
+    /// llama.cpp's: activations quantized to 8 bits (Q8_0 blocks) before
+    /// every Q4_0/Q4_1/Q8_0 matmul, which then sums integer products; the
+    /// KV cache, the queries and the attention probabilities in f16. The
+    /// default: 2x faster decoding, half the KV memory, and closest to
+    /// llama.cpp's tokens.
+    #[default]
+    LlamaCpp,
+    /// f32 activations and KV cache: only f32 rounding, so whole models
+    /// agree with the f64 reference interpreter to 1e-5.
+    F32,
+}
+
+impl Numerics {
+    /// Element type of the KV cache (and of the queries and attention
+    /// probabilities that meet it).
+    pub fn kv_dtype(self) -> DType {
+        match self {
+            Numerics::LlamaCpp => DType::F16,
+            Numerics::F32 => DType::F32,
+        }
+    }
+
+    /// Whether a matmul with these weights reads 8-bit activations.
+    fn int8_activations(self, weights: DType) -> bool {
+        self == Numerics::LlamaCpp && matches!(weights, DType::Q4_0 | DType::Q4_1 | DType::Q8_0)
+    }
+}
+
+fn build_function(c: &LlamaConfig, m: &Module, dtypes: &HashMap<String, DType>, numerics: Numerics, variant: Variant) -> Result<kiln_dsl::Function, GraphError> {
     let (name, n_tok) = match variant {
         Variant::Prefill => ("prefill", Dim::sym("seq")),
         Variant::Extend => ("extend", Dim::sym("seq")),
@@ -192,36 +227,49 @@ fn build_function(c: &LlamaConfig, m: &Module, variant: Variant) -> Result<kiln_
         Vec::new()
     } else {
         let shape = [Dim::sym("past"), d(kvh), d(hd)];
-        (0..c.layers).map(|l| (f.input(&format!("k_cache.{l}"), DType::F32, &shape), f.input(&format!("v_cache.{l}"), DType::F32, &shape))).collect()
+        (0..c.layers).map(|l| (f.input(&format!("k_cache.{l}"), numerics.kv_dtype(), &shape), f.input(&format!("v_cache.{l}"), numerics.kv_dtype(), &shape))).collect()
     };
     let p = |name: &str| f.param(name);
+    let int8 = |name: &str| dtypes.get(name).copied().is_some_and(|d| numerics.int8_activations(d));
+    // `x @ wᵀ` for the weights `names`, sharing one quantization of `x`
+    // among those that take 8-bit activations
+    let linear = |x: &Tensor, names: &[&str]| -> Vec<Tensor> {
+        let x8 = names.iter().any(|n| int8(n)).then(|| x.quantize(DType::Q8_0));
+        names.iter().map(|n| if int8(n) { x8.as_ref().expect("quantized above").matmul_t(&p(n)) } else { x.matmul_t(&p(n)) }).collect()
+    };
+    let to_kv = |t: Tensor| if numerics.kv_dtype() == DType::F32 { t } else { t.cast(numerics.kv_dtype()) };
     let mut x = p("token_embd.weight").gather(&tokens);
     let mut kv_out = Vec::new();
     let scale = 1.0 / (hd as f64).sqrt();
     for l in 0..c.layers {
-        let w = |name: &str| p(&format!("blk.{l}.{name}.weight"));
+        let name = |w: &str| format!("blk.{l}.{w}.weight");
+        let w = |w: &str| p(&name(w));
         let h = x.rms_norm(&w("attn_norm"), c.norm_eps);
-        let q = h.matmul_t(&w("attn_q")).reshape(&[n_tok.clone(), d(c.heads), d(hd)]).rope(&positions, c.rope);
-        let k = h.matmul_t(&w("attn_k")).reshape(&[n_tok.clone(), d(kvh), d(hd)]).rope(&positions, c.rope);
-        let v = h.matmul_t(&w("attn_v")).reshape(&[n_tok.clone(), d(kvh), d(hd)]);
+        let [q, k, v] = <[Tensor; 3]>::try_from(linear(&h, &[&name("attn_q"), &name("attn_k"), &name("attn_v")])).expect("three projections");
+        // queries meet the keys in the cache's type, as in llama.cpp's f16 matmul
+        let q = q.reshape(&[n_tok.clone(), d(c.heads), d(hd)]).rope(&positions, c.rope);
+        let k = k.reshape(&[n_tok.clone(), d(kvh), d(hd)]).rope(&positions, c.rope);
+        let v = v.reshape(&[n_tok.clone(), d(kvh), d(hd)]);
+        let (q, k, v) = (to_kv(q), to_kv(k), to_kv(v));
         let (k, v) = match caches.get(l) {
             Some((kc, vc)) => (kc.concat(&[&k], 0), vc.concat(&[&v], 0)),
             None => (k, v),
         };
         let att = q.attention(&k, &v, scale).reshape(&[n_tok.clone(), d(c.dim)]);
-        x = x.add(&att.matmul_t(&w("attn_output")));
+        x = x.add(&linear(&att, &[&name("attn_output")])[0]);
         let h = x.rms_norm(&w("ffn_norm"), c.norm_eps);
-        let mlp = h.matmul_t(&w("ffn_gate")).silu().mul(&h.matmul_t(&w("ffn_up"))).matmul_t(&w("ffn_down"));
+        let [gate, up] = <[Tensor; 2]>::try_from(linear(&h, &[&name("ffn_gate"), &name("ffn_up")])).expect("two projections");
+        let mlp = linear(&gate.silu().mul(&up), &[&name("ffn_down")]).remove(0);
         x = x.add(&mlp);
         kv_out.push(k);
         kv_out.push(v);
     }
-    let head = if c.tied_output { p("token_embd.weight") } else { p("output.weight") };
+    let head = if c.tied_output { "token_embd.weight" } else { "output.weight" };
     let last = match &logit_rows {
         Some(rows) => x.gather(rows),
         None => x,
     };
-    let logits = last.rms_norm(&p("output_norm.weight"), c.norm_eps).matmul_t(&head);
+    let logits = linear(&last.rms_norm(&p("output_norm.weight"), c.norm_eps), &[head]).remove(0);
     let mut outs = vec![&logits];
     outs.extend(kv_out.iter());
     let func = f.finish(&outs)?;

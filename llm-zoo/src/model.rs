@@ -5,7 +5,7 @@
 use crate::chat::ChatTemplate;
 use crate::error::ZooError;
 use crate::gguf::Gguf;
-use crate::llama::{build_module, load_weights, LlamaConfig};
+use crate::llama::{build_module, load_weights, LlamaConfig, Numerics};
 use crate::sampler::{Sampler, SamplerConfig};
 use crate::tokenizer::{Tokenizer, Utf8Stream};
 use kiln_dsl::{Bindings, DType, HostTensor};
@@ -44,11 +44,11 @@ pub enum Logits {
 impl Model {
     /// Load a GGUF file and compile the model's functions.
     pub fn load(path: &Path) -> Result<Model, ZooError> {
-        Model::load_with(path, &CompileOptions::default())
+        Model::load_with(path, &CompileOptions::default(), Numerics::default())
     }
 
-    /// [`Model::load`] with compile options.
-    pub fn load_with(path: &Path, options: &CompileOptions) -> Result<Model, ZooError> {
+    /// [`Model::load`] with compile options and a choice of arithmetic.
+    pub fn load_with(path: &Path, options: &CompileOptions, numerics: Numerics) -> Result<Model, ZooError> {
         let start = Instant::now();
         let g = Gguf::open(path)?;
         let config = LlamaConfig::from_gguf(&g, path)?;
@@ -60,7 +60,7 @@ impl Model {
         let chat_template = ChatTemplate::from_gguf(&g, &spelled(tokenizer.bos), &spelled(tokenizer.eos))?;
         let weights = load_weights(&g, &config, path)?;
         let dtypes: HashMap<String, DType> = weights.iter().map(|(k, v)| (k.clone(), v.dtype)).collect();
-        let module = build_module(&config, &dtypes).map_err(|e| ZooError::Model { path: path.into(), message: format!("building the graph: {e}") })?;
+        let module = build_module(&config, &dtypes, numerics).map_err(|e| ZooError::Model { path: path.into(), message: format!("building the graph: {e}") })?;
         let module = CpuModule::compile(&module, weights, options)?;
         let name = g.get_str("general.name").map(str::to_string).unwrap_or_else(|_| path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned()));
         Ok(Model { path: path.into(), name, config, tokenizer, chat_template, module, compile_time: start.elapsed() })
