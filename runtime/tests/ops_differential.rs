@@ -240,6 +240,18 @@ fn f16_special_values_convert_exactly() {
     for (g, w) in got.iter().zip(&want[0].data) {
         assert!(g == w && g.is_sign_negative() == w.is_sign_negative(), "{g} vs {w}");
     }
+    // every f16 bit pattern, through the vectorized conversion
+    let f = FunctionBuilder::new("all_f16");
+    let x = f.input("x", DType::F16, &d(&[65536]));
+    let func = f.finish(&[&x.dequantize()]).unwrap();
+    let bytes: Vec<u8> = (0..=u16::MAX).flat_map(|b| b.to_le_bytes()).collect();
+    let input = HostTensor::from_bytes(DType::F16, &[65536], bytes.into()).unwrap();
+    let exe = kiln_runtime::CpuExecutable::compile(&func, &Default::default()).unwrap();
+    let got = exe.run(&[input], &Default::default(), &Bindings::new()).unwrap();
+    for (bits, g) in (0..=u16::MAX).zip(got[0].to_f64()) {
+        let want = half::f16::from_bits(bits).to_f32();
+        assert!(if want.is_nan() { g.is_nan() } else { (g as f32).to_bits() == want.to_bits() }, "{bits:#06x}: {g} vs {want}");
+    }
 }
 
 #[test]

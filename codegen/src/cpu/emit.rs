@@ -63,6 +63,64 @@ pub(super) fn f32_to_f16_bits(b: &mut FunctionBuilder, x: Value) -> Value {
     b.ins().bor(r, sign)
 }
 
+/// The i32x4 constants of [`f16x4_to_f32x4`], made once in the entry block
+/// (a splat costs three instructions wherever it is rematerialized).
+#[derive(Clone, Copy)]
+struct HalfConsts {
+    sign: Value,
+    magnitude: Value,
+    exponent: Value,
+    rebias: Value,
+    one_exponent: Value,
+    magic: Value,
+    zero: Value,
+}
+
+impl HalfConsts {
+    fn new(b: &mut FunctionBuilder) -> HalfConsts {
+        let mut splat = |c: i64| {
+            let x = b.ins().iconst(types::I32, c);
+            b.ins().splat(types::I32X4, x)
+        };
+        HalfConsts {
+            sign: splat(0x8000),
+            magnitude: splat(0x7fff),
+            exponent: splat(0x7c00 << 13),
+            rebias: splat((127 - 15) << 23),
+            one_exponent: splat(1 << 23),
+            magic: splat(113 << 23),
+            zero: splat(0),
+        }
+    }
+}
+
+/// Four f16 bit patterns (zero-extended in i32x4 lanes) to f32x4, exactly:
+/// subnormals renormalized by an f32 subtraction, infinities and NaNs
+/// rebiased (F. Giesen's `half_to_float`), 14 vector instructions.
+fn f16x4_to_f32x4(b: &mut FunctionBuilder, c: HalfConsts, h: Value) -> Value {
+    let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+    let sign = b.ins().band(h, c.sign);
+    let sign = b.ins().ishl_imm_u(sign, 16);
+    let em = b.ins().band(h, c.magnitude);
+    let em = b.ins().ishl_imm_u(em, 13);
+    let exp = b.ins().band(em, c.exponent);
+    let normal = b.ins().iadd(em, c.rebias);
+    // infinity and NaN: exponent all ones
+    let special = b.ins().iadd(normal, c.rebias);
+    let is_special = b.ins().icmp(IntCC::Equal, exp, c.exponent);
+    // zero and subnormals: exponent zero; (2^-14 + m 2^-24) - 2^-14
+    let tiny = b.ins().iadd(normal, c.one_exponent);
+    let tiny = b.ins().bitcast(types::F32X4, little, tiny);
+    let magic = b.ins().bitcast(types::F32X4, little, c.magic);
+    let tiny = b.ins().fsub(tiny, magic);
+    let tiny = b.ins().bitcast(types::I32X4, little, tiny);
+    let is_tiny = b.ins().icmp(IntCC::Equal, exp, c.zero);
+    let r = b.ins().bitselect(is_tiny, tiny, normal);
+    let r = b.ins().bitselect(is_special, special, r);
+    let r = b.ins().bor(r, sign);
+    b.ins().bitcast(types::F32X4, little, r)
+}
+
 /// Whether `e` only picks f16 source elements (loads, selects between them).
 fn moves_f16(e: &Expr, sources: &[DType]) -> bool {
     match e {
@@ -192,6 +250,8 @@ pub struct Emitter<'a, 'b> {
     /// The stage only moves f16 values (concat, reshape, slice of f16
     /// tensors): they travel as raw bits, with no conversion to f32 and back.
     raw_f16: bool,
+    /// Constants for vector f16 loads, when a source is f16.
+    half_consts: Option<HalfConsts>,
 }
 
 fn flags() -> MemFlagsData {
@@ -209,6 +269,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
         while suffix_start > 0 && matches!(nest.loops[suffix_start - 1].kind, LoopKind::Unrolled | LoopKind::Vectorized) {
             suffix_start -= 1;
         }
+        let half_consts = nest.sources.iter().any(|s| s.dtype == DType::F16).then(|| HalfConsts::new(b));
         Emitter {
             b,
             v,
@@ -235,6 +296,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
             fma: false,
             accs: HashMap::new(),
             src_dtypes: nest.sources.iter().map(|s| s.dtype).collect(),
+            half_consts,
             raw_f16: nest.output.dtype == DType::F16 && nest.reduce.is_none() && moves_f16(&nest.body, &nest.sources.iter().map(|s| s.dtype).collect::<Vec<_>>()),
         }
     }
@@ -825,6 +887,17 @@ impl<'a, 'b> Emitter<'a, 'b> {
             V::Aff(base, 1, c) if dtype == DType::F32 => {
                 let (a, o) = self.address(src, V::SC(base, c), 4);
                 V::Vec(self.memo(MemoKey::Load(5, a, o), |b| b.ins().load(types::F32X4, flags(), a, o)))
+            }
+            V::Aff(base, 1, c) if dtype == DType::F16 && !self.raw_f16 && self.half_consts.is_some() => {
+                let consts = self.half_consts.expect("checked");
+                let (a, o) = self.address(src, V::SC(base, c), 2);
+                V::Vec(self.memo(MemoKey::Load(9, a, o), |b| {
+                    let four = b.ins().load(types::I64, flags(), a, o);
+                    let v = b.ins().scalar_to_vector(types::I64X2, four);
+                    let halves = b.ins().bitcast(types::I16X8, MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little), v);
+                    let bits = b.ins().uwiden_low(halves);
+                    f16x4_to_f32x4(b, consts, bits)
+                }))
             }
             V::CI(_) | V::S(_) | V::SC(..) => V::S(self.load_scalar(src, dtype, flat)),
             other => V::Lanes(self.to_lanes(other).into_iter().map(|i| self.load_scalar(src, dtype, V::S(i))).collect()),
