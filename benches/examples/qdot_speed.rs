@@ -13,7 +13,7 @@ fn main() {
         let func = function(&[("x", DType::Q8_0, &[1, k]), ("w", dt, &[n, k])], |t| t[0].matmul_t(&t[1]));
         let kernel = single_kernel(&func);
         let xs: Vec<f32> = (0..k).map(|i| ((i * 37 % 101) as f32 - 50.0) / 13.0).collect();
-        let x = HostTensor::from_bytes(DType::Q8_0, &[1, k], quant::quantize_activations_q8_0(&xs).into()).unwrap();
+        let x = HostTensor::from_bytes(DType::Q8_0, &[1, k], quant::quantize_activations(DType::Q8_0, &xs).into()).unwrap();
         let w = HostTensor::random(dt, &[n, k], 1, &mut rng);
         let mut out = vec![0u8; 4 * n];
         let inputs = [x, w];

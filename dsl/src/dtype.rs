@@ -19,6 +19,10 @@ pub enum DType {
     I32,
     /// GGUF Q8_0: blocks of 32 values, an f16 scale `d` and 32 signed bytes `q`; `x = d * q`.
     Q8_0,
+    /// GGUF Q8_1: Q8_0 plus `s = d * Σq` (f16) after `d`: the 8-bit blocks
+    /// activations take before a matmul with Q4_1 weights (llama.cpp uses
+    /// `s` for the minimums' share). `x = d * q`.
+    Q8_1,
     /// GGUF Q4_0: blocks of 32 values, an f16 scale `d` and 16 bytes of nibbles;
     /// value `i < 16` is the low nibble of byte `i`, value `i + 16` the high one; `x = d * (q - 8)`.
     Q4_0,
@@ -45,11 +49,11 @@ pub enum ScalarKind {
 
 impl DType {
     /// All dtypes, for tests that sweep them.
-    pub const ALL: [DType; 8] = [DType::F32, DType::F16, DType::I32, DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q4_K, DType::Q6_K];
+    pub const ALL: [DType; 9] = [DType::F32, DType::F16, DType::I32, DType::Q8_0, DType::Q8_1, DType::Q4_0, DType::Q4_1, DType::Q4_K, DType::Q6_K];
 
     /// True for the packed block-quantized types.
     pub fn is_quantized(self) -> bool {
-        matches!(self, DType::Q8_0 | DType::Q4_0 | DType::Q4_1 | DType::Q4_K | DType::Q6_K)
+        matches!(self, DType::Q8_0 | DType::Q8_1 | DType::Q4_0 | DType::Q4_1 | DType::Q4_K | DType::Q6_K)
     }
 
     /// How a loaded element computes.
@@ -75,6 +79,7 @@ impl DType {
             DType::F32 | DType::I32 => 4,
             DType::F16 => 2,
             DType::Q8_0 => 34,
+            DType::Q8_1 => 36,
             DType::Q4_0 => 18,
             DType::Q4_1 => 20,
             DType::Q4_K => 144,
@@ -95,6 +100,7 @@ impl DType {
             DType::F16 => "f16",
             DType::I32 => "i32",
             DType::Q8_0 => "q8_0",
+            DType::Q8_1 => "q8_1",
             DType::Q4_0 => "q4_0",
             DType::Q4_1 => "q4_1",
             DType::Q4_K => "q4_k",

@@ -58,6 +58,9 @@ pub enum Expr {
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `if cond != 0 { a } else { b }`.
     Select(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `a * b + c` on floats, rounded once where the backend has fused
+    /// multiply-add (exact in the interpreter's f64).
+    MulAdd(Box<Expr>, Box<Expr>, Box<Expr>),
     /// Conversion between float and integer (float → int truncates).
     Cast(ScalarKind, Box<Expr>),
 }
@@ -140,8 +143,8 @@ pub enum KernelClass {
     Matmul,
     /// A stage of fused attention.
     Attention,
-    /// Rows of f32 values packed into Q8_0 blocks along the last axis
-    /// ([`crate::quant::quantize_activations_q8_0`]): the body gives each
+    /// Rows of f32 values packed into Q8_0 or Q8_1 blocks along the last axis
+    /// ([`crate::quant::quantize_activations`]): the body gives each
     /// element's value; the only stages that write a quantized tensor.
     Quantize,
 }
@@ -202,8 +205,8 @@ impl Stage {
     /// reduction. Returns what is wrong.
     pub fn check(&self, sources: &[(DType, Vec<Dim>)]) -> Result<(), String> {
         match (self.class, self.dtype) {
-            (KernelClass::Quantize, DType::Q8_0) if self.reduce.is_none() && self.shape.last().and_then(Dim::as_const).is_some_and(|k| k % 32 == 0) => {}
-            (KernelClass::Quantize, _) => return Err(format!("quantize stage `{}` must write q8_0 rows of a constant multiple of 32 without reducing", self.name)),
+            (KernelClass::Quantize, DType::Q8_0 | DType::Q8_1) if self.reduce.is_none() && self.shape.last().and_then(Dim::as_const).is_some_and(|k| k % 32 == 0) => {}
+            (KernelClass::Quantize, _) => return Err(format!("quantize stage `{}` must write q8_0 or q8_1 rows of a constant multiple of 32 without reducing", self.name)),
             (_, d) if d.is_quantized() => return Err(format!("stage `{}` writes a quantized tensor", self.name)),
             _ => {}
         }
@@ -310,6 +313,10 @@ impl Expr {
     pub fn to_float(self) -> Expr {
         Expr::Cast(ScalarKind::Float, Box::new(self))
     }
+    /// `self * b + c`, rounded once where the backend can.
+    pub fn mul_add(self, b: Expr, c: Expr) -> Expr {
+        Expr::MulAdd(Box::new(self), Box::new(b), Box::new(c))
+    }
     /// Convert to integer (truncating).
     pub fn to_int(self) -> Expr {
         Expr::Cast(ScalarKind::Int, Box::new(self))
@@ -326,7 +333,7 @@ impl Expr {
                 a.visit(f);
                 b.visit(f);
             }
-            Expr::Select(c, a, b) => {
+            Expr::Select(c, a, b) | Expr::MulAdd(c, a, b) => {
                 c.visit(f);
                 a.visit(f);
                 b.visit(f);
@@ -351,6 +358,7 @@ impl Expr {
             Expr::Cast(k, a) => Expr::Cast(*k, r(a)),
             Expr::Binary(op, a, b) => Expr::Binary(*op, r(a), r(b)),
             Expr::Select(c, a, b) => Expr::Select(r(c), r(a), r(b)),
+            Expr::MulAdd(a, b, c) => Expr::MulAdd(r(a), r(b), r(c)),
             Expr::Float(_) | Expr::Int(_) | Expr::Axis(_) | Expr::Dim(_) => self.clone(),
         }
     }
@@ -411,6 +419,14 @@ impl Expr {
             Expr::Cast(k, a) => {
                 a.kind(sources)?;
                 *k
+            }
+            Expr::MulAdd(a, b, c) => {
+                for x in [a, b, c] {
+                    if x.kind(sources)? != Float {
+                        return Err(format!("mul_add needs float operands: {x}"));
+                    }
+                }
+                Float
             }
         })
     }
@@ -481,6 +497,7 @@ impl Expr {
                 write!(f, "({} {sym} {})", w(a, p), w(b, p))
             }
             Expr::Select(c, a, b) => write!(f, "select({}, {}, {})", w(c, p), w(a, p), w(b, p)),
+            Expr::MulAdd(a, b, c) => write!(f, "fma({}, {}, {})", w(a, p), w(b, p), w(c, p)),
             Expr::Cast(k, a) => write!(f, "{}({})", if *k == ScalarKind::Float { "float" } else { "int" }, w(a, p)),
         }
     }

@@ -459,6 +459,11 @@ impl Tensor {
     pub fn rope(&self, positions: &Tensor, config: RopeConfig) -> Tensor {
         self.op(Builtin::Rope(config), &[positions])
     }
+    /// Rotary embedding by a table of cosines and sines `cs: [S, P, 2]`
+    /// ([`Builtin::RopeTable`]).
+    pub fn rope_table(&self, cs: &Tensor, neox: bool) -> Tensor {
+        self.op(Builtin::RopeTable { neox }, &[cs])
+    }
     /// Rows of `self` (a `[V, E]` table) picked by `ids`.
     pub fn gather(&self, ids: &Tensor) -> Tensor {
         self.op(Builtin::Gather, &[ids])

@@ -130,6 +130,7 @@ impl Ctx<'_, '_> {
                 let (c, a, b) = (self.eval(c, axes)?, self.eval(a, axes)?, self.eval(b, axes)?);
                 if c.i() != 0 { a } else { b }
             }
+            Expr::MulAdd(a, b, c) => Scalar::F(self.eval(a, axes)?.f() * self.eval(b, axes)?.f() + self.eval(c, axes)?.f()),
             Expr::Cast(ScalarKind::Float, a) => Scalar::F(self.eval(a, axes)?.f()),
             Expr::Cast(ScalarKind::Int, a) => Scalar::I(self.eval(a, axes)?.f().trunc() as i64),
         })
@@ -350,7 +351,7 @@ pub fn interpret(func: &Function, inputs: &[HostTensor], params: &HashMap<String
                     Some(s) if s.class == KernelClass::Quantize => {
                         // the spec of activation quantization is in f32
                         let values: Vec<f32> = last.data.iter().map(|&v| v as f32).collect();
-                        let bytes = quant::quantize_activations_q8_0(&values);
+                        let bytes = quant::quantize_activations(s.dtype, &values);
                         let t = HostTensor::from_bytes(s.dtype, &last.shape, bytes::Bytes::from(bytes)).map_err(|message| GraphError::Invalid { node: vals.len(), message })?;
                         Val::Quantized(t)
                     }

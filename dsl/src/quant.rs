@@ -35,6 +35,7 @@ pub fn dequant_expr(dtype: DType, src: u32, flat: Expr) -> Expr {
     };
     match dtype {
         DType::Q8_0 => half(0).mul(byte_at(int(2).add(j.clone()), true).to_float()),
+        DType::Q8_1 => half(0).mul(byte_at(int(4).add(j.clone()), true).to_float()),
         DType::Q4_0 => half(0).mul(nibble(2).sub(crate::expr::flt(8.0))),
         DType::Q4_1 => half(0).mul(nibble(4)).add(half(2)),
         DType::Q4_K => {
@@ -106,6 +107,7 @@ pub fn dequantize_one(dtype: DType, bytes: &[u8], i: usize) -> f32 {
     let b = &bytes[base..base + dtype.block_bytes()];
     match dtype {
         DType::Q8_0 => rd_f16(b, 0) * (b[2 + j] as i8) as f32,
+        DType::Q8_1 => rd_f16(b, 0) * (b[4 + j] as i8) as f32,
         DType::Q4_0 | DType::Q4_1 => {
             let qoff = if dtype == DType::Q4_0 { 2 } else { 4 };
             let byte = b[qoff + j % 16];
@@ -145,12 +147,16 @@ pub fn quantize(dtype: DType, values: &[f32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(dtype.storage_bytes(values.len()));
     for blk in values.chunks(n) {
         match dtype {
-            DType::Q8_0 => {
+            DType::Q8_0 | DType::Q8_1 => {
                 let amax = blk.iter().fold(0f32, |m, v| m.max(v.abs()));
                 let d = amax / 127.0;
                 let id = if d != 0.0 { 1.0 / d } else { 0.0 };
+                let q: Vec<i8> = blk.iter().map(|v| (v * id).round() as i8).collect();
                 out.extend(f16::from_f32(d).to_le_bytes());
-                out.extend(blk.iter().map(|v| (v * id).round() as i8 as u8));
+                if dtype == DType::Q8_1 {
+                    out.extend(f16::from_f32(d * q.iter().map(|&x| x as i32).sum::<i32>() as f32).to_le_bytes());
+                }
+                out.extend(q.iter().map(|&x| x as u8));
             }
             DType::Q4_0 => {
                 let max = blk.iter().fold(0f32, |m, &v| if v.abs() > m.abs() { v } else { m });
@@ -178,19 +184,26 @@ pub fn quantize(dtype: DType, values: &[f32]) -> Vec<u8> {
     out
 }
 
-/// Quantize activations to Q8_0 blocks the way ggml's SIMD row quantizer
-/// does before a quantized matmul (not its reference quantizer): per block
-/// `amax = max |x|`, `d = amax / 127` stored as f16, and `q = x * (127 /
-/// amax)` rounded half to even. The integer-dot matmul kernels read these
-/// blocks; kernels and the reference interpreter share this one definition.
-pub fn quantize_activations_q8_0(values: &[f32]) -> Vec<u8> {
+/// Quantize activations to Q8_0 or Q8_1 blocks the way ggml's SIMD row
+/// quantizers do before a quantized matmul (not its reference quantizers):
+/// per block `amax = max |x|`, `d = amax / 127` stored as f16, `q = x * (127
+/// / amax)` rounded half to even, and for Q8_1 `s = d * Σq` (with the f32
+/// `d`) stored as f16. The integer-dot matmul kernels read these blocks;
+/// kernels and the reference interpreter share this one definition.
+pub fn quantize_activations(dtype: DType, values: &[f32]) -> Vec<u8> {
+    assert!(matches!(dtype, DType::Q8_0 | DType::Q8_1), "activations quantize to q8_0 or q8_1, not {dtype}");
     assert!(values.len() % 32 == 0, "activation quantization needs whole blocks of 32");
-    let mut out = Vec::with_capacity(DType::Q8_0.storage_bytes(values.len()));
+    let mut out = Vec::with_capacity(dtype.storage_bytes(values.len()));
     for blk in values.chunks(32) {
         let amax = blk.iter().fold(0f32, |m, v| m.max(v.abs()));
         let id = if amax != 0.0 { 127.0 / amax } else { 0.0 };
-        out.extend(f16::from_f32(amax / 127.0).to_le_bytes());
-        out.extend(blk.iter().map(|v| (v * id).round_ties_even() as i8 as u8));
+        let d = amax / 127.0;
+        let q: Vec<i8> = blk.iter().map(|v| (v * id).round_ties_even() as i8).collect();
+        out.extend(f16::from_f32(d).to_le_bytes());
+        if dtype == DType::Q8_1 {
+            out.extend(f16::from_f32(d * q.iter().map(|&x| x as i32).sum::<i32>() as f32).to_le_bytes());
+        }
+        out.extend(q.iter().map(|&x| x as u8));
     }
     out
 }
@@ -267,7 +280,7 @@ mod tests {
     #[test]
     fn quantize_round_trips_within_the_format_precision() {
         let v: Vec<f32> = (0..256).map(|i| ((i * 37 % 64) as f32 - 31.5) / 10.0).collect();
-        for (dt, tol) in [(DType::Q8_0, 0.02), (DType::Q4_0, 0.45), (DType::Q4_1, 0.25), (DType::Q4_K, 0.3), (DType::Q6_K, 0.1)] {
+        for (dt, tol) in [(DType::Q8_0, 0.02), (DType::Q8_1, 0.02), (DType::Q4_0, 0.45), (DType::Q4_1, 0.25), (DType::Q4_K, 0.3), (DType::Q6_K, 0.1)] {
             let q = quantize(dt, &v);
             assert_eq!(q.len(), dt.storage_bytes(256));
             for (i, x) in v.iter().enumerate() {

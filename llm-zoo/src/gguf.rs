@@ -170,6 +170,7 @@ pub fn ggml_type(dtype: DType) -> u32 {
         DType::Q4_0 => 2,
         DType::Q4_1 => 3,
         DType::Q8_0 => 8,
+        DType::Q8_1 => 9,
         DType::Q4_K => 12,
         DType::Q6_K => 14,
         DType::I32 => 26,

@@ -5,7 +5,8 @@
 //! [`build_module`] makes three functions sharing the weights (named as the
 //! GGUF names them, e.g. `blk.0.attn_q.weight`):
 //!
-//! - `prefill` — inputs `tokens`, `positions` (`i32[seq]`) and `logit_rows`
+//! - `prefill` — inputs `tokens` (`i32[seq]`), `rope` (`f32[seq, n_dims/2,
+//!   2]`: [`rope_table`] of the tokens' positions) and `logit_rows`
 //!   (`i32[rows]`: which positions to compute logits for); outputs the
 //!   logits `[rows, vocab]`, then each layer's keys and values
 //!   `[seq, kv_heads, head_dim]`.
@@ -181,6 +182,28 @@ pub fn build_module(config: &LlamaConfig, dtypes: &HashMap<String, DType>, numer
     Ok(m)
 }
 
+/// The cosine and sine of every rotary angle at `positions`,
+/// `f32[positions, n_dims/2, 2]`, computed as llama.cpp computes them: the
+/// angle starts at the position and is multiplied by `base^(-2/n_dims)`
+/// (`powf`) once per pair, rounding to f32 each time, and `cosf`/`sinf` of
+/// that — a recurrence, not `p * base^(-2i/n_dims)`, so the angles are
+/// llama.cpp's to the last bit. Computed on the host once per step: a few
+/// thousand values instead of a sine and a cosine per rotated element.
+pub fn rope_table(rope: &RopeConfig, positions: impl ExactSizeIterator<Item = usize>) -> HostTensor {
+    let pairs = rope.n_dims / 2;
+    let n = positions.len();
+    let step = (rope.base as f32).powf(-2.0 / rope.n_dims as f32);
+    let mut table = Vec::with_capacity(n * pairs * 2);
+    for p in positions {
+        let mut theta = p as f32;
+        for _ in 0..pairs {
+            table.extend([theta.cos(), theta.sin()]);
+            theta *= step;
+        }
+    }
+    HostTensor::from_f32(DType::F32, &[n, pairs, 2], &table)
+}
+
 /// The arithmetic a model runs with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Numerics {
@@ -206,9 +229,14 @@ impl Numerics {
         }
     }
 
-    /// Whether a matmul with these weights reads 8-bit activations.
-    fn int8_activations(self, weights: DType) -> bool {
-        self == Numerics::LlamaCpp && matches!(weights, DType::Q4_0 | DType::Q4_1 | DType::Q8_0)
+    /// The 8-bit block type activations take before a matmul with these
+    /// weights (llama.cpp's `vec_dot_type`), if they take one.
+    fn activation_blocks(self, weights: DType) -> Option<DType> {
+        match (self, weights) {
+            (Numerics::LlamaCpp, DType::Q4_0 | DType::Q8_0) => Some(DType::Q8_0),
+            (Numerics::LlamaCpp, DType::Q4_1) => Some(DType::Q8_1),
+            _ => None,
+        }
     }
 }
 
@@ -221,7 +249,7 @@ fn build_function(c: &LlamaConfig, m: &Module, dtypes: &HashMap<String, DType>, 
     let (hd, kvh) = (c.head_dim, c.kv_heads);
     let f = m.function_builder(name);
     let tokens = f.input("tokens", DType::I32, &[n_tok.clone()]);
-    let positions = f.input("positions", DType::I32, &[n_tok.clone()]);
+    let rope = f.input("rope", DType::F32, &[n_tok.clone(), d(c.rope.n_dims / 2), d(2)]);
     let logit_rows = (variant != Variant::Decode).then(|| f.input("logit_rows", DType::I32, &[Dim::sym("rows")]));
     let caches: Vec<(Tensor, Tensor)> = if variant == Variant::Prefill {
         Vec::new()
@@ -230,12 +258,23 @@ fn build_function(c: &LlamaConfig, m: &Module, dtypes: &HashMap<String, DType>, 
         (0..c.layers).map(|l| (f.input(&format!("k_cache.{l}"), numerics.kv_dtype(), &shape), f.input(&format!("v_cache.{l}"), numerics.kv_dtype(), &shape))).collect()
     };
     let p = |name: &str| f.param(name);
-    let int8 = |name: &str| dtypes.get(name).copied().is_some_and(|d| numerics.int8_activations(d));
-    // `x @ wᵀ` for the weights `names`, sharing one quantization of `x`
-    // among those that take 8-bit activations
+    let blocks = |name: &str| dtypes.get(name).copied().and_then(|d| numerics.activation_blocks(d));
+    // `x @ wᵀ` for the weights `names`, quantizing `x` once per block type
+    // the weights want
     let linear = |x: &Tensor, names: &[&str]| -> Vec<Tensor> {
-        let x8 = names.iter().any(|n| int8(n)).then(|| x.quantize(DType::Q8_0));
-        names.iter().map(|n| if int8(n) { x8.as_ref().expect("quantized above").matmul_t(&p(n)) } else { x.matmul_t(&p(n)) }).collect()
+        let mut quantized: Vec<(DType, Tensor)> = Vec::new();
+        names
+            .iter()
+            .map(|n| match blocks(n) {
+                None => x.matmul_t(&p(n)),
+                Some(b) => {
+                    if !quantized.iter().any(|(d, _)| *d == b) {
+                        quantized.push((b, x.quantize(b)));
+                    }
+                    quantized.iter().find(|(d, _)| *d == b).expect("quantized above").1.matmul_t(&p(n))
+                }
+            })
+            .collect()
     };
     let to_kv = |t: Tensor| if numerics.kv_dtype() == DType::F32 { t } else { t.cast(numerics.kv_dtype()) };
     let mut x = p("token_embd.weight").gather(&tokens);
@@ -247,8 +286,8 @@ fn build_function(c: &LlamaConfig, m: &Module, dtypes: &HashMap<String, DType>, 
         let h = x.rms_norm(&w("attn_norm"), c.norm_eps);
         let [q, k, v] = <[Tensor; 3]>::try_from(linear(&h, &[&name("attn_q"), &name("attn_k"), &name("attn_v")])).expect("three projections");
         // queries meet the keys in the cache's type, as in llama.cpp's f16 matmul
-        let q = q.reshape(&[n_tok.clone(), d(c.heads), d(hd)]).rope(&positions, c.rope);
-        let k = k.reshape(&[n_tok.clone(), d(kvh), d(hd)]).rope(&positions, c.rope);
+        let q = q.reshape(&[n_tok.clone(), d(c.heads), d(hd)]).rope_table(&rope, c.rope.neox);
+        let k = k.reshape(&[n_tok.clone(), d(kvh), d(hd)]).rope_table(&rope, c.rope.neox);
         let v = v.reshape(&[n_tok.clone(), d(kvh), d(hd)]);
         let (q, k, v) = (to_kv(q), to_kv(k), to_kv(v));
         let (k, v) = match caches.get(l) {

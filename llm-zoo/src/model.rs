@@ -5,7 +5,7 @@
 use crate::chat::ChatTemplate;
 use crate::error::ZooError;
 use crate::gguf::Gguf;
-use crate::llama::{build_module, load_weights, LlamaConfig, Numerics};
+use crate::llama::{build_module, load_weights, rope_table, LlamaConfig, Numerics};
 use crate::sampler::{Sampler, SamplerConfig};
 use crate::tokenizer::{Tokenizer, Utf8Stream};
 use kiln_dsl::{Bindings, DType, HostTensor};
@@ -64,6 +64,12 @@ impl Model {
         let module = CpuModule::compile(&module, weights, options)?;
         let name = g.get_str("general.name").map(str::to_string).unwrap_or_else(|_| path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned()));
         Ok(Model { path: path.into(), name, config, tokenizer, chat_template, module, compile_time: start.elapsed() })
+    }
+
+    /// The compiled functions (`prefill`, `extend`, `decode`; see
+    /// [`crate::llama`] for their inputs and outputs).
+    pub fn module(&self) -> &CpuModule {
+        &self.module
     }
 
     /// A fresh conversation (empty KV cache).
@@ -313,7 +319,7 @@ impl Session<'_> {
     /// The inputs of the function that evaluates `tokens` next.
     fn step_inputs(&self, tokens: &[u32], which: Logits) -> Vec<HostTensor> {
         let (past, n) = (self.len(), tokens.len());
-        let mut inputs = vec![i32s(tokens.iter().map(|&t| t as usize)), i32s(past..past + n)];
+        let mut inputs = vec![i32s(tokens.iter().map(|&t| t as usize)), rope_table(&self.model.config.rope, past..past + n)];
         if Session::function_for(past, n, which) != "decode" {
             let rows = match which {
                 Logits::Last => n - 1..n,

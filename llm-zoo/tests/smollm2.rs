@@ -4,7 +4,7 @@
 
 mod common;
 
-use kiln_llm_zoo::{Message, Model, SamplerConfig};
+use kiln_llm_zoo::{Logits, Message, Model, SamplerConfig};
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -37,7 +37,7 @@ fn prompt_token_ids_equal_llamacpp_on_every_prompt() {
 }
 
 #[test]
-fn greedy_tokens_equal_llamacpp_except_at_its_near_ties() {
+fn greedy_tokens_equal_llamacpp_on_at_least_5_of_6_prompts() {
     let m = model();
     let gens = golden("smollm2-135m.generate.json");
     let margins = golden("smollm2-135m.margins.json");
@@ -63,7 +63,27 @@ fn greedy_tokens_equal_llamacpp_except_at_its_near_ties() {
             );
         }
     }
-    eprintln!("tokens equal to llama.cpp's before the first near-tie, per prompt:\n{}\nidentical for the whole run: {identical}/6", report.join("\n"));
+    eprintln!("tokens equal to llama.cpp's, per prompt:\n{}\nidentical for the whole run: {identical}/6", report.join("\n"));
+    assert!(identical >= 5, "only {identical} of 6 prompts give llama.cpp's 32 tokens:\n{}", report.join("\n"));
+}
+
+/// kiln's default arithmetic is llama.cpp's (see goldens/README.md): the
+/// logits agree to the last bit, after a batched prompt and after a
+/// single-token decode step, which llama.cpp sums in different orders.
+#[test]
+fn logits_equal_llamacpps_bit_for_bit() {
+    let m = model();
+    for (g, l) in golden("smollm2-135m.generate.json").as_array().unwrap().iter().zip(golden("smollm2-135m.logits.json").as_array().unwrap()) {
+        let mut session = m.session();
+        let prefill = session.feed(&u32s(&g["prompt_ids"]), Logits::Last).unwrap().pop().unwrap();
+        let decode = session.feed(&[l["next_id"].as_u64().unwrap() as u32], Logits::Last).unwrap().pop().unwrap();
+        for (which, row) in [("prefill_top", &prefill), ("decode_top", &decode)] {
+            for pair in l[which].as_array().unwrap() {
+                let (id, want, bits) = (pair[0].as_u64().unwrap() as usize, pair[1].as_f64().unwrap(), pair[2].as_u64().unwrap() as u32);
+                assert_eq!(row[id].to_bits(), bits, "prompt {:?}, {which}, token {id}: kiln {} vs llama.cpp {want}", g["prompt"], row[id]);
+            }
+        }
+    }
 }
 
 #[test]

@@ -7,7 +7,7 @@ use common::write_temp;
 use kiln_llm_zoo::testing::{tiny_llama, tiny_llama_kquants};
 use kiln_llm_zoo::testing::CONTEXT;
 use kiln_dsl::{interpret, rel_l2_error, Bindings, HostTensor};
-use kiln_llm_zoo::llama::{build_module, load_weights, LlamaConfig, Numerics};
+use kiln_llm_zoo::llama::{build_module, load_weights, rope_table, LlamaConfig, Numerics};
 use kiln_llm_zoo::{Gguf, Logits, Model, SamplerConfig};
 use kiln_runtime::{CompileOptions, CpuModule};
 
@@ -47,7 +47,7 @@ fn prefill_against_interpreter(path: &std::path::Path, numerics: Numerics) -> Ll
     let module = build_module(&config, &dtypes, numerics).unwrap();
     let compiled = CpuModule::compile(&module, weights.clone(), &CompileOptions::default()).unwrap();
     let tokens = [5, 200, 17, 17, 259, 3, 99];
-    let inputs = vec![ids(&tokens), ids(&[0, 1, 2, 3, 4, 5, 6]), ids(&[0, 3, 6])];
+    let inputs = vec![ids(&tokens), rope_table(&config.rope, 0..7), ids(&[0, 3, 6])];
     let got = compiled.run("prefill", &inputs, &Bindings::new()).unwrap();
     let want = interpret(module.function("prefill").unwrap(), &inputs, &weights, &Bindings::new()).unwrap();
     assert_eq!(got.len(), want.len());

@@ -146,6 +146,14 @@ fn rope_normal_and_neox() {
     }
     let cfg = RopeConfig { base: 500000.0, n_dims: 64, neox: false };
     run_case("rope_sym", &[(DType::F32, sym_first("seq", &[6, 4, 64])), (DType::I32, sym_first("seq", &[6]))], TOL, |t| t[0].rope(&t[1], cfg));
+    // by a table of cosines and sines (any values: the op rotates by them)
+    for (s, h, dd, pairs) in [(1, 3, 8, 4), (7, 3, 64, 32), (5, 2, 16, 4)] {
+        for neox in [false, true] {
+            run_case("rope_table", &[(DType::F32, c(&[s, h, dd])), (DType::F32, c(&[s, pairs, 2]))], TOL, |t| t[0].rope_table(&t[1], neox));
+        }
+    }
+    let table = (vec![Dim::sym("seq"), 32.into(), 2.into()], vec![6, 32, 2]);
+    run_case("rope_table_sym", &[(DType::F32, sym_first("seq", &[6, 4, 64])), (DType::F32, table)], TOL, |t| t[0].rope_table(&t[1], false));
 }
 
 #[test]
@@ -276,6 +284,55 @@ fn f32_to_f16_rounds_to_nearest_even_like_the_half_crate() {
     assert!(half::f16::from_bits(u16::from_le_bytes([nan[0].data[0], nan[0].data[1]])).is_nan());
 }
 
+/// The exp the CPU backend inlines, written out in scalar Rust: the
+/// ARM-optimized-routines polynomial llama.cpp's AVX2 code uses.
+fn exp_reference(x: f32) -> f32 {
+    let f = f32::from_bits;
+    let z = x.mul_add(f(0x3fb8_aa3b), f(0x4b40_0000));
+    let n = z - f(0x4b40_0000);
+    let r = (-n).mul_add(f(0x3f31_7200), x);
+    let r = (-n).mul_add(f(0x35bf_be8e), r);
+    let e = z.to_bits() << 23;
+    let k = f(e.wrapping_add(0x3f80_0000));
+    let u = r * r;
+    let j = f(0x3c07_2010).mul_add(r, f(0x3d2b_9f17)).mul_add(u, f(0x3e2a_af33).mul_add(r, f(0x3eff_fedb))).mul_add(u, f(0x3f7f_fff6) * r);
+    if n.abs() <= 126.0 {
+        return j.mul_add(k, k);
+    }
+    let g = if n <= 0.0 { 0x8200_0000u32 } else { 0 };
+    let s1 = f(g.wrapping_add(0x7f00_0000));
+    let s2 = f(e.wrapping_sub(g));
+    if n.abs() > 192.0 { s1 * s1 } else { s2.mul_add(j, s2) * s1 }
+}
+
+#[test]
+fn exp_is_llamacpps_polynomial_and_within_two_ulp() {
+    let mut r = rng();
+    let mut values: Vec<f32> = (0..40_000).map(|_| rand::Rng::random_range(&mut r, -110.0f32..95.0)).collect();
+    values.extend((0..4000).map(|i| (i as f32 - 2000.0) / 500.0));
+    values.extend([0.0f32, -0.0, 1.0, -1.0, 88.3, 88.8, -87.0, -103.0, -104.5, -200.0, 200.0, f32::INFINITY, f32::NEG_INFINITY]);
+    let n = values.len();
+    let f = FunctionBuilder::new("exp");
+    let x = f.input("x", DType::F32, &d(&[n]));
+    let func = f.finish(&[&x.exp()]).unwrap();
+    let exe = kiln_runtime::CpuExecutable::compile(&func, &Default::default()).unwrap();
+    let got = exe.run(&[HostTensor::from_f32(DType::F32, &[n], &values)], &Default::default(), &Bindings::new()).unwrap()[0].to_f64();
+    let fma = std::is_x86_feature_detected!("fma");
+    for (x, g) in values.iter().zip(&got) {
+        let g = *g as f32;
+        if fma {
+            assert_eq!(g.to_bits(), exp_reference(*x).to_bits(), "exp({x:e}) = {g:e}, want {:e}", exp_reference(*x));
+        }
+        let exact = (*x as f64).exp();
+        if exact.is_finite() && exact > f32::MIN_POSITIVE as f64 * 4.0 && exact < f32::MAX as f64 {
+            let ulp = (exact as f32).to_bits().abs_diff(g.to_bits());
+            assert!(ulp <= 2, "exp({x:e}) = {g:e}, {ulp} ulp from {exact:e}");
+        }
+    }
+    assert_eq!(got[n - 2], f64::INFINITY);
+    assert_eq!(got[n - 1], 0.0);
+}
+
 /// `(i - 37) / d` and `(i - 37) % d` for divisors that are and are not
 /// powers of two, on negative and positive dividends: integer division
 /// truncates toward zero in every backend, as in the interpreter.
@@ -314,17 +371,17 @@ fn integer_division_truncates_toward_zero() {
 #[test]
 fn activation_quantization_gives_the_interpreters_bytes() {
     let mut r = rng();
-    for shape in [&[1usize, 32][..], &[7, 96], &[3, 2, 64], &[64]] {
+    for (to, shape) in [DType::Q8_0, DType::Q8_1].into_iter().flat_map(|t| [&[1usize, 32][..], &[7, 96], &[3, 2, 64], &[64]].map(|s| (t, s))) {
         let f = FunctionBuilder::new("quantize_acts");
         let x = f.input("x", DType::F32, &d(shape));
-        let q = x.quantize(DType::Q8_0);
+        let q = x.quantize(to);
         let func = f.finish(&[&q]).unwrap();
         let ins = random_inputs(&func, &[shape], 50, &mut r);
         let exe = kiln_runtime::CpuExecutable::compile(&func, &Default::default()).unwrap();
         let got = exe.run(&ins, &Default::default(), &Bindings::new()).unwrap();
         let values: Vec<f32> = ins[0].to_f64().iter().map(|&v| v as f32).collect();
-        assert_eq!(got[0].dtype, DType::Q8_0);
-        assert_eq!(&got[0].data[..], &kiln_dsl::quant::quantize_activations_q8_0(&values)[..], "shape {shape:?}");
+        assert_eq!(got[0].dtype, to);
+        assert_eq!(&got[0].data[..], &kiln_dsl::quant::quantize_activations(to, &values)[..], "{to} shape {shape:?}");
         // and the interpreter's dequantization of it
         check(&func, &ins, &Bindings::new(), TOL);
     }
@@ -332,13 +389,14 @@ fn activation_quantization_gives_the_interpreters_bytes() {
 
 #[test]
 fn integer_dot_matmuls_of_8_bit_activations_and_quantized_weights() {
-    for wt in [DType::Q8_0, DType::Q4_0, DType::Q4_1] {
+    // the templated pairs (llama.cpp's), and q8_0 with q4_1 (the generic nest)
+    for (acts, wt) in [(DType::Q8_0, DType::Q8_0), (DType::Q8_0, DType::Q4_0), (DType::Q8_1, DType::Q4_1), (DType::Q8_0, DType::Q4_1)] {
         // n not a multiple of the 4-row tile, single rows, several blocks
         for (m, k, n) in [(1, 64, 33), (7, 96, 7), (1, 32, 1), (5, 576, 12), (2, 1536, 3)] {
-            run_case("matmul_q8_acts", &[(DType::F32, c(&[m, k])), (wt, c(&[n, k]))], TOL, |t| t[0].quantize(DType::Q8_0).matmul_t(&t[1]));
+            run_case("matmul_q8_acts", &[(DType::F32, c(&[m, k])), (wt, c(&[n, k]))], TOL, |t| t[0].quantize(acts).matmul_t(&t[1]));
         }
-        run_case("matmul_q8_acts_sym", &[(DType::F32, sym_first("seq", &[3, 64])), (wt, c(&[9, 64]))], TOL, |t| t[0].quantize(DType::Q8_0).matmul_t(&t[1]));
-        run_case("matmul_q8_acts_batched", &[(DType::F32, c(&[2, 3, 64])), (wt, c(&[5, 64]))], TOL, |t| t[0].quantize(DType::Q8_0).matmul_t(&t[1]));
+        run_case("matmul_q8_acts_sym", &[(DType::F32, sym_first("seq", &[3, 64])), (wt, c(&[9, 64]))], TOL, |t| t[0].quantize(acts).matmul_t(&t[1]));
+        run_case("matmul_q8_acts_batched", &[(DType::F32, c(&[2, 3, 64])), (wt, c(&[5, 64]))], TOL, |t| t[0].quantize(acts).matmul_t(&t[1]));
     }
 }
 
@@ -356,11 +414,11 @@ fn last_op_asm(func: &kiln_dsl::Function) -> String {
 
 #[test]
 fn templated_stages_compile_to_their_instruction_sequences() {
-    for (wt, want) in [(DType::Q4_0, "pmaddubsw"), (DType::Q4_1, "pmaddubsw"), (DType::Q8_0, "pmaddwd")] {
+    for (acts, wt, want) in [(DType::Q8_0, DType::Q4_0, "pmaddubsw"), (DType::Q8_1, DType::Q4_1, "pmaddubsw"), (DType::Q8_0, DType::Q8_0, "pmaddwd")] {
         let f = FunctionBuilder::new("qdot");
         let x = f.input("x", DType::F32, &[Dim::sym("m"), 64.into()]);
         let w = f.input("w", wt, &d(&[8, 64]));
-        let func = f.finish(&[&x.quantize(DType::Q8_0).matmul_t(&w)]).unwrap();
+        let func = f.finish(&[&x.quantize(acts).matmul_t(&w)]).unwrap();
         let asm = last_op_asm(&func);
         assert!(asm.contains(want), "{wt}: no {want} in\n{asm}");
     }

@@ -32,6 +32,7 @@ pub fn simplify(e: &Expr) -> Expr {
         Expr::Unary(op, a) => Expr::Unary(*op, Box::new(simplify(a))),
         Expr::Cast(k, a) => Expr::Cast(*k, Box::new(simplify(a))),
         Expr::Select(c, a, b) => Expr::Select(Box::new(simplify(c)), Box::new(simplify(a)), Box::new(simplify(b))),
+        Expr::MulAdd(a, b, c) => Expr::MulAdd(Box::new(simplify(a)), Box::new(simplify(b)), Box::new(simplify(c))),
         Expr::Float(_) | Expr::Int(_) | Expr::Axis(_) => e.clone(),
     }
 }

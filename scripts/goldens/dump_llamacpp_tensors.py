@@ -32,10 +32,13 @@ CB = L.ggml_backend_sched_eval_callback(cb)
 from llama_cpp import Llama
 m = Llama(model_path=sys.argv[1], n_ctx=256, n_threads=2, verbose=False, seed=0)
 # a second context on the same weights, with the callback
+# flash attention off, as in the goldens (llama_cpp.Llama's default)
 params = L.llama_context_default_params(); params.n_ctx = 256; params.n_threads = 2; params.n_threads_batch = 2; params.cb_eval = CB
+params.flash_attn_type = L.LLAMA_FLASH_ATTN_TYPE_DISABLED
 ctx = L.llama_init_from_model(m.model, params)
 ids = json.loads(sys.argv[2])
-batch = L.llama_batch_get_one((L.llama_token * len(ids))(*ids), len(ids))
+tokens = (L.llama_token * len(ids))(*ids)  # kept alive until decode returns
+batch = L.llama_batch_get_one(tokens, len(ids))
 assert L.llama_decode(ctx, batch) == 0
 np.savez(sys.argv[3], **out)
 print(f"{len(out)} tensors -> {sys.argv[3]}")

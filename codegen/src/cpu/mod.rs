@@ -187,7 +187,6 @@ fn build(v: &Validated, disasm: bool) -> Result<(CpuKernel, Option<String>), Cod
     unary_sig.returns.push(AbiParam::new(types::F32));
     let mut declare = |sym: &str, sig: &cranelift_codegen::ir::Signature| module.declare_function(sym, Linkage::Import, sig);
     let unary_ids: Vec<(UnOp, cranelift_module::FuncId)> = [
-        (UnOp::Exp, "kiln_expf"),
         (UnOp::Log, "kiln_logf"),
         (UnOp::Tanh, "kiln_tanhf"),
         (UnOp::Erf, "kiln_erff"),

@@ -2,11 +2,11 @@
 //! better than the generic loop-nest emitter can (TVM calls this
 //! *tensorizing*).
 //!
-//! Three stage shapes are recognized, by their compute rule, not their name:
+//! Four stage shapes are recognized, by their compute rule, not their name:
 //!
 //! - **Row quantization** (`KernelClass::Quantize`, body `x[i..]`): each run
 //!   of 32 values becomes a Q8_0 block exactly as
-//!   [`kiln_dsl::quant::quantize_activations_q8_0`] defines it.
+//!   [`kiln_dsl::quant::quantize_activations`] defines it.
 //! - **Quantized matmul** (`KernelClass::Matmul`, body `a[.., m, k] *
 //!   w[n, k]` with `a` Q8_0 and `w` Q4_0, Q4_1 or Q8_0): per 32-value block
 //!   the products of 8-bit activations and 4- or 8-bit weights are summed
@@ -14,6 +14,7 @@
 //!   are scaled in f32: `d_w d_a Σ q_w q_a` (Q4_0: `q_w - 8`), plus `m_w d_a
 //!   Σ q_a` for Q4_1. That is 4-8x fewer instructions per weight than
 //!   dequantizing every weight to f32.
+//! - **Mean of squares** (`rms_norm`'s first stage): summed in f64, in order.
 //! - **Concatenation along the first axis** (the body `concat` builds, for
 //!   any number of inputs): whole rows copied 16 bytes at a time, whatever
 //!   the element type (the KV cache grows this way every decoded token).
@@ -24,7 +25,7 @@
 //! of weight rows times activation rows for the matmul) runs
 //! `start..end` and is split across threads.
 
-use super::emit::{f16_table, f32_to_f16_bits};
+use super::emit::{f16_table, f16x4_to_f32x4, f32_to_f16_bits, HalfConsts};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
 use cranelift_frontend::{FunctionBuilder, Variable};
@@ -35,13 +36,39 @@ use std::collections::HashMap;
 /// A recognized integer-dot stage.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Template {
-    /// f32 rows of `k` values to Q8_0 blocks.
-    QuantizeRows { k: i64 },
-    /// `out[m, n] = Σ_k a[m, k] w[n, k]`, `a` Q8_0, `w: [n, k]` of `weights`.
-    QuantMatmul { weights: DType, n: i64, k: i64 },
+    /// f32 rows of `k` values to Q8_0 or Q8_1 (`to`) blocks.
+    QuantizeRows { to: DType, k: i64 },
+    /// `out[m, n] = Σ_k a[m, k] w[n, k]` for 8-bit activations `a` (Q8_0,
+    /// or Q8_1 with Q4_1 weights) and `w: [n, k]` of `weights`.
+    QuantMatmul { acts: DType, weights: DType, n: i64, k: i64 },
     /// The sources stacked along axis 0; each row (all later axes) is
     /// `row_bytes` bytes.
     ConcatRows { row_bytes: i64 },
+    /// `rms_norm`'s mean of squares over rows of `n` f32 values: each square
+    /// rounded to f32, summed in f64 in order, divided once, rounded to f32
+    /// (llama.cpp's arithmetic, and nearly exact).
+    MeanOfSquares { n: i64 },
+    /// A stage of `attention` over f16 q, k, v (see [`AttnStage`]), with
+    /// `hq` query heads, `hkv` kv heads of width `d`.
+    Attention { stage: AttnStage, hq: i64, hkv: i64, d: i64 },
+}
+
+/// The attention stages computed in llama.cpp's order (its non-flash CPU
+/// path with an f16 KV cache, whose matmuls run in eight f32 lanes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum AttnStage {
+    /// `q·k`: lane `t` sums dims `d ≡ t (mod 8)` by FMA, lanes then add as
+    /// `((l0+l4) + (l2+l6)) + ((l1+l5) + (l3+l7))`.
+    Scores,
+    /// `Σ_j w_j`: each run of 8 keys summed in that lane order, the runs in
+    /// f64.
+    Sum,
+    /// `w_j * (1 / Σ_j w_j)` rounded to f16, the reciprocal taken of the
+    /// f64 sum.
+    Probs,
+    /// `Σ_j p_j v_j`: lane `t` sums keys `j ≡ t (mod 8)` by FMA, then the
+    /// lanes as for the scores.
+    Out,
 }
 
 /// Output weight rows each tile of the matmul computes (sharing the
@@ -74,20 +101,50 @@ pub(super) fn recognize(v: &Validated) -> Option<Template> {
         KernelClass::Quantize => {
             let [src] = nest.sources.as_slice() else { return None };
             let k = const_dim(nest.output.shape.last()?)?;
-            let fits = nest.output.dtype == DType::Q8_0 && src.dtype == DType::F32 && src.shape == nest.output.shape && k % 32 == 0;
-            (fits && nest.body == load(0, axes(rank))).then_some(Template::QuantizeRows { k })
+            let to = nest.output.dtype;
+            let fits = matches!(to, DType::Q8_0 | DType::Q8_1) && src.dtype == DType::F32 && src.shape == nest.output.shape && k % 32 == 0;
+            (fits && nest.body == load(0, axes(rank))).then_some(Template::QuantizeRows { to, k })
         }
-        KernelClass::Matmul if nest.reduce == Some(ReduceOp::Sum) && rank >= 2 => {
+        KernelClass::Matmul if nest.reduce == Some(ReduceOp::Sum) && rank >= 2 && nest.sources.len() == 2 => {
             let [a, w] = nest.sources.as_slice() else { return None };
-            if a.dtype != DType::Q8_0 || !matches!(w.dtype, DType::Q4_0 | DType::Q4_1 | DType::Q8_0) || w.shape.len() != 2 {
+            let pair = matches!((a.dtype, w.dtype), (DType::Q8_0, DType::Q4_0 | DType::Q8_0) | (DType::Q8_1, DType::Q4_1));
+            if !pair || w.shape.len() != 2 {
                 return None;
             }
             let (n, k) = (const_dim(&w.shape[0])?, const_dim(&w.shape[1])?);
-            let mut ia = axes(rank - 1);
-            ia.push(ax(rank));
-            let body = load(0, ia).mul(load(1, vec![ax(rank - 1), ax(rank)]));
-            let fits = nest.body == body && a.shape.last() == Some(&Dim::new(k)) && k % 32 == 0 && nest.output.shape[rank - 1] == Dim::new(n);
-            fits.then_some(Template::QuantMatmul { weights: w.dtype, n, k })
+            // exactly the rule `matmul_t` defines for these operands
+            let types = [TensorType::new(a.dtype, a.shape.clone()), TensorType::new(w.dtype, w.shape.clone())];
+            let rule = Builtin::Matmul { transpose_b: true }.compute(&types, &TensorType::new(nest.output.dtype, nest.output.shape.clone()));
+            let fits = rule.len() == 1 && rule[0].body == nest.body && k % 32 == 0 && nest.output.shape[rank - 1] == Dim::new(n);
+            fits.then_some(Template::QuantMatmul { acts: a.dtype, weights: w.dtype, n, k })
+        }
+        KernelClass::Reduction if nest.reduce == Some(ReduceOp::Sum) && nest.sources.len() == 2 => {
+            let [x, w] = nest.sources.as_slice() else { return None };
+            let n = const_dim(x.shape.last()?)?;
+            if x.dtype != DType::F32 || w.dtype != DType::F32 || w.shape != [Dim::new(n)] || nest.output.shape.len() + 1 != x.shape.len() {
+                return None;
+            }
+            // exactly the first stage `rms_norm` defines for these sources
+            let types = [TensorType::new(x.dtype, x.shape.clone()), TensorType::new(w.dtype, w.shape.clone())];
+            let rule = Builtin::RmsNorm { eps: 0.0 }.compute(&types, &TensorType::new(DType::F32, x.shape.clone()));
+            (rule[0].body == nest.body).then_some(Template::MeanOfSquares { n })
+        }
+        KernelClass::Matmul | KernelClass::Attention if nest.sources.len() >= 3 && nest.sources[..3].iter().all(|b| b.dtype == DType::F16 && b.shape.len() == 3) => {
+            let (q, kk) = (&nest.sources[0], &nest.sources[1]);
+            let (hq, hkv, d) = (const_dim(&q.shape[1])?, const_dim(&kk.shape[1])?, const_dim(&q.shape[2])?);
+            let stage = match (nest.sources.len(), nest.name.as_str()) {
+                (3, "attention_scores") => AttnStage::Scores,
+                (6, "attention_sum") => AttnStage::Sum,
+                (7, "attention_probs") => AttnStage::Probs,
+                (8, "attention") => AttnStage::Out,
+                _ => return None,
+            };
+            // exactly the rule `attention` defines for this stage (the scale
+            // does not enter these three)
+            let types: Vec<TensorType> = nest.sources[..3].iter().map(|b| TensorType::new(b.dtype, b.shape.clone())).collect();
+            let rule = Builtin::Attention { scale: 1.0 }.compute(&types, &TensorType::new(DType::F32, q.shape.clone()));
+            let fits = d % 32 == 0 && rule.get(nest.sources.len() - 3).is_some_and(|r| r.body == nest.body && r.name == nest.name);
+            fits.then_some(Template::Attention { stage, hq, hkv, d })
         }
         KernelClass::Elementwise if nest.reduce.is_none() && rank >= 1 && !nest.sources.is_empty() => {
             // exactly the rule `concat` along axis 0 defines for these sources
@@ -105,6 +162,11 @@ pub(super) fn recognize(v: &Validated) -> Option<Template> {
     }
 }
 
+/// Every output point of the stage.
+fn rows_expr_all(v: &Validated) -> Expr {
+    v.nest().output.shape.iter().fold(Expr::Int(1), |acc, d| acc.mul(kiln_dsl::dim(d)))
+}
+
 /// Rows of the stage: the product of all output axes but the last.
 fn rows_expr(v: &Validated) -> Expr {
     let shape = &v.nest().output.shape;
@@ -117,6 +179,10 @@ impl Template {
         match *self {
             Template::QuantizeRows { .. } => rows_expr(v),
             Template::ConcatRows { .. } => kiln_dsl::dim(&v.nest().output.shape[0]),
+            Template::MeanOfSquares { .. } => rows_expr_all(v),
+            Template::Attention { stage: AttnStage::Sum, .. } => rows_expr_all(v),
+            Template::Attention { stage: AttnStage::Probs, .. } => rows_expr(v),
+            Template::Attention { .. } => rows_expr(v),
             Template::QuantMatmul { weights, n, .. } => rows_expr(v).mul(Expr::Int((n + tile_rows(weights) - 1) / tile_rows(weights))),
         }
     }
@@ -124,8 +190,10 @@ impl Template {
     /// Loop trip counts whose product estimates the work.
     pub(super) fn work(&self, v: &Validated) -> Vec<Expr> {
         match *self {
-            Template::QuantizeRows { k } => vec![rows_expr(v), Expr::Int(k)],
+            Template::QuantizeRows { k, .. } => vec![rows_expr(v), Expr::Int(k)],
             Template::ConcatRows { row_bytes } => vec![self.outer_extent(v), Expr::Int(row_bytes / 4)],
+            Template::MeanOfSquares { n } => vec![self.outer_extent(v), Expr::Int(n)],
+            Template::Attention { d, .. } => vec![self.outer_extent(v), Expr::Int(d)],
             Template::QuantMatmul { weights, k, .. } => vec![self.outer_extent(v), Expr::Int(tile_rows(weights) * k)],
         }
     }
@@ -225,19 +293,393 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
         self.b.ins().iadd_pairwise(lo, hi)
     }
 
+    /// `(v0 + v2) + (v1 + v3)`, the order of x86's `movehl`/`movehdup` sums.
     fn hsum(&mut self, v: Value) -> Value {
         let l: Vec<Value> = (0..4).map(|i| self.b.ins().extractlane(v, i)).collect();
-        let a = self.b.ins().fadd(l[0], l[1]);
-        let c = self.b.ins().fadd(l[2], l[3]);
+        let a = self.b.ins().fadd(l[0], l[2]);
+        let c = self.b.ins().fadd(l[1], l[3]);
         self.b.ins().fadd(a, c)
     }
 
     pub(super) fn emit(&mut self, t: Template, v: &Validated) {
         match t {
-            Template::QuantizeRows { k } => self.quantize_rows(v, k),
-            Template::QuantMatmul { weights, n, k } => self.quant_matmul(v, weights, n, k),
+            Template::QuantizeRows { to, k } => self.quantize_rows(v, to, k),
+            Template::QuantMatmul { acts, weights, n, k } => self.quant_matmul(v, acts, weights, n, k),
             Template::ConcatRows { row_bytes } => self.concat_rows(v, row_bytes),
+            Template::MeanOfSquares { n } => self.mean_of_squares(v, n),
+            Template::Attention { stage, hq, hkv, d } => self.attention(v, stage, hq, hkv, d),
         }
+    }
+
+    /// Four f16 values at `addr + off` as f32x4.
+    fn load_f16x4(&mut self, c: HalfConsts, addr: Value, off: i32) -> Value {
+        let four = self.b.ins().load(types::I64, flags(), addr, off);
+        let v = self.b.ins().scalar_to_vector(types::I64X2, four);
+        let halves = self.b.ins().bitcast(types::I16X8, little(), v);
+        let bits = self.b.ins().uwiden_low(halves);
+        f16x4_to_f32x4(self.b, c, bits)
+    }
+
+    /// The 8-lane sum of llama.cpp's AVX2 code for lanes 0-3 in `lo` and 4-7
+    /// in `hi`: `((l0+l4) + (l2+l6)) + ((l1+l5) + (l3+l7))`.
+    fn hsum8(&mut self, lo: Value, hi: Value) -> Value {
+        let both = self.b.ins().fadd(hi, lo);
+        self.hsum(both)
+    }
+
+    /// `Σ w[0..t]` (f32 values at `row`) in llama.cpp's softmax order: each
+    /// run of 8 summed as f32 lanes (zeros past the end), the runs in f64.
+    fn sum_in_runs_of_8(&mut self, row: Value, t_len: Value) -> Value {
+        let zero = self.b.ins().f32const(0.0);
+        let sum = self.b.declare_var(types::F64);
+        let zero_d = self.b.ins().f64const(0.0);
+        self.b.def_var(sum, zero_d);
+        let chunks = self.b.ins().sshr_imm_u(t_len, 3);
+        let zero_i = self.b.ins().iconst(types::I64, 0);
+        self.counted(zero_i, chunks, |s, ch| {
+            let at = s.b.ins().ishl_imm_u(ch, 5);
+            let at = s.b.ins().iadd(row, at);
+            let lo = s.b.ins().load(types::F32X4, flags(), at, 0);
+            let hi = s.b.ins().load(types::F32X4, flags(), at, 16);
+            let part = s.hsum8(lo, hi);
+            let part = s.b.ins().fpromote(types::F64, part);
+            let old = s.b.use_var(sum);
+            let new = s.b.ins().fadd(old, part);
+            s.b.def_var(sum, new);
+        });
+        // the last, partial run, padded with zeros
+        let first = self.b.ins().ishl_imm_u(chunks, 3);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, first, t_len);
+        let tail = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().brif(more, tail, &[], done, &[]);
+        self.b.switch_to_block(tail);
+        let last = self.b.ins().iadd_imm_s(t_len, -1);
+        let lanes: Vec<Value> = (0..8)
+            .map(|t| {
+                let j = self.b.ins().iadd_imm_s(first, t);
+                let inside = self.b.ins().icmp(IntCC::SignedLessThan, j, t_len);
+                let j = self.b.ins().smin(j, last);
+                let at = self.b.ins().ishl_imm_u(j, 2);
+                let at = self.b.ins().iadd(row, at);
+                let x = self.b.ins().load(types::F32, flags(), at, 0);
+                self.b.ins().select(inside, x, zero)
+            })
+            .collect();
+        let r: Vec<Value> = (0..4).map(|t| self.b.ins().fadd(lanes[t + 4], lanes[t])).collect();
+        let a = self.b.ins().fadd(r[0], r[2]);
+        let b2 = self.b.ins().fadd(r[1], r[3]);
+        let part = self.b.ins().fadd(a, b2);
+        let part = self.b.ins().fpromote(types::F64, part);
+        let old = self.b.use_var(sum);
+        let new = self.b.ins().fadd(old, part);
+        self.b.def_var(sum, new);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+        self.b.use_var(sum)
+    }
+
+    fn attention(&mut self, v: &Validated, stage: AttnStage, hq: i64, hkv: i64, d: i64) {
+        let nest = v.nest();
+        let s_len = self.dim_value(&nest.sources[0].shape[0]);
+        let t_len = self.dim_value(&nest.sources[1].shape[0]);
+        let rows = self.b.ins().imul_imm_s(s_len, hq);
+        let hi = self.b.ins().smin(self.range.1, rows);
+        let out = self.bufs[nest.sources.len()];
+        let c = HalfConsts::new(self.b);
+        let geo = AttnGeometry { s_len, t_len, hq, hkv, d, out, half: c };
+        match stage {
+            AttnStage::Scores | AttnStage::Out => {
+                // llama.cpp multiplies a single query (decoding) with its
+                // own vector dot product and several with tinyBLAS, which
+                // sum in different orders
+                let single = self.b.ins().icmp_imm_s(IntCC::Equal, s_len, 1);
+                let (one, many, done) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+                self.b.ins().brif(single, one, &[], many, &[]);
+                for (block, single) in [(one, true), (many, false)] {
+                    self.b.switch_to_block(block);
+                    self.counted(self.range.0, hi, |s, f| {
+                        if stage == AttnStage::Scores {
+                            s.attention_scores_row(geo, f, single)
+                        } else {
+                            s.attention_out_row(geo, f, single)
+                        }
+                    });
+                    self.b.ins().jump(done, &[]);
+                }
+                self.b.switch_to_block(done);
+            }
+            AttnStage::Sum | AttnStage::Probs => self.counted(self.range.0, hi, |s, f| {
+                // row f = (head, query) of the weights
+                let w_row = s.b.ins().imul(f, t_len);
+                let w_row = s.b.ins().ishl_imm_u(w_row, 2);
+                let w_row = s.b.ins().iadd(s.bufs[5], w_row);
+                let total = s.sum_in_runs_of_8(w_row, t_len);
+                if stage == AttnStage::Sum {
+                    let total = s.b.ins().fdemote(types::F32, total);
+                    let at = s.b.ins().ishl_imm_u(f, 2);
+                    let at = s.b.ins().iadd(out, at);
+                    s.b.ins().store(flags(), total, at, 0);
+                    return;
+                }
+                // w * (1 / Σ w), the sum recomputed here in f64 so that the
+                // reciprocal is rounded once, from the f64 sum, as
+                // llama.cpp rounds it
+                let one = s.b.ins().f64const(1.0);
+                let inv = s.b.ins().fdiv(one, total);
+                let inv = s.b.ins().fdemote(types::F32, inv);
+                let p_row = s.b.ins().imul(f, t_len);
+                let p_row = s.b.ins().ishl_imm_u(p_row, 1);
+                let p_row = s.b.ins().iadd(out, p_row);
+                let zero_i = s.b.ins().iconst(types::I64, 0);
+                s.counted(zero_i, t_len, |s, j| {
+                    let at = s.b.ins().ishl_imm_u(j, 2);
+                    let at = s.b.ins().iadd(w_row, at);
+                    let w = s.b.ins().load(types::F32, flags(), at, 0);
+                    let p = s.b.ins().fmul(w, inv);
+                    let bits = f32_to_f16_bits(s.b, p);
+                    let at = s.b.ins().ishl_imm_u(j, 1);
+                    let at = s.b.ins().iadd(p_row, at);
+                    s.b.ins().istore16(flags(), bits, at, 0);
+                });
+            }),
+        }
+    }
+
+    /// ggml's f16 vector dot order (`ggml_vec_dot_f16`, AVX): four
+    /// accumulators of 8 lanes take elements `32i + 8a + l`; they add as
+    /// `(a0 + a2) + (a1 + a3)`, the 8 lanes fold to 4 (`l + (l + 4)`), then
+    /// `(t0 + t1) + (t2 + t3)`. `accs[a][h]` holds lanes `4h..4h+4` of
+    /// accumulator `a`.
+    fn reduce_vec_dot_f16(&mut self, accs: &[[Value; 2]; 4]) -> Value {
+        let halves: Vec<Value> = (0..2)
+            .map(|h| {
+                let a02 = self.b.ins().fadd(accs[0][h], accs[2][h]);
+                let a13 = self.b.ins().fadd(accs[1][h], accs[3][h]);
+                self.b.ins().fadd(a02, a13)
+            })
+            .collect();
+        let t = self.b.ins().fadd(halves[0], halves[1]);
+        let l: Vec<Value> = (0..4).map(|i| self.b.ins().extractlane(t, i)).collect();
+        let a = self.b.ins().fadd(l[0], l[1]);
+        let b = self.b.ins().fadd(l[2], l[3]);
+        self.b.ins().fadd(a, b)
+    }
+
+    /// Scores of query row `f = (head, query)` against every key.
+    fn attention_scores_row(&mut self, g: AttnGeometry, f: Value, single: bool) {
+        let AttnGeometry { s_len, t_len, hq, hkv, d, out, half: c } = g;
+        let (q, k) = (self.bufs[0], self.bufs[1]);
+        let h = self.b.ins().sdiv(f, s_len);
+        let i = self.b.ins().srem(f, s_len);
+        let q_at = self.b.ins().imul_imm_s(i, hq);
+        let q_at = self.b.ins().iadd(q_at, h);
+        let q_at = self.b.ins().imul_imm_s(q_at, 2 * d);
+        let q_row = self.b.ins().iadd(q, q_at);
+        let kv_h = self.b.ins().sdiv_imm_s(h, hq / hkv);
+        let out_row = self.b.ins().imul(f, t_len);
+        let out_row = self.b.ins().ishl_imm_u(out_row, 2);
+        let out_row = self.b.ins().iadd(out, out_row);
+        let zero = self.b.ins().f32const(0.0);
+        let zv = self.b.ins().splat(types::F32X4, zero);
+        let zero_i = self.b.ins().iconst(types::I64, 0);
+        self.counted(zero_i, t_len, |s, j| {
+            let k_at = s.b.ins().imul_imm_s(j, hkv);
+            let k_at = s.b.ins().iadd(k_at, kv_h);
+            let k_at = s.b.ins().imul_imm_s(k_at, 2 * d);
+            let k_row = s.b.ins().iadd(k, k_at);
+            let pair = |s: &mut Self, e: i64| (s.load_f16x4(c, k_row, 2 * e as i32), s.load_f16x4(c, q_row, 2 * e as i32));
+            let total = if single {
+                let mut accs = [[zv; 2]; 4];
+                for it in 0..d / 32 {
+                    for (a, acc) in accs.iter_mut().enumerate() {
+                        for (hh, slot) in acc.iter_mut().enumerate() {
+                            let (kx, qx) = pair(s, 32 * it + 8 * a as i64 + 4 * hh as i64);
+                            *slot = s.mul_add(kx, qx, *slot);
+                        }
+                    }
+                }
+                s.reduce_vec_dot_f16(&accs)
+            } else {
+                let (mut lo, mut hi) = (zv, zv);
+                for chunk in 0..d / 8 {
+                    let (k0, q0) = pair(s, 8 * chunk);
+                    let (k1, q1) = pair(s, 8 * chunk + 4);
+                    lo = s.mul_add(k0, q0, lo);
+                    hi = s.mul_add(k1, q1, hi);
+                }
+                s.hsum8(lo, hi)
+            };
+            let at = s.b.ins().ishl_imm_u(j, 2);
+            let at = s.b.ins().iadd(out_row, at);
+            s.b.ins().store(flags(), total, at, 0);
+        });
+    }
+
+    /// `out[i, h, 0..D] = Σ_j p[h, i, j] v[j, h/g, 0..D]` for row `f = (query, head)`.
+    fn attention_out_row(&mut self, g: AttnGeometry, f: Value, single: bool) {
+        let AttnGeometry { s_len, t_len, hq, hkv, d, out, half: c } = g;
+        let (vv, p) = (self.bufs[2], self.bufs[7]);
+        let i = self.b.ins().sdiv_imm_s(f, hq);
+        let h = self.b.ins().srem_imm_s(f, hq);
+        let kv_h = self.b.ins().sdiv_imm_s(h, hq / hkv);
+        let p_row = self.b.ins().imul(h, s_len);
+        let p_row = self.b.ins().iadd(p_row, i);
+        let p_row = self.b.ins().imul(p_row, t_len);
+        let p_row = self.b.ins().ishl_imm_u(p_row, 1);
+        let p_row = self.b.ins().iadd(p, p_row);
+        let out_row = self.b.ins().imul_imm_s(f, 4 * d);
+        let out_row = self.b.ins().iadd(out, out_row);
+        let v_col = self.b.ins().imul_imm_s(kv_h, 2 * d);
+        let v_col = self.b.ins().iadd(vv, v_col);
+        let zero = self.b.ins().f32const(0.0);
+        let zv = self.b.ins().splat(types::F32X4, zero);
+        let zero_i = self.b.ins().iconst(types::I64, 0);
+        let var = |s: &mut Self| {
+            let a = s.b.declare_var(types::F32X4);
+            s.b.def_var(a, zv);
+            a
+        };
+        if single {
+            // per output d: keys in lanes (ggml_vec_dot_f16 over the keys),
+            // four keys per vector, the values gathered from their rows
+            let last = self.b.ins().iadd_imm_s(t_len, -1);
+            let lane_ids = {
+                let mut v = self.b.ins().iconst(types::I32, 0);
+                v = self.b.ins().splat(types::I32X4, v);
+                for t in 1..4u8 {
+                    let x = self.b.ins().iconst(types::I32, t as i64);
+                    v = self.b.ins().insertlane(v, x, t);
+                }
+                v
+            };
+            let runs = self.b.ins().iadd_imm_s(t_len, 31);
+            let runs = self.b.ins().sshr_imm_u(runs, 5);
+            let t32 = self.b.ins().ireduce(types::I32, t_len);
+            let t_splat = self.b.ins().splat(types::I32X4, t32);
+            self.counted_const(d, |s, dd| {
+                let accs: Vec<[Variable; 2]> = (0..4).map(|_| [var(s), var(s)]).collect();
+                s.counted(zero_i, runs, |s, it| {
+                    for (a, acc) in accs.iter().enumerate() {
+                        for (hh, slot) in acc.iter().enumerate() {
+                            let j0 = s.b.ins().ishl_imm_u(it, 5);
+                            let j0 = s.b.ins().iadd_imm_s(j0, 8 * a as i64 + 4 * hh as i64);
+                            // keys past the end weigh nothing (their values
+                            // are read from the last key, in bounds)
+                            let j32 = s.b.ins().ireduce(types::I32, j0);
+                            let js = s.b.ins().splat(types::I32X4, j32);
+                            let js = s.b.ins().iadd(js, lane_ids);
+                            let inside = s.b.ins().icmp(IntCC::SignedLessThan, js, t_splat);
+                            let pa = s.b.ins().ishl_imm_u(j0, 1);
+                            let pa = s.b.ins().iadd(p_row, pa);
+                            let probs = s.load_f16x4(c, pa, 0);
+                            let probs = s.b.ins().bitcast(types::I32X4, little(), probs);
+                            let probs = s.b.ins().band(probs, inside);
+                            let probs = s.b.ins().bitcast(types::F32X4, little(), probs);
+                            let mut bits = s.b.ins().iconst(types::I32, 0);
+                            bits = s.b.ins().splat(types::I32X4, bits);
+                            for t in 0..4u8 {
+                                let j = s.b.ins().iadd_imm_s(j0, t as i64);
+                                let j = s.b.ins().smin(j, last);
+                                let at = s.b.ins().imul_imm_s(j, 2 * hkv * d);
+                                let at = s.b.ins().iadd(v_col, at);
+                                let dd2 = s.b.ins().ishl_imm_u(dd, 1);
+                                let at = s.b.ins().iadd(at, dd2);
+                                let x = s.b.ins().uload16(types::I32, flags(), at, 0);
+                                bits = s.b.ins().insertlane(bits, x, t);
+                            }
+                            let vals = f16x4_to_f32x4(s.b, c, bits);
+                            let old = s.b.use_var(*slot);
+                            let new = s.mul_add(vals, probs, old);
+                            s.b.def_var(*slot, new);
+                        }
+                    }
+                });
+                let a: Vec<[Value; 2]> = accs.iter().map(|x| [s.b.use_var(x[0]), s.b.use_var(x[1])]).collect();
+                let total = s.reduce_vec_dot_f16(&[a[0], a[1], a[2], a[3]]);
+                let at = s.b.ins().ishl_imm_u(dd, 2);
+                let at = s.b.ins().iadd(out_row, at);
+                s.b.ins().store(flags(), total, at, 0);
+            });
+            return;
+        }
+        // tinyBLAS: lane j % 8 per output, four outputs d per vector
+        for block in 0..(d / 4) as i32 {
+            let accs: Vec<Variable> = (0..8).map(|_| var(self)).collect();
+            let step = |s: &mut Self, j: Value, lane: usize| {
+                let at = s.b.ins().imul_imm_s(j, 2 * hkv * d);
+                let at = s.b.ins().iadd(v_col, at);
+                let vals = s.load_f16x4(c, at, 8 * block);
+                let pa = s.b.ins().ishl_imm_u(j, 1);
+                let pa = s.b.ins().iadd(p_row, pa);
+                let pj = s.half_to_float(pa, 0);
+                let pj = s.b.ins().splat(types::F32X4, pj);
+                let old = s.b.use_var(accs[lane]);
+                let new = s.mul_add(vals, pj, old);
+                s.b.def_var(accs[lane], new);
+            };
+            let chunks = self.b.ins().sshr_imm_u(t_len, 3);
+            self.counted(zero_i, chunks, |s, ch| {
+                let j0 = s.b.ins().ishl_imm_u(ch, 3);
+                for lane in 0..8 {
+                    let j = s.b.ins().iadd_imm_s(j0, lane as i64);
+                    step(s, j, lane);
+                }
+            });
+            let first = self.b.ins().ishl_imm_u(chunks, 3);
+            for lane in 0..7 {
+                let j = self.b.ins().iadd_imm_s(first, lane as i64);
+                let inside = self.b.ins().icmp(IntCC::SignedLessThan, j, t_len);
+                let yes = self.b.create_block();
+                let next = self.b.create_block();
+                self.b.ins().brif(inside, yes, &[], next, &[]);
+                self.b.switch_to_block(yes);
+                step(self, j, lane);
+                self.b.ins().jump(next, &[]);
+                self.b.switch_to_block(next);
+            }
+            let a: Vec<Value> = accs.iter().map(|&x| self.b.use_var(x)).collect();
+            let r: Vec<Value> = (0..4).map(|t| self.b.ins().fadd(a[t + 4], a[t])).collect();
+            let x = self.b.ins().fadd(r[0], r[2]);
+            let y = self.b.ins().fadd(r[1], r[3]);
+            let total = self.b.ins().fadd(x, y);
+            self.b.ins().store(flags(), total, out_row, 16 * block);
+        }
+    }
+
+    fn mean_of_squares(&mut self, v: &Validated, n: i64) {
+        let shape = v.nest().output.shape.clone();
+        let mut rows = self.b.ins().iconst(types::I64, 1);
+        for d in &shape {
+            let x = self.dim_value(d);
+            rows = self.b.ins().imul(rows, x);
+        }
+        let hi = self.b.ins().smin(self.range.1, rows);
+        let (src, out) = (self.bufs[0], self.bufs[2]);
+        let n_f = self.b.ins().f64const(n as f64);
+        self.counted(self.range.0, hi, |s, row| {
+            let off = s.b.ins().imul_imm_s(row, 4 * n);
+            let x_row = s.b.ins().iadd(src, off);
+            let sum = s.b.declare_var(types::F64);
+            let zero = s.b.ins().f64const(0.0);
+            s.b.def_var(sum, zero);
+            s.counted_const(n, |s, i| {
+                let at = s.b.ins().ishl_imm_u(i, 2);
+                let at = s.b.ins().iadd(x_row, at);
+                let x = s.b.ins().load(types::F32, flags(), at, 0);
+                let sq = s.b.ins().fmul(x, x);
+                let sq = s.b.ins().fpromote(types::F64, sq);
+                let old = s.b.use_var(sum);
+                let new = s.b.ins().fadd(old, sq);
+                s.b.def_var(sum, new);
+            });
+            let total = s.b.use_var(sum);
+            let mean = s.b.ins().fdiv(total, n_f);
+            let mean = s.b.ins().fdemote(types::F32, mean);
+            let at = s.b.ins().ishl_imm_u(row, 2);
+            let at = s.b.ins().iadd(out, at);
+            s.b.ins().store(flags(), mean, at, 0);
+        });
     }
 
     fn concat_rows(&mut self, v: &Validated, row_bytes: i64) {
@@ -290,7 +732,7 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
         });
     }
 
-    fn quantize_rows(&mut self, v: &Validated, k: i64) {
+    fn quantize_rows(&mut self, v: &Validated, to: DType, k: i64) {
         let rows = self.rows(v);
         let hi = self.b.ins().smin(self.range.1, rows);
         let (src, out) = (self.bufs[0], self.bufs[1]);
@@ -307,7 +749,7 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
                 let x_addr = s.b.ins().iadd(src, x_off);
                 let q_blk = s.b.ins().imul_imm_s(row, blocks);
                 let q_blk = s.b.ins().iadd(q_blk, blk);
-                let q_off = s.b.ins().imul_imm_s(q_blk, 34);
+                let q_off = s.b.ins().imul_imm_s(q_blk, to.block_bytes() as i64);
                 let q_addr = s.b.ins().iadd(out, q_off);
                 let x: Vec<Value> = (0..8).map(|i| s.b.ins().load(types::F32X4, flags(), x_addr, 16 * i)).collect();
                 let abs: Vec<Value> = x.iter().map(|&v| s.b.ins().fabs(v)).collect();
@@ -335,11 +777,32 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
                     .collect();
                 let bits = f32_to_f16_bits(s.b, d);
                 s.b.ins().istore16(flags(), bits, q_addr, 0);
+                let qs = if to == DType::Q8_1 {
+                    // s = d * Σq, with the f32 d
+                    let t0 = s.b.ins().iadd(q[0], q[1]);
+                    let t1 = s.b.ins().iadd(q[2], q[3]);
+                    let t2 = s.b.ins().iadd(q[4], q[5]);
+                    let t3 = s.b.ins().iadd(q[6], q[7]);
+                    let t0 = s.b.ins().iadd(t0, t1);
+                    let t2 = s.b.ins().iadd(t2, t3);
+                    let t = s.b.ins().iadd(t0, t2);
+                    let lanes: Vec<Value> = (0..4).map(|i| s.b.ins().extractlane(t, i)).collect();
+                    let sum01 = s.b.ins().iadd(lanes[0], lanes[1]);
+                    let sum23 = s.b.ins().iadd(lanes[2], lanes[3]);
+                    let sum = s.b.ins().iadd(sum01, sum23);
+                    let sum = s.b.ins().fcvt_from_sint(types::F32, sum);
+                    let sum = s.b.ins().fmul(d, sum);
+                    let bits = f32_to_f16_bits(s.b, sum);
+                    s.b.ins().istore16(flags(), bits, q_addr, 2);
+                    4
+                } else {
+                    2
+                };
                 for half in 0..2 {
                     let w0 = s.b.ins().snarrow(q[4 * half], q[4 * half + 1]);
                     let w1 = s.b.ins().snarrow(q[4 * half + 2], q[4 * half + 3]);
                     let bytes = s.b.ins().snarrow(w0, w1);
-                    s.b.ins().store(flags(), bytes, q_addr, 2 + 16 * half as i32);
+                    s.b.ins().store(flags(), bytes, q_addr, qs + 16 * half as i32);
                 }
             });
         });
@@ -351,7 +814,7 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
         self.counted(lo, hi, body);
     }
 
-    fn quant_matmul(&mut self, v: &Validated, weights: DType, n: i64, k: i64) {
+    fn quant_matmul(&mut self, v: &Validated, acts: DType, weights: DType, n: i64, k: i64) {
         let rows = self.rows(v);
         let rows_per_tile = tile_rows(weights);
         let tiles = (n + rows_per_tile - 1) / rows_per_tile;
@@ -360,7 +823,7 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
         let (a, w, out) = (self.bufs[0], self.bufs[1], self.bufs[2]);
         let blocks = k / 32;
         let wrow = blocks * weights.block_bytes() as i64;
-        let arow = blocks * DType::Q8_0.block_bytes() as i64;
+        let arow = blocks * acts.block_bytes() as i64;
         let nibble_mask = {
             let c = self.b.ins().iconst(types::I8, 0x0f);
             self.b.ins().splat(types::I8X16, c)
@@ -369,7 +832,8 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
             let c = self.b.ins().iconst(types::I8, 1);
             self.b.ins().splat(types::I8X16, c)
         };
-        let consts = Consts { nibble_mask, ones };
+        let c = Consts { nibble_mask, ones };
+        let layout = Layout { acts, weights, blocks, wrow };
         self.counted(self.range.0, hi, |s, f| {
             // tiles outside, activation rows inside: a tile's weights stay
             // in L1 while the activation rows stream past
@@ -381,7 +845,7 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
             let out_off = s.b.ins().imul_imm_s(m, 4 * n);
             let out_row = s.b.ins().iadd(out, out_off);
             if n % rows_per_tile == 0 {
-                s.matmul_rows(weights, blocks, a_row, w, wrow, out_row, n0, rows_per_tile, consts);
+                s.matmul_rows(layout, a_row, w, out_row, n0, rows_per_tile, c);
             } else {
                 let full = s.b.create_block();
                 let tail = s.b.create_block();
@@ -390,75 +854,73 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
                 let fits = s.b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, end, n);
                 s.b.ins().brif(fits, full, &[], tail, &[]);
                 s.b.switch_to_block(full);
-                s.matmul_rows(weights, blocks, a_row, w, wrow, out_row, n0, rows_per_tile, consts);
+                s.matmul_rows(layout, a_row, w, out_row, n0, rows_per_tile, c);
                 s.b.ins().jump(done, &[]);
                 s.b.switch_to_block(tail);
                 let n_end = s.b.ins().iconst(types::I64, n);
-                s.counted(n0, n_end, |s, row| s.matmul_rows(weights, blocks, a_row, w, wrow, out_row, row, 1, consts));
+                s.counted(n0, n_end, |s, row| s.matmul_rows(layout, a_row, w, out_row, row, 1, c));
                 s.b.ins().jump(done, &[]);
                 s.b.switch_to_block(done);
             }
         });
     }
 
-    /// `out_row[n0..n0 + r] = Σ_k a_row[k] w[n0.., k]` for `r` weight rows.
-    #[allow(clippy::too_many_arguments)]
-    fn matmul_rows(&mut self, weights: DType, blocks: i64, a_row: Value, w: Value, wrow: i64, out_row: Value, n0: Value, r: i64, c: Consts) {
+    /// Integer sums of 4 adjacent products each, over 16 values: `x` signed
+    /// bytes times `y` unsigned bytes (`pmaddubsw`, then pairs of i16 lanes).
+    fn dot4_us(&mut self, x: Value, y: Value) -> Value {
+        let p = self.b.ins().x86_pmaddubsw(x, y);
+        self.pairwise_i32(p)
+    }
+
+    /// Integer sums of 4 adjacent products each, over 16 signed bytes times
+    /// 16 signed bytes (widened to i16, `pmaddwd`, then pairs of i32 lanes).
+    fn dot4_ss(&mut self, x: Value, y: Value) -> Value {
+        let (xl, yl) = (self.b.ins().swiden_low(x), self.b.ins().swiden_low(y));
+        let (xh, yh) = (self.b.ins().swiden_high(x), self.b.ins().swiden_high(y));
+        let lo = self.dot_i16(xl, yl);
+        let hi = self.dot_i16(xh, yh);
+        self.b.ins().iadd_pairwise(lo, hi)
+    }
+
+    /// `out_row[n0..n0 + r] = Σ_k a_row[k] w[n0.., k]` for `r` weight rows,
+    /// in llama.cpp's AVX2 order: per block, eight f32 lanes each take the
+    /// integer sum of 4 adjacent products times `d_w d_a` by FMA (values
+    /// 0-15 in one f32x4, 16-31 in another); at the end the lanes add as
+    /// `((l0+l4) + (l2+l6)) + ((l1+l5) + (l3+l7))`, then the Q4_1 minimums'
+    /// share `Σ m_w s_a`.
+    fn matmul_rows(&mut self, layout: Layout, a_row: Value, w: Value, out_row: Value, n0: Value, r: i64, c: Consts) {
+        let Layout { acts, weights, blocks, wrow } = layout;
         let zero = self.b.ins().f32const(0.0);
         let zv = self.b.ins().splat(types::F32X4, zero);
-        let accs: Vec<Variable> = (0..r)
-            .map(|_| {
-                let var = self.b.declare_var(types::F32X4);
-                self.b.def_var(var, zv);
-                var
-            })
-            .collect();
+        let var = |s: &mut Self, ty, init| {
+            let v = s.b.declare_var(ty);
+            s.b.def_var(v, init);
+            v
+        };
+        let accs: Vec<[Variable; 2]> = (0..r).map(|_| [var(self, types::F32X4, zv), var(self, types::F32X4, zv)]).collect();
+        let mins: Vec<Variable> = (0..r).map(|_| var(self, types::F32, zero)).collect();
         let w_off = self.b.ins().imul_imm_s(n0, wrow);
         let w_tile = self.b.ins().iadd(w, w_off);
-        let (wb, ab) = (weights.block_bytes() as i64, DType::Q8_0.block_bytes() as i64);
+        let (wb, ab) = (weights.block_bytes() as i64, acts.block_bytes() as i64);
+        let a_qs = if acts == DType::Q8_1 { 4 } else { 2 };
         self.counted_const(blocks, |s, blk| {
             let a_off = s.b.ins().imul_imm_s(blk, ab);
             let a_blk = s.b.ins().iadd(a_row, a_off);
             let w_off = s.b.ins().imul_imm_s(blk, wb);
             let w_blk = s.b.ins().iadd(w_tile, w_off);
             let d_a = s.half_to_float(a_blk, 0);
-            let x0 = s.b.ins().load(types::I8X16, flags(), a_blk, 2);
-            let x1 = s.b.ins().load(types::I8X16, flags(), a_blk, 18);
-            // Σ q_a over the block, in i32 lanes (Q4 weights need it)
-            let sum_a = match weights {
-                DType::Q4_0 | DType::Q4_1 => {
-                    let p0 = s.b.ins().x86_pmaddubsw(x0, c.ones);
-                    let p1 = s.b.ins().x86_pmaddubsw(x1, c.ones);
-                    let p = s.b.ins().iadd(p0, p1);
-                    Some(s.pairwise_i32(p))
-                }
-                _ => None,
-            };
-            let min_term = match (weights, sum_a) {
-                (DType::Q4_1, Some(sa)) => {
-                    let f = s.b.ins().fcvt_from_sint(types::F32X4, sa);
-                    let dv = s.b.ins().splat(types::F32X4, d_a);
-                    Some(s.b.ins().fmul(f, dv))
-                }
-                _ => None,
-            };
-            let x16 = match weights {
-                DType::Q8_0 => Some([s.b.ins().swiden_low(x0), s.b.ins().swiden_high(x0), s.b.ins().swiden_low(x1), s.b.ins().swiden_high(x1)]),
-                _ => None,
-            };
-            for (i, &acc) in accs.iter().enumerate() {
+            let s_a = (acts == DType::Q8_1).then(|| s.half_to_float(a_blk, 2));
+            let x = [s.b.ins().load(types::I8X16, flags(), a_blk, a_qs), s.b.ins().load(types::I8X16, flags(), a_blk, a_qs + 16)];
+            // Q4_0: Σ (q - 8) x = Σ q x - 8 Σ x, per lane
+            let sum_x = (weights == DType::Q4_0).then(|| [s.dot4_us(x[0], c.ones), s.dot4_us(x[1], c.ones)]);
+            for (i, acc) in accs.iter().enumerate() {
                 let at = (i as i64 * wrow) as i32;
                 let d_w = s.half_to_float(w_blk, at);
-                let isum = match weights {
+                let sums: [Value; 2] = match weights {
                     DType::Q8_0 => {
-                        let x16 = x16.expect("widened for q8_0");
                         let q0 = s.b.ins().load(types::I8X16, flags(), w_blk, at + 2);
                         let q1 = s.b.ins().load(types::I8X16, flags(), w_blk, at + 18);
-                        let w16 = [s.b.ins().swiden_low(q0), s.b.ins().swiden_high(q0), s.b.ins().swiden_low(q1), s.b.ins().swiden_high(q1)];
-                        let d: Vec<Value> = (0..4).map(|j| s.dot_i16(w16[j], x16[j])).collect();
-                        let d01 = s.b.ins().iadd(d[0], d[1]);
-                        let d23 = s.b.ins().iadd(d[2], d[3]);
-                        s.b.ins().iadd(d01, d23)
+                        [s.dot4_ss(q0, x[0]), s.dot4_ss(q1, x[1])]
                     }
                     _ => {
                         let qoff = if weights == DType::Q4_0 { 2 } else { 4 };
@@ -468,39 +930,68 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
                         let shifted = s.b.ins().ushr_imm_u(q16, 4);
                         let shifted = s.b.ins().bitcast(types::I8X16, little(), shifted);
                         let hi = s.b.ins().band(shifted, c.nibble_mask);
-                        let p0 = s.b.ins().x86_pmaddubsw(x0, lo);
-                        let p1 = s.b.ins().x86_pmaddubsw(x1, hi);
-                        let p = s.b.ins().iadd(p0, p1);
-                        let dot = s.pairwise_i32(p);
-                        if weights == DType::Q4_0 {
-                            let eight = s.b.ins().ishl_imm_u(sum_a.expect("summed for q4"), 3);
-                            s.b.ins().isub(dot, eight)
-                        } else {
-                            dot
+                        let mut d = [s.dot4_us(x[0], lo), s.dot4_us(x[1], hi)];
+                        if let Some(sx) = sum_x {
+                            for h in 0..2 {
+                                let eight = s.b.ins().ishl_imm_u(sx[h], 3);
+                                d[h] = s.b.ins().isub(d[h], eight);
+                            }
                         }
+                        d
                     }
                 };
                 let scale = s.b.ins().fmul(d_w, d_a);
                 let scale = s.b.ins().splat(types::F32X4, scale);
-                let f = s.b.ins().fcvt_from_sint(types::F32X4, isum);
-                let old = s.b.use_var(acc);
-                let mut new = s.mul_add(f, scale, old);
-                if let Some(mt) = min_term {
-                    let m_w = s.half_to_float(w_blk, at + 2);
-                    let mv = s.b.ins().splat(types::F32X4, m_w);
-                    new = s.mul_add(mv, mt, new);
+                for h in 0..2 {
+                    let f = s.b.ins().fcvt_from_sint(types::F32X4, sums[h]);
+                    let old = s.b.use_var(acc[h]);
+                    let new = s.mul_add(f, scale, old);
+                    s.b.def_var(acc[h], new);
                 }
-                s.b.def_var(acc, new);
+                if let Some(s_a) = s_a {
+                    let m_w = s.half_to_float(w_blk, at + 2);
+                    let old = s.b.use_var(mins[i]);
+                    let new = s.mul_add(m_w, s_a, old);
+                    s.b.def_var(mins[i], new);
+                }
             }
         });
         let out_off = self.b.ins().imul_imm_s(n0, 4);
         let out_at = self.b.ins().iadd(out_row, out_off);
-        for (i, &acc) in accs.iter().enumerate() {
-            let v = self.b.use_var(acc);
-            let total = self.hsum(v);
+        for (i, acc) in accs.iter().enumerate() {
+            let (lo, hi) = (self.b.use_var(acc[0]), self.b.use_var(acc[1]));
+            let both = self.b.ins().fadd(hi, lo);
+            let mut total = self.hsum(both);
+            if acts == DType::Q8_1 {
+                let m = self.b.use_var(mins[i]);
+                total = self.b.ins().fadd(total, m);
+            }
             self.b.ins().store(flags(), total, out_at, 4 * i as i32);
         }
     }
+}
+
+/// Sizes and places an attention template needs.
+#[derive(Clone, Copy)]
+struct AttnGeometry {
+    s_len: Value,
+    t_len: Value,
+    hq: i64,
+    hkv: i64,
+    d: i64,
+    out: Value,
+    half: HalfConsts,
+}
+
+/// Where a quantized matmul's operands live.
+#[derive(Clone, Copy)]
+struct Layout {
+    acts: DType,
+    weights: DType,
+    /// 32-value blocks per row.
+    blocks: i64,
+    /// Bytes per weight row.
+    wrow: i64,
 }
 
 #[derive(Clone, Copy)]

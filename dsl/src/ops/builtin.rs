@@ -107,6 +107,15 @@ pub enum Builtin {
     },
     /// Rotary embedding of `x: [S, H, D]` at positions `pos: i32[S]`.
     Rope(RopeConfig),
+    /// Rotary embedding of `x: [S, H, D]` by a table `cs: [S, P, 2]` of each
+    /// pair's cosine and sine (the first `2P` dims rotate; NeoX pairs `d`
+    /// and `d + P` when set, else adjacent dims). Each output is one fused
+    /// multiply-add, `x0 cos - x1 sin = fma(x0, cos, -(x1 sin))` and `x0 sin
+    /// + x1 cos = fma(x0, sin, x1 cos)`, as llama.cpp's compiled rotation is.
+    RopeTable {
+        /// NeoX layout.
+        neox: bool,
+    },
     /// Rows of `table: [V, E]` (any dtype) picked by `ids: i32[..]`.
     Gather,
     /// Same elements, new shape (row-major).
@@ -136,9 +145,9 @@ pub enum Builtin {
     Argmax,
     /// Quantized or f16 tensor to f32.
     Dequantize,
-    /// f32 or f16 rows to 8-bit blocks for integer-dot matmuls (only Q8_0:
-    /// [`crate::quant::quantize_activations_q8_0`]); the last axis must be a
-    /// constant multiple of 32.
+    /// f32 or f16 rows to 8-bit blocks for integer-dot matmuls (Q8_0 or
+    /// Q8_1: [`crate::quant::quantize_activations`]); the last axis must be
+    /// a constant multiple of 32.
     Quantize(DType),
     /// Convert between f32, f16 and i32.
     Cast(DType),
@@ -179,6 +188,11 @@ fn float_dense(t: &TensorType, what: &str) -> Result<(), String> {
     }
 }
 
+/// Blocks of 32 along a constant contraction axis `k`, as an expression.
+fn kax_block(k: &Dim) -> Expr {
+    int(k.as_const().expect("quantized K is a constant") / 32)
+}
+
 fn last(t: &TensorType, what: &str) -> Result<Dim, String> {
     t.shape.last().cloned().ok_or_else(|| format!("{what} must have at least one axis"))
 }
@@ -189,7 +203,7 @@ impl Builtin {
             Builtin::Map(e) if e.is_binary() => 2,
             Builtin::Map(_) | Builtin::MapScalar(..) | Builtin::Softmax | Builtin::Reshape(_) | Builtin::Transpose(_) => 1,
             Builtin::Slice { .. } | Builtin::Argmax | Builtin::Dequantize | Builtin::Quantize(_) | Builtin::Cast(_) => 1,
-            Builtin::Matmul { .. } | Builtin::RmsNorm { .. } | Builtin::Rope(_) | Builtin::Gather => 2,
+            Builtin::Matmul { .. } | Builtin::RmsNorm { .. } | Builtin::Rope(_) | Builtin::RopeTable { .. } | Builtin::Gather => 2,
             Builtin::LayerNorm { .. } | Builtin::Attention { .. } => 3,
             Builtin::Concat(_) => return None,
         })
@@ -207,6 +221,7 @@ impl OpDef for Builtin {
             Builtin::RmsNorm { eps } => format!("rms_norm(eps={eps})"),
             Builtin::LayerNorm { eps } => format!("layer_norm(eps={eps})"),
             Builtin::Rope(c) => format!("rope(base={}, n_dims={}, neox={})", c.base, c.n_dims, c.neox),
+            Builtin::RopeTable { neox } => format!("rope_table(neox={neox})"),
             Builtin::Gather => "gather".into(),
             Builtin::Reshape(s) => format!("reshape({})", shape_str(s)),
             Builtin::Transpose(p) => format!("transpose({p:?})"),
@@ -245,8 +260,13 @@ impl OpDef for Builtin {
             }
             Builtin::Matmul { transpose_b } => {
                 let (a, b) = (&ins[0], &ins[1]);
-                if a.dtype != DType::Q8_0 || !b.dtype.is_quantized() || !transpose_b {
-                    float_dense(a, "left operand (or q8_0 activations times transposed quantized weights)")?;
+                let int8 = match a.dtype {
+                    DType::Q8_0 => b.dtype.is_quantized(),
+                    DType::Q8_1 => b.dtype == DType::Q4_1,
+                    _ => false,
+                };
+                if !(int8 && *transpose_b) {
+                    float_dense(a, "left operand (or 8-bit activations times transposed weights: q8_0 with any quantized type, q8_1 with q4_1)")?;
                 }
                 if b.dtype.is_quantized() && !transpose_b {
                     return Err(format!("a {} right operand must be transposed ([N, K], blocks along K)", b.dtype));
@@ -313,6 +333,22 @@ impl OpDef for Builtin {
                     return Err(format!("n_dims {} must be even and at most head_dim {d}", c.n_dims));
                 }
                 f32_of(x.shape.clone())
+            }
+            Builtin::RopeTable { .. } => {
+                let (x, cs) = (&ins[0], &ins[1]);
+                float_dense(x, "input")?;
+                if x.rank() != 3 {
+                    return Err("input must be [seq, heads, head_dim]".into());
+                }
+                let d = x.shape[2].as_const().ok_or("head_dim must be a constant")?;
+                let pairs = match cs.shape.as_slice() {
+                    [s, p, two] if cs.dtype == DType::F32 && *s == x.shape[0] && *two == Dim::new(2) => p.as_const(),
+                    _ => None,
+                };
+                match pairs {
+                    Some(p) if p >= 1 && 2 * p <= d => f32_of(x.shape.clone()),
+                    _ => Err(format!("the table must be f32[{}, P, 2] with 1 <= 2P <= {d}, got {cs}", x.shape[0])),
+                }
             }
             Builtin::Gather => {
                 let (table, ids) = (&ins[0], &ins[1]);
@@ -414,8 +450,8 @@ impl OpDef for Builtin {
             Builtin::Dequantize => f32_of(ins[0].shape.clone()),
             Builtin::Quantize(to) => {
                 float_dense(&ins[0], "input")?;
-                if *to != DType::Q8_0 {
-                    return Err(format!("quantizing to {to} is not supported (q8_0 is)"));
+                if !matches!(to, DType::Q8_0 | DType::Q8_1) {
+                    return Err(format!("quantizing to {to} is not supported (q8_0 and q8_1 are)"));
                 }
                 let k = last(&ins[0], "input")?;
                 if k.as_const().is_none_or(|k| k % 32 != 0) {
@@ -465,11 +501,25 @@ impl OpDef for Builtin {
                 ia.extend([ax(nb), kax.clone()]);
                 let mut ib: Vec<Expr> = if b.rank() > 2 { axes(nb) } else { vec![] };
                 if *transpose_b {
-                    ib.extend([ax(nb + 1), kax]);
+                    ib.extend([ax(nb + 1), kax.clone()]);
                 } else {
-                    ib.extend([kax, ax(nb + 1)]);
+                    ib.extend([kax.clone(), ax(nb + 1)]);
                 }
-                let body = load(0, ia).mul(load(1, ib));
+                let mut body = load(0, ia.clone()).mul(load(1, ib.clone()));
+                if a.dtype == DType::Q8_1 {
+                    // llama.cpp's Q4_1 x Q8_1 dot: each block's minimum `m`
+                    // meets the activations through their stored f16 sum
+                    // `s`, not through Σ d q: x (d_w q + m) - x m, plus m s
+                    // once per block
+                    let kb = kax_block(&k);
+                    let a_row = crate::quant::flat_index(&ia[..ia.len() - 1], &a.shape[..a.rank() - 1]);
+                    let w_row = crate::quant::flat_index(&ib[..ib.len() - 1], &b.shape[..b.rank() - 1]);
+                    let half_at = |src: u32, row: Expr, bytes: i64, off: i64| Expr::LoadHalf { src, offset: Box::new(row.mul(kb.clone()).add(kax.clone().div(int(32))).mul(int(bytes)).add(int(off))) };
+                    let m_w = half_at(1, w_row, DType::Q4_1.block_bytes() as i64, 2);
+                    let s_a = half_at(0, a_row, DType::Q8_1.block_bytes() as i64, 2);
+                    let first = kax.clone().rem(int(32)).eq(int(0));
+                    body = body.sub(load(0, ia).mul(m_w.clone())).add(select(first, m_w.mul(s_a), flt(0.0)));
+                }
                 vec![Stage::reduce(&self.name(), oshape, f32, ReduceOp::Sum, vec![k], body).with_class(KernelClass::Matmul)]
             }
             Builtin::Softmax => {
@@ -488,9 +538,12 @@ impl OpDef for Builtin {
                 let n = ins[0].shape[rank - 1].clone();
                 let rows = oshape[..rank - 1].to_vec();
                 let x = load(0, axes(rank));
-                let scale = load(2, axes(rank - 1)).div(dim(&n).to_float()).add(flt(*eps)).rsqrt();
+                // mean(x²) as a sum of x²/n (backends may sum in f64 and
+                // divide once, as llama.cpp does); then (x * 1/sqrt(mean +
+                // eps)) * w in that order
+                let scale = load(2, axes(rank - 1)).add(flt(*eps)).rsqrt();
                 vec![
-                    Stage::reduce("rms_norm_sumsq", rows, f32, ReduceOp::Sum, vec![n], x.clone().mul(x.clone())),
+                    Stage::reduce("rms_norm_mean", rows, f32, ReduceOp::Sum, vec![n.clone()], x.clone().mul(x.clone()).div(dim(&n).to_float())).with_class(KernelClass::Reduction),
                     Stage::map("rms_norm", oshape, f32, x.mul(scale).mul(load(1, vec![ax(rank - 1)]))),
                 ]
             }
@@ -535,6 +588,31 @@ impl OpDef for Builtin {
                     x_at(partner).mul(sin).add(x_at(d.clone()).mul(cos)),
                 );
                 vec![Stage::map(&self.name(), oshape, f32, select(d.clone().lt(int(nd)), rotated, x_at(d)))]
+            }
+            Builtin::RopeTable { neox } => {
+                let nd = 2 * ins[1].shape[1].as_const().expect("checked by infer");
+                let d = ax(2);
+                let x_at = |dd: Expr| load(0, vec![ax(0), ax(1), dd]);
+                let (p, is_first, partner) = if *neox {
+                    let half = nd / 2;
+                    let first = d.clone().lt(int(half));
+                    (d.clone().rem(int(half)), first.clone(), select(first, d.clone().add(int(half)), d.clone().sub(int(half))))
+                } else {
+                    let first = d.clone().rem(int(2)).eq(int(0));
+                    (d.clone().div(int(2)), first.clone(), select(first, d.clone().add(int(1)), d.clone().sub(int(1))))
+                };
+                // keep indices in bounds for the pass-through dims too
+                let inside = d.clone().lt(int(nd));
+                let partner = select(inside.clone(), partner, d.clone());
+                let p = select(inside.clone(), p, int(0));
+                let cos = load(1, vec![ax(0), p.clone(), int(0)]);
+                let sin = load(1, vec![ax(0), p, int(1)]);
+                let rotated = select(
+                    is_first,
+                    x_at(d.clone()).mul_add(cos.clone(), x_at(partner.clone()).mul(sin.clone()).neg()),
+                    x_at(partner).mul_add(sin, x_at(d.clone()).mul(cos)),
+                );
+                vec![Stage::map(&self.name(), oshape, f32, select(inside, rotated, x_at(d)))]
             }
             Builtin::Gather => {
                 let v = ins[0].shape[0].clone();
