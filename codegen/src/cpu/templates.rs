@@ -27,7 +27,7 @@
 
 use super::emit::{f16_table, f16x4_to_f32x4, f32_to_f16_bits, HalfConsts};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
+use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value};
 use cranelift_frontend::{FunctionBuilder, Variable};
 use kiln_dsl::{ax, load, Builtin, DType, Dim, Expr, KernelClass, OpDef, ReduceOp, TensorType};
 use kiln_schedule::Validated;
@@ -311,6 +311,12 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
         }
     }
 
+    /// The address of a fresh `bytes`-byte, 16-byte aligned stack buffer.
+    fn stack_buffer(&mut self, bytes: u32) -> Value {
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, bytes, 4));
+        self.b.ins().stack_addr(types::I64, slot, 0)
+    }
+
     /// Four f16 values at `addr + off` as f32x4.
     fn load_f16x4(&mut self, c: HalfConsts, addr: Value, off: i32) -> Value {
         let four = self.b.ins().load(types::I64, flags(), addr, off);
@@ -483,12 +489,18 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
         let zero = self.b.ins().f32const(0.0);
         let zv = self.b.ins().splat(types::F32X4, zero);
         let zero_i = self.b.ins().iconst(types::I64, 0);
+        // the query row as f32, converted once for all keys
+        let q_f32 = self.stack_buffer(4 * d as u32);
+        for e in 0..(d / 4) as i32 {
+            let x = self.load_f16x4(c, q_row, 8 * e);
+            self.b.ins().store(flags(), x, q_f32, 16 * e);
+        }
         self.counted(zero_i, t_len, |s, j| {
             let k_at = s.b.ins().imul_imm_s(j, hkv);
             let k_at = s.b.ins().iadd(k_at, kv_h);
             let k_at = s.b.ins().imul_imm_s(k_at, 2 * d);
             let k_row = s.b.ins().iadd(k, k_at);
-            let pair = |s: &mut Self, e: i64| (s.load_f16x4(c, k_row, 2 * e as i32), s.load_f16x4(c, q_row, 2 * e as i32));
+            let pair = |s: &mut Self, e: i64| (s.load_f16x4(c, k_row, 2 * e as i32), s.b.ins().load(types::F32X4, flags(), q_f32, 4 * e as i32));
             let total = if single {
                 let mut accs = [[zv; 2]; 4];
                 for it in 0..d / 32 {
@@ -541,66 +553,73 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
             a
         };
         if single {
-            // per output d: keys in lanes (ggml_vec_dot_f16 over the keys),
-            // four keys per vector, the values gathered from their rows
-            let last = self.b.ins().iadd_imm_s(t_len, -1);
-            let lane_ids = {
-                let mut v = self.b.ins().iconst(types::I32, 0);
-                v = self.b.ins().splat(types::I32X4, v);
-                for t in 1..4u8 {
-                    let x = self.b.ins().iconst(types::I32, t as i64);
-                    v = self.b.ins().insertlane(v, x, t);
-                }
-                v
-            };
-            let runs = self.b.ins().iadd_imm_s(t_len, 31);
-            let runs = self.b.ins().sshr_imm_u(runs, 5);
-            let t32 = self.b.ins().ireduce(types::I32, t_len);
-            let t_splat = self.b.ins().splat(types::I32X4, t32);
-            self.counted_const(d, |s, dd| {
-                let accs: Vec<[Variable; 2]> = (0..4).map(|_| [var(s), var(s)]).collect();
-                s.counted(zero_i, runs, |s, it| {
-                    for (a, acc) in accs.iter().enumerate() {
-                        for (hh, slot) in acc.iter().enumerate() {
-                            let j0 = s.b.ins().ishl_imm_u(it, 5);
-                            let j0 = s.b.ins().iadd_imm_s(j0, 8 * a as i64 + 4 * hh as i64);
-                            // keys past the end weigh nothing (their values
-                            // are read from the last key, in bounds)
-                            let j32 = s.b.ins().ireduce(types::I32, j0);
-                            let js = s.b.ins().splat(types::I32X4, j32);
-                            let js = s.b.ins().iadd(js, lane_ids);
-                            let inside = s.b.ins().icmp(IntCC::SignedLessThan, js, t_splat);
-                            let pa = s.b.ins().ishl_imm_u(j0, 1);
-                            let pa = s.b.ins().iadd(p_row, pa);
-                            let probs = s.load_f16x4(c, pa, 0);
-                            let probs = s.b.ins().bitcast(types::I32X4, little(), probs);
-                            let probs = s.b.ins().band(probs, inside);
-                            let probs = s.b.ins().bitcast(types::F32X4, little(), probs);
-                            let mut bits = s.b.ins().iconst(types::I32, 0);
-                            bits = s.b.ins().splat(types::I32X4, bits);
-                            for t in 0..4u8 {
-                                let j = s.b.ins().iadd_imm_s(j0, t as i64);
-                                let j = s.b.ins().smin(j, last);
-                                let at = s.b.ins().imul_imm_s(j, 2 * hkv * d);
-                                let at = s.b.ins().iadd(v_col, at);
-                                let dd2 = s.b.ins().ishl_imm_u(dd, 1);
-                                let at = s.b.ins().iadd(at, dd2);
-                                let x = s.b.ins().uload16(types::I32, flags(), at, 0);
-                                bits = s.b.ins().insertlane(bits, x, t);
-                            }
-                            let vals = f16x4_to_f32x4(s.b, c, bits);
-                            let old = s.b.use_var(*slot);
-                            let new = s.mul_add(vals, probs, old);
-                            s.b.def_var(*slot, new);
-                        }
-                    }
-                });
-                let a: Vec<[Value; 2]> = accs.iter().map(|x| [s.b.use_var(x[0]), s.b.use_var(x[1])]).collect();
-                let total = s.reduce_vec_dot_f16(&[a[0], a[1], a[2], a[3]]);
-                let at = s.b.ins().ishl_imm_u(dd, 2);
-                let at = s.b.ins().iadd(out_row, at);
-                s.b.ins().store(flags(), total, at, 0);
+            // ggml_vec_dot_f16 over the keys for every output d: partial sum
+            // (j mod 32) of each output kept in a stack array, four outputs
+            // per vector, so each key's values are converted once for all
+            // the query heads that share them (this row does the group of
+            // heads starting at h; the group's other rows do nothing)
+            let group = hq / hkv;
+            let first_of_group = self.b.ins().srem_imm_s(h, group);
+            let first_of_group = self.b.ins().icmp_imm_s(IntCC::Equal, first_of_group, 0);
+            let (work, skip) = (self.b.create_block(), self.b.create_block());
+            self.b.ins().brif(first_of_group, work, &[], skip, &[]);
+            self.b.switch_to_block(work);
+            let part = |g: i64, slot: i64| (g * 32 + slot) * d * 4;
+            let acc = self.stack_buffer(part(group, 0) as u32);
+            let vectors = self.b.ins().iconst(types::I64, part(group, 0) / 16);
+            self.counted(zero_i, vectors, |s, n| {
+                let at = s.b.ins().ishl_imm_u(n, 4);
+                let at = s.b.ins().iadd(acc, at);
+                s.b.ins().store(flags(), zv, at, 0);
             });
+            self.counted(zero_i, t_len, |s, j| {
+                let slot = s.b.ins().band_imm_u(j, 31);
+                let slot_at = s.b.ins().imul_imm_s(slot, 4 * d);
+                let slot_at = s.b.ins().iadd(acc, slot_at);
+                let pa = s.b.ins().ishl_imm_u(j, 1);
+                let probs: Vec<Value> = (0..group)
+                    .map(|g| {
+                        // p[h + g, i, j]: rows of the group are S * T apart
+                        let row_step = s.b.ins().imul(s_len, t_len);
+                        let row_step = s.b.ins().imul_imm_s(row_step, 2 * g);
+                        let at = s.b.ins().iadd(p_row, row_step);
+                        let at = s.b.ins().iadd(at, pa);
+                        let x = s.half_to_float(at, 0);
+                        s.b.ins().splat(types::F32X4, x)
+                    })
+                    .collect();
+                let v_at = s.b.ins().imul_imm_s(j, 2 * hkv * d);
+                let v_row = s.b.ins().iadd(v_col, v_at);
+                for dv in 0..(d / 4) as i32 {
+                    let vals = s.load_f16x4(c, v_row, 8 * dv);
+                    for (g, &pg) in probs.iter().enumerate() {
+                        let off = (part(g as i64, 0) + 16 * dv as i64) as i32;
+                        let old = s.b.ins().load(types::F32X4, flags(), slot_at, off);
+                        let new = s.mul_add(vals, pg, old);
+                        s.b.ins().store(flags(), new, slot_at, off);
+                    }
+                }
+            });
+            for g in 0..group {
+                for dv in 0..(d / 4) as i32 {
+                    let at = |slot: i64| (part(g, slot) + 16 * dv as i64) as i32;
+                    let lanes: Vec<Value> = (0..32).map(|slot| self.b.ins().load(types::F32X4, flags(), acc, at(slot))).collect();
+                    // accumulator a, lane l of ggml's sum[a] is slot 8a + l
+                    let mut s8 = Vec::with_capacity(8);
+                    for l in 0..8 {
+                        let a02 = self.b.ins().fadd(lanes[l], lanes[16 + l]);
+                        let a13 = self.b.ins().fadd(lanes[8 + l], lanes[24 + l]);
+                        s8.push(self.b.ins().fadd(a02, a13));
+                    }
+                    let t: Vec<Value> = (0..4).map(|l| self.b.ins().fadd(s8[l], s8[l + 4])).collect();
+                    let x = self.b.ins().fadd(t[0], t[1]);
+                    let y = self.b.ins().fadd(t[2], t[3]);
+                    let total = self.b.ins().fadd(x, y);
+                    self.b.ins().store(flags(), total, out_row, (4 * d * g) as i32 + 16 * dv);
+                }
+            }
+            self.b.ins().jump(skip, &[]);
+            self.b.switch_to_block(skip);
             return;
         }
         // tinyBLAS: lane j % 8 per output, four outputs d per vector
