@@ -10,7 +10,7 @@ fn main() {
         "gemv" => function(&[("x", DType::F32, &[1, 4096]), ("w", DType::F32, &[4096, 4096])], |t| t[0].matmul_t(&t[1])),
         "q4_0" => function(&[("x", DType::F32, &[1, 4096]), ("w", DType::Q4_0, &[4096, 4096])], |t| t[0].matmul_t(&t[1])),
         "q4_1_prefill" => function(&[("x", DType::F32, &[8, 576]), ("w", DType::Q4_1, &[1536, 576])], |t| t[0].matmul_t(&t[1])),
-        "q4_1_int8" => function(&[("x", DType::F32, &[1, 576]), ("w", DType::Q4_1, &[1536, 576])], |t| t[0].quantize(DType::Q8_0).matmul_t(&t[1])),
+        "q4_1_int8" => function(&[("x", DType::F32, &[1, 576]), ("w", DType::Q4_1, &[1536, 576])], |t| t[0].quantize(DType::Q8_1).matmul_t(&t[1])),
         "q8_0_int8" => function(&[("x", DType::F32, &[1, 576]), ("w", DType::Q8_0, &[49152, 576])], |t| t[0].quantize(DType::Q8_0).matmul_t(&t[1])),
         "quantize" => function(&[("x", DType::F32, &[1, 576])], |t| t[0].quantize(DType::Q8_0)),
         "q4_1" => function(&[("x", DType::F32, &[1, 576]), ("w", DType::Q4_1, &[1536, 576])], |t| t[0].matmul_t(&t[1])),

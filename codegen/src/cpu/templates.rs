@@ -216,11 +216,14 @@ pub(super) struct TemplateEmitter<'a, 'b> {
     /// `start..end` of the outermost loop.
     range: (Value, Value),
     fma: bool,
+    /// The address of [`f16_table`], made once in the entry block.
+    f16_table: Value,
 }
 
 impl<'a, 'b> TemplateEmitter<'a, 'b> {
     pub(super) fn new(b: &'a mut FunctionBuilder<'b>, bufs: Vec<Value>, syms: HashMap<String, Value>, range: (Value, Value), fma: bool) -> Self {
-        TemplateEmitter { b, bufs, syms, range, fma }
+        let f16_table = b.ins().iconst(types::I64, f16_table().as_ptr() as i64);
+        TemplateEmitter { b, bufs, syms, range, fma, f16_table }
     }
 
     fn dim_value(&mut self, d: &Dim) -> Value {
@@ -261,10 +264,9 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
     }
 
     fn half_to_float(&mut self, addr: Value, off: i32) -> Value {
-        let table = self.b.ins().iconst(types::I64, f16_table().as_ptr() as i64);
         let bits = self.b.ins().uload16(types::I64, flags(), addr, off);
         let offset = self.b.ins().ishl_imm_u(bits, 2);
-        let at = self.b.ins().iadd(table, offset);
+        let at = self.b.ins().iadd(self.f16_table, offset);
         self.b.ins().load(types::F32, MemFlagsData::new().with_notrap().with_readonly().with_aligned(), at, 0)
     }
 
@@ -928,7 +930,6 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
             let w_off = s.b.ins().imul_imm_s(blk, wb);
             let w_blk = s.b.ins().iadd(w_tile, w_off);
             let d_a = s.half_to_float(a_blk, 0);
-            let s_a = (acts == DType::Q8_1).then(|| s.half_to_float(a_blk, 2));
             let x = [s.b.ins().load(types::I8X16, flags(), a_blk, a_qs), s.b.ins().load(types::I8X16, flags(), a_blk, a_qs + 16)];
             // Q4_0: Σ (q - 8) x = Σ q x - 8 Σ x, per lane
             let sum_x = (weights == DType::Q4_0).then(|| [s.dot4_us(x[0], c.ones), s.dot4_us(x[1], c.ones)]);
@@ -967,14 +968,25 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
                     let new = s.mul_add(f, scale, old);
                     s.b.def_var(acc[h], new);
                 }
-                if let Some(s_a) = s_a {
-                    let m_w = s.half_to_float(w_blk, at + 2);
-                    let old = s.b.use_var(mins[i]);
-                    let new = s.mul_add(m_w, s_a, old);
-                    s.b.def_var(mins[i], new);
-                }
             }
         });
+        if acts == DType::Q8_1 {
+            // Σ_b m_w s_a, in block order, in a pass of its own: in the main
+            // loop its accumulators pushed vector registers to the stack
+            self.counted_const(blocks, |s, blk| {
+                let a_off = s.b.ins().imul_imm_s(blk, ab);
+                let a_blk = s.b.ins().iadd(a_row, a_off);
+                let w_off = s.b.ins().imul_imm_s(blk, wb);
+                let w_blk = s.b.ins().iadd(w_tile, w_off);
+                let s_a = s.half_to_float(a_blk, 2);
+                for (i, &m) in mins.iter().enumerate() {
+                    let m_w = s.half_to_float(w_blk, (i as i64 * wrow) as i32 + 2);
+                    let old = s.b.use_var(m);
+                    let new = s.mul_add(m_w, s_a, old);
+                    s.b.def_var(m, new);
+                }
+            });
+        }
         let out_off = self.b.ins().imul_imm_s(n0, 4);
         let out_at = self.b.ins().iadd(out_row, out_off);
         for (i, acc) in accs.iter().enumerate() {
