@@ -4,6 +4,11 @@
 //! ([`kiln_schedule::Validated`]) into something a device runs. Today: the
 //! CPU backend ([`cpu`]), which emits Cranelift IR — SIMD `f32x4` where the
 //! schedule vectorizes — and JIT-compiles it, caching kernels per process.
+//! Stages whose compute rule matches a known template (integer-dot matmuls
+//! of 8-bit blocks, row quantization, concatenation of rows, `rms_norm`'s
+//! mean, the attention stages) get a hand-scheduled instruction sequence
+//! instead of the generic emitter's; the rule still defines what it
+//! computes, and the differential tests hold both to the interpreter.
 //!
 //! In: `Validated` nests. Out: callable kernels ([`cpu::CpuKernel`]).
 #![warn(missing_docs)]
