@@ -238,3 +238,12 @@ fn a_broken_user_op_is_an_error_in_the_interpreter_and_the_compiler_not_a_panic(
         assert!(msg.contains("broken") || msg.contains("stage `s`") || msg.contains("kernel `s`"), "{which}: {msg}");
     }
 }
+
+#[test]
+fn quantizing_f16_rows_on_the_cpu_is_a_clear_error() {
+    let f = FunctionBuilder::new("q16");
+    let x = f.input("x", DType::F16, &[Dim::from(2), Dim::from(64)]);
+    let func = f.finish(&[&x.quantize(DType::Q8_0)]).unwrap();
+    let err = CpuExecutable::compile(&func, &CompileOptions::default()).unwrap_err().to_string();
+    assert!(err.contains("q8_0") && err.contains("f16"), "{err}");
+}

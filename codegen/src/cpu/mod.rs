@@ -139,6 +139,11 @@ fn build(v: &Validated, disasm: bool) -> Result<(CpuKernel, Option<String>), Cod
     let name = nest.name.clone();
     let err = |e: &dyn std::fmt::Display| backend(&name, e);
     let template = templates::recognize(v);
+    if template.is_none() && nest.output.dtype.is_quantized() {
+        // only the row-quantization template writes quantized blocks
+        let what = format!("writing {} blocks from {} rows (the CPU quantizes f32 rows)", nest.output.dtype, nest.sources.first().map_or("no".to_string(), |b| b.dtype.to_string()));
+        return Err(CodegenError::Unsupported { kernel: name, target: "cpu", what });
+    }
 
     // Every dim the kernel mentions, and the symbols they use.
     let mut dims = BTreeSet::new();
