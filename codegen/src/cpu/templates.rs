@@ -92,20 +92,39 @@ fn const_dim(d: &Dim) -> Option<i64> {
     d.as_const()
 }
 
+/// Whether the host runs the x86 instructions the integer-dot template uses
+/// (`pmaddubsw`, `phaddd`: SSSE3). Elsewhere (aarch64) those matmuls take
+/// the generic emitter's path: correct, slower.
+fn host_has_int8_dot() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::is_x86_feature_detected!("ssse3");
+    #[allow(unreachable_code)]
+    false
+}
+
+/// Whether f32x4 round-to-nearest-even is one instruction (x86: SSE4.1's
+/// `roundps`; aarch64: `frintn`), which row quantization needs.
+fn host_rounds_vectors() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::is_x86_feature_detected!("sse4.1");
+    #[allow(unreachable_code)]
+    true
+}
+
 /// The template that computes `v`'s stage, if one does.
 pub(super) fn recognize(v: &Validated) -> Option<Template> {
     let nest = v.nest();
     let rank = nest.output.shape.len();
     let axes = |n: usize| (0..n).map(ax).collect::<Vec<_>>();
     match nest.class {
-        KernelClass::Quantize => {
+        KernelClass::Quantize if host_rounds_vectors() => {
             let [src] = nest.sources.as_slice() else { return None };
             let k = const_dim(nest.output.shape.last()?)?;
             let to = nest.output.dtype;
             let fits = matches!(to, DType::Q8_0 | DType::Q8_1) && src.dtype == DType::F32 && src.shape == nest.output.shape && k % 32 == 0;
             (fits && nest.body == load(0, axes(rank))).then_some(Template::QuantizeRows { to, k })
         }
-        KernelClass::Matmul if nest.reduce == Some(ReduceOp::Sum) && rank >= 2 && nest.sources.len() == 2 => {
+        KernelClass::Matmul if nest.reduce == Some(ReduceOp::Sum) && rank >= 2 && nest.sources.len() == 2 && host_has_int8_dot() => {
             let [a, w] = nest.sources.as_slice() else { return None };
             let pair = matches!((a.dtype, w.dtype), (DType::Q8_0, DType::Q4_0 | DType::Q8_0) | (DType::Q8_1, DType::Q4_1));
             if !pair || w.shape.len() != 2 {
