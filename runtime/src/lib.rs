@@ -5,7 +5,9 @@
 //! `kiln_codegen`, and runs them in order over buffers placed by a static
 //! [`MemoryPlan`] (intermediates whose lifetimes do not overlap share a
 //! buffer); [`CpuModule`] holds a module's functions and their shared
-//! parameters. Also lists the devices kiln can use ([`devices`]).
+//! parameters. [`GpuExecutable`] runs functions of elementwise ops as
+//! compute shaders on a wgpu device (the first slice of the GPU backend).
+//! Also lists the devices kiln can use ([`devices`]).
 //!
 //! In: verified functions, host tensors, symbolic-dim bindings. Out: host
 //! tensors.
@@ -27,9 +29,11 @@
 mod cpu;
 mod device;
 mod error;
+mod gpu;
 mod plan;
 
 pub use cpu::{CompileOptions, CpuExecutable, CpuModule, Scheduler};
-pub use device::{cpu_device, devices, DeviceInfo};
+pub use device::{cpu_device, devices, gpu_devices, DeviceInfo};
 pub use error::RuntimeError;
+pub use gpu::{gpu_adapters, GpuDevice, GpuExecutable};
 pub use plan::{Interval, MemoryPlan};
