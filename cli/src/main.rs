@@ -24,7 +24,7 @@ struct Cli {
 /// Where to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum DeviceChoice {
-    /// The best device available (the CPU until the GPU backend lands).
+    /// The best device available (the CPU until the GPU backend runs whole models).
     Auto,
     /// The Cranelift-compiled CPU backend.
     Cpu,
@@ -195,7 +195,7 @@ fn progress(line: &str) {
 fn pick_device(choice: DeviceChoice) -> Result<DeviceInfo> {
     match choice {
         DeviceChoice::Auto | DeviceChoice::Cpu => Ok(kiln_runtime::cpu_device()),
-        DeviceChoice::Gpu => bail!("--device gpu: the GPU backend is not available yet; use --device cpu (or auto)"),
+        DeviceChoice::Gpu => bail!("--device gpu: the GPU backend runs elementwise ops so far, not yet whole models; use --device cpu (or auto)"),
     }
 }
 
@@ -220,7 +220,6 @@ fn main() -> Result<()> {
                 for d in &devs {
                     println!("{d}\n  fingerprint: {}", d.fingerprint());
                 }
-                println!("(GPU adapters are listed once the GPU backend lands.)");
             }
         }
         Command::Pull { model, list, json } => {
