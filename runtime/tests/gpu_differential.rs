@@ -41,20 +41,8 @@ fn an_adapter_is_found() {
 
 #[test]
 fn elementwise_ops_match_the_interpreter() {
-    type Op = fn(&Tensor) -> Tensor;
-    let unary: [(&str, Op); 10] = [
-        ("neg", |x| x.neg()),
-        ("abs", |x| x.abs()),
-        ("exp", |x| x.exp()),
-        ("log", |x| x.abs().add_scalar(0.1).log()),
-        ("sqrt", |x| x.abs().sqrt()),
-        ("rsqrt", |x| x.abs().add_scalar(0.1).rsqrt()),
-        ("tanh", |x| x.mul_scalar(3.0).tanh()),
-        ("sin", |x| x.mul_scalar(4.0).sin()),
-        ("silu", |x| x.mul_scalar(4.0).silu()),
-        ("scalar_ops", |x| x.add_scalar(1.5).sub_scalar(0.25).mul_scalar(-2.0).div_scalar(3.0).maximum_scalar(-0.5).minimum_scalar(0.7)),
-    ];
-    for (name, op) in unary {
+    // erf (and gelu, which uses it) has no WGSL builtin: not lowered yet
+    for (name, op) in UNARY_OPS.into_iter().filter(|(n, _)| !matches!(*n, "erf" | "gelu")) {
         for shape in [&[1usize][..], &[7], &[577], &[7, 33], &[3, 5, 9], &[70_000]] {
             let (dims, s) = c(shape);
             check(name, &[(DType::F32, dims, s)], |t| op(&t[0]));

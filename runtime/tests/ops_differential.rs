@@ -42,23 +42,7 @@ const ODD: [&[usize]; 6] = [&[1], &[7], &[33], &[577], &[7, 33], &[3, 5, 9]];
 
 #[test]
 fn unary_elementwise_ops() {
-    type Op = fn(&Tensor) -> Tensor;
-    let ops: [(&str, Op); 13] = [
-        ("neg", |x| x.neg()),
-        ("abs", |x| x.abs()),
-        ("exp", |x| x.exp()),
-        ("log", |x| x.abs().add_scalar(0.1).log()),
-        ("sqrt", |x| x.abs().sqrt()),
-        ("rsqrt", |x| x.abs().add_scalar(0.1).rsqrt()),
-        ("tanh", |x| x.mul_scalar(3.0).tanh()),
-        ("erf", |x| x.mul_scalar(2.0).erf()),
-        ("sin", |x| x.mul_scalar(4.0).sin()),
-        ("cos", |x| x.mul_scalar(4.0).cos()),
-        ("silu", |x| x.mul_scalar(4.0).silu()),
-        ("gelu", |x| x.mul_scalar(4.0).gelu()),
-        ("scalar_ops", |x| x.add_scalar(1.5).sub_scalar(0.25).mul_scalar(-2.0).div_scalar(3.0).maximum_scalar(-0.5).minimum_scalar(0.7)),
-    ];
-    for (name, op) in ops {
+    for (name, op) in UNARY_OPS {
         for shape in ODD {
             run_case(name, &[(DType::F32, c(shape))], TOL, |t| op(&t[0]));
         }

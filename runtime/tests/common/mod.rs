@@ -1,7 +1,7 @@
 //! Shared helpers of the runtime's differential tests.
 #![allow(dead_code)]
 
-use kiln_dsl::{interpret, rel_l2_error, Bindings, DType, Function, HostTensor};
+use kiln_dsl::{interpret, rel_l2_error, Bindings, DType, Function, HostTensor, Tensor};
 use kiln_runtime::{CompileOptions, CpuExecutable};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -43,3 +43,24 @@ pub fn check(func: &Function, inputs: &[HostTensor], bindings: &Bindings, tol: f
     let err = max_error_with(func, inputs, bindings, &CompileOptions::default());
     assert!(err <= tol, "{}: relative L2 error {err:e} > {tol:e}\n{func}", func.name);
 }
+
+/// A unary op under test.
+pub type UnaryOp = fn(&Tensor) -> Tensor;
+
+/// Every unary elementwise op, with inputs shifted or scaled into the range
+/// that exercises it (logs of positives, tanh past its knee, ...).
+pub const UNARY_OPS: [(&str, UnaryOp); 13] = [
+    ("neg", |x| x.neg()),
+    ("abs", |x| x.abs()),
+    ("exp", |x| x.exp()),
+    ("log", |x| x.abs().add_scalar(0.1).log()),
+    ("sqrt", |x| x.abs().sqrt()),
+    ("rsqrt", |x| x.abs().add_scalar(0.1).rsqrt()),
+    ("tanh", |x| x.mul_scalar(3.0).tanh()),
+    ("erf", |x| x.mul_scalar(2.0).erf()),
+    ("sin", |x| x.mul_scalar(4.0).sin()),
+    ("cos", |x| x.mul_scalar(4.0).cos()),
+    ("silu", |x| x.mul_scalar(4.0).silu()),
+    ("gelu", |x| x.mul_scalar(4.0).gelu()),
+    ("scalar_ops", |x| x.add_scalar(1.5).sub_scalar(0.25).mul_scalar(-2.0).div_scalar(3.0).maximum_scalar(-0.5).minimum_scalar(0.7)),
+];
