@@ -195,7 +195,7 @@ fn progress(line: &str) {
 fn pick_device(choice: DeviceChoice) -> Result<DeviceInfo> {
     match choice {
         DeviceChoice::Auto | DeviceChoice::Cpu => Ok(kiln_runtime::cpu_device()),
-        DeviceChoice::Gpu => bail!("--device gpu: the GPU backend runs elementwise ops so far, not yet whole models; use --device cpu (or auto)"),
+        DeviceChoice::Gpu => bail!("--device gpu: the GPU backend runs f32 ops so far, not yet quantized models; use --device cpu (or auto)"),
     }
 }
 

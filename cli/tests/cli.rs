@@ -97,7 +97,7 @@ fn user_errors_are_one_clear_line_not_a_panic() {
         (vec!["generate", "--model", m, "--prompt", &long], "do not fit the context"),
         (vec!["generate", "--model", "no-such-model", "--prompt", "hi"], "neither a file nor a known model"),
         (vec!["generate", "--model", m, "--prompt", "hi", "--temperature=-1"], "temperature must be"),
-        (vec!["generate", "--model", m, "--prompt", "hi", "--device", "gpu"], "not yet whole models"),
+        (vec!["generate", "--model", m, "--prompt", "hi", "--device", "gpu"], "not yet quantized models"),
         (vec!["generate", "--model", m, "--prompt", ""], "no tokens"),
         (vec!["perplexity", "--model", m, "--file", "/nonexistent/file.txt"], "/nonexistent/file.txt"),
         (vec!["pull", "not-a-model"], "not a known model"),

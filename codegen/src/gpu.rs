@@ -3,8 +3,9 @@
 //! together), checked by naga's validator, and written by naga's back ends
 //! as WGSL, SPIR-V or MSL.
 //!
-//! First slice: elementwise stages (no reduction) over f32 and i32
-//! buffers, one invocation per output element. Shader interface: group 0,
+//! First slice: stages over f32 and i32 buffers, one invocation per output
+//! element; a reduction runs its whole range in that invocation, in order
+//! (correct, not yet fast: workgroup and subgroup reductions come next). Shader interface: group 0,
 //! binding `i` is source `i` (`array<f32>` or `array<i32>`, read-only),
 //! then the output (read-write), then `dims: array<i32>` holding the values
 //! of [`GpuKernel::symbols`]. Invocation `gid.x + gid.y * ROW` computes the
@@ -313,9 +314,6 @@ pub fn lower(v: &Validated) -> Result<GpuKernel, CodegenError> {
     let nest = v.nest();
     let kernel = nest.name.clone();
     let unsupported = |what: &str| CodegenError::Unsupported { kernel: kernel.clone(), target: "gpu", what: what.into() };
-    if nest.reduce.is_some() {
-        return Err(unsupported("reductions (the GPU backend runs elementwise stages so far)"));
-    }
     let element = |d: DType| match d {
         DType::F32 => Some((Scalar::F32, Kind::Float)),
         DType::I32 => Some((Scalar::I32, Kind::Int)),
@@ -336,6 +334,7 @@ pub fn lower(v: &Validated) -> Result<GpuKernel, CodegenError> {
     let mut module = Module::default();
     let u32_ty = scalar_type(&mut module.types, Scalar::U32);
     let i32_ty = scalar_type(&mut module.types, Scalar::I32);
+    let f32_ty = scalar_type(&mut module.types, Scalar::F32);
     let vec3_u32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Tri, scalar: Scalar::U32 } }, Span::UNDEFINED);
     let array_of = |types: &mut naga::UniqueArena<Type>, s: Scalar| {
         let base = scalar_type(types, s);
@@ -371,7 +370,6 @@ pub fn lower(v: &Validated) -> Result<GpuKernel, CodegenError> {
         },
         Span::UNDEFINED,
     );
-    let _ = i32_ty;
 
     let mut f = Function { name: Some("main".into()), ..Default::default() };
     f.arguments.push(FunctionArgument { name: Some("gid".into()), ty: vec3_u32, binding: Some(Binding::BuiltIn(BuiltIn::GlobalInvocationId)) });
@@ -414,8 +412,76 @@ pub fn lower(v: &Validated) -> Result<GpuKernel, CodegenError> {
         }
     }
     b.axes = axes;
-    let (value, kind) = b.value(&nest.body)?;
     let out_kind = element(nest.output.dtype).expect("checked").1;
+    let (value, kind) = match nest.reduce {
+        None => b.value(&nest.body)?,
+        Some(rop) => {
+            // one invocation reduces its output point's whole range, in order
+            let acc_ty = if out_kind == Kind::Float { f32_ty } else { i32_ty };
+            let acc_var = b.f.local_variables.append(naga::LocalVariable { name: Some("acc".into()), ty: acc_ty, init: None }, Span::UNDEFINED);
+            let r_var = b.f.local_variables.append(naga::LocalVariable { name: Some("r".into()), ty: i32_ty, init: None }, Span::UNDEFINED);
+            let acc = b.pre(Expression::LocalVariable(acc_var));
+            let r_ptr = b.pre(Expression::LocalVariable(r_var));
+            let ident = rop.identity(if out_kind == Kind::Float { ScalarKind::Float } else { ScalarKind::Int });
+            let ident = if out_kind == Kind::Float { b.float(ident)? } else { b.int(ident as i64)? };
+            let zero = b.int(0)?;
+            let extents: Vec<Expr> = nest.loops[shape.len()..].iter().map(|l| l.extent.clone()).collect();
+            let mut ext_h = Vec::new();
+            let mut total_r = b.int(1)?;
+            for e in &extents {
+                let (h, _) = b.value(e)?;
+                total_r = b.bin(BinaryOperator::Multiply, total_r, h);
+                ext_h.push(h);
+            }
+            b.flush();
+            b.block.push(Statement::Store { pointer: acc, value: ident }, Span::UNDEFINED);
+            b.block.push(Statement::Store { pointer: r_ptr, value: zero }, Span::UNDEFINED);
+            let outer = std::mem::replace(&mut b.block, Block::new());
+            let r = b.emit(Expression::Load { pointer: r_ptr });
+            let done = b.bin(BinaryOperator::GreaterEqual, r, total_r);
+            b.flush();
+            let mut brk = Block::new();
+            brk.push(Statement::Break, Span::UNDEFINED);
+            b.block.push(Statement::If { condition: done, accept: brk, reject: Block::new() }, Span::UNDEFINED);
+            let mut red_axes = vec![r; ext_h.len()];
+            let mut rest = r;
+            for k in (0..ext_h.len()).rev() {
+                red_axes[k] = if k == 0 { rest } else { b.bin(BinaryOperator::Modulo, rest, ext_h[k]) };
+                if k > 0 {
+                    rest = b.bin(BinaryOperator::Divide, rest, ext_h[k]);
+                }
+            }
+            let spatial = b.axes.clone();
+            b.axes.extend(red_axes);
+            let (x, xk) = b.value(&nest.body)?;
+            b.axes = spatial;
+            let x = match (xk, out_kind) {
+                (Kind::Float, Kind::Int) => b.to_int((x, xk)),
+                (Kind::Int, Kind::Float) => {
+                    let i = b.to_int((x, xk));
+                    b.emit(Expression::As { expr: i, kind: naga::ScalarKind::Float, convert: Some(4) })
+                }
+                _ => x,
+            };
+            let old = b.emit(Expression::Load { pointer: acc });
+            let new = match rop {
+                kiln_dsl::ReduceOp::Sum => b.bin(BinaryOperator::Add, old, x),
+                kiln_dsl::ReduceOp::Max => b.math(MathFunction::Max, old, Some(x), None),
+                kiln_dsl::ReduceOp::Min => b.math(MathFunction::Min, old, Some(x), None),
+            };
+            b.flush();
+            b.block.push(Statement::Store { pointer: acc, value: new }, Span::UNDEFINED);
+            let body = std::mem::replace(&mut b.block, Block::new());
+            let r2 = b.emit(Expression::Load { pointer: r_ptr });
+            let one = b.int(1)?;
+            let next = b.bin(BinaryOperator::Add, r2, one);
+            b.flush();
+            b.block.push(Statement::Store { pointer: r_ptr, value: next }, Span::UNDEFINED);
+            let continuing = std::mem::replace(&mut b.block, outer);
+            b.block.push(Statement::Loop { body, continuing, break_if: None }, Span::UNDEFINED);
+            (b.emit(Expression::Load { pointer: acc }), out_kind)
+        }
+    };
     let value = match (kind, out_kind) {
         (Kind::Float, Kind::Int) => b.to_int((value, kind)),
         (Kind::Int, Kind::Float) => {

@@ -12,7 +12,8 @@
 //!
 //! The GPU backend ([`gpu`]) builds a compute shader per stage as a
 //! `naga::Module`, validated by naga and written as WGSL, SPIR-V or MSL
-//! (elementwise stages so far).
+//! (stages over f32 and i32 buffers so far; reductions one output per
+//! invocation).
 //!
 //! In: `Validated` nests. Out: callable kernels ([`cpu::CpuKernel`]) and
 //! shaders ([`gpu::GpuKernel`]).

@@ -1,5 +1,6 @@
 //! The GPU code generator's shaders, kept as reviewed snapshots: the WGSL
-//! and MSL naga writes for a few kernels are compared with the files in
+//! and MSL naga writes for a few kernels (elementwise, layout, a reduction)
+//! are compared with the files in
 //! `tests/snapshots/` (after a deliberate codegen change, regenerate them
 //! with `KILN_UPDATE_SNAPSHOTS=1 cargo test -p kiln-codegen --test
 //! gpu_shaders` and review the diff). Every kernel's SPIR-V is written and,
@@ -48,6 +49,7 @@ fn cases() -> Vec<(&'static str, Function)> {
         ("silu", function("silu", &[(DType::F32, vec![Dim::sym("n"), Dim::new(64)])], |t| t[0].silu())),
         ("add_broadcast", function("add", &[(DType::F32, d(&[7, 33])), (DType::F32, d(&[33]))], |t| t[0].add(&t[1]))),
         ("transpose", function("transpose", &[(DType::F32, d(&[4, 6, 5]))], |t| t[0].transpose(&[2, 0, 1]))),
+        ("matmul", function("matmul", &[(DType::F32, vec![Dim::sym("m"), Dim::new(64)]), (DType::F32, d(&[64, 32]))], |t| t[0].matmul(&t[1]))),
         ("concat_kv", function("concat", &[(DType::F32, vec![Dim::sym("past"), Dim::new(3), Dim::new(64)]), (DType::F32, d(&[1, 3, 64]))], |t| t[0].concat(&[&t[1]], 0))),
     ]
 }
@@ -56,7 +58,7 @@ fn cases() -> Vec<(&'static str, Function)> {
 fn wgsl_and_msl_match_their_snapshots() {
     for (name, func) in cases() {
         let ks = kernels(&func);
-        assert_eq!(ks.len(), 1, "{name}: one elementwise stage");
+        assert_eq!(ks.len(), 1, "{name}: one stage");
         snapshot(&format!("{name}.wgsl"), &ks[0].wgsl().unwrap());
         snapshot(&format!("{name}.msl"), &ks[0].msl().unwrap());
     }

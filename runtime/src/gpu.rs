@@ -1,6 +1,6 @@
-//! The GPU executor (first slice of the GPU backend): a function whose ops
-//! all lower to elementwise stages runs as compute shaders on a wgpu device,
-//! the whole call recorded in one command encoder.
+//! The GPU executor (first slice of the GPU backend): a function over f32
+//! and i32 tensors runs as compute shaders on a wgpu device, the whole call
+//! recorded in one command encoder.
 
 use crate::error::RuntimeError;
 use kiln_codegen::gpu::{lower, GpuKernel, ROW_GROUPS, WORKGROUP};

@@ -5,7 +5,7 @@
 //! `kiln_codegen`, and runs them in order over buffers placed by a static
 //! [`MemoryPlan`] (intermediates whose lifetimes do not overlap share a
 //! buffer); [`CpuModule`] holds a module's functions and their shared
-//! parameters. [`GpuExecutable`] runs functions of elementwise ops as
+//! parameters. [`GpuExecutable`] runs functions over f32/i32 tensors as
 //! compute shaders on a wgpu device (the first slice of the GPU backend).
 //! Also lists the devices kiln can use ([`devices`]).
 //!

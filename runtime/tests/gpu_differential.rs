@@ -67,10 +67,27 @@ fn layout_ops_match_the_interpreter() {
 }
 
 #[test]
+fn reductions_match_the_interpreter() {
+    let (a, sa) = c(&[7, 33]);
+    check("softmax", &[(DType::F32, a.clone(), sa.clone())], |t| t[0].softmax());
+    let (w, sw) = c(&[33]);
+    check("rms_norm", &[(DType::F32, a.clone(), sa.clone()), (DType::F32, w, sw)], |t| t[0].rms_norm(&t[1], 1e-5));
+    let (b, sb) = c(&[33, 9]);
+    check("matmul", &[(DType::F32, a.clone(), sa.clone()), (DType::F32, b, sb)], |t| t[0].matmul(&t[1]));
+    let (bt, sbt) = c(&[5, 33]);
+    check("matmul_t", &[(DType::F32, vec![Dim::sym("seq"), Dim::from(33)], vec![4, 33]), (DType::F32, bt, sbt)], |t| t[0].matmul_t(&t[1]));
+    check("argmax", &[(DType::F32, a, sa)], |t| t[0].argmax().cast(DType::F32));
+    let (q, sq) = c(&[3, 4, 8]);
+    let (kv, skv) = c(&[10, 2, 8]);
+    check("attention", &[(DType::F32, q, sq), (DType::F32, kv.clone(), skv.clone()), (DType::F32, kv, skv)], |t| t[0].attention(&t[1], &t[2], 0.35));
+}
+
+#[test]
 fn what_the_gpu_backend_cannot_run_yet_is_a_clear_error() {
-    let f = FunctionBuilder::new("sum");
-    let x = f.input("x", DType::F32, &[Dim::from(4), Dim::from(8)]);
-    let func = f.finish(&[&x.softmax()]).unwrap();
+    let f = FunctionBuilder::new("q4");
+    let x = f.input("x", DType::F32, &[Dim::from(2), Dim::from(64)]);
+    let w = f.input("w", DType::Q4_0, &[Dim::from(8), Dim::from(64)]);
+    let func = f.finish(&[&x.matmul_t(&w)]).unwrap();
     let err = GpuExecutable::compile(&func, gpu()).unwrap_err().to_string();
-    assert!(err.contains("reductions"), "{err}");
+    assert!(err.contains("q4_0 buffers"), "{err}");
 }
