@@ -73,7 +73,7 @@ pub(super) fn exp_f32(b: &mut FunctionBuilder, x: Value, fma: bool) -> Value {
     let ty = b.func.dfg.value_type(x);
     let vector = ty.is_vector();
     let ity = if vector { types::I32X4 } else { types::I32 };
-    let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+    let little = little();
     let fc = |b: &mut FunctionBuilder, v: f32| {
         let c = b.ins().f32const(v);
         if vector { b.ins().splat(types::F32X4, c) } else { c }
@@ -150,6 +150,22 @@ pub(super) fn exp_f32(b: &mut FunctionBuilder, x: Value, fma: bool) -> Value {
     select(b, huge, square, r)
 }
 
+/// Memory flags of a bitcast between vector types: lanes in little-endian
+/// order.
+pub(super) fn little() -> MemFlagsData {
+    MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little)
+}
+
+/// Four f16 values at `addr + off` as f32x4 (one 8-byte load, widened,
+/// converted by [`f16x4_to_f32x4`]).
+pub(super) fn load_f16x4(b: &mut FunctionBuilder, c: HalfConsts, addr: Value, off: i32) -> Value {
+    let four = b.ins().load(types::I64, MemFlagsData::new().with_notrap(), addr, off);
+    let v = b.ins().scalar_to_vector(types::I64X2, four);
+    let halves = b.ins().bitcast(types::I16X8, little(), v);
+    let bits = b.ins().uwiden_low(halves);
+    f16x4_to_f32x4(b, c, bits)
+}
+
 /// The i32x4 constants of [`f16x4_to_f32x4`], made once in the entry block
 /// (a splat costs three instructions wherever it is rematerialized).
 #[derive(Clone, Copy)]
@@ -185,7 +201,7 @@ impl HalfConsts {
 /// subnormals renormalized by an f32 subtraction, infinities and NaNs
 /// rebiased (F. Giesen's `half_to_float`), 14 vector instructions.
 pub(super) fn f16x4_to_f32x4(b: &mut FunctionBuilder, c: HalfConsts, h: Value) -> Value {
-    let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
+    let little = little();
     let sign = b.ins().band(h, c.sign);
     let sign = b.ins().ishl_imm_u(sign, 16);
     let em = b.ins().band(h, c.magnitude);
@@ -356,7 +372,9 @@ impl<'a, 'b> Emitter<'a, 'b> {
         while suffix_start > 0 && matches!(nest.loops[suffix_start - 1].kind, LoopKind::Unrolled | LoopKind::Vectorized) {
             suffix_start -= 1;
         }
-        let half_consts = nest.sources.iter().any(|s| s.dtype == DType::F16).then(|| HalfConsts::new(b));
+        let src_dtypes: Vec<DType> = nest.sources.iter().map(|s| s.dtype).collect();
+        let half_consts = src_dtypes.contains(&DType::F16).then(|| HalfConsts::new(b));
+        let raw_f16 = nest.output.dtype == DType::F16 && nest.reduce.is_none() && moves_f16(&nest.body, &src_dtypes);
         Emitter {
             b,
             v,
@@ -382,9 +400,9 @@ impl<'a, 'b> Emitter<'a, 'b> {
             consts: HashMap::new(),
             fma: false,
             accs: HashMap::new(),
-            src_dtypes: nest.sources.iter().map(|s| s.dtype).collect(),
+            src_dtypes,
             half_consts,
-            raw_f16: nest.output.dtype == DType::F16 && nest.reduce.is_none() && moves_f16(&nest.body, &nest.sources.iter().map(|s| s.dtype).collect::<Vec<_>>()),
+            raw_f16,
         }
     }
 
@@ -978,13 +996,7 @@ impl<'a, 'b> Emitter<'a, 'b> {
             V::Aff(base, 1, c) if dtype == DType::F16 && !self.raw_f16 && self.half_consts.is_some() => {
                 let consts = self.half_consts.expect("checked");
                 let (a, o) = self.address(src, V::SC(base, c), 2);
-                V::Vec(self.memo(MemoKey::Load(9, a, o), |b| {
-                    let four = b.ins().load(types::I64, flags(), a, o);
-                    let v = b.ins().scalar_to_vector(types::I64X2, four);
-                    let halves = b.ins().bitcast(types::I16X8, MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little), v);
-                    let bits = b.ins().uwiden_low(halves);
-                    f16x4_to_f32x4(b, consts, bits)
-                }))
+                V::Vec(self.memo(MemoKey::Load(9, a, o), |b| load_f16x4(b, consts, a, o)))
             }
             V::CI(_) | V::S(_) | V::SC(..) => V::S(self.load_scalar(src, dtype, flat)),
             other => V::Lanes(self.to_lanes(other).into_iter().map(|i| self.load_scalar(src, dtype, V::S(i))).collect()),
@@ -1297,9 +1309,8 @@ impl<'a, 'b> Emitter<'a, 'b> {
     fn load_byte_vector(&mut self, addr: Value, off: i32, signed: bool) -> Value {
         let word = self.memo(MemoKey::Load(6, addr, off), |b| b.ins().load(types::I32, flags(), addr, off));
         self.memo(MemoKey::Load(if signed { 7 } else { 8 }, addr, off), |b| {
-            let little = MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little);
             let v = b.ins().scalar_to_vector(types::I32X4, word);
-            let bytes = b.ins().bitcast(types::I8X16, little, v);
+            let bytes = b.ins().bitcast(types::I8X16, little(), v);
             if signed {
                 let h = b.ins().swiden_low(bytes);
                 b.ins().swiden_low(h)

@@ -2,22 +2,25 @@
 //! better than the generic loop-nest emitter can (TVM calls this
 //! *tensorizing*).
 //!
-//! Four stage shapes are recognized, by their compute rule, not their name:
+//! Stage shapes are recognized by their compute rule (the op's rule is
+//! rebuilt for the stage's sources and compared), not by their name:
 //!
 //! - **Row quantization** (`KernelClass::Quantize`, body `x[i..]`): each run
-//!   of 32 values becomes a Q8_0 block exactly as
+//!   of 32 values becomes a Q8_0 or Q8_1 block exactly as
 //!   [`kiln_dsl::quant::quantize_activations`] defines it.
-//! - **Quantized matmul** (`KernelClass::Matmul`, body `a[.., m, k] *
-//!   w[n, k]` with `a` Q8_0 and `w` Q4_0, Q4_1 or Q8_0): per 32-value block
-//!   the products of 8-bit activations and 4- or 8-bit weights are summed
-//!   as integers (`pmaddubsw`/`pmaddwd`), exactly, and only the block sums
-//!   are scaled in f32: `d_w d_a Σ q_w q_a` (Q4_0: `q_w - 8`), plus `m_w d_a
-//!   Σ q_a` for Q4_1. That is 4-8x fewer instructions per weight than
+//! - **Quantized matmul** (`matmul_t` of Q8_0 activations with Q4_0 or Q8_0
+//!   weights, or Q8_1 activations with Q4_1 weights): per 32-value block the
+//!   products of 8-bit activations and 4- or 8-bit weights are summed as
+//!   integers (`pmaddubsw`/`pmaddwd`), exactly, and scaled once per block,
+//!   in llama.cpp's 8-lane order: `d_w d_a Σ q_w q_a` (Q4_0: `q_w - 8`),
+//!   plus `Σ m_w s_a` for Q4_1. 4-8x fewer instructions per weight than
 //!   dequantizing every weight to f32.
 //! - **Mean of squares** (`rms_norm`'s first stage): summed in f64, in order.
 //! - **Concatenation along the first axis** (the body `concat` builds, for
 //!   any number of inputs): whole rows copied 16 bytes at a time, whatever
 //!   the element type (the KV cache grows this way every decoded token).
+//! - **Attention over f16 q, k, v** (the scores, sum, probabilities and
+//!   output stages): in llama.cpp's summation orders ([`AttnStage`]).
 //!
 //! The loop nest of such a stage still describes the computation (other
 //! backends compile it); here it is replaced by the kernel below, which
@@ -25,7 +28,7 @@
 //! of weight rows times activation rows for the matmul) runs
 //! `start..end` and is split across threads.
 
-use super::emit::{f16_table, f16x4_to_f32x4, f32_to_f16_bits, HalfConsts};
+use super::emit::{f16_table, f32_to_f16_bits, little, load_f16x4, HalfConsts};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value};
 use cranelift_frontend::{FunctionBuilder, Variable};
@@ -33,7 +36,7 @@ use kiln_dsl::{ax, load, Builtin, DType, Dim, Expr, KernelClass, OpDef, ReduceOp
 use kiln_schedule::Validated;
 use std::collections::HashMap;
 
-/// A recognized integer-dot stage.
+/// A recognized stage.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Template {
     /// f32 rows of `k` values to Q8_0 or Q8_1 (`to`) blocks.
@@ -200,7 +203,6 @@ impl Template {
             Template::ConcatRows { .. } => kiln_dsl::dim(&v.nest().output.shape[0]),
             Template::MeanOfSquares { .. } => rows_expr_all(v),
             Template::Attention { stage: AttnStage::Sum, .. } => rows_expr_all(v),
-            Template::Attention { stage: AttnStage::Probs, .. } => rows_expr(v),
             Template::Attention { .. } => rows_expr(v),
             Template::QuantMatmul { weights, n, .. } => rows_expr(v).mul(Expr::Int((n + tile_rows(weights) - 1) / tile_rows(weights))),
         }
@@ -220,10 +222,6 @@ impl Template {
 
 fn flags() -> MemFlagsData {
     MemFlagsData::new().with_notrap()
-}
-
-fn little() -> MemFlagsData {
-    MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little)
 }
 
 /// Builds one template kernel into the function being built.
@@ -257,14 +255,21 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
         total
     }
 
-    fn rows(&mut self, v: &Validated) -> Value {
-        let shape = v.nest().output.shape.clone();
+    /// The product of `dims` at run time.
+    fn product_value(&mut self, dims: &[Dim]) -> Value {
         let mut m = self.b.ins().iconst(types::I64, 1);
-        for d in &shape[..shape.len() - 1] {
+        for d in dims {
             let x = self.dim_value(d);
             m = self.b.ins().imul(m, x);
         }
         m
+    }
+
+    /// Rows of the stage at run time: the product of all output axes but
+    /// the last ([`rows_expr`]).
+    fn rows(&mut self, v: &Validated) -> Value {
+        let shape = &v.nest().output.shape;
+        self.product_value(&shape[..shape.len() - 1])
     }
 
     /// A rotated counting loop `for i in lo..hi`; `body` gets `i`.
@@ -340,11 +345,7 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
 
     /// Four f16 values at `addr + off` as f32x4.
     fn load_f16x4(&mut self, c: HalfConsts, addr: Value, off: i32) -> Value {
-        let four = self.b.ins().load(types::I64, flags(), addr, off);
-        let v = self.b.ins().scalar_to_vector(types::I64X2, four);
-        let halves = self.b.ins().bitcast(types::I16X8, little(), v);
-        let bits = self.b.ins().uwiden_low(halves);
-        f16x4_to_f32x4(self.b, c, bits)
+        load_f16x4(self.b, c, addr, off)
     }
 
     /// The 8-lane sum of llama.cpp's AVX2 code for lanes 0-3 in `lo` and 4-7
@@ -688,12 +689,7 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
     }
 
     fn mean_of_squares(&mut self, v: &Validated, n: i64) {
-        let shape = v.nest().output.shape.clone();
-        let mut rows = self.b.ins().iconst(types::I64, 1);
-        for d in &shape {
-            let x = self.dim_value(d);
-            rows = self.b.ins().imul(rows, x);
-        }
+        let rows = self.product_value(&v.nest().output.shape);
         let hi = self.b.ins().smin(self.range.1, rows);
         let (src, out) = (self.bufs[0], self.bufs[2]);
         let n_f = self.b.ins().f64const(n as f64);
