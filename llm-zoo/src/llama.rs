@@ -268,10 +268,11 @@ fn build_function(c: &LlamaConfig, m: &Module, dtypes: &HashMap<String, DType>, 
             .map(|n| match blocks(n) {
                 None => x.matmul_t(&p(n)),
                 Some(b) => {
-                    if !quantized.iter().any(|(d, _)| *d == b) {
+                    let i = quantized.iter().position(|(d, _)| *d == b).unwrap_or_else(|| {
                         quantized.push((b, x.quantize(b)));
-                    }
-                    quantized.iter().find(|(d, _)| *d == b).expect("quantized above").1.matmul_t(&p(n))
+                        quantized.len() - 1
+                    });
+                    quantized[i].1.matmul_t(&p(n))
                 }
             })
             .collect()
