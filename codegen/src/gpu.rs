@@ -1,30 +1,63 @@
-//! The GPU backend's code generator: a stage lowered to a compute shader
-//! built directly as a [`naga::Module`] (no shader text is pasted
-//! together), checked by naga's validator, and written by naga's back ends
-//! as WGSL, SPIR-V or MSL.
+//! The GPU backend's code generator: a scheduled loop nest lowered to a
+//! compute shader built directly as a [`naga::Module`] (no shader text is
+//! pasted together), checked by naga's validator, and written by naga's back
+//! ends as WGSL, SPIR-V or MSL.
 //!
-//! First slice: stages over f32 and i32 buffers, one invocation per output
-//! element; a reduction runs its whole range in that invocation, in order
-//! (correct, not yet fast: workgroup and subgroup reductions come next). Shader interface: group 0,
-//! binding `i` is source `i` (`array<f32>` or `array<i32>`, read-only),
-//! then the output (read-write), then `dims: array<i32>` holding the values
-//! of [`GpuKernel::symbols`]. Invocation `gid.x + gid.y * ROW` computes the
-//! output element of that flat index.
+//! How loops map (see `kiln_schedule::default_gpu_schedule` for the
+//! defaults):
+//! - `gpu_block.x` is the workgroup id: `wid.x + wid.y * ROW_GROUPS`, so a
+//!   grid of more than 65535 workgroups spills into `y`; `gpu_block.y` is
+//!   `wid.z`.
+//! - `gpu_thread.{x,y,z}` are the invocation ids within the workgroup; their
+//!   constant extents are the workgroup size.
+//! - A reduction loop bound to `gpu_thread` is shared by the workgroup's
+//!   invocations: each keeps a partial result, which a tree in workgroup
+//!   memory combines (with barriers) before invocation 0 stores it.
+//! - Every other loop (serial, unrolled, vectorized) is an ordinary loop in
+//!   each invocation.
+//!
+//! Buffers: group 0, binding `i` is source `i`, then the output, then
+//! `dims: array<i32>` holding the values of [`GpuKernel::symbols`]. f32 and
+//! i32 tensors are `array<f32>`/`array<i32>`; f16 and block-quantized ones
+//! are `array<u32>` of their little-endian storage words, read with shifts
+//! (bytes) and `unpack2x16float` (halves), which every adapter has.
+//! f16 and quantized outputs are written with atomic AND/OR on their words,
+//! since two invocations may share one; a quantize stage (f32 rows to Q8_0 or
+//! Q8_1 blocks) runs one block per invocation.
 
 use crate::error::CodegenError;
-use kiln_dsl::{BinOp, DType, Dim, Expr, ScalarKind, UnOp};
-use kiln_schedule::Validated;
+use kiln_dsl::{BinOp, Bindings, DType, Dim, Expr, KernelClass, ReduceOp, ScalarKind, UnOp};
+use kiln_schedule::{eval_int, LoopKind, Validated};
 use naga::{
-    AddressSpace, BinaryOperator, Binding, Block, BuiltIn, EntryPoint, Expression, Function, FunctionArgument, GlobalVariable, Handle, Literal, MathFunction, Module,
-    ResourceBinding, Scalar, ShaderStage, Span, Statement, StorageAccess, Type, TypeInner, UnaryOperator, VectorSize,
+    AddressSpace, BinaryOperator, Binding, Block, BuiltIn, EntryPoint, Expression, Function, FunctionArgument, GlobalVariable, Handle, Literal, LocalVariable, MathFunction,
+    Module, ResourceBinding, Scalar, ShaderStage, Span, Statement, StorageAccess, Type, TypeInner, UnaryOperator, VectorSize,
 };
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-/// Invocations per workgroup (x).
-pub const WORKGROUP: u32 = 64;
-/// Workgroups per dispatch row: outputs past `WORKGROUP * ROW_GROUPS`
-/// spill into `gid.y`.
+/// Workgroups per dispatch row: a grid past this spills into `wid.y`.
 pub const ROW_GROUPS: u32 = 32768;
+
+/// Invocations a workgroup may have (WebGPU's default limit).
+pub const MAX_WORKGROUP: u32 = 256;
+
+/// What an adapter can do that changes the generated code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct GpuTarget {
+    /// `unpack2x16float` and `pack2x16float` are usable (core WGSL, but
+    /// llvmpipe needs native f16 for them); otherwise f16 values convert by
+    /// integer arithmetic.
+    pub f16_in_f32: bool,
+}
+
+impl GpuTarget {
+    fn capabilities(&self) -> naga::valid::Capabilities {
+        if self.f16_in_f32 {
+            naga::valid::Capabilities::SHADER_FLOAT16_IN_FLOAT32
+        } else {
+            naga::valid::Capabilities::empty()
+        }
+    }
+}
 
 /// A compute shader for one stage.
 #[derive(Debug)]
@@ -37,8 +70,10 @@ pub struct GpuKernel {
     pub info: naga::valid::ModuleInfo,
     /// Symbolic dims, in the order of the `dims` buffer.
     pub symbols: Vec<String>,
-    /// Output elements: one invocation each.
-    pub outputs: Expr,
+    /// Workgroups along block axes x and y (integer expressions over dims).
+    pub grid: [Expr; 2],
+    /// Invocations per workgroup along x, y, z.
+    pub workgroup_size: [u32; 3],
     /// Sources read (the bindings before the output).
     pub sources: usize,
 }
@@ -60,6 +95,16 @@ impl GpuKernel {
         naga::back::msl::write_string(&self.module, &self.info, &naga::back::msl::Options::default(), &pipeline).map(|(s, _)| s).map_err(|e| self.backend(e))
     }
 
+    /// Workgroups to dispatch along x, y, z under `bindings` (an unbound
+    /// symbol is returned as the error).
+    pub fn dispatch(&self, bindings: &Bindings) -> Result<[u32; 3], String> {
+        let groups = |e: &Expr| -> Result<u64, String> { Ok(eval_int(e, bindings)?.max(0) as u64) };
+        let (x, z) = (groups(&self.grid[0])?, groups(&self.grid[1])?);
+        let (x, y) = if x <= ROW_GROUPS as u64 { (x, 1) } else { (ROW_GROUPS as u64, x.div_ceil(ROW_GROUPS as u64)) };
+        let fit = |n: u64| u32::try_from(n).map_err(|_| format!("{n} workgroups"));
+        Ok([fit(x)?, fit(y)?, fit(z)?])
+    }
+
     fn backend(&self, e: impl std::fmt::Display) -> CodegenError {
         CodegenError::Backend { kernel: self.name.clone(), message: e.to_string() }
     }
@@ -72,16 +117,32 @@ enum Kind {
     Int,
 }
 
+/// How a buffer's elements are stored in the shader.
+fn storage_scalar(d: DType) -> Scalar {
+    match d {
+        DType::F32 => Scalar::F32,
+        DType::I32 => Scalar::I32,
+        _ => Scalar::U32,
+    }
+}
+
+type Res<T> = Result<T, CodegenError>;
+
 struct Builder {
     f: Function,
     /// Expressions appended since the last `Emit`.
     pending: Option<(Handle<Expression>, Handle<Expression>)>,
     block: Block,
-    /// Each source's (and last, the output's) global pointer, shape, kind.
-    globals: Vec<(Handle<Expression>, Vec<Dim>, Kind)>,
+    /// Each source's (and last, the output's) global pointer, shape, dtype.
+    globals: Vec<(Handle<Expression>, Vec<Dim>, DType)>,
     dims_global: Handle<Expression>,
     symbols: Vec<String>,
-    axes: Vec<Handle<Expression>>,
+    /// Each loop's variable (by loop id).
+    vars: HashMap<u32, Handle<Expression>>,
+    i32_ty: Handle<Type>,
+    f32_ty: Handle<Type>,
+    vec2_f32: Handle<Type>,
+    target: GpuTarget,
     kernel: String,
 }
 
@@ -101,7 +162,7 @@ impl Builder {
     }
 
     /// Append an expression that is never emitted (literals, globals,
-    /// arguments), after closing the pending range.
+    /// local variables), after closing the pending range.
     fn pre(&mut self, e: Expression) -> Handle<Expression> {
         self.flush();
         self.f.expressions.append(e, Span::UNDEFINED)
@@ -113,16 +174,69 @@ impl Builder {
         }
     }
 
-    fn int(&mut self, v: i64) -> Result<Handle<Expression>, CodegenError> {
-        let v = i32::try_from(v).map_err(|_| self.unsupported(format!("the integer {v} does not fit i32")))?;
+    fn push(&mut self, s: Statement) {
+        self.flush();
+        self.block.push(s, Span::UNDEFINED);
+    }
+
+    /// Build a nested block with `body`.
+    fn nested(&mut self, body: impl FnOnce(&mut Self) -> Res<()>) -> Res<Block> {
+        self.flush();
+        let outer = std::mem::take(&mut self.block);
+        body(self)?;
+        self.flush();
+        Ok(std::mem::replace(&mut self.block, outer))
+    }
+
+    /// `if condition { accept }`.
+    fn if_(&mut self, condition: Handle<Expression>, accept: impl FnOnce(&mut Self) -> Res<()>) -> Res<()> {
+        let accept = self.nested(accept)?;
+        self.push(Statement::If { condition, accept, reject: Block::new() });
+        Ok(())
+    }
+
+    /// `for var in 0..extent { body }`, with the variable under loop id `id`.
+    fn serial_loop(&mut self, id: u32, extent: &Expr, body: impl FnOnce(&mut Self) -> Res<()>) -> Res<()> {
+        let (extent, _) = self.value(extent)?;
+        let var = self.f.local_variables.append(LocalVariable { name: Some(format!("l{id}")), ty: self.i32_ty, init: None }, Span::UNDEFINED);
+        let ptr = self.pre(Expression::LocalVariable(var));
+        let zero = self.int(0)?;
+        self.push(Statement::Store { pointer: ptr, value: zero });
+        let body = self.nested(|b| {
+            let v = b.emit(Expression::Load { pointer: ptr });
+            let done = b.bin(BinaryOperator::GreaterEqual, v, extent);
+            b.if_(done, |b| {
+                b.push(Statement::Break);
+                Ok(())
+            })?;
+            b.vars.insert(id, v);
+            body(b)
+        })?;
+        let continuing = self.nested(|b| {
+            let v = b.emit(Expression::Load { pointer: ptr });
+            let one = b.int(1)?;
+            let next = b.bin(BinaryOperator::Add, v, one);
+            b.push(Statement::Store { pointer: ptr, value: next });
+            Ok(())
+        })?;
+        self.push(Statement::Loop { body, continuing, break_if: None });
+        Ok(())
+    }
+
+    fn int(&mut self, v: i64) -> Res<Handle<Expression>> {
+        let v = i32::try_from(v).map_err(|_| self.unsupported(format!("use the integer {v}, which does not fit i32")))?;
         Ok(self.pre(Expression::Literal(Literal::I32(v))))
     }
 
-    fn float(&mut self, v: f64) -> Result<Handle<Expression>, CodegenError> {
+    fn uint(&mut self, v: u32) -> Handle<Expression> {
+        self.pre(Expression::Literal(Literal::U32(v)))
+    }
+
+    fn float(&mut self, v: f64) -> Res<Handle<Expression>> {
         let v = v as f32;
         if !v.is_finite() {
             // naga literals are finite: ±inf as a bit pattern
-            let bits = self.pre(Expression::Literal(Literal::U32(v.to_bits())));
+            let bits = self.uint(v.to_bits());
             return Ok(self.emit(Expression::As { expr: bits, kind: naga::ScalarKind::Float, convert: None }));
         }
         Ok(self.pre(Expression::Literal(Literal::F32(v))))
@@ -136,7 +250,12 @@ impl Builder {
         self.emit(Expression::Math { fun, arg, arg1, arg2, arg3: None })
     }
 
-    fn dim(&mut self, d: &Dim) -> Result<Handle<Expression>, CodegenError> {
+    /// Reinterpret (`convert: None`) or convert to a 32-bit scalar kind.
+    fn cast(&mut self, expr: Handle<Expression>, kind: naga::ScalarKind, convert: bool) -> Handle<Expression> {
+        self.emit(Expression::As { expr, kind, convert: convert.then_some(4) })
+    }
+
+    fn dim(&mut self, d: &Dim) -> Res<Handle<Expression>> {
         let mut total: Option<Handle<Expression>> = None;
         for (mono, c) in d.terms() {
             let mut term = self.int(c)?;
@@ -159,7 +278,7 @@ impl Builder {
     }
 
     /// Row-major flat index of `index` into `shape`.
-    fn flat(&mut self, index: &[Expr], shape: &[Dim]) -> Result<Handle<Expression>, CodegenError> {
+    fn flat(&mut self, index: &[Expr], shape: &[Dim]) -> Res<Handle<Expression>> {
         let mut flat: Option<Handle<Expression>> = None;
         for (e, d) in index.iter().zip(shape) {
             let (i, _) = self.value(e)?;
@@ -181,35 +300,247 @@ impl Builder {
     fn to_int(&mut self, (h, k): (Handle<Expression>, Kind)) -> Handle<Expression> {
         match k {
             Kind::Int => h,
-            Kind::Float => self.emit(Expression::As { expr: h, kind: naga::ScalarKind::Sint, convert: Some(4) }),
+            Kind::Float => self.cast(h, naga::ScalarKind::Sint, true),
         }
     }
 
-    fn to_bool(&mut self, (h, k): (Handle<Expression>, Kind)) -> Result<Handle<Expression>, CodegenError> {
+    fn to_float(&mut self, (h, k): (Handle<Expression>, Kind)) -> Handle<Expression> {
+        match k {
+            Kind::Float => h,
+            Kind::Int => self.cast(h, naga::ScalarKind::Float, true),
+        }
+    }
+
+    fn to_bool(&mut self, (h, k): (Handle<Expression>, Kind)) -> Res<Handle<Expression>> {
         let zero = if k == Kind::Int { self.int(0)? } else { self.float(0.0)? };
         Ok(self.bin(BinaryOperator::NotEqual, h, zero))
     }
 
-    fn value(&mut self, e: &Expr) -> Result<(Handle<Expression>, Kind), CodegenError> {
+    /// The storage word `word` (an i32 index) of a source stored as words.
+    fn word(&mut self, src: u32, word: Handle<Expression>) -> Res<Handle<Expression>> {
+        let (global, _, _) = self.source(src)?;
+        let at = self.emit(Expression::Access { base: global, index: word });
+        Ok(self.emit(Expression::Load { pointer: at }))
+    }
+
+    /// The f16 at half-word index `half` (i32) of a word-stored source, as f32.
+    fn half(&mut self, src: u32, half: Handle<Expression>) -> Res<Handle<Expression>> {
+        let one = self.uint(1);
+        let word_index = self.bin(BinaryOperator::ShiftRight, half, one);
+        let w = self.word(src, word_index)?;
+        let one = self.int(1)?;
+        let lane = self.bin(BinaryOperator::And, half, one);
+        let lane = self.cast(lane, naga::ScalarKind::Uint, false);
+        let sixteen = self.uint(16);
+        let shift = self.bin(BinaryOperator::Multiply, lane, sixteen);
+        let bits = self.bin(BinaryOperator::ShiftRight, w, shift);
+        let mask = self.uint(0xffff);
+        let bits = self.bin(BinaryOperator::And, bits, mask);
+        self.f16_to_f32(bits)
+    }
+
+    /// The f16 in the low 16 bits of a u32, as f32.
+    fn f16_to_f32(&mut self, bits: Handle<Expression>) -> Res<Handle<Expression>> {
+        if self.target.f16_in_f32 {
+            let pair = self.math(MathFunction::Unpack2x16float, bits, None, None);
+            return Ok(self.emit(Expression::AccessIndex { base: pair, index: 0 }));
+        }
+        let u = |b: &mut Self, v: u32| b.uint(v);
+        let (m8000, m3ff, m1f) = (u(self, 0x8000), u(self, 0x3ff), u(self, 0x1f));
+        let (sixteen, ten, thirteen, twenty_three) = (u(self, 16), u(self, 10), u(self, 13), u(self, 23));
+        let sign = self.bin(BinaryOperator::And, bits, m8000);
+        let sign = self.bin(BinaryOperator::ShiftLeft, sign, sixteen);
+        let exp = self.bin(BinaryOperator::ShiftRight, bits, ten);
+        let exp = self.bin(BinaryOperator::And, exp, m1f);
+        let mant = self.bin(BinaryOperator::And, bits, m3ff);
+        let mant_hi = self.bin(BinaryOperator::ShiftLeft, mant, thirteen);
+        let bias = u(self, 112);
+        let e32 = self.bin(BinaryOperator::Add, exp, bias);
+        let e32 = self.bin(BinaryOperator::ShiftLeft, e32, twenty_three);
+        let normal = self.bin(BinaryOperator::InclusiveOr, sign, e32);
+        let normal = self.bin(BinaryOperator::InclusiveOr, normal, mant_hi);
+        let inf = u(self, 0x7f80_0000);
+        let special = self.bin(BinaryOperator::InclusiveOr, sign, inf);
+        let special = self.bin(BinaryOperator::InclusiveOr, special, mant_hi);
+        let is_special = self.bin(BinaryOperator::Equal, exp, m1f);
+        let wide = self.emit(Expression::Select { condition: is_special, accept: special, reject: normal });
+        let wide = self.cast(wide, naga::ScalarKind::Float, false);
+        // zero and subnormals: mant * 2^-24
+        let mf = self.cast(mant, naga::ScalarKind::Float, true);
+        let tiny = self.float(1.0 / 16_777_216.0)?;
+        let sub = self.bin(BinaryOperator::Multiply, mf, tiny);
+        let neg = self.emit(Expression::Unary { op: UnaryOperator::Negate, expr: sub });
+        let zero = u(self, 0);
+        let negative = self.bin(BinaryOperator::NotEqual, sign, zero);
+        let sub = self.emit(Expression::Select { condition: negative, accept: neg, reject: sub });
+        let is_sub = self.bin(BinaryOperator::Equal, exp, zero);
+        Ok(self.emit(Expression::Select { condition: is_sub, accept: sub, reject: wide }))
+    }
+
+    /// An f32 rounded to f16 (nearest, ties to even), in the low 16 bits of a u32.
+    fn f32_to_f16(&mut self, v: Handle<Expression>) -> Res<Handle<Expression>> {
+        if self.target.f16_in_f32 {
+            let zero = self.float(0.0)?;
+            let pair = self.emit(Expression::Compose { ty: self.vec2_f32, components: vec![v, zero] });
+            let packed = self.math(MathFunction::Pack2x16float, pair, None, None);
+            let mask = self.uint(0xffff);
+            return Ok(self.bin(BinaryOperator::And, packed, mask));
+        }
+        use BinaryOperator as B;
+        let u = |b: &mut Self, v: u32| b.uint(v);
+        let x = self.cast(v, naga::ScalarKind::Uint, false);
+        let (sixteen, twenty_three, thirteen) = (u(self, 16), u(self, 23), u(self, 13));
+        let sign = self.bin(B::ShiftRight, x, sixteen);
+        let m8000 = u(self, 0x8000);
+        let sign = self.bin(B::And, sign, m8000);
+        let e = self.bin(B::ShiftRight, x, twenty_three);
+        let mff = u(self, 0xff);
+        let e = self.bin(B::And, e, mff);
+        let m7fffff = u(self, 0x7f_ffff);
+        let m = self.bin(B::And, x, m7fffff);
+        let e = self.cast(e, naga::ScalarKind::Sint, false);
+        let bias = self.int(112)?;
+        let e16 = self.bin(B::Subtract, e, bias);
+        // rounds `base` up when the dropped `rem` is above half of `unit`, or
+        // exactly half and `base` is odd
+        let round = |b: &mut Self, base: Handle<Expression>, rem: Handle<Expression>, half: Handle<Expression>| {
+            let above = b.bin(B::Greater, rem, half);
+            let tie = b.bin(B::Equal, rem, half);
+            let one = b.uint(1);
+            let odd = b.bin(B::And, base, one);
+            let odd = b.bin(B::Equal, odd, one);
+            let tie_odd = b.bin(B::LogicalAnd, tie, odd);
+            let up = b.bin(B::LogicalOr, above, tie_odd);
+            let up = b.cast(up, naga::ScalarKind::Uint, true);
+            b.bin(B::Add, base, up)
+        };
+        // normal results
+        let ten = u(self, 10);
+        let eu = self.cast(e16, naga::ScalarKind::Uint, false);
+        let base = self.bin(B::ShiftLeft, eu, ten);
+        let top = self.bin(B::ShiftRight, m, thirteen);
+        let base = self.bin(B::InclusiveOr, base, top);
+        let m1fff = u(self, 0x1fff);
+        let rem = self.bin(B::And, m, m1fff);
+        let h1000 = u(self, 0x1000);
+        let normal = round(self, base, rem, h1000);
+        // subnormal results: the implicit bit shifted down by 14 - e16
+        let implicit = u(self, 0x80_0000);
+        let mm = self.bin(B::InclusiveOr, m, implicit);
+        let fourteen = self.int(14)?;
+        let shift = self.bin(B::Subtract, fourteen, e16);
+        let max_shift = self.int(25)?;
+        let shift = self.math(MathFunction::Min, shift, Some(max_shift), None);
+        let shift = self.cast(shift, naga::ScalarKind::Uint, false);
+        let sub_base = self.bin(B::ShiftRight, mm, shift);
+        let one = u(self, 1);
+        let unit = self.bin(B::ShiftLeft, one, shift);
+        let low = self.bin(B::Subtract, unit, one);
+        let sub_rem = self.bin(B::And, mm, low);
+        let half = self.bin(B::ShiftRight, unit, one);
+        let sub = round(self, sub_base, sub_rem, half);
+        // choose: NaN/inf input, overflow, normal, subnormal
+        let zero = u(self, 0);
+        let has_mant = self.bin(B::NotEqual, m, zero);
+        let quiet = u(self, 0x200);
+        let nan_bit = self.emit(Expression::Select { condition: has_mant, accept: quiet, reject: zero });
+        let inf = u(self, 0x7c00);
+        let nan_inf = self.bin(B::InclusiveOr, inf, nan_bit);
+        let one_i = self.int(1)?;
+        let is_normal = self.bin(B::GreaterEqual, e16, one_i);
+        let r = self.emit(Expression::Select { condition: is_normal, accept: normal, reject: sub });
+        let thirty_one = self.int(31)?;
+        let overflow = self.bin(B::GreaterEqual, e16, thirty_one);
+        let r = self.emit(Expression::Select { condition: overflow, accept: inf, reject: r });
+        let c255 = self.int(255)?;
+        let special = self.bin(B::Equal, e, c255);
+        let r = self.emit(Expression::Select { condition: special, accept: nan_inf, reject: r });
+        Ok(self.bin(B::InclusiveOr, sign, r))
+    }
+
+    /// Write the low `width` bits of `bits` (u32) at byte offset `offset`
+    /// (i32, a multiple of width / 8, not crossing a word) of the output,
+    /// whose words are atomic: other invocations may write the rest of the word.
+    fn write_bits(&mut self, offset: Handle<Expression>, bits: Handle<Expression>, width: u32) -> Res<()> {
+        let out = self.globals.last().expect("the output").0;
+        let two = self.uint(2);
+        let word = self.bin(BinaryOperator::ShiftRight, offset, two);
+        let three = self.int(3)?;
+        let byte = self.bin(BinaryOperator::And, offset, three);
+        let byte = self.cast(byte, naga::ScalarKind::Uint, false);
+        let eight = self.uint(8);
+        let shift = self.bin(BinaryOperator::Multiply, byte, eight);
+        let ones = self.uint(if width == 32 { u32::MAX } else { (1 << width) - 1 });
+        let bits = self.bin(BinaryOperator::And, bits, ones);
+        let mask = self.bin(BinaryOperator::ShiftLeft, ones, shift);
+        let keep = self.emit(Expression::Unary { op: UnaryOperator::BitwiseNot, expr: mask });
+        let value = self.bin(BinaryOperator::ShiftLeft, bits, shift);
+        let pointer = self.emit(Expression::Access { base: out, index: word });
+        self.push(Statement::Atomic { pointer, fun: naga::AtomicFunction::And, value: keep, result: None });
+        self.push(Statement::Atomic { pointer, fun: naga::AtomicFunction::InclusiveOr, value, result: None });
+        Ok(())
+    }
+
+    fn source(&self, src: u32) -> Res<(Handle<Expression>, Vec<Dim>, DType)> {
+        self.globals.get(src as usize).cloned().ok_or_else(|| self.unsupported(format!("read source {src}, which the kernel does not have")))
+    }
+
+    fn value(&mut self, e: &Expr) -> Res<(Handle<Expression>, Kind)> {
         Ok(match e {
             Expr::Float(v) => (self.float(*v)?, Kind::Float),
             Expr::Int(v) => (self.int(*v)?, Kind::Int),
-            Expr::Axis(a) => (*self.axes.get(*a as usize).ok_or_else(|| self.unsupported("a reduction axis"))?, Kind::Int),
+            Expr::Axis(a) => (*self.vars.get(a).ok_or_else(|| self.unsupported(format!("find loop {a}")))?, Kind::Int),
             Expr::Dim(d) => (self.dim(d)?, Kind::Int),
             Expr::Load { src, index } => {
-                let (global, shape, kind) = self.globals_info(*src)?;
+                let (global, shape, dtype) = self.source(*src)?;
                 let flat = self.flat(index, &shape)?;
-                let at = self.emit(Expression::Access { base: global, index: flat });
-                (self.emit(Expression::Load { pointer: at }), kind)
+                match dtype {
+                    DType::F32 | DType::I32 => {
+                        let at = self.emit(Expression::Access { base: global, index: flat });
+                        (self.emit(Expression::Load { pointer: at }), if dtype == DType::F32 { Kind::Float } else { Kind::Int })
+                    }
+                    DType::F16 => (self.half(*src, flat)?, Kind::Float),
+                    _ => return Err(self.unsupported(format!("load a {dtype} element without its dequantization rule"))),
+                }
             }
-            Expr::LoadByte { .. } | Expr::LoadHalf { .. } => return Err(self.unsupported("quantized loads")),
+            Expr::LoadByte { src, offset, signed } => {
+                let (off, _) = self.value(offset)?;
+                let two = self.uint(2);
+                let word_index = self.bin(BinaryOperator::ShiftRight, off, two);
+                let w = self.word(*src, word_index)?;
+                let three = self.int(3)?;
+                let byte_in_word = self.bin(BinaryOperator::And, off, three);
+                let byte_in_word = self.cast(byte_in_word, naga::ScalarKind::Uint, false);
+                let eight = self.uint(8);
+                let shift = self.bin(BinaryOperator::Multiply, byte_in_word, eight);
+                if *signed {
+                    // move the byte to the top, then shift it down arithmetically
+                    let twenty_four = self.uint(24);
+                    let up = self.bin(BinaryOperator::Subtract, twenty_four, shift);
+                    let top = self.bin(BinaryOperator::ShiftLeft, w, up);
+                    let top = self.cast(top, naga::ScalarKind::Sint, false);
+                    let twenty_four = self.uint(24);
+                    (self.bin(BinaryOperator::ShiftRight, top, twenty_four), Kind::Int)
+                } else {
+                    let down = self.bin(BinaryOperator::ShiftRight, w, shift);
+                    let mask = self.uint(255);
+                    let byte = self.bin(BinaryOperator::And, down, mask);
+                    (self.cast(byte, naga::ScalarKind::Sint, false), Kind::Int)
+                }
+            }
+            Expr::LoadHalf { src, offset } => {
+                let (off, _) = self.value(offset)?;
+                let one = self.uint(1);
+                let half = self.bin(BinaryOperator::ShiftRight, off, one);
+                (self.half(*src, half)?, Kind::Float)
+            }
             Expr::Unary(op, a) => {
                 let (x, kind) = self.value(a)?;
                 if kind == Kind::Int {
                     return Ok(match op {
                         UnOp::Neg => (self.emit(Expression::Unary { op: UnaryOperator::Negate, expr: x }), Kind::Int),
                         UnOp::Abs => (self.math(MathFunction::Abs, x, None, None), Kind::Int),
-                        _ => return Err(self.unsupported(format!("{op:?} of an integer"))),
+                        _ => return Err(self.unsupported(format!("take {op:?} of an integer"))),
                     });
                 }
                 let fun = match op {
@@ -226,13 +557,19 @@ impl Builder {
                     UnOp::Tanh => MathFunction::Tanh,
                     UnOp::Sin => MathFunction::Sin,
                     UnOp::Cos => MathFunction::Cos,
-                    UnOp::Erf => return Err(self.unsupported("erf")),
+                    UnOp::Erf => return Ok((self.erf(x)?, Kind::Float)),
                 };
                 (self.math(fun, x, None, None), Kind::Float)
             }
             Expr::Binary(op, a, b) => {
                 let (x, ka) = self.value(a)?;
-                let (y, _) = self.value(b)?;
+                let (y, kb) = self.value(b)?;
+                // mixed operands compute in float, as in the interpreter
+                let (x, y, k) = if ka == kb || matches!(op, BinOp::Shr | BinOp::And) {
+                    (x, y, ka)
+                } else {
+                    (self.to_float((x, ka)), self.to_float((y, kb)), Kind::Float)
+                };
                 use BinOp::*;
                 match op {
                     Add | Sub | Mul | Div | Rem | And => {
@@ -244,11 +581,11 @@ impl Builder {
                             Rem => BinaryOperator::Modulo,
                             _ => BinaryOperator::And,
                         };
-                        (self.bin(bop, x, y), ka)
+                        (self.bin(bop, x, y), k)
                     }
-                    Max | Min => (self.math(if *op == Max { MathFunction::Max } else { MathFunction::Min }, x, Some(y), None), ka),
+                    Max | Min => (self.math(if *op == Max { MathFunction::Max } else { MathFunction::Min }, x, Some(y), None), k),
                     Shr => {
-                        let count = self.emit(Expression::As { expr: y, kind: naga::ScalarKind::Uint, convert: Some(4) });
+                        let count = self.cast(y, naga::ScalarKind::Uint, false);
                         (self.bin(BinaryOperator::ShiftRight, x, count), Kind::Int)
                     }
                     Lt | Le | Eq => {
@@ -258,32 +595,28 @@ impl Builder {
                             _ => BinaryOperator::Equal,
                         };
                         let c = self.bin(bop, x, y);
-                        (self.emit(Expression::As { expr: c, kind: naga::ScalarKind::Sint, convert: Some(4) }), Kind::Int)
+                        (self.cast(c, naga::ScalarKind::Sint, true), Kind::Int)
                     }
                 }
             }
             Expr::Select(c, a, b) => {
                 let c = self.value(c)?;
                 let condition = self.to_bool(c)?;
-                let (accept, k) = self.value(a)?;
-                let (reject, _) = self.value(b)?;
+                let (accept, ka) = self.value(a)?;
+                let (reject, kb) = self.value(b)?;
+                let (accept, reject, k) = if ka == kb { (accept, reject, ka) } else { (self.to_float((accept, ka)), self.to_float((reject, kb)), Kind::Float) };
                 (self.emit(Expression::Select { condition, accept, reject }), k)
             }
             Expr::MulAdd(a, b, c) => {
-                let (x, _) = self.value(a)?;
-                let (y, _) = self.value(b)?;
-                let (z, _) = self.value(c)?;
+                let x = self.value(a)?;
+                let y = self.value(b)?;
+                let z = self.value(c)?;
+                let (x, y, z) = (self.to_float(x), self.to_float(y), self.to_float(z));
                 (self.math(MathFunction::Fma, x, Some(y), Some(z)), Kind::Float)
             }
             Expr::Cast(ScalarKind::Float, a) => {
-                let (x, k) = self.value(a)?;
-                match k {
-                    Kind::Float => (x, Kind::Float),
-                    _ => {
-                        let x = self.to_int((x, k));
-                        (self.emit(Expression::As { expr: x, kind: naga::ScalarKind::Float, convert: Some(4) }), Kind::Float)
-                    }
-                }
+                let v = self.value(a)?;
+                (self.to_float(v), Kind::Float)
             }
             Expr::Cast(ScalarKind::Int, a) => {
                 let v = self.value(a)?;
@@ -292,229 +625,492 @@ impl Builder {
         })
     }
 
-    fn globals_info(&mut self, src: u32) -> Result<(Handle<Expression>, Vec<Dim>, Kind), CodegenError> {
-        self.globals.get(src as usize).cloned().ok_or_else(|| self.unsupported(format!("source {src}")))
+    /// erf, which WGSL lacks: its Maclaurin series below 0.5, and Numerical
+    /// Recipes' erfc fit (relative error < 1.2e-7) above.
+    fn erf(&mut self, x: Handle<Expression>) -> Res<Handle<Expression>> {
+        let poly = |b: &mut Self, t: Handle<Expression>, coeffs: &[f64]| -> Res<Handle<Expression>> {
+            let mut acc = b.float(*coeffs.last().expect("coefficients"))?;
+            for &c in coeffs.iter().rev().skip(1) {
+                let c = b.float(c)?;
+                acc = b.math(MathFunction::Fma, acc, Some(t), Some(c));
+            }
+            Ok(acc)
+        };
+        let a = self.math(MathFunction::Abs, x, None, None);
+        let x2 = self.bin(BinaryOperator::Multiply, x, x);
+        let series = poly(self, x2, &[1.128_379_167_095_512_6, -0.376_126_389_031_837_5, 0.112_837_916_709_551_26, -0.026_866_170_645_131_25, 0.005_223_977_625_442_188])?;
+        let small = self.bin(BinaryOperator::Multiply, x, series);
+        let one = self.float(1.0)?;
+        let half = self.float(0.5)?;
+        let denom = self.math(MathFunction::Fma, half, Some(a), Some(one));
+        let t = self.bin(BinaryOperator::Divide, one, denom);
+        let fit = poly(self, t, &[-1.265_512_23, 1.000_023_68, 0.374_091_96, 0.096_784_18, -0.186_288_06, 0.278_868_07, -1.135_203_98, 1.488_515_87, -0.822_152_23, 0.170_872_77])?;
+        let neg_x2 = self.emit(Expression::Unary { op: UnaryOperator::Negate, expr: x2 });
+        let arg = self.bin(BinaryOperator::Add, neg_x2, fit);
+        let e = self.math(MathFunction::Exp, arg, None, None);
+        let erfc = self.bin(BinaryOperator::Multiply, t, e);
+        let large = self.bin(BinaryOperator::Subtract, one, erfc);
+        let sign = self.math(MathFunction::Sign, x, None, None);
+        let large = self.bin(BinaryOperator::Multiply, sign, large);
+        let is_small = self.bin(BinaryOperator::Less, a, half);
+        Ok(self.emit(Expression::Select { condition: is_small, accept: small, reject: large }))
     }
+
+    /// `all (value < bound)` over `guards`, or None when there are none.
+    fn all_below(&mut self, guards: &[(Expr, Expr)]) -> Res<Option<Handle<Expression>>> {
+        let mut all = None;
+        for (v, bound) in guards {
+            let (v, _) = self.value(v)?;
+            let (bound, _) = self.value(bound)?;
+            let c = self.bin(BinaryOperator::Less, v, bound);
+            all = Some(match all {
+                None => c,
+                Some(a) => self.bin(BinaryOperator::LogicalAnd, a, c),
+            });
+        }
+        Ok(all)
+    }
+
+    /// Run `body` where `condition` holds (always when None).
+    fn guarded(&mut self, condition: Option<Handle<Expression>>, body: impl FnOnce(&mut Self) -> Res<()>) -> Res<()> {
+        match condition {
+            Some(c) => self.if_(c, body),
+            None => body(self),
+        }
+    }
+
+    /// Convert a value to the output's kind.
+    fn as_kind(&mut self, v: (Handle<Expression>, Kind), want: Kind) -> Handle<Expression> {
+        match want {
+            Kind::Float => self.to_float(v),
+            Kind::Int => self.to_int(v),
+        }
+    }
+
+    fn combine(&mut self, op: ReduceOp, a: Handle<Expression>, b: Handle<Expression>) -> Handle<Expression> {
+        match op {
+            ReduceOp::Sum => self.bin(BinaryOperator::Add, a, b),
+            ReduceOp::Max => self.math(MathFunction::Max, a, Some(b), None),
+            ReduceOp::Min => self.math(MathFunction::Min, a, Some(b), None),
+        }
+    }
+}
+
+/// One block of a quantize stage (ggml's SIMD row quantizer, as
+/// `kiln_dsl::quant::quantize_activations` defines it): the block's largest
+/// magnitude, then each value scaled to -127..=127 and rounded half to even,
+/// then the f16 scale (and for Q8_1 the f16 of scale times the sum). Loop
+/// `q` walks the block's 32 values; the body is evaluated in both passes.
+fn quantize_block(b: &mut Builder, q: u32, body: &Expr, store_index: &[Expr], out_shape: &[Dim], dtype: DType) -> Res<()> {
+    let amax_var = b.f.local_variables.append(LocalVariable { name: Some("amax".into()), ty: b.f32_ty, init: None }, Span::UNDEFINED);
+    let amax_ptr = b.pre(Expression::LocalVariable(amax_var));
+    let zero = b.float(0.0)?;
+    b.push(Statement::Store { pointer: amax_ptr, value: zero });
+    b.serial_loop(q, &Expr::Int(32), |b| {
+        let v = b.value(body)?;
+        let v = b.to_float(v);
+        let a = b.math(MathFunction::Abs, v, None, None);
+        let old = b.emit(Expression::Load { pointer: amax_ptr });
+        let m = b.math(MathFunction::Max, old, Some(a), None);
+        b.push(Statement::Store { pointer: amax_ptr, value: m });
+        Ok(())
+    })?;
+    let amax = b.emit(Expression::Load { pointer: amax_ptr });
+    let c127 = b.float(127.0)?;
+    let d = b.bin(BinaryOperator::Divide, amax, c127);
+    let inv = b.bin(BinaryOperator::Divide, c127, amax);
+    let zero = b.float(0.0)?;
+    let nonzero = b.bin(BinaryOperator::NotEqual, amax, zero);
+    let id = b.emit(Expression::Select { condition: nonzero, accept: inv, reject: zero });
+    // the block's first byte: the flat index of its first value / 32 blocks
+    let first = b.int(0)?;
+    b.vars.insert(q, first);
+    let flat = b.flat(store_index, out_shape)?;
+    let thirty_two = b.int(32)?;
+    let block = b.bin(BinaryOperator::Divide, flat, thirty_two);
+    let block_bytes = b.int(dtype.block_bytes() as i64)?;
+    let base = b.bin(BinaryOperator::Multiply, block, block_bytes);
+    let header = b.int(dtype.block_bytes() as i64 - 32)?;
+    let values_at = b.bin(BinaryOperator::Add, base, header);
+    let sum_var = b.f.local_variables.append(LocalVariable { name: Some("qsum".into()), ty: b.i32_ty, init: None }, Span::UNDEFINED);
+    let sum_ptr = b.pre(Expression::LocalVariable(sum_var));
+    let zero_i = b.int(0)?;
+    b.push(Statement::Store { pointer: sum_ptr, value: zero_i });
+    b.serial_loop(q, &Expr::Int(32), |b| {
+        let v = b.value(body)?;
+        let v = b.to_float(v);
+        let scaled = b.bin(BinaryOperator::Multiply, v, id);
+        let r = b.math(MathFunction::Round, scaled, None, None);
+        let qv = b.cast(r, naga::ScalarKind::Sint, true);
+        let old = b.emit(Expression::Load { pointer: sum_ptr });
+        let new = b.bin(BinaryOperator::Add, old, qv);
+        b.push(Statement::Store { pointer: sum_ptr, value: new });
+        let e = b.vars[&q];
+        let at = b.bin(BinaryOperator::Add, values_at, e);
+        let bits = b.cast(qv, naga::ScalarKind::Uint, false);
+        b.write_bits(at, bits, 8)
+    })?;
+    let d_bits = b.f32_to_f16(d)?;
+    b.write_bits(base, d_bits, 16)?;
+    if dtype == DType::Q8_1 {
+        let sum = b.emit(Expression::Load { pointer: sum_ptr });
+        let sum = b.cast(sum, naga::ScalarKind::Float, true);
+        let s = b.bin(BinaryOperator::Multiply, d, sum);
+        let s_bits = b.f32_to_f16(s)?;
+        let two = b.int(2)?;
+        let at = b.bin(BinaryOperator::Add, base, two);
+        b.write_bits(at, s_bits, 16)?;
+    }
+    Ok(())
 }
 
 fn scalar_type(types: &mut naga::UniqueArena<Type>, s: Scalar) -> Handle<Type> {
     types.insert(Type { name: None, inner: TypeInner::Scalar(s) }, Span::UNDEFINED)
 }
 
-fn collect_dims(e: &Expr, out: &mut BTreeSet<String>) {
-    e.visit(&mut |x| {
-        if let Expr::Dim(d) = x {
-            out.extend(d.symbols().map(String::from));
-        }
-    });
+/// What the nest's loops become.
+struct LoopPlan {
+    grid: [Expr; 2],
+    block_loops: [Option<u32>; 2],
+    workgroup_size: [u32; 3],
+    thread_loops: [Option<u32>; 3],
+    /// The reduction loop shared by the workgroup: (id, thread axis).
+    shared_reduction: Option<(u32, usize)>,
+    /// Ordinary loops in nest order: (id, extent, is a reduction loop).
+    serial: Vec<(u32, Expr, bool)>,
 }
 
-/// Lower an elementwise stage's nest to a validated compute shader.
-pub fn lower(v: &Validated) -> Result<GpuKernel, CodegenError> {
+fn plan_loops(v: &Validated) -> Res<LoopPlan> {
+    let nest = v.nest();
+    let unsupported = |what: String| CodegenError::Unsupported { kernel: nest.name.clone(), target: "gpu", what };
+    let mut p = LoopPlan { grid: [Expr::Int(1), Expr::Int(1)], block_loops: [None; 2], workgroup_size: [1; 3], thread_loops: [None; 3], shared_reduction: None, serial: Vec::new() };
+    let mut seen_reduction = false;
+    for l in &nest.loops {
+        match l.kind {
+            LoopKind::GpuBlock(a) if (a as usize) < 2 => {
+                if p.block_loops[a as usize].replace(l.id).is_some() {
+                    return Err(unsupported(format!("bind two loops to gpu_block axis {a}")));
+                }
+                p.grid[a as usize] = l.extent.clone();
+            }
+            LoopKind::GpuBlock(a) => return Err(unsupported(format!("bind a loop to gpu_block axis {a} (x and y only)"))),
+            LoopKind::GpuThread(a) if (a as usize) < 3 => {
+                let n = l.const_extent().ok_or_else(|| unsupported(format!("size a workgroup by the symbolic extent of loop {}", l.id)))?;
+                if p.thread_loops[a as usize].replace(l.id).is_some() {
+                    return Err(unsupported(format!("bind two loops to gpu_thread axis {a}")));
+                }
+                p.workgroup_size[a as usize] = u32::try_from(n).map_err(|_| unsupported(format!("make a workgroup of {n} invocations")))?;
+                if l.reduction {
+                    if p.shared_reduction.is_some() {
+                        return Err(unsupported("share two reduction loops across a workgroup".into()));
+                    }
+                    p.shared_reduction = Some((l.id, a as usize));
+                }
+            }
+            LoopKind::GpuThread(a) => return Err(unsupported(format!("bind a loop to gpu_thread axis {a}"))),
+            LoopKind::Parallel => return Err(unsupported(format!("run loop {} on CPU threads (schedule it for the GPU)", l.id))),
+            LoopKind::Serial | LoopKind::Unrolled | LoopKind::Vectorized => {
+                if seen_reduction && !l.reduction {
+                    return Err(unsupported(format!("keep a register tile (spatial loop {} inside the reduction)", l.id)));
+                }
+                seen_reduction |= l.reduction;
+                p.serial.push((l.id, l.extent.clone(), l.reduction));
+            }
+        }
+    }
+    let size: u32 = p.workgroup_size.iter().product();
+    if size > MAX_WORKGROUP || size == 0 {
+        return Err(unsupported(format!("run {size} invocations per workgroup (at most {MAX_WORKGROUP})")));
+    }
+    Ok(p)
+}
+
+/// Lower a scheduled nest (see the module docs for how loops map) to a
+/// validated compute shader for `target`.
+pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenError> {
     let nest = v.nest();
     let kernel = nest.name.clone();
-    let unsupported = |what: &str| CodegenError::Unsupported { kernel: kernel.clone(), target: "gpu", what: what.into() };
-    let element = |d: DType| match d {
-        DType::F32 => Some((Scalar::F32, Kind::Float)),
-        DType::I32 => Some((Scalar::I32, Kind::Int)),
-        _ => None,
+    let unsupported = |what: String| CodegenError::Unsupported { kernel: kernel.clone(), target: "gpu", what };
+    let quantize = nest.class == KernelClass::Quantize;
+    let out_kind = match nest.output.dtype {
+        DType::F32 | DType::F16 => Kind::Float,
+        DType::I32 => Kind::Int,
+        DType::Q8_0 | DType::Q8_1 if quantize => Kind::Float,
+        d => return Err(unsupported(format!("write {d} outputs outside a quantize stage"))),
     };
+    let mut plan = plan_loops(v)?;
+    // a quantize stage's innermost loop walks the 32 values of one block
+    let block_loop = if quantize {
+        match plan.serial.pop() {
+            Some((id, Expr::Int(32), false)) if nest.reduce.is_none() => Some(id),
+            _ => return Err(unsupported("quantize rows unless the innermost loop walks one 32-value block (the default GPU schedule)".into())),
+        }
+    } else {
+        None
+    };
+    let body = v.point_body();
+    let store_index = v.store_index();
+    let all_guards = v.guard_exprs();
+    let spatial_guards = v.spatial_guard_exprs();
+
     let mut symbols = BTreeSet::new();
-    collect_dims(&nest.body, &mut symbols);
+    let mut collect = |e: &Expr| {
+        e.visit(&mut |x| {
+            if let Expr::Dim(d) = x {
+                symbols.extend(d.symbols().map(String::from));
+            }
+        })
+    };
+    collect(&body);
+    store_index.iter().for_each(&mut collect);
+    for (g, bound) in &all_guards {
+        collect(g);
+        collect(bound);
+    }
+    for (_, e, _) in &plan.serial {
+        collect(e);
+    }
+    collect(&plan.grid[0]);
     for b in nest.sources.iter().chain([&nest.output]) {
         for d in &b.shape {
             symbols.extend(d.symbols().map(String::from));
-        }
-        if element(b.dtype).is_none() {
-            return Err(unsupported(&format!("{} buffers (f32 and i32 so far)", b.dtype)));
         }
     }
     let symbols: Vec<String> = symbols.into_iter().collect();
 
     let mut module = Module::default();
-    let u32_ty = scalar_type(&mut module.types, Scalar::U32);
     let i32_ty = scalar_type(&mut module.types, Scalar::I32);
+    let u32_ty = scalar_type(&mut module.types, Scalar::U32);
     let f32_ty = scalar_type(&mut module.types, Scalar::F32);
     let vec3_u32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Tri, scalar: Scalar::U32 } }, Span::UNDEFINED);
+    let vec2_f32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Bi, scalar: Scalar::F32 } }, Span::UNDEFINED);
     let array_of = |types: &mut naga::UniqueArena<Type>, s: Scalar| {
         let base = scalar_type(types, s);
         types.insert(Type { name: None, inner: TypeInner::Array { base, size: naga::ArraySize::Dynamic, stride: 4 } }, Span::UNDEFINED)
     };
-    let mut global_vars = Vec::new();
     let n_src = nest.sources.len();
-    for (i, b) in nest.sources.iter().chain([&nest.output]).enumerate() {
-        let (s, _) = element(b.dtype).expect("checked above");
+    let storage = |module: &mut Module, name: String, binding: usize, s: Scalar, access: StorageAccess| {
         let ty = array_of(&mut module.types, s);
-        let access = if i == n_src { StorageAccess::LOAD | StorageAccess::STORE } else { StorageAccess::LOAD };
-        global_vars.push(module.global_variables.append(
+        module.global_variables.append(
             GlobalVariable {
-                name: Some(if i == n_src { "out".to_string() } else { format!("s{i}") }),
+                name: Some(name),
                 space: AddressSpace::Storage { access },
-                binding: Some(ResourceBinding { group: 0, binding: i as u32 }),
+                binding: Some(ResourceBinding { group: 0, binding: binding as u32 }),
                 ty,
                 init: None,
                 memory_decorations: Default::default(),
             },
             Span::UNDEFINED,
-        ));
+        )
+    };
+    let mut global_vars = Vec::new();
+    for (i, b) in nest.sources.iter().enumerate() {
+        global_vars.push(storage(&mut module, format!("s{i}"), i, storage_scalar(b.dtype), StorageAccess::LOAD));
     }
-    let dims_ty = array_of(&mut module.types, Scalar::I32);
-    let dims_var = module.global_variables.append(
-        GlobalVariable {
-            name: Some("dims".into()),
-            space: AddressSpace::Storage { access: StorageAccess::LOAD },
-            binding: Some(ResourceBinding { group: 0, binding: n_src as u32 + 1 }),
-            ty: dims_ty,
-            init: None,
-            memory_decorations: Default::default(),
-        },
-        Span::UNDEFINED,
-    );
+    let out_var = if matches!(nest.output.dtype, DType::F32 | DType::I32) {
+        storage(&mut module, "out".into(), n_src, storage_scalar(nest.output.dtype), StorageAccess::LOAD | StorageAccess::STORE)
+    } else {
+        // packed outputs: invocations share words, written atomically
+        let atomic = module.types.insert(Type { name: None, inner: TypeInner::Atomic(Scalar::U32) }, Span::UNDEFINED);
+        let ty = module.types.insert(Type { name: None, inner: TypeInner::Array { base: atomic, size: naga::ArraySize::Dynamic, stride: 4 } }, Span::UNDEFINED);
+        module.global_variables.append(
+            GlobalVariable {
+                name: Some("out".into()),
+                space: AddressSpace::Storage { access: StorageAccess::LOAD | StorageAccess::STORE },
+                binding: Some(ResourceBinding { group: 0, binding: n_src as u32 }),
+                ty,
+                init: None,
+                memory_decorations: Default::default(),
+            },
+            Span::UNDEFINED,
+        )
+    };
+    global_vars.push(out_var);
+    let dims_var = storage(&mut module, "dims".into(), n_src + 1, Scalar::I32, StorageAccess::LOAD);
+    let workgroup_len: u32 = plan.workgroup_size.iter().product();
+    let shared_var = plan.shared_reduction.map(|_| {
+        let base = if out_kind == Kind::Float { f32_ty } else { i32_ty };
+        let size = naga::ArraySize::Constant(std::num::NonZeroU32::new(workgroup_len).expect("checked"));
+        let ty = module.types.insert(Type { name: None, inner: TypeInner::Array { base, size, stride: 4 } }, Span::UNDEFINED);
+        module.global_variables.append(
+            GlobalVariable { name: Some("partial".into()), space: AddressSpace::WorkGroup, binding: None, ty, init: None, memory_decorations: Default::default() },
+            Span::UNDEFINED,
+        )
+    });
 
     let mut f = Function { name: Some("main".into()), ..Default::default() };
-    f.arguments.push(FunctionArgument { name: Some("gid".into()), ty: vec3_u32, binding: Some(Binding::BuiltIn(BuiltIn::GlobalInvocationId)) });
-    let gid = f.expressions.append(Expression::FunctionArgument(0), Span::UNDEFINED);
+    for (name, ty, builtin) in [("wid", vec3_u32, BuiltIn::WorkGroupId), ("lid", vec3_u32, BuiltIn::LocalInvocationId), ("lidx", u32_ty, BuiltIn::LocalInvocationIndex)] {
+        f.arguments.push(FunctionArgument { name: Some(name.into()), ty, binding: Some(Binding::BuiltIn(builtin)) });
+    }
+    let wid = f.expressions.append(Expression::FunctionArgument(0), Span::UNDEFINED);
+    let lid = f.expressions.append(Expression::FunctionArgument(1), Span::UNDEFINED);
+    let lidx = f.expressions.append(Expression::FunctionArgument(2), Span::UNDEFINED);
     let dims_global = f.expressions.append(Expression::GlobalVariable(dims_var), Span::UNDEFINED);
+    let shared = shared_var.map(|g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED));
     let mut globals = Vec::new();
-    for (i, (&g, buf)) in global_vars.iter().zip(nest.sources.iter().chain([&nest.output])).enumerate() {
-        let _ = i;
+    for (&g, buf) in global_vars.iter().zip(nest.sources.iter().chain([&nest.output])) {
         let h = f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED);
-        globals.push((h, buf.shape.clone(), element(buf.dtype).expect("checked").1));
+        globals.push((h, buf.shape.clone(), buf.dtype));
     }
-    let mut b = Builder { f, pending: None, block: Block::new(), globals, dims_global, symbols: symbols.clone(), axes: Vec::new(), kernel: kernel.clone() };
+    let mut b = Builder { f, pending: None, block: Block::new(), globals, dims_global, symbols: symbols.clone(), vars: HashMap::new(), i32_ty, f32_ty, vec2_f32, target: *target, kernel: kernel.clone() };
 
-    // flat output index: gid.x + gid.y * (WORKGROUP * ROW_GROUPS), as i32
-    let x = b.emit(Expression::AccessIndex { base: gid, index: 0 });
-    let y = b.emit(Expression::AccessIndex { base: gid, index: 1 });
-    let row = b.pre(Expression::Literal(Literal::U32(WORKGROUP * ROW_GROUPS)));
-    let yr = b.bin(BinaryOperator::Multiply, y, row);
-    let idx = b.bin(BinaryOperator::Add, x, yr);
-    let idx = b.emit(Expression::As { expr: idx, kind: naga::ScalarKind::Sint, convert: Some(4) });
-    let shape = nest.output.shape.clone();
-    let mut total = b.int(1)?;
-    for d in &shape {
-        let n = b.dim(d)?;
-        total = b.bin(BinaryOperator::Multiply, total, n);
+    // GPU-bound loop variables
+    let mut grid_guard = Vec::new();
+    if let Some(id) = plan.block_loops[0] {
+        let x = b.emit(Expression::AccessIndex { base: wid, index: 0 });
+        let y = b.emit(Expression::AccessIndex { base: wid, index: 1 });
+        let row = b.uint(ROW_GROUPS);
+        let yr = b.bin(BinaryOperator::Multiply, y, row);
+        let block = b.bin(BinaryOperator::Add, x, yr);
+        let block = b.cast(block, naga::ScalarKind::Sint, false);
+        b.vars.insert(id, block);
+        // a grid spilling into y has idle workgroups at its end
+        grid_guard.push((Expr::Axis(id), plan.grid[0].clone()));
     }
-    let outside = b.bin(BinaryOperator::GreaterEqual, idx, total);
-    b.flush();
-    let mut ret = Block::new();
-    ret.push(Statement::Return { value: None }, Span::UNDEFINED);
-    b.block.push(Statement::If { condition: outside, accept: ret, reject: Block::new() }, Span::UNDEFINED);
-    // stage axes from the flat index, innermost last
-    let mut rest = idx;
-    let mut axes = vec![rest; shape.len()];
-    for (a, d) in shape.iter().enumerate().rev() {
-        let n = b.dim(d)?;
-        axes[a] = if a == 0 { rest } else { b.bin(BinaryOperator::Modulo, rest, n) };
-        if a > 0 {
-            rest = b.bin(BinaryOperator::Divide, rest, n);
+    if let Some(id) = plan.block_loops[1] {
+        let z = b.emit(Expression::AccessIndex { base: wid, index: 2 });
+        let z = b.cast(z, naga::ScalarKind::Sint, false);
+        b.vars.insert(id, z);
+    }
+    for (axis, id) in plan.thread_loops.iter().enumerate() {
+        if let Some(id) = id {
+            let t = b.emit(Expression::AccessIndex { base: lid, index: axis as u32 });
+            let t = b.cast(t, naga::ScalarKind::Sint, false);
+            b.vars.insert(*id, t);
         }
     }
-    b.axes = axes;
-    let out_kind = element(nest.output.dtype).expect("checked").1;
-    let (value, kind) = match nest.reduce {
-        None => b.value(&nest.body)?,
-        Some(rop) => {
-            // one invocation reduces its output point's whole range, in order
-            let acc_ty = if out_kind == Kind::Float { f32_ty } else { i32_ty };
-            let acc_var = b.f.local_variables.append(naga::LocalVariable { name: Some("acc".into()), ty: acc_ty, init: None }, Span::UNDEFINED);
-            let r_var = b.f.local_variables.append(naga::LocalVariable { name: Some("r".into()), ty: i32_ty, init: None }, Span::UNDEFINED);
-            let acc = b.pre(Expression::LocalVariable(acc_var));
-            let r_ptr = b.pre(Expression::LocalVariable(r_var));
-            let ident = rop.identity(if out_kind == Kind::Float { ScalarKind::Float } else { ScalarKind::Int });
-            let ident = if out_kind == Kind::Float { b.float(ident)? } else { b.int(ident as i64)? };
-            let zero = b.int(0)?;
-            let extents: Vec<Expr> = nest.loops[shape.len()..].iter().map(|l| l.extent.clone()).collect();
-            let mut ext_h = Vec::new();
-            let mut total_r = b.int(1)?;
-            for e in &extents {
-                let (h, _) = b.value(e)?;
-                total_r = b.bin(BinaryOperator::Multiply, total_r, h);
-                ext_h.push(h);
-            }
-            b.flush();
-            b.block.push(Statement::Store { pointer: acc, value: ident }, Span::UNDEFINED);
-            b.block.push(Statement::Store { pointer: r_ptr, value: zero }, Span::UNDEFINED);
-            let outer = std::mem::replace(&mut b.block, Block::new());
-            let r = b.emit(Expression::Load { pointer: r_ptr });
-            let done = b.bin(BinaryOperator::GreaterEqual, r, total_r);
-            b.flush();
-            let mut brk = Block::new();
-            brk.push(Statement::Break, Span::UNDEFINED);
-            b.block.push(Statement::If { condition: done, accept: brk, reject: Block::new() }, Span::UNDEFINED);
-            let mut red_axes = vec![r; ext_h.len()];
-            let mut rest = r;
-            for k in (0..ext_h.len()).rev() {
-                red_axes[k] = if k == 0 { rest } else { b.bin(BinaryOperator::Modulo, rest, ext_h[k]) };
-                if k > 0 {
-                    rest = b.bin(BinaryOperator::Divide, rest, ext_h[k]);
-                }
-            }
-            let spatial = b.axes.clone();
-            b.axes.extend(red_axes);
-            let (x, xk) = b.value(&nest.body)?;
-            b.axes = spatial;
-            let x = match (xk, out_kind) {
-                (Kind::Float, Kind::Int) => b.to_int((x, xk)),
-                (Kind::Int, Kind::Float) => {
-                    let i = b.to_int((x, xk));
-                    b.emit(Expression::As { expr: i, kind: naga::ScalarKind::Float, convert: Some(4) })
-                }
-                _ => x,
-            };
-            let old = b.emit(Expression::Load { pointer: acc });
-            let new = match rop {
-                kiln_dsl::ReduceOp::Sum => b.bin(BinaryOperator::Add, old, x),
-                kiln_dsl::ReduceOp::Max => b.math(MathFunction::Max, old, Some(x), None),
-                kiln_dsl::ReduceOp::Min => b.math(MathFunction::Min, old, Some(x), None),
-            };
-            b.flush();
-            b.block.push(Statement::Store { pointer: acc, value: new }, Span::UNDEFINED);
-            let body = std::mem::replace(&mut b.block, Block::new());
-            let r2 = b.emit(Expression::Load { pointer: r_ptr });
-            let one = b.int(1)?;
-            let next = b.bin(BinaryOperator::Add, r2, one);
-            b.flush();
-            b.block.push(Statement::Store { pointer: r_ptr, value: next }, Span::UNDEFINED);
-            let continuing = std::mem::replace(&mut b.block, outer);
-            b.block.push(Statement::Loop { body, continuing, break_if: None }, Span::UNDEFINED);
-            (b.emit(Expression::Load { pointer: acc }), out_kind)
-        }
-    };
-    let value = match (kind, out_kind) {
-        (Kind::Float, Kind::Int) => b.to_int((value, kind)),
-        (Kind::Int, Kind::Float) => {
-            let i = b.to_int((value, kind));
-            b.emit(Expression::As { expr: i, kind: naga::ScalarKind::Float, convert: Some(4) })
-        }
-        _ => value,
-    };
+    let store_guards: Vec<(Expr, Expr)> = grid_guard.iter().cloned().chain(spatial_guards).collect();
+    let point_guards: Vec<(Expr, Expr)> = grid_guard.iter().cloned().chain(all_guards).collect();
+
     let out_global = b.globals[n_src].0;
-    let at = b.emit(Expression::Access { base: out_global, index: idx });
-    b.flush();
-    b.block.push(Statement::Store { pointer: at, value }, Span::UNDEFINED);
-    b.block.push(Statement::Return { value: None }, Span::UNDEFINED);
+    let out_dtype = nest.output.dtype;
+    let store = |b: &mut Builder, value: Handle<Expression>| -> Res<()> {
+        let out_shape = nest.output.shape.clone();
+        let idx = b.flat(&store_index, &out_shape)?;
+        if out_dtype == DType::F16 {
+            let bits = b.f32_to_f16(value)?;
+            let two = b.int(2)?;
+            let offset = b.bin(BinaryOperator::Multiply, idx, two);
+            return b.write_bits(offset, bits, 16);
+        }
+        let at = b.emit(Expression::Access { base: out_global, index: idx });
+        b.push(Statement::Store { pointer: at, value });
+        Ok(())
+    };
+    let spatial_serial: Vec<(u32, Expr)> = plan.serial.iter().filter(|l| !l.2).map(|l| (l.0, l.1.clone())).collect();
+    let reduction_serial: Vec<(u32, Expr)> = plan.serial.iter().filter(|l| l.2).map(|l| (l.0, l.1.clone())).collect();
+
+    // one output point (per invocation) at the innermost spatial loop
+    let point = |b: &mut Builder| -> Res<()> {
+        if let Some(q) = block_loop {
+            let cond = b.all_below(&point_guards)?;
+            return b.guarded(cond, |b| quantize_block(b, q, &body, &store_index, &nest.output.shape, out_dtype));
+        }
+        let Some(op) = nest.reduce else {
+            let cond = b.all_below(&point_guards)?;
+            return b.guarded(cond, |b| {
+                let v = b.value(&body)?;
+                let v = b.as_kind(v, out_kind);
+                store(b, v)
+            });
+        };
+        let ident_kind = if out_kind == Kind::Float { ScalarKind::Float } else { ScalarKind::Int };
+        let identity = op.identity(ident_kind);
+        let ident = if out_kind == Kind::Float { b.float(identity)? } else { b.int(identity as i64)? };
+        let acc_var = b.f.local_variables.append(LocalVariable { name: Some("acc".into()), ty: if out_kind == Kind::Float { b.f32_ty } else { b.i32_ty }, init: None }, Span::UNDEFINED);
+        let acc = b.pre(Expression::LocalVariable(acc_var));
+        b.push(Statement::Store { pointer: acc, value: ident });
+        fn nest_loops(b: &mut Builder, loops: &[(u32, Expr)], inner: &mut dyn FnMut(&mut Builder) -> Res<()>) -> Res<()> {
+            match loops.split_first() {
+                None => inner(b),
+                Some(((id, extent), rest)) => b.serial_loop(*id, extent, |b| nest_loops(b, rest, inner)),
+            }
+        }
+        nest_loops(b, &reduction_serial, &mut |b| {
+            let cond = b.all_below(&point_guards)?;
+            b.guarded(cond, |b| {
+                let x = b.value(&body)?;
+                let x = b.as_kind(x, out_kind);
+                let old = b.emit(Expression::Load { pointer: acc });
+                let new = b.combine(op, old, x);
+                b.push(Statement::Store { pointer: acc, value: new });
+                Ok(())
+            })
+        })?;
+        let total = b.emit(Expression::Load { pointer: acc });
+        let Some((red_id, axis)) = plan.shared_reduction else {
+            let cond = b.all_below(&store_guards)?;
+            return b.guarded(cond, |b| store(b, total));
+        };
+        // combine the workgroup's partial results: a tree in workgroup memory
+        let shared = shared.expect("a shared reduction has workgroup memory");
+        let slot = b.emit(Expression::Access { base: shared, index: lidx });
+        b.push(Statement::Store { pointer: slot, value: total });
+        b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+        let threads = plan.workgroup_size[axis];
+        let stride: u32 = plan.workgroup_size[..axis].iter().product();
+        let r = b.vars[&red_id];
+        let mut step = threads.next_power_of_two() / 2;
+        while step >= 1 {
+            let s = b.int(step as i64)?;
+            let n = b.int(threads as i64)?;
+            let low = b.bin(BinaryOperator::Less, r, s);
+            let partner = b.bin(BinaryOperator::Add, r, s);
+            let inside = b.bin(BinaryOperator::Less, partner, n);
+            let active = b.bin(BinaryOperator::LogicalAnd, low, inside);
+            b.if_(active, |b| {
+                let off = b.uint(step * stride);
+                let other = b.bin(BinaryOperator::Add, lidx, off);
+                let mine_at = b.emit(Expression::Access { base: shared, index: lidx });
+                let other_at = b.emit(Expression::Access { base: shared, index: other });
+                let mine = b.emit(Expression::Load { pointer: mine_at });
+                let theirs = b.emit(Expression::Load { pointer: other_at });
+                let sum = b.combine(op, mine, theirs);
+                b.push(Statement::Store { pointer: mine_at, value: sum });
+                Ok(())
+            })?;
+            b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+            step /= 2;
+        }
+        let zero = b.int(0)?;
+        let first = b.bin(BinaryOperator::Equal, r, zero);
+        let cond = b.all_below(&store_guards)?;
+        let cond = match cond {
+            Some(c) => b.bin(BinaryOperator::LogicalAnd, first, c),
+            None => first,
+        };
+        b.if_(cond, |b| {
+            let at = b.emit(Expression::Access { base: shared, index: lidx });
+            let v = b.emit(Expression::Load { pointer: at });
+            store(b, v)
+        })?;
+        // the next point reuses the workgroup memory
+        b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+        Ok(())
+    };
+    fn spatial_loops(b: &mut Builder, loops: &[(u32, Expr)], point: &dyn Fn(&mut Builder) -> Res<()>) -> Res<()> {
+        match loops.split_first() {
+            None => point(b),
+            Some(((id, extent), rest)) => b.serial_loop(*id, extent, |b| spatial_loops(b, rest, point)),
+        }
+    }
+    spatial_loops(&mut b, &spatial_serial, &point)?;
+    b.push(Statement::Return { value: None });
     let mut f = b.f;
     f.body = b.block;
-    let _ = u32_ty;
     module.entry_points.push(EntryPoint {
         name: "main".into(),
         stage: ShaderStage::Compute,
         early_depth_test: None,
-        workgroup_size: [WORKGROUP, 1, 1],
+        workgroup_size: plan.workgroup_size,
         workgroup_size_overrides: None,
         function: f,
         mesh_info: None,
         task_payload: None,
         incoming_ray_payload: None,
     });
-    let info = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
+    let info = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), target.capabilities())
         .validate(&module)
         .map_err(|e| CodegenError::Backend { kernel: kernel.clone(), message: format!("naga rejects the shader: {}", e.emit_to_string("")) })?;
-    let mut outputs = Expr::Int(1);
-    for d in &shape {
-        outputs = outputs.mul(kiln_dsl::dim(d));
-    }
-    Ok(GpuKernel { name: kernel, module, info, symbols, outputs, sources: n_src })
+    Ok(GpuKernel { name: kernel, module, info, symbols, grid: plan.grid, workgroup_size: plan.workgroup_size, sources: n_src })
 }

@@ -1,26 +1,29 @@
 //! The GPU code generator's shaders, kept as reviewed snapshots: the WGSL
-//! and MSL naga writes for a few kernels (elementwise, layout, a reduction)
-//! are compared with the files in
+//! and MSL naga writes for a few default-scheduled kernels (elementwise,
+//! layout, a workgroup-shared reduction, a Q4_0 GEMV, row quantization, an
+//! f16 store), for the portable target, are compared with the files in
 //! `tests/snapshots/` (after a deliberate codegen change, regenerate them
 //! with `KILN_UPDATE_SNAPSHOTS=1 cargo test -p kiln-codegen --test
 //! gpu_shaders` and review the diff). Every kernel's SPIR-V is written and,
 //! where `spirv-val` is installed (`scripts/test.sh` installs it and sets
 //! `KILN_SPIRV_VAL=required`), validated by it too.
 
-use kiln_codegen::gpu::{lower, GpuKernel};
+use kiln_codegen::gpu::{lower, GpuKernel, GpuTarget};
 use kiln_dsl::{DType, Dim, Function, FunctionBuilder, NodeKind, Tensor};
-use kiln_schedule::LoopNest;
+use kiln_schedule::{default_gpu_schedule, LoopNest};
 
-/// The kernels of every stage of `func`'s ops.
-fn kernels(func: &Function) -> Vec<GpuKernel> {
+const TARGETS: [GpuTarget; 2] = [GpuTarget { f16_in_f32: false }, GpuTarget { f16_in_f32: true }];
+
+/// The default-scheduled kernels of every stage of `func`'s ops.
+fn kernels(func: &Function, target: &GpuTarget) -> Vec<GpuKernel> {
     let mut out = Vec::new();
     for node in &func.nodes {
         let NodeKind::Op(op) = &node.kind else { continue };
         let ins: Vec<_> = node.inputs.iter().map(|i| func.node(*i).ty.clone()).collect();
         let mut sources: Vec<_> = ins.iter().map(|t| (t.dtype, t.shape.clone())).collect();
         for stage in op.compute(&ins, &node.ty) {
-            let nest = LoopNest::from_stage(&stage, &sources).unwrap().validate().unwrap();
-            out.push(lower(&nest).unwrap_or_else(|e| panic!("{e}")));
+            let (nest, _) = default_gpu_schedule(LoopNest::from_stage(&stage, &sources).unwrap()).unwrap();
+            out.push(lower(&nest, target).unwrap_or_else(|e| panic!("{e}")));
             sources.push((stage.dtype, stage.shape.clone()));
         }
     }
@@ -51,13 +54,16 @@ fn cases() -> Vec<(&'static str, Function)> {
         ("transpose", function("transpose", &[(DType::F32, d(&[4, 6, 5]))], |t| t[0].transpose(&[2, 0, 1]))),
         ("matmul", function("matmul", &[(DType::F32, vec![Dim::sym("m"), Dim::new(64)]), (DType::F32, d(&[64, 32]))], |t| t[0].matmul(&t[1]))),
         ("concat_kv", function("concat", &[(DType::F32, vec![Dim::sym("past"), Dim::new(3), Dim::new(64)]), (DType::F32, d(&[1, 3, 64]))], |t| t[0].concat(&[&t[1]], 0))),
+        ("gemv_q4_0", function("gemv", &[(DType::F32, d(&[1, 64])), (DType::Q4_0, d(&[32, 64]))], |t| t[0].matmul_t(&t[1]))),
+        ("quantize_q8_1", function("quantize", &[(DType::F32, vec![Dim::sym("seq"), Dim::new(64)])], |t| t[0].quantize(DType::Q8_1))),
+        ("store_f16", function("to_f16", &[(DType::F32, vec![Dim::sym("n")])], |t| t[0].cast(DType::F16))),
     ]
 }
 
 #[test]
 fn wgsl_and_msl_match_their_snapshots() {
     for (name, func) in cases() {
-        let ks = kernels(&func);
+        let ks = kernels(&func, &GpuTarget::default());
         assert_eq!(ks.len(), 1, "{name}: one stage");
         snapshot(&format!("{name}.wgsl"), &ks[0].wgsl().unwrap());
         snapshot(&format!("{name}.msl"), &ks[0].msl().unwrap());
@@ -72,8 +78,9 @@ fn every_spirv_module_is_valid() {
     }
     let dir = std::env::temp_dir().join(format!("kiln-spirv-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    for (name, func) in cases() {
-        for k in kernels(&func) {
+    for (name, func) in cases().into_iter().chain(more_stages()) {
+        for (k, target) in TARGETS.iter().flat_map(|t| kernels(&func, t).into_iter().map(move |k| (k, t))) {
+            let name = format!("{name}_{}{}", k.name, if target.f16_in_f32 { "_f16_in_f32" } else { "" });
             let words = k.spirv().unwrap();
             assert_eq!(words.first(), Some(&0x0723_0203), "{name}: the SPIR-V magic number");
             let Some(val) = &validator else {
@@ -87,6 +94,21 @@ fn every_spirv_module_is_valid() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Functions of several stages, validated but not kept as snapshots.
+fn more_stages() -> Vec<(&'static str, Function)> {
+    let d = |v: &[i64]| v.iter().map(|&n| Dim::new(n)).collect::<Vec<_>>();
+    let seq = || vec![Dim::sym("seq"), Dim::new(64)];
+    vec![
+        ("rms_norm", function("rms_norm", &[(DType::F32, seq()), (DType::F32, d(&[64]))], |t| t[0].rms_norm(&t[1], 1e-5))),
+        ("softmax", function("softmax", &[(DType::F32, seq())], |t| t[0].softmax())),
+        ("attention_f16", function("attention", &[(DType::F16, vec![Dim::sym("seq"), Dim::new(4), Dim::new(64)]), (DType::F16, vec![Dim::sym("kv"), Dim::new(2), Dim::new(64)]), (DType::F16, vec![Dim::sym("kv"), Dim::new(2), Dim::new(64)])], |t| t[0].attention(&t[1], &t[2], 0.125))),
+        ("gemv_q4_k", function("gemv", &[(DType::F32, d(&[1, 256])), (DType::Q4_K, d(&[8, 256]))], |t| t[0].matmul_t(&t[1]))),
+        ("gemv_q6_k", function("gemv", &[(DType::F32, d(&[1, 256])), (DType::Q6_K, d(&[8, 256]))], |t| t[0].matmul_t(&t[1]))),
+        ("q8_acts_q4_1", function("gemv", &[(DType::F32, d(&[2, 64])), (DType::Q4_1, d(&[8, 64]))], |t| t[0].quantize(DType::Q8_1).matmul_t(&t[1]))),
+        ("gelu", function("gelu", &[(DType::F32, seq())], |t| t[0].gelu())),
+    ]
 }
 
 fn which(tool: &str) -> Option<std::path::PathBuf> {

@@ -125,21 +125,28 @@ impl Function {
     /// Values of the symbolic dims, taken from the concrete shapes of the
     /// run-time inputs and parameters, merged with `extra` (explicit bindings).
     pub fn bind_dims(&self, inputs: &[HostTensor], params: &HashMap<String, HostTensor>, extra: &Bindings) -> Result<Bindings, GraphError> {
+        let inputs: Vec<TensorDesc> = inputs.iter().map(TensorDesc::of).collect();
+        self.bind_shapes(&inputs, &|name| params.get(name).map(TensorDesc::of), extra)
+    }
+
+    /// [`Function::bind_dims`] from what is known of each value wherever it
+    /// lives (host or device): dtype, shape and storage bytes.
+    pub fn bind_shapes<'a>(&self, inputs: &[TensorDesc<'a>], params: &dyn Fn(&str) -> Option<TensorDesc<'a>>, extra: &Bindings) -> Result<Bindings, GraphError> {
         let ins = self.inputs();
         if inputs.len() != ins.len() {
             return Err(GraphError::Input { name: self.name.clone(), message: format!("expects {} inputs, got {}", ins.len(), inputs.len()) });
         }
         let mut b = extra.clone();
-        let mut typed: Vec<(&str, &TensorType, &HostTensor)> = ins.iter().zip(inputs).map(|((_, n, t), v)| (*n, *t, v)).collect();
+        let mut typed: Vec<(&str, &TensorType, TensorDesc)> = ins.iter().zip(inputs).map(|((_, n, t), v)| (*n, *t, *v)).collect();
         for (_, name, ty) in self.params() {
-            let v = params.get(name).ok_or_else(|| GraphError::Input { name: name.into(), message: "parameter has no value".into() })?;
+            let v = params(name).ok_or_else(|| GraphError::Input { name: name.into(), message: "parameter has no value".into() })?;
             typed.push((name, ty, v));
         }
         for (name, ty, v) in &typed {
             if v.dtype != ty.dtype || v.shape.len() != ty.rank() {
                 return Err(GraphError::Input { name: name.to_string(), message: format!("declared {ty}, got {}{:?}", v.dtype, v.shape) });
             }
-            for (d, &n) in ty.shape.iter().zip(&v.shape) {
+            for (d, &n) in ty.shape.iter().zip(v.shape) {
                 if let Some(s) = d.as_sym() {
                     if let Some(&old) = b.get(s) {
                         if old != n as i64 {
@@ -152,14 +159,15 @@ impl Function {
         }
         // every dim must now evaluate and match
         for (name, ty, v) in &typed {
-            for (d, &n) in ty.shape.iter().zip(&v.shape) {
+            for (d, &n) in ty.shape.iter().zip(v.shape) {
                 let want = d.eval(&b).map_err(|sym| GraphError::UnboundDim { op: name.to_string(), sym })?;
                 if want != n as i64 {
                     return Err(GraphError::Input { name: name.to_string(), message: format!("declared {ty} (= {want} on an axis), got shape {:?}", v.shape) });
                 }
             }
-            if v.data.len() != v.dtype.storage_bytes(v.numel()) {
-                return Err(GraphError::Input { name: name.to_string(), message: format!("holds {} bytes, {}{:?} needs {}", v.data.len(), v.dtype, v.shape, v.dtype.storage_bytes(v.numel())) });
+            let numel = v.shape.iter().product();
+            if v.bytes != v.dtype.storage_bytes(numel) {
+                return Err(GraphError::Input { name: name.to_string(), message: format!("holds {} bytes, {}{:?} needs {}", v.bytes, v.dtype, v.shape, v.dtype.storage_bytes(numel)) });
             }
         }
         for n in &self.nodes {
@@ -504,5 +512,23 @@ impl Tensor {
     /// Convert to another dense dtype.
     pub fn cast(&self, to: DType) -> Tensor {
         self.op(Builtin::Cast(to), &[])
+    }
+}
+
+/// What binding dims needs to know of a run-time value.
+#[derive(Clone, Copy, Debug)]
+pub struct TensorDesc<'a> {
+    /// Element type.
+    pub dtype: DType,
+    /// Concrete shape.
+    pub shape: &'a [usize],
+    /// Storage bytes it holds.
+    pub bytes: usize,
+}
+
+impl<'a> TensorDesc<'a> {
+    /// The description of a host tensor.
+    pub fn of(t: &'a HostTensor) -> TensorDesc<'a> {
+        TensorDesc { dtype: t.dtype, shape: &t.shape, bytes: t.data.len() }
     }
 }

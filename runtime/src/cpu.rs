@@ -2,9 +2,9 @@
 //! over buffers laid out by the static memory plan.
 
 use crate::error::RuntimeError;
-use crate::plan::{Interval, MemoryPlan};
+use crate::plan::{lower_function, Loc, Lowered};
 use kiln_codegen::cpu::{compile, CpuKernel};
-use kiln_dsl::{product, Bindings, DType, Dim, Function, HostTensor, Module, NodeKind};
+use kiln_dsl::{Bindings, Function, HostTensor, Module};
 use kiln_schedule::{default_schedule, LoopNest, ScheduleError, Target, Validated};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -36,35 +36,18 @@ impl fmt::Debug for CompileOptions {
     }
 }
 
-/// Where a kernel argument lives.
-#[derive(Clone, Debug, PartialEq)]
-enum Loc {
-    /// A function input, by position.
-    Input(usize),
-    /// A module parameter, by name.
-    Param(String),
-    /// An intermediate value in the memory plan.
-    Value(usize),
-}
-
-/// One kernel launch.
+/// A CPU kernel and the nest it was compiled from.
 #[derive(Debug)]
-struct Step {
+struct CpuStep {
     kernel: Arc<CpuKernel>,
     nest: Validated,
-    args: Vec<Loc>,
-    out: usize,
-    op: String,
 }
 
 /// A function compiled for the CPU.
 #[derive(Debug)]
 pub struct CpuExecutable {
     func: Function,
-    steps: Vec<Step>,
-    values: Vec<(Interval, DType, Vec<Dim>)>,
-    plan: MemoryPlan,
-    outputs: Vec<Loc>,
+    lowered: Lowered<CpuStep>,
 }
 
 /// kiln's thread pool (rayon's default size: one thread per core, or
@@ -92,107 +75,31 @@ impl SendPtrs {
 impl CpuExecutable {
     /// Compile every op of `func` to CPU kernels.
     pub fn compile(func: &Function, options: &CompileOptions) -> Result<CpuExecutable, RuntimeError> {
-        func.verify()?;
-        let mut steps = Vec::new();
-        let mut values: Vec<(Interval, DType, Vec<Dim>)> = Vec::new();
-        let mut loc_of: Vec<Option<Loc>> = vec![None; func.nodes.len()];
-        let mut input_no = 0;
-        let new_value = |values: &mut Vec<(Interval, DType, Vec<Dim>)>, dtype: DType, shape: &[Dim], def: usize| {
-            // quantized values pack whole blocks along a constant last axis
-            // (op inference checks it)
-            let bytes = match shape.split_last() {
-                Some((last, rows)) if dtype.is_quantized() => &product(rows) * &Dim::new(dtype.storage_bytes(last.as_const().unwrap_or(0) as usize) as i64),
-                _ => &product(shape) * &Dim::new(dtype.block_bytes() as i64),
+        let lowered = lower_function(func, options.disable_memory_plan, |nest| {
+            let nest = match &options.scheduler {
+                Some(s) => s(nest)?,
+                None => default_schedule(nest, Target::CPU)?.0,
             };
-            values.push((Interval { bytes, def, last_use: def }, dtype, shape.to_vec()));
-            values.len() - 1
-        };
-        for (i, node) in func.nodes.iter().enumerate() {
-            let loc = match &node.kind {
-                NodeKind::Input(_) => {
-                    input_no += 1;
-                    Loc::Input(input_no - 1)
-                }
-                NodeKind::Param(name) => Loc::Param(name.clone()),
-                NodeKind::Op(op) => {
-                    let in_tys: Vec<_> = node.inputs.iter().map(|x| func.node(*x).ty.clone()).collect();
-                    let stages = op.compute(&in_tys, &node.ty);
-                    match stages.last() {
-                        None => return Err(kiln_dsl::GraphError::Invalid { node: i, message: format!("op `{}` defines no stage", op.name()) }.into()),
-                        Some(last) if last.shape != node.ty.shape || last.dtype != node.ty.dtype => {
-                            let message = format!("op `{}` infers {} but its last stage computes {}{}", op.name(), node.ty, last.dtype, kiln_dsl::shape_str(&last.shape));
-                            return Err(kiln_dsl::GraphError::Invalid { node: i, message }.into());
-                        }
-                        _ => {}
-                    }
-                    let mut arg_locs: Vec<Loc> = node.inputs.iter().map(|x| loc_of[x.0 as usize].clone().expect("operands precede users")).collect();
-                    let mut src_types: Vec<(DType, Vec<Dim>)> = in_tys.iter().map(|t| (t.dtype, t.shape.clone())).collect();
-                    let mut last = None;
-                    for stage in &stages {
-                        let nest = LoopNest::from_stage(stage, &src_types)?;
-                        let validated = match &options.scheduler {
-                            Some(s) => s(nest)?,
-                            None => default_schedule(nest, Target::CPU)?.0,
-                        };
-                        let kernel = compile(&validated)?;
-                        let step_no = steps.len();
-                        for a in &arg_locs {
-                            if let Loc::Value(v) = a {
-                                values[*v].0.last_use = step_no;
-                            }
-                        }
-                        let out = new_value(&mut values, stage.dtype, &stage.shape, step_no);
-                        steps.push(Step { kernel, nest: validated, args: arg_locs.clone(), out, op: op.name() });
-                        arg_locs.push(Loc::Value(out));
-                        src_types.push((stage.dtype, stage.shape.clone()));
-                        last = Some(out);
-                    }
-                    Loc::Value(last.expect("an op has at least one stage"))
-                }
-            };
-            loc_of[i] = Some(loc);
-        }
-        let outputs: Vec<Loc> = func.outputs.iter().map(|o| loc_of[o.0 as usize].clone().unwrap()).collect();
-        for o in &outputs {
-            if let Loc::Value(v) = o {
-                values[*v].0.last_use = usize::MAX;
-            }
-        }
-        let intervals: Vec<Interval> = values.iter().map(|v| v.0.clone()).collect();
-        let plan = if options.disable_memory_plan {
-            MemoryPlan { slot_of: (0..intervals.len()).collect(), slots: (0..intervals.len()).map(|v| vec![v]).collect() }
-        } else {
-            MemoryPlan::new(&intervals)
-        };
-        Ok(CpuExecutable { func: func.clone(), steps, values, plan, outputs })
+            Ok(CpuStep { kernel: compile(&nest)?, nest })
+        })?;
+        Ok(CpuExecutable { func: func.clone(), lowered })
     }
 
     /// Kernels launched per call.
     pub fn kernel_count(&self) -> usize {
-        self.steps.len()
+        self.lowered.steps.len()
     }
 
     /// The scheduled loop nest of every kernel, in launch order, with the op it comes from.
     pub fn kernels(&self) -> impl Iterator<Item = (&str, &Validated)> {
-        self.steps.iter().map(|s| (s.op.as_str(), &s.nest))
+        self.lowered.steps.iter().map(|s| (s.op.as_str(), &s.kernel.nest))
     }
 
     /// Bytes of intermediate buffers under `bindings`: with the memory plan,
     /// and if every value had its own buffer.
     pub fn intermediate_bytes(&self, bindings: &Bindings) -> Result<(u64, u64), RuntimeError> {
-        let sizes = self.value_sizes(bindings)?;
-        let planned = self.plan.slots.iter().map(|s| s.iter().map(|&v| sizes[v]).max().unwrap_or(0)).sum();
-        Ok((planned, sizes.iter().sum()))
-    }
-
-    fn value_sizes(&self, b: &Bindings) -> Result<Vec<u64>, RuntimeError> {
-        self.values
-            .iter()
-            .map(|(iv, _, _)| {
-                let n = iv.bytes.eval(b).map_err(|sym| kiln_dsl::GraphError::UnboundDim { op: self.func.name.clone(), sym })?;
-                u64::try_from(n).ok().filter(|&n| n < (1u64 << 46)).ok_or_else(|| RuntimeError::TooLarge { what: self.func.name.clone(), bytes: n as i128 })
-            })
-            .collect()
+        let sizes = self.lowered.value_sizes(bindings, &self.func.name)?;
+        Ok((self.lowered.slot_sizes(&sizes).iter().sum(), sizes.iter().sum()))
     }
 
     /// Run on `inputs` (in the function's input order) with module parameters
@@ -204,22 +111,23 @@ impl CpuExecutable {
     /// [`CpuExecutable::run`], also returning the wall time of every kernel
     /// launch, in launch order (see [`CpuExecutable::kernels`] for what each is).
     pub fn run_profiled(&self, inputs: &[HostTensor], params: &HashMap<String, HostTensor>, bindings: &Bindings) -> Result<(Vec<HostTensor>, Vec<std::time::Duration>), RuntimeError> {
-        let mut times = Vec::with_capacity(self.steps.len());
+        let mut times = Vec::with_capacity(self.lowered.steps.len());
         let out = self.run_inner(inputs, params, bindings, Some(&mut times))?;
         Ok((out, times))
     }
 
     fn run_inner(&self, inputs: &[HostTensor], params: &HashMap<String, HostTensor>, bindings: &Bindings, mut profile: Option<&mut Vec<std::time::Duration>>) -> Result<Vec<HostTensor>, RuntimeError> {
         let b = self.func.bind_dims(inputs, params, bindings)?;
-        let sizes = self.value_sizes(&b)?;
+        let sizes = self.lowered.value_sizes(&b, &self.func.name)?;
+        let plan = &self.lowered.plan;
         // 16-byte words so every buffer is aligned for f32x4.
-        let mut slots: Vec<Vec<u128>> = self.plan.slots.iter().map(|s| vec![0u128; s.iter().map(|&v| sizes[v]).max().unwrap_or(0).div_ceil(16) as usize + 1]).collect();
+        let mut slots: Vec<Vec<u128>> = self.lowered.slot_sizes(&sizes).iter().map(|&n| vec![0u128; n.div_ceil(16) as usize + 1]).collect();
         let slot_ptrs = SendPtrs(slots.iter_mut().map(|s| s.as_mut_ptr() as *mut u8).collect());
         let ptr = |loc: &Loc| -> *mut u8 {
             match loc {
                 Loc::Input(i) => inputs[*i].data.as_ptr() as *mut u8,
                 Loc::Param(name) => params[name].data.as_ptr() as *mut u8,
-                Loc::Value(v) => slot_ptrs.get()[self.plan.slot_of[*v]],
+                Loc::Value(v) => slot_ptrs.get()[plan.slot_of[*v]],
             }
         };
         // The whole function runs on a worker of kiln's thread pool: a
@@ -228,11 +136,11 @@ impl CpuExecutable {
         // and a sleeping worker has to be woken), and a decode step launches
         // some 300 parallel kernels.
         pool().install(|| -> Result<(), RuntimeError> {
-            for step in &self.steps {
+            for step in &self.lowered.steps {
                 let started = profile.is_some().then(std::time::Instant::now);
                 let mut bufs: Vec<*mut u8> = step.args.iter().map(ptr).collect();
-                bufs.push(slot_ptrs.get()[self.plan.slot_of[step.out]]);
-                let k = &step.kernel;
+                bufs.push(slot_ptrs.get()[plan.slot_of[step.out]]);
+                let k = &step.kernel.kernel;
                 let dims: Vec<i64> = k.symbols.iter().map(|s| b[s]).collect();
                 let unbound = |sym: String| kiln_dsl::GraphError::UnboundDim { op: step.op.clone(), sym };
                 let extent = k.outer_extent(&b).map_err(unbound)?;
@@ -258,7 +166,7 @@ impl CpuExecutable {
             Ok(())
         })?;
         let mut out = Vec::new();
-        for (loc, id) in self.outputs.iter().zip(&self.func.outputs) {
+        for (loc, id) in self.lowered.outputs.iter().zip(&self.func.outputs) {
             let ty = &self.func.node(*id).ty;
             let shape: Vec<usize> = ty.shape.iter().map(|d| d.eval(&b).unwrap_or(0) as usize).collect();
             out.push(match loc {
@@ -266,7 +174,7 @@ impl CpuExecutable {
                 Loc::Param(n) => params[n].clone(),
                 Loc::Value(v) => {
                     let bytes = sizes[*v] as usize;
-                    let src = &slots[self.plan.slot_of[*v]];
+                    let src = &slots[plan.slot_of[*v]];
                     // SAFETY: the slot holds at least `bytes` initialized bytes.
                     let data = unsafe { std::slice::from_raw_parts(src.as_ptr() as *const u8, bytes) }.to_vec();
                     HostTensor { dtype: ty.dtype, shape, data: data.into() }
@@ -275,6 +183,19 @@ impl CpuExecutable {
         }
         Ok(out)
     }
+}
+
+/// Error unless `params` gives every parameter `module` declares, with its
+/// declared type.
+pub(crate) fn check_params(module: &Module, params: &HashMap<String, HostTensor>) -> Result<(), RuntimeError> {
+    for p in &module.params {
+        let v = params.get(&p.name).ok_or_else(|| kiln_dsl::GraphError::Input { name: p.name.clone(), message: "parameter has no value".into() })?;
+        let shape_ok = v.shape.len() == p.ty.rank() && p.ty.shape.iter().zip(&v.shape).all(|(d, &n)| d.as_const().is_none_or(|c| c == n as i64));
+        if v.dtype != p.ty.dtype || !shape_ok {
+            return Err(kiln_dsl::GraphError::Input { name: p.name.clone(), message: format!("declared {}, got {}{:?}", p.ty, v.dtype, v.shape) }.into());
+        }
+    }
+    Ok(())
 }
 
 /// Every function of a module compiled for the CPU, with the parameters
@@ -289,13 +210,7 @@ impl CpuModule {
     /// Compile every function of `module`; `params` must give every declared
     /// parameter with its declared type.
     pub fn compile(module: &Module, params: HashMap<String, HostTensor>, options: &CompileOptions) -> Result<CpuModule, RuntimeError> {
-        for p in &module.params {
-            let v = params.get(&p.name).ok_or_else(|| kiln_dsl::GraphError::Input { name: p.name.clone(), message: "parameter has no value".into() })?;
-            let shape_ok = v.shape.len() == p.ty.rank() && p.ty.shape.iter().zip(&v.shape).all(|(d, &n)| d.as_const().is_none_or(|c| c == n as i64));
-            if v.dtype != p.ty.dtype || !shape_ok {
-                return Err(kiln_dsl::GraphError::Input { name: p.name.clone(), message: format!("declared {}, got {}{:?}", p.ty, v.dtype, v.shape) }.into());
-            }
-        }
+        check_params(module, &params)?;
         let functions = module.functions.iter().map(|f| Ok((f.name.clone(), CpuExecutable::compile(f, options)?))).collect::<Result<_, RuntimeError>>()?;
         Ok(CpuModule { functions, params })
     }

@@ -1,30 +1,34 @@
-//! The GPU executor (first slice of the GPU backend): a function over f32
-//! and i32 tensors runs as compute shaders on a wgpu device, the whole call
-//! recorded in one command encoder.
+//! The GPU executor: functions run as compute shaders on a wgpu device.
+//!
+//! A [`GpuExecutable`] is a function lowered to a fixed sequence of kernels
+//! (default GPU schedules unless the options give a scheduler); a call
+//! records every dispatch in one command encoder and one compute pass.
+//! Intermediate values live in a per-executable pool of buffers laid out by
+//! the static memory plan (slots grow when a call needs more and are kept
+//! for the next). Function outputs stay on the device as [`GpuTensor`]s, so
+//! a KV cache never leaves the GPU between decode steps; only what the
+//! caller reads back ([`GpuTensor::to_host`]) crosses the bus.
+//! [`GpuModule`] uploads a module's parameters (the weights) once.
+//!
+//! Errors: wgpu reports misuse through a device callback, which would panic
+//! by default; here every device records them and the next call returns
+//! them, as it does a lost device. Buffers are checked against the device's
+//! binding and buffer limits before they are made, and their creation is
+//! watched for out-of-memory.
 
 use crate::error::RuntimeError;
-use kiln_codegen::gpu::{lower, GpuKernel, ROW_GROUPS, WORKGROUP};
-use kiln_dsl::{product, Bindings, DType, Dim, Function, HostTensor, NodeKind};
-use kiln_schedule::LoopNest;
+use crate::plan::{lower_function, Loc, Lowered};
+use crate::CompileOptions;
+use kiln_codegen::gpu::{lower, GpuKernel, GpuTarget};
+use kiln_dsl::{Bindings, DType, Function, HostTensor, Module, TensorDesc};
+use kiln_schedule::default_gpu_schedule;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 fn gpu_error(message: impl Into<String>) -> RuntimeError {
     RuntimeError::Gpu { message: message.into() }
-}
-
-/// An opened GPU: a wgpu device and its queue.
-pub struct GpuDevice {
-    device: wgpu::Device,
-    queue: wgpu::Queue,
-    /// What the adapter says of itself.
-    pub info: wgpu::AdapterInfo,
-}
-
-impl std::fmt::Debug for GpuDevice {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GpuDevice").field("info", &self.info).finish()
-    }
 }
 
 /// Every GPU adapter wgpu finds (Vulkan, Metal), most capable first:
@@ -45,237 +49,572 @@ pub fn gpu_adapters() -> Vec<wgpu::Adapter> {
     adapters
 }
 
+struct GpuInner {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+    limits: wgpu::Limits,
+    /// Errors wgpu reported since the last check.
+    errors: Arc<Mutex<Vec<String>>>,
+    /// Why the device was lost, once it is.
+    lost: Arc<Mutex<Option<String>>>,
+    /// Compiled pipelines by shader text: layers share their kernels.
+    pipelines: Mutex<HashMap<String, wgpu::ComputePipeline>>,
+    timestamps: bool,
+}
+
+/// An opened GPU: a wgpu device, its queue and its pipeline cache. Clones
+/// share the device.
+#[derive(Clone)]
+pub struct GpuDevice {
+    inner: Arc<GpuInner>,
+    target: GpuTarget,
+}
+
+impl std::fmt::Debug for GpuDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuDevice").field("info", &self.inner.info).finish()
+    }
+}
+
 impl GpuDevice {
-    /// Open adapter `index` of [`gpu_adapters`] (0: the most capable).
+    /// Open adapter `index` of [`gpu_adapters`] (0: the most capable) with
+    /// every limit the adapter has.
     pub fn open(index: usize) -> Result<GpuDevice, RuntimeError> {
+        GpuDevice::open_with(index, |_| {})
+    }
+
+    /// [`GpuDevice::open`], letting `adjust` lower the limits first (tests
+    /// provoke limit errors this way).
+    pub fn open_with(index: usize, adjust: impl FnOnce(&mut wgpu::Limits)) -> Result<GpuDevice, RuntimeError> {
         let adapters = gpu_adapters();
         let count = adapters.len();
         let adapter = adapters.into_iter().nth(index).ok_or_else(|| {
             gpu_error(if count == 0 {
                 "no GPU adapter found (no Vulkan or Metal driver; on Debian, `apt-get install mesa-vulkan-drivers` gives the lavapipe CPU device)".to_string()
             } else {
-                format!("no GPU adapter {index}: there are {count}")
+                format!("no GPU adapter {index}: there are {count} (`kiln devices` lists them)")
             })
         })?;
         let info = adapter.get_info();
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("kiln"),
-            required_limits: adapter.limits(),
-            ..Default::default()
-        }))
-        .map_err(|e| gpu_error(format!("opening {}: {e}", info.name)))?;
-        Ok(GpuDevice { device, queue, info })
+        let mut limits = adapter.limits();
+        adjust(&mut limits);
+        let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
+        let required_features = if timestamps { wgpu::Features::TIMESTAMP_QUERY } else { wgpu::Features::empty() };
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor { label: Some("kiln"), required_limits: limits.clone(), required_features, ..Default::default() }))
+            .map_err(|e| gpu_error(format!("opening {}: {e}", info.name)))?;
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let sink = errors.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| sink.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string())));
+        let lost = Arc::new(Mutex::new(None));
+        let why = lost.clone();
+        device.set_device_lost_callback(move |reason, message| *why.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{reason:?}: {message}")));
+        let target = GpuTarget { f16_in_f32: adapter.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::SHADER_F16_IN_F32) };
+        Ok(GpuDevice { inner: Arc::new(GpuInner { device, queue, info, limits, errors, lost, pipelines: Mutex::new(HashMap::new()), timestamps }), target })
+    }
+
+    /// What the adapter says of itself.
+    pub fn info(&self) -> &wgpu::AdapterInfo {
+        &self.inner.info
+    }
+
+    /// What the code generator may use on this device.
+    pub fn target(&self) -> GpuTarget {
+        self.target
+    }
+
+    /// The same device, generating code for `target` (which must be no
+    /// more than the device can do): tests use it to run the portable paths.
+    pub fn with_target(&self, target: GpuTarget) -> GpuDevice {
+        GpuDevice { inner: self.inner.clone(), target }
+    }
+
+    /// The limits the device was opened with.
+    pub fn limits(&self) -> &wgpu::Limits {
+        &self.inner.limits
+    }
+
+    /// Whether kernels can be timed on the device ([`GpuExecutable::run_profiled`]).
+    pub fn has_timestamps(&self) -> bool {
+        self.inner.timestamps
+    }
+
+    /// Compiled pipelines held by the cache.
+    pub fn cached_pipelines(&self) -> usize {
+        self.inner.pipelines.lock().map_or(0, |p| p.len())
+    }
+
+    /// Errors wgpu reported since the last check, or the device's loss.
+    pub fn check(&self) -> Result<(), RuntimeError> {
+        if let Some(why) = self.inner.lost.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Err(gpu_error(format!("the device {} was lost ({why}); open it again", self.inner.info.name)));
+        }
+        let errors = std::mem::take(&mut *self.inner.errors.lock().unwrap_or_else(|p| p.into_inner()));
+        if !errors.is_empty() {
+            return Err(gpu_error(errors.join("; ")));
+        }
+        Ok(())
+    }
+
+    fn wait(&self) -> Result<(), RuntimeError> {
+        self.inner.device.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| gpu_error(format!("waiting for the GPU: {e}")))?;
+        self.check()
+    }
+
+    /// A device buffer of `bytes` (rounded up to whole words), checked
+    /// against the limits and for running out of memory.
+    fn buffer(&self, label: &str, bytes: u64, usage: wgpu::BufferUsages) -> Result<wgpu::Buffer, RuntimeError> {
+        let size = bytes.max(4).div_ceil(4) * 4;
+        let limits = &self.inner.limits;
+        let limit = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
+        if usage.contains(wgpu::BufferUsages::STORAGE) && size > limit {
+            return Err(gpu_error(format!(
+                "`{label}` needs a {size}-byte buffer, above the {limit}-byte max_storage_buffer_binding_size of {} (kiln binds each tensor whole; splitting one across bindings is not implemented)",
+                self.inner.info.name
+            )));
+        }
+        let buf = self.inner.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size, usage, mapped_at_creation: false });
+        // running out of memory reaches the error callback (error scopes are
+        // per thread and must nest, which concurrent callers break)
+        self.check().map_err(|e| gpu_error(format!("making the {size}-byte buffer `{label}`: {e}")))?;
+        Ok(buf)
+    }
+
+    /// Copy a host tensor to the device.
+    pub fn upload(&self, label: &str, t: &HostTensor) -> Result<GpuTensor, RuntimeError> {
+        let buffer = self.buffer(label, t.data.len() as u64, STORAGE)?;
+        let padded = (t.data.len() / 4) * 4;
+        self.inner.queue.write_buffer(&buffer, 0, &t.data[..padded]);
+        if padded < t.data.len() {
+            let mut tail = t.data[padded..].to_vec();
+            tail.resize(4, 0);
+            self.inner.queue.write_buffer(&buffer, padded as u64, &tail);
+        }
+        self.check()?;
+        Ok(GpuTensor { dtype: t.dtype, shape: t.shape.clone(), buffer, gpu: self.clone() })
+    }
+
+    /// The pipeline of `kernel`, compiled once per distinct shader.
+    fn pipeline(&self, kernel: &GpuKernel) -> Result<wgpu::ComputePipeline, RuntimeError> {
+        let key = kernel.wgsl()?;
+        if let Some(p) = self.inner.pipelines.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(p.clone());
+        }
+        let dev = &self.inner.device;
+        let module = dev.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(&kernel.name), source: wgpu::ShaderSource::Naga(Cow::Owned(kernel.module.clone())) });
+        // every binding in the layout, used by the shader or not (a kernel
+        // without symbolic dims never reads `dims`)
+        let entry = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Storage { read_only }, has_dynamic_offset: false, min_binding_size: None },
+            count: None,
+        };
+        let n = kernel.sources as u32;
+        let entries: Vec<_> = (0..n).map(|i| entry(i, true)).chain([entry(n, false), entry(n + 1, true)]).collect();
+        let group_layout = dev.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(&kernel.name), entries: &entries });
+        let layout = dev.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some(&kernel.name), bind_group_layouts: &[Some(&group_layout)], immediate_size: 0 });
+        let pipeline = dev.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(&kernel.name),
+            layout: Some(&layout),
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        self.check()?;
+        self.inner.pipelines.lock().unwrap_or_else(|p| p.into_inner()).insert(key, pipeline.clone());
+        Ok(pipeline)
     }
 }
 
-/// Where a kernel argument lives.
-#[derive(Clone, Debug)]
-enum Loc {
-    Input(usize),
-    Param(String),
-    Value(usize),
+const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE.union(wgpu::BufferUsages::COPY_SRC).union(wgpu::BufferUsages::COPY_DST);
+
+/// A tensor resident on a GPU.
+#[derive(Clone)]
+pub struct GpuTensor {
+    /// Element type.
+    pub dtype: DType,
+    /// Concrete shape.
+    pub shape: Vec<usize>,
+    buffer: wgpu::Buffer,
+    gpu: GpuDevice,
 }
 
+impl std::fmt::Debug for GpuTensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GpuTensor({}{:?} on {})", self.dtype, self.shape, self.gpu.inner.info.name)
+    }
+}
+
+impl GpuTensor {
+    /// Storage bytes of its elements (the buffer may be larger).
+    pub fn bytes(&self) -> usize {
+        self.dtype.storage_bytes(self.shape.iter().product())
+    }
+
+    /// The first `rows` rows (along the leading axis), sharing the buffer.
+    pub fn truncated(&self, rows: usize) -> GpuTensor {
+        let mut t = self.clone();
+        if let Some(r) = t.shape.first_mut() {
+            *r = rows.min(*r);
+        }
+        t
+    }
+
+    /// Copy back to the host (waits for the GPU).
+    pub fn to_host(&self) -> Result<HostTensor, RuntimeError> {
+        let g = &self.gpu;
+        let bytes = self.bytes() as u64;
+        let staging = g.buffer("readback", bytes, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST)?;
+        let mut encoder = g.inner.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
+        encoder.copy_buffer_to_buffer(&self.buffer, 0, &staging, 0, bytes.max(4).div_ceil(4) * 4);
+        g.inner.queue.submit([encoder.finish()]);
+        let slice = staging.slice(..);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        g.wait()?;
+        rx.recv().map_err(|e| gpu_error(e.to_string()))?.map_err(|e| gpu_error(format!("reading back: {e}")))?;
+        let data = slice.get_mapped_range().map_err(|e| gpu_error(format!("reading back: {e}")))?[..bytes as usize].to_vec();
+        Ok(HostTensor { dtype: self.dtype, shape: self.shape.clone(), data: data.into() })
+    }
+}
+
+/// A function's run-time value: on the host, or resident on a GPU.
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// In host memory.
+    Host(HostTensor),
+    /// In a GPU's memory.
+    Gpu(GpuTensor),
+}
+
+impl Value {
+    /// Element type.
+    pub fn dtype(&self) -> DType {
+        match self {
+            Value::Host(t) => t.dtype,
+            Value::Gpu(t) => t.dtype,
+        }
+    }
+
+    /// Concrete shape.
+    pub fn shape(&self) -> &[usize] {
+        match self {
+            Value::Host(t) => &t.shape,
+            Value::Gpu(t) => &t.shape,
+        }
+    }
+
+    /// What binding dims needs to know of it.
+    pub fn desc(&self) -> TensorDesc<'_> {
+        match self {
+            Value::Host(t) => TensorDesc::of(t),
+            Value::Gpu(t) => TensorDesc { dtype: t.dtype, shape: &t.shape, bytes: t.bytes() },
+        }
+    }
+
+    /// The value on the host (read back from the GPU if it is there).
+    pub fn to_host(&self) -> Result<HostTensor, RuntimeError> {
+        match self {
+            Value::Host(t) => Ok(t.clone()),
+            Value::Gpu(t) => t.to_host(),
+        }
+    }
+
+    /// The first `rows` rows along the leading axis.
+    pub fn truncated(&self, rows: usize) -> Value {
+        match self {
+            Value::Host(t) => {
+                let mut t = t.clone();
+                if let Some(&r) = t.shape.first() {
+                    let keep = rows.min(r);
+                    let row_bytes = if r == 0 { 0 } else { t.data.len() / r };
+                    t.data.truncate(keep * row_bytes);
+                    t.shape[0] = keep;
+                }
+                Value::Host(t)
+            }
+            Value::Gpu(t) => Value::Gpu(t.truncated(rows)),
+        }
+    }
+}
+
+/// A kernel and its compiled pipeline.
 struct GpuStep {
     kernel: GpuKernel,
     pipeline: wgpu::ComputePipeline,
-    args: Vec<Loc>,
-    out: usize,
+}
+
+impl std::fmt::Debug for GpuStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.kernel.name)
+    }
 }
 
 /// A function compiled for a GPU.
 pub struct GpuExecutable {
     func: Function,
-    steps: Vec<GpuStep>,
-    values: Vec<(DType, Vec<Dim>)>,
-    outputs: Vec<Loc>,
+    lowered: Lowered<GpuStep>,
+    gpu: GpuDevice,
+    /// The memory plan's slots, kept between calls.
+    pool: Mutex<Vec<Option<wgpu::Buffer>>>,
 }
 
 impl std::fmt::Debug for GpuExecutable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GpuExecutable").field("function", &self.func.name).field("kernels", &self.steps.len()).finish()
+        f.debug_struct("GpuExecutable").field("function", &self.func.name).field("kernels", &self.lowered.steps.len()).finish()
     }
 }
 
 impl GpuExecutable {
     /// Compile every op of `func` to compute shaders for `gpu`.
-    pub fn compile(func: &Function, gpu: &GpuDevice) -> Result<GpuExecutable, RuntimeError> {
-        func.verify()?;
-        let mut steps = Vec::new();
-        let mut values: Vec<(DType, Vec<Dim>)> = Vec::new();
-        let mut loc_of: Vec<Option<Loc>> = vec![None; func.nodes.len()];
-        let mut input_no = 0;
-        for (i, node) in func.nodes.iter().enumerate() {
-            let loc = match &node.kind {
-                NodeKind::Input(_) => {
-                    input_no += 1;
-                    Loc::Input(input_no - 1)
-                }
-                NodeKind::Param(name) => Loc::Param(name.clone()),
-                NodeKind::Op(op) => {
-                    let in_tys: Vec<_> = node.inputs.iter().map(|x| func.node(*x).ty.clone()).collect();
-                    let stages = op.compute(&in_tys, &node.ty);
-                    let mut args: Vec<Loc> = node.inputs.iter().map(|x| loc_of[x.0 as usize].clone().expect("operands precede users")).collect();
-                    let mut src_types: Vec<(DType, Vec<Dim>)> = in_tys.iter().map(|t| (t.dtype, t.shape.clone())).collect();
-                    let mut last = None;
-                    for stage in &stages {
-                        let nest = LoopNest::from_stage(stage, &src_types)?.validate()?;
-                        let kernel = lower(&nest)?;
-                        let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(&kernel.name), source: wgpu::ShaderSource::Naga(Cow::Owned(kernel.module.clone())) });
-                        // every binding in the layout, used by the shader or not
-                        // (a kernel without symbolic dims never reads `dims`)
-                        let entry = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
-                            binding,
-                            visibility: wgpu::ShaderStages::COMPUTE,
-                            ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Storage { read_only }, has_dynamic_offset: false, min_binding_size: None },
-                            count: None,
-                        };
-                        let n = kernel.sources as u32;
-                        let entries: Vec<_> = (0..n).map(|i| entry(i, true)).chain([entry(n, false), entry(n + 1, true)]).collect();
-                        let group_layout = gpu.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(&kernel.name), entries: &entries });
-                        let layout = gpu.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some(&kernel.name), bind_group_layouts: &[Some(&group_layout)], immediate_size: 0 });
-                        let pipeline = gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                            label: Some(&kernel.name),
-                            layout: Some(&layout),
-                            module: &module,
-                            entry_point: Some("main"),
-                            compilation_options: Default::default(),
-                            cache: None,
-                        });
-                        values.push((stage.dtype, stage.shape.clone()));
-                        let out = values.len() - 1;
-                        steps.push(GpuStep { kernel, pipeline, args: args.clone(), out });
-                        args.push(Loc::Value(out));
-                        src_types.push((stage.dtype, stage.shape.clone()));
-                        last = Some(out);
-                    }
-                    Loc::Value(last.ok_or_else(|| kiln_dsl::GraphError::Invalid { node: i, message: format!("op `{}` defines no stage", op.name()) })?)
-                }
+    pub fn compile(func: &Function, gpu: &GpuDevice, options: &CompileOptions) -> Result<GpuExecutable, RuntimeError> {
+        let lowered = lower_function(func, options.disable_memory_plan, |nest| {
+            let nest = match &options.scheduler {
+                Some(s) => s(nest)?,
+                None => default_gpu_schedule(nest)?.0,
             };
-            loc_of[i] = Some(loc);
-        }
-        let outputs = func.outputs.iter().map(|o| loc_of[o.0 as usize].clone().expect("outputs are nodes")).collect();
-        Ok(GpuExecutable { func: func.clone(), steps, values, outputs })
+            let kernel = lower(&nest, &gpu.target())?;
+            let pipeline = gpu.pipeline(&kernel)?;
+            Ok(GpuStep { kernel, pipeline })
+        })?;
+        let slots = lowered.plan.slots.len();
+        Ok(GpuExecutable { func: func.clone(), lowered, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]) })
     }
 
     /// Kernels launched per call.
     pub fn kernel_count(&self) -> usize {
-        self.steps.len()
+        self.lowered.steps.len()
     }
 
     /// The kernels' shaders, in launch order.
     pub fn kernels(&self) -> impl Iterator<Item = &GpuKernel> {
-        self.steps.iter().map(|s| &s.kernel)
+        self.lowered.steps.iter().map(|s| &s.kernel.kernel)
     }
 
-    /// Run on `gpu` with `inputs` (the function's input order), module
-    /// parameters `params` and bindings for symbolic dims no input gives.
-    pub fn run(&self, gpu: &GpuDevice, inputs: &[HostTensor], params: &HashMap<String, HostTensor>, bindings: &Bindings) -> Result<Vec<HostTensor>, RuntimeError> {
-        let b = self.func.bind_dims(inputs, params, bindings)?;
-        let dev = &gpu.device;
-        let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
-        let upload = |label: &str, bytes: &[u8]| {
-            // wgpu buffers are at least 4 bytes and a multiple of 4
-            let size = (bytes.len().max(4) as u64).div_ceil(4) * 4;
-            let buf = dev.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size, usage, mapped_at_creation: false });
-            let mut padded = bytes.to_vec();
-            padded.resize(size as usize, 0);
-            gpu.queue.write_buffer(&buf, 0, &padded);
-            buf
-        };
-        let inputs_buf: Vec<wgpu::Buffer> = inputs.iter().enumerate().map(|(i, t)| upload(&format!("input {i}"), &t.data)).collect();
-        let mut params_buf: HashMap<&str, wgpu::Buffer> = HashMap::new();
-        for s in &self.steps {
-            for a in &s.args {
-                if let Loc::Param(name) = a {
-                    if !params_buf.contains_key(name.as_str()) {
-                        let t = params.get(name).ok_or_else(|| kiln_dsl::GraphError::Invalid { node: 0, message: format!("parameter `{name}` not given") })?;
-                        params_buf.insert(name, upload(name, &t.data));
-                    }
-                }
+    /// Bytes of intermediate buffers under `bindings`: with the memory plan,
+    /// and if every value had its own buffer.
+    pub fn intermediate_bytes(&self, bindings: &Bindings) -> Result<(u64, u64), RuntimeError> {
+        let sizes = self.lowered.value_sizes(bindings, &self.func.name)?;
+        Ok((self.lowered.slot_sizes(&sizes).iter().sum(), sizes.iter().sum()))
+    }
+
+    /// Run with host inputs and parameters; outputs are read back. Uploads
+    /// the parameters on every call: a [`GpuModule`] keeps them resident.
+    pub fn run(&self, inputs: &[HostTensor], params: &HashMap<String, HostTensor>, bindings: &Bindings) -> Result<Vec<HostTensor>, RuntimeError> {
+        let mut resident = HashMap::new();
+        for (name, t) in params {
+            if self.func.params().iter().any(|(_, n, _)| n == name) {
+                resident.insert(name.clone(), self.gpu.upload(name, t)?);
             }
         }
-        let sizes: Vec<u64> = self
-            .values
+        let inputs: Vec<Value> = inputs.iter().cloned().map(Value::Host).collect();
+        self.run_values(&inputs, &resident, bindings)?.iter().map(Value::to_host).collect()
+    }
+
+    /// Run on values wherever they are (host inputs are uploaded); outputs
+    /// stay on the GPU.
+    pub fn run_values(&self, inputs: &[Value], params: &HashMap<String, GpuTensor>, bindings: &Bindings) -> Result<Vec<Value>, RuntimeError> {
+        self.run_inner(inputs, params, bindings, false).map(|(out, _)| out)
+    }
+
+    /// [`GpuExecutable::run_values`], also returning each kernel's time on
+    /// the GPU (from timestamp queries; the device must support them, see
+    /// [`GpuDevice::has_timestamps`]), in launch order.
+    pub fn run_profiled(&self, inputs: &[Value], params: &HashMap<String, GpuTensor>, bindings: &Bindings) -> Result<(Vec<Value>, Vec<Duration>), RuntimeError> {
+        if !self.gpu.has_timestamps() {
+            return Err(gpu_error(format!("{} has no timestamp queries, so kernels cannot be timed on it", self.gpu.info().name)));
+        }
+        self.run_inner(inputs, params, bindings, true)
+    }
+
+    fn run_inner(&self, inputs: &[Value], params: &HashMap<String, GpuTensor>, bindings: &Bindings, profile: bool) -> Result<(Vec<Value>, Vec<Duration>), RuntimeError> {
+        let g = &self.gpu;
+        g.check()?;
+        let descs: Vec<TensorDesc> = inputs.iter().map(Value::desc).collect();
+        let b = self.func.bind_shapes(&descs, &|name| params.get(name).map(|t| TensorDesc { dtype: t.dtype, shape: &t.shape, bytes: t.bytes() }), bindings)?;
+        let inputs: Vec<GpuTensor> = inputs
             .iter()
-            .map(|(dt, shape)| {
-                let n = product(shape).eval(&b).map_err(|sym| kiln_dsl::GraphError::UnboundDim { op: self.func.name.clone(), sym })?;
-                Ok((n.max(0) as u64 * dt.block_bytes() as u64).max(4).div_ceil(4) * 4)
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::Gpu(t) => Ok(t.clone()),
+                Value::Host(t) => g.upload(&format!("{} input {i}", self.func.name), t),
             })
             .collect::<Result<_, RuntimeError>>()?;
-        let max_binding = dev.limits().max_storage_buffer_binding_size;
-        if let Some(big) = sizes.iter().find(|&&s| s > max_binding) {
-            return Err(gpu_error(format!("a {big}-byte buffer is above this device's max_storage_buffer_binding_size of {max_binding} bytes")));
+        let sizes = self.lowered.value_sizes(&b, &self.func.name)?;
+        let slot_sizes = self.lowered.slot_sizes(&sizes);
+        // outputs escape the call: each gets its own buffer
+        let mut own: HashMap<usize, wgpu::Buffer> = HashMap::new();
+        for loc in &self.lowered.outputs {
+            if let Loc::Value(v) = loc {
+                if !own.contains_key(v) {
+                    own.insert(*v, g.buffer(&format!("{} output", self.func.name), sizes[*v], STORAGE)?);
+                }
+            }
         }
-        let value_buf: Vec<wgpu::Buffer> = sizes.iter().enumerate().map(|(i, &size)| dev.create_buffer(&wgpu::BufferDescriptor { label: Some(&format!("value {i}")), size, usage, mapped_at_creation: false })).collect();
-        let mut encoder = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&self.func.name) });
-        let mut keep = Vec::new();
-        for s in &self.steps {
-            let dims: Vec<i32> = s.kernel.symbols.iter().map(|sym| b[sym] as i32).collect();
-            let dims_bytes: Vec<u8> = dims.iter().flat_map(|d| d.to_le_bytes()).collect();
-            let dims_buf = upload("dims", &dims_bytes);
-            let mut buffers: Vec<&wgpu::Buffer> = s
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        for (slot, &need) in slot_sizes.iter().enumerate() {
+            let have = pool[slot].as_ref().map_or(0, |buf| buf.size());
+            if have < need {
+                // grow geometrically: attention's values grow with the context
+                let limit = (g.inner.limits.max_storage_buffer_binding_size as u64).min(g.inner.limits.max_buffer_size);
+                let size = need.max(have * 2).min(limit.max(need));
+                pool[slot] = Some(g.buffer(&format!("{} slot {slot}", self.func.name), size, STORAGE)?);
+            }
+        }
+        let value_buffer = |v: usize| -> &wgpu::Buffer { own.get(&v).unwrap_or_else(|| pool[self.lowered.plan.slot_of[v]].as_ref().expect("slots are made above")) };
+        // every step's dims in one buffer, at aligned offsets
+        let align = g.inner.limits.min_storage_buffer_offset_alignment.max(4) as usize;
+        let mut dims_bytes = Vec::new();
+        let mut dims_at = Vec::new();
+        for s in &self.lowered.steps {
+            dims_at.push(dims_bytes.len() as u64);
+            for sym in &s.kernel.kernel.symbols {
+                dims_bytes.extend_from_slice(&(b[sym] as i32).to_le_bytes());
+            }
+            dims_bytes.resize((dims_bytes.len() + 4).div_ceil(align) * align, 0);
+        }
+        let dims = g.buffer("dims", dims_bytes.len() as u64, STORAGE)?;
+        g.inner.queue.write_buffer(&dims, 0, &dims_bytes);
+        let dev = &g.inner.device;
+        let mut groups = Vec::new();
+        let mut dispatches = Vec::new();
+        for (i, s) in self.lowered.steps.iter().enumerate() {
+            let k = &s.kernel.kernel;
+            let mut buffers: Vec<wgpu::BufferBinding> = s
                 .args
                 .iter()
-                .take(s.kernel.sources)
-                .map(|a| match a {
-                    Loc::Input(i) => &inputs_buf[*i],
-                    Loc::Param(n) => &params_buf[n.as_str()],
-                    Loc::Value(v) => &value_buf[*v],
+                .take(k.sources)
+                .map(|a| {
+                    let buffer = match a {
+                        Loc::Input(i) => &inputs[*i].buffer,
+                        Loc::Param(n) => &params[n.as_str()].buffer,
+                        Loc::Value(v) => value_buffer(*v),
+                    };
+                    wgpu::BufferBinding { buffer, offset: 0, size: None }
                 })
                 .collect();
-            buffers.push(&value_buf[s.out]);
-            buffers.push(&dims_buf);
-            let layout = s.pipeline.get_bind_group_layout(0);
-            let entries: Vec<wgpu::BindGroupEntry> = buffers.iter().enumerate().map(|(i, buf)| wgpu::BindGroupEntry { binding: i as u32, resource: buf.as_entire_binding() }).collect();
-            let group = dev.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(&s.kernel.name), layout: &layout, entries: &entries });
-            let n = kiln_schedule::eval_int(&s.kernel.outputs, &b).map_err(|sym| kiln_dsl::GraphError::UnboundDim { op: s.kernel.name.clone(), sym })?.max(0) as u64;
-            let groups = n.div_ceil(WORKGROUP as u64);
-            let (x, y) = if groups <= ROW_GROUPS as u64 { (groups as u32, 1) } else { (ROW_GROUPS, groups.div_ceil(ROW_GROUPS as u64) as u32) };
-            {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&s.kernel.name), timestamp_writes: None });
-                pass.set_pipeline(&s.pipeline);
-                pass.set_bind_group(0, &group, &[]);
-                if n > 0 {
-                    pass.dispatch_workgroups(x, y, 1);
+            buffers.push(wgpu::BufferBinding { buffer: value_buffer(s.out), offset: 0, size: None });
+            let dims_len = (4 * k.symbols.len()).max(4) as u64;
+            buffers.push(wgpu::BufferBinding { buffer: &dims, offset: dims_at[i], size: std::num::NonZeroU64::new(dims_len) });
+            let layout = s.kernel.pipeline.get_bind_group_layout(0);
+            let entries: Vec<wgpu::BindGroupEntry> = buffers.into_iter().enumerate().map(|(i, buf)| wgpu::BindGroupEntry { binding: i as u32, resource: wgpu::BindingResource::Buffer(buf) }).collect();
+            groups.push(dev.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(&k.name), layout: &layout, entries: &entries }));
+            dispatches.push(k.dispatch(&b).map_err(|sym| kiln_dsl::GraphError::UnboundDim { op: k.name.clone(), sym })?);
+        }
+        let mut encoder = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&self.func.name) });
+        let steps = self.lowered.steps.len() as u32;
+        let queries = profile.then(|| dev.create_query_set(&wgpu::QuerySetDescriptor { label: Some("kernel times"), ty: wgpu::QueryType::Timestamp, count: (2 * steps).max(2) }));
+        let record = |pass: &mut wgpu::ComputePass, i: usize| {
+            let [x, y, z] = dispatches[i];
+            if x > 0 && y > 0 && z > 0 {
+                pass.set_pipeline(&self.lowered.steps[i].kernel.pipeline);
+                pass.set_bind_group(0, &groups[i], &[]);
+                pass.dispatch_workgroups(x, y, z);
+            }
+        };
+        match &queries {
+            // one pass: consecutive dispatches are ordered by wgpu's usage tracking
+            None => {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.func.name), timestamp_writes: None });
+                (0..dispatches.len()).for_each(|i| record(&mut pass, i));
+            }
+            // a pass per kernel, timed at its start and end
+            Some(q) => {
+                for i in 0..dispatches.len() {
+                    let timestamp_writes = wgpu::ComputePassTimestampWrites { query_set: q, beginning_of_pass_write_index: Some(2 * i as u32), end_of_pass_write_index: Some(2 * i as u32 + 1) };
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.lowered.steps[i].kernel.kernel.name), timestamp_writes: Some(timestamp_writes) });
+                    record(&mut pass, i);
                 }
             }
-            keep.push(dims_buf);
         }
-        // read the outputs back
-        let mut readbacks = Vec::new();
-        for loc in &self.outputs {
-            if let Loc::Value(v) = loc {
-                let staging = dev.create_buffer(&wgpu::BufferDescriptor { label: Some("readback"), size: sizes[*v], usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
-                encoder.copy_buffer_to_buffer(&value_buf[*v], 0, &staging, 0, sizes[*v]);
-                readbacks.push(Some(staging));
-            } else {
-                readbacks.push(None);
+        let resolved = match &queries {
+            Some(q) => {
+                let resolve = dev.create_buffer(&wgpu::BufferDescriptor { label: Some("timestamps"), size: 16 * steps.max(1) as u64, usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false });
+                encoder.resolve_query_set(q, 0..2 * steps, &resolve, 0);
+                Some(resolve)
             }
-        }
-        gpu.queue.submit([encoder.finish()]);
+            None => None,
+        };
+        g.inner.queue.submit([encoder.finish()]);
+        g.check()?;
+        drop(pool);
+        let times = match resolved {
+            Some(resolve) => {
+                let t = GpuTensor { dtype: DType::I32, shape: vec![4 * steps as usize], buffer: resolve, gpu: g.clone() }.to_host()?;
+                let ticks: Vec<u64> = t.data.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
+                let period = g.inner.queue.get_timestamp_period() as f64;
+                ticks.chunks_exact(2).map(|p| Duration::from_nanos((p[1].saturating_sub(p[0]) as f64 * period) as u64)).collect()
+            }
+            None => Vec::new(),
+        };
         let mut out = Vec::new();
-        for ((loc, id), staging) in self.outputs.iter().zip(&self.func.outputs).zip(readbacks) {
+        for (loc, id) in self.lowered.outputs.iter().zip(&self.func.outputs) {
             let ty = &self.func.node(*id).ty;
             let shape: Vec<usize> = ty.shape.iter().map(|d| d.eval(&b).unwrap_or(0) as usize).collect();
-            out.push(match (loc, staging) {
-                (Loc::Input(i), _) => inputs[*i].clone(),
-                (Loc::Param(n), _) => params[n].clone(),
-                (Loc::Value(_), Some(staging)) => {
-                    let slice = staging.slice(..);
-                    let (tx, rx) = std::sync::mpsc::channel();
-                    slice.map_async(wgpu::MapMode::Read, move |r| {
-                        let _ = tx.send(r);
-                    });
-                    dev.poll(wgpu::PollType::wait_indefinitely()).map_err(|e| gpu_error(format!("waiting for the GPU: {e}")))?;
-                    rx.recv().map_err(|e| gpu_error(e.to_string()))?.map_err(|e| gpu_error(format!("reading back: {e}")))?;
-                    let bytes = shape.iter().product::<usize>() * ty.dtype.block_bytes();
-                    let data = slice.get_mapped_range().map_err(|e| gpu_error(format!("reading back: {e}")))?[..bytes].to_vec();
-                    HostTensor { dtype: ty.dtype, shape, data: data.into() }
-                }
-                (Loc::Value(_), None) => unreachable!("a readback per value output"),
-            });
+            out.push(Value::Gpu(match loc {
+                Loc::Input(i) => inputs[*i].clone(),
+                Loc::Param(n) => params[n.as_str()].clone(),
+                Loc::Value(v) => GpuTensor { dtype: ty.dtype, shape, buffer: own[v].clone(), gpu: g.clone() },
+            }));
         }
-        Ok(out)
+        Ok((out, times))
+    }
+}
+
+/// Every function of a module compiled for one GPU, with the parameters
+/// uploaded once and shared.
+pub struct GpuModule {
+    gpu: GpuDevice,
+    functions: HashMap<String, GpuExecutable>,
+    params: HashMap<String, GpuTensor>,
+}
+
+impl std::fmt::Debug for GpuModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuModule").field("device", &self.gpu.info().name).field("functions", &self.functions.keys().collect::<Vec<_>>()).finish()
+    }
+}
+
+impl GpuModule {
+    /// Compile every function of `module` for `gpu` and upload `params`,
+    /// which must give every declared parameter with its declared type.
+    pub fn compile(module: &Module, params: &HashMap<String, HostTensor>, gpu: &GpuDevice, options: &CompileOptions) -> Result<GpuModule, RuntimeError> {
+        crate::cpu::check_params(module, params)?;
+        let functions = module.functions.iter().map(|f| Ok((f.name.clone(), GpuExecutable::compile(f, gpu, options)?))).collect::<Result<_, RuntimeError>>()?;
+        let mut resident = HashMap::new();
+        for p in &module.params {
+            resident.insert(p.name.clone(), gpu.upload(&p.name, &params[&p.name])?);
+        }
+        gpu.wait()?;
+        Ok(GpuModule { gpu: gpu.clone(), functions, params: resident })
+    }
+
+    /// The device it runs on.
+    pub fn device(&self) -> &GpuDevice {
+        &self.gpu
+    }
+
+    /// Run function `name`; outputs stay on the GPU.
+    pub fn run(&self, name: &str, inputs: &[Value], bindings: &Bindings) -> Result<Vec<Value>, RuntimeError> {
+        self.function(name)?.run_values(inputs, &self.params, bindings)
+    }
+
+    /// [`GpuModule::run`], also returning each kernel's GPU time.
+    pub fn run_profiled(&self, name: &str, inputs: &[Value], bindings: &Bindings) -> Result<(Vec<Value>, Vec<Duration>), RuntimeError> {
+        self.function(name)?.run_profiled(inputs, &self.params, bindings)
+    }
+
+    /// A compiled function by name.
+    pub fn function(&self, name: &str) -> Result<&GpuExecutable, RuntimeError> {
+        self.functions.get(name).ok_or_else(|| RuntimeError::NoSuchFunction(name.into()))
+    }
+
+    /// Bytes of parameters resident on the device.
+    pub fn param_bytes(&self) -> u64 {
+        self.params.values().map(|t| t.bytes() as u64).sum()
     }
 }

@@ -5,8 +5,9 @@
 //! `kiln_codegen`, and runs them in order over buffers placed by a static
 //! [`MemoryPlan`] (intermediates whose lifetimes do not overlap share a
 //! buffer); [`CpuModule`] holds a module's functions and their shared
-//! parameters. [`GpuExecutable`] runs functions over f32/i32 tensors as
-//! compute shaders on a wgpu device (the first slice of the GPU backend).
+//! parameters. [`GpuExecutable`] runs functions as compute shaders on a wgpu
+//! device, keeping outputs resident ([`GpuTensor`], [`Value`]);
+//! [`GpuModule`] holds a module's parameters on the device.
 //! Also lists the devices kiln can use ([`devices`]).
 //!
 //! In: verified functions, host tensors, symbolic-dim bindings. Out: host
@@ -35,5 +36,6 @@ mod plan;
 pub use cpu::{CompileOptions, CpuExecutable, CpuModule, Scheduler};
 pub use device::{cpu_device, devices, gpu_devices, DeviceInfo};
 pub use error::RuntimeError;
-pub use gpu::{gpu_adapters, GpuDevice, GpuExecutable};
+pub use gpu::{gpu_adapters, GpuDevice, GpuExecutable, GpuModule, GpuTensor, Value};
+pub use kiln_codegen::gpu::GpuTarget;
 pub use plan::{Interval, MemoryPlan};

@@ -5,7 +5,9 @@
 //! order), so slots are assigned once; only their sizes depend on the
 //! symbolic dims and are evaluated per run.
 
-use kiln_dsl::Dim;
+use crate::error::RuntimeError;
+use kiln_dsl::{product, Bindings, DType, Dim, Function, GraphError, NodeKind};
+use kiln_schedule::LoopNest;
 
 /// An intermediate value to place: its size in bytes (symbolic), the step
 /// that writes it and the last step that reads it.
@@ -52,6 +54,127 @@ impl MemoryPlan {
             free_after[slot] = iv.last_use;
         }
         plan
+    }
+}
+
+/// Where a kernel argument lives.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Loc {
+    /// A function input, by position.
+    Input(usize),
+    /// A module parameter, by name.
+    Param(String),
+    /// An intermediate value in the memory plan.
+    Value(usize),
+}
+
+/// One kernel launch of a lowered function.
+#[derive(Debug)]
+pub(crate) struct Step<K> {
+    /// The backend's compiled kernel.
+    pub kernel: K,
+    /// Its sources.
+    pub args: Vec<Loc>,
+    /// The value it writes.
+    pub out: usize,
+    /// The op it comes from.
+    pub op: String,
+}
+
+/// A function as a fixed sequence of kernel launches over planned buffers:
+/// what every backend's executor runs.
+#[derive(Debug)]
+pub(crate) struct Lowered<K> {
+    pub steps: Vec<Step<K>>,
+    /// Each intermediate value's size and lifetime.
+    pub values: Vec<Interval>,
+    pub plan: MemoryPlan,
+    pub outputs: Vec<Loc>,
+}
+
+/// Walk `func`'s ops in order, compile each stage's naive nest with
+/// `compile` (which schedules it for its backend), and plan the buffers of
+/// the intermediate values.
+pub(crate) fn lower_function<K>(func: &Function, disable_memory_plan: bool, mut compile: impl FnMut(LoopNest) -> Result<K, RuntimeError>) -> Result<Lowered<K>, RuntimeError> {
+    func.verify()?;
+    let mut steps: Vec<Step<K>> = Vec::new();
+    let mut values: Vec<Interval> = Vec::new();
+    let mut loc_of: Vec<Option<Loc>> = vec![None; func.nodes.len()];
+    let mut input_no = 0;
+    for (i, node) in func.nodes.iter().enumerate() {
+        let loc = match &node.kind {
+            NodeKind::Input(_) => {
+                input_no += 1;
+                Loc::Input(input_no - 1)
+            }
+            NodeKind::Param(name) => Loc::Param(name.clone()),
+            NodeKind::Op(op) => {
+                let in_tys: Vec<_> = node.inputs.iter().map(|x| func.node(*x).ty.clone()).collect();
+                let stages = op.compute(&in_tys, &node.ty);
+                match stages.last() {
+                    None => return Err(GraphError::Invalid { node: i, message: format!("op `{}` defines no stage", op.name()) }.into()),
+                    Some(last) if last.shape != node.ty.shape || last.dtype != node.ty.dtype => {
+                        let message = format!("op `{}` infers {} but its last stage computes {}{}", op.name(), node.ty, last.dtype, kiln_dsl::shape_str(&last.shape));
+                        return Err(GraphError::Invalid { node: i, message }.into());
+                    }
+                    _ => {}
+                }
+                let mut args: Vec<Loc> = node.inputs.iter().map(|x| loc_of[x.0 as usize].clone().expect("operands precede users")).collect();
+                let mut src_types: Vec<(DType, Vec<Dim>)> = in_tys.iter().map(|t| (t.dtype, t.shape.clone())).collect();
+                for stage in &stages {
+                    let kernel = compile(LoopNest::from_stage(stage, &src_types)?)?;
+                    let step_no = steps.len();
+                    for a in &args {
+                        if let Loc::Value(v) = a {
+                            values[*v].last_use = step_no;
+                        }
+                    }
+                    // quantized values pack whole blocks along a constant last
+                    // axis (op inference checks it)
+                    let bytes = match stage.shape.split_last() {
+                        Some((last, rows)) if stage.dtype.is_quantized() => &product(rows) * &Dim::new(stage.dtype.storage_bytes(last.as_const().unwrap_or(0) as usize) as i64),
+                        _ => &product(&stage.shape) * &Dim::new(stage.dtype.block_bytes() as i64),
+                    };
+                    values.push(Interval { bytes, def: step_no, last_use: step_no });
+                    let out = values.len() - 1;
+                    steps.push(Step { kernel, args: args.clone(), out, op: op.name() });
+                    args.push(Loc::Value(out));
+                    src_types.push((stage.dtype, stage.shape.clone()));
+                }
+                Loc::Value(values.len() - 1)
+            }
+        };
+        loc_of[i] = Some(loc);
+    }
+    let outputs: Vec<Loc> = func.outputs.iter().map(|o| loc_of[o.0 as usize].clone().expect("outputs are nodes")).collect();
+    for o in &outputs {
+        if let Loc::Value(v) = o {
+            values[*v].last_use = usize::MAX;
+        }
+    }
+    let plan = if disable_memory_plan {
+        MemoryPlan { slot_of: (0..values.len()).collect(), slots: (0..values.len()).map(|v| vec![v]).collect() }
+    } else {
+        MemoryPlan::new(&values)
+    };
+    Ok(Lowered { steps, values, plan, outputs })
+}
+
+impl<K> Lowered<K> {
+    /// Each value's bytes under `b`.
+    pub fn value_sizes(&self, b: &Bindings, function: &str) -> Result<Vec<u64>, RuntimeError> {
+        self.values
+            .iter()
+            .map(|v| {
+                let n = v.bytes.eval(b).map_err(|sym| GraphError::UnboundDim { op: function.to_string(), sym })?;
+                u64::try_from(n).ok().filter(|&n| n < (1u64 << 46)).ok_or_else(|| RuntimeError::TooLarge { what: function.to_string(), bytes: n as i128 })
+            })
+            .collect()
+    }
+
+    /// Bytes of each slot of the plan: the largest value it holds.
+    pub fn slot_sizes(&self, sizes: &[u64]) -> Vec<u64> {
+        self.plan.slots.iter().map(|s| s.iter().map(|&v| sizes[v]).max().unwrap_or(0)).collect()
     }
 }
 

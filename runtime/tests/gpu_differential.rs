@@ -1,93 +1,146 @@
 //! The GPU backend against the f64 reference interpreter on fresh random
-//! inputs, on the first GPU adapter (lavapipe, Mesa's Vulkan on the CPU, in
-//! CI: `scripts/test.sh` installs it). A machine without a GPU adapter
-//! fails these tests; nothing is skipped. f32 results: relative L2 error
-//! below 1e-5.
+//! inputs: every shared differential case (`common/cases.rs`) on the first
+//! GPU adapter (lavapipe, Mesa's Vulkan on the CPU, in CI: `scripts/test.sh`
+//! installs it), then the f16 cases again on the portable integer path, and
+//! what is particular to the GPU: quantization's near-ties, resident
+//! outputs, the pipeline cache, device errors. A machine without a GPU
+//! adapter fails these tests; nothing is skipped.
 
+#[macro_use]
 mod common;
+use common::cases::*;
 use common::*;
-use kiln_dsl::{interpret, rel_l2_error, Bindings, DType, Dim, FunctionBuilder, Tensor};
-use kiln_runtime::{GpuDevice, GpuExecutable};
+use kiln_dsl::{Bindings, DType, Dim, FunctionBuilder, HostTensor};
+use kiln_runtime::{GpuDevice, GpuExecutable, Value};
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
-fn gpu() -> &'static GpuDevice {
-    static GPU: OnceLock<GpuDevice> = OnceLock::new();
-    GPU.get_or_init(|| GpuDevice::open(0).unwrap_or_else(|e| panic!("{e}")))
+backend_tests!(Backend::Gpu);
+
+/// The same cases where f16 conversions matter, on the integer path.
+mod portable {
+    use super::*;
+    #[test]
+    fn f16_special_values_convert_exactly() {
+        common::cases::f16_special_values_convert_exactly(Backend::GpuPortable)
+    }
+    #[test]
+    fn f32_to_f16_rounds_to_nearest_even_like_the_half_crate() {
+        common::cases::f32_to_f16_rounds_to_nearest_even_like_the_half_crate(Backend::GpuPortable)
+    }
+    #[test]
+    fn matmul_with_quantized_and_f16_weights() {
+        common::cases::matmul_with_quantized_and_f16_weights(Backend::GpuPortable)
+    }
+    #[test]
+    fn causal_attention_over_a_kv_cache() {
+        common::cases::causal_attention_over_a_kv_cache(Backend::GpuPortable)
+    }
 }
 
-fn check(name: &str, inputs: &[(DType, Vec<Dim>, Vec<usize>)], body: impl Fn(&[Tensor]) -> Tensor) {
+#[test]
+fn activation_quantization_differs_from_the_interpreter_only_at_near_ties() {
     let mut r = rng();
-    let f = FunctionBuilder::new(name);
-    let ts: Vec<Tensor> = inputs.iter().enumerate().map(|(i, (dt, dims, _))| f.input(&format!("x{i}"), *dt, dims)).collect();
-    let func = f.finish(&[&body(&ts)]).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let shapes: Vec<&[usize]> = inputs.iter().map(|(_, _, s)| s.as_slice()).collect();
-    let ins = random_inputs(&func, &shapes, 50, &mut r);
-    let want = interpret(&func, &ins, &HashMap::new(), &Bindings::new()).unwrap();
-    let exe = GpuExecutable::compile(&func, gpu()).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let got = exe.run(gpu(), &ins, &HashMap::new(), &Bindings::new()).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let err = rel_l2_error(&got[0].to_f64(), &want[0].data);
-    assert!(err < 1e-5, "{name} on {}: relative L2 error {err:e}", gpu().info.name);
-}
-
-fn c(shape: &[usize]) -> (Vec<Dim>, Vec<usize>) {
-    (shape.iter().map(|&n| Dim::from(n)).collect(), shape.to_vec())
-}
-
-#[test]
-fn an_adapter_is_found() {
-    eprintln!("GPU: {:?}", gpu().info);
-}
-
-#[test]
-fn elementwise_ops_match_the_interpreter() {
-    // erf (and gelu, which uses it) has no WGSL builtin: not lowered yet
-    for (name, op) in UNARY_OPS.into_iter().filter(|(n, _)| !matches!(*n, "erf" | "gelu")) {
-        for shape in [&[1usize][..], &[7], &[577], &[7, 33], &[3, 5, 9], &[70_000]] {
-            let (dims, s) = c(shape);
-            check(name, &[(DType::F32, dims, s)], |t| op(&t[0]));
+    for (to, shape) in [DType::Q8_0, DType::Q8_1].into_iter().flat_map(|t| [&[1usize, 32][..], &[7, 96], &[3, 2, 64], &[64], &[40, 576]].map(|s| (t, s))) {
+        let f = FunctionBuilder::new("quantize_acts");
+        let x = f.input("x", DType::F32, &d(shape));
+        let func = f.finish(&[&x.quantize(to)]).unwrap();
+        let ins = random_inputs(&func, &[shape], 50, &mut r);
+        let got = run_on(Backend::Gpu, &func, &ins, &Bindings::new());
+        let values: Vec<f32> = ins[0].to_f64().iter().map(|&v| v as f32).collect();
+        let want = kiln_dsl::quant::quantize_activations(to, &values);
+        assert_eq!(got[0].dtype, to);
+        let header = to.block_bytes() - 32;
+        for (blk, (g, w)) in got[0].data.chunks(to.block_bytes()).zip(want.chunks(to.block_bytes())).enumerate() {
+            let half = |b: &[u8], at: usize| half::f16::from_le_bytes([b[at], b[at + 1]]).to_f32();
+            let ulps = |a: f32, b: f32| half::f16::from_f32(a).to_bits().abs_diff(half::f16::from_f32(b).to_bits());
+            assert!(ulps(half(g, 0), half(w, 0)) <= 1, "{to} block {blk}: scale {} vs {}", half(g, 0), half(w, 0));
+            let vals = &values[32 * blk..32 * blk + 32];
+            let amax = vals.iter().fold(0f32, |m, v| m.max(v.abs()));
+            for e in 0..32 {
+                let (gq, wq) = (g[header + e] as i8, w[header + e] as i8);
+                if gq != wq {
+                    // only a value a hair from halfway between two integers may flip
+                    let scaled = vals[e] as f64 * 127.0 / amax as f64;
+                    let from_tie = (scaled - scaled.floor() - 0.5).abs();
+                    assert!((gq as i32 - wq as i32).abs() == 1 && from_tie < 1e-4, "{to} block {blk} value {e}: {gq} vs {wq} ({scaled})");
+                }
+            }
+            if to == DType::Q8_1 {
+                let (gs, ws) = (half(g, 2), half(w, 2));
+                assert!((gs - ws).abs() <= 2.0 * half(w, 0) + ws.abs() * 1e-3, "{to} block {blk}: sum {gs} vs {ws}");
+            }
         }
     }
-    // broadcasting binary ops, and a symbolic dim bound at run time
-    let (a, sa) = c(&[7, 33]);
-    let (b, sb) = c(&[33]);
-    check("add_broadcast", &[(DType::F32, a.clone(), sa.clone()), (DType::F32, b, sb)], |t| t[0].add(&t[1]));
-    check("mul_div", &[(DType::F32, a.clone(), sa.clone()), (DType::F32, a.clone(), sa.clone())], |t| t[0].mul(&t[1]).div(&t[1].abs().add_scalar(0.5)));
-    let sym = vec![Dim::sym("n"), Dim::from(9)];
-    check("symbolic", &[(DType::F32, sym.clone(), vec![5, 9]), (DType::F32, sym, vec![5, 9])], |t| t[0].sub(&t[1]).maximum(&t[0]));
 }
 
 #[test]
-fn layout_ops_match_the_interpreter() {
-    let (a, sa) = c(&[4, 6, 5]);
-    check("transpose", &[(DType::F32, a.clone(), sa.clone())], |t| t[0].transpose(&[2, 0, 1]));
-    check("reshape", &[(DType::F32, a.clone(), sa.clone())], |t| t[0].reshape(&[Dim::from(24), Dim::from(5)]));
-    let (b, sb) = c(&[2, 6, 5]);
-    check("concat", &[(DType::F32, a, sa), (DType::F32, b, sb)], |t| t[0].concat(&[&t[1]], 0));
+fn outputs_stay_on_the_device_and_feed_the_next_call() {
+    // a growing cache: each call appends a row to the previous call's output
+    let f = FunctionBuilder::new("grow");
+    let past = f.input("past", DType::F16, &[Dim::sym("past"), 4.into()]);
+    let new = f.input("new", DType::F32, &[1.into(), 4.into()]);
+    let func = f.finish(&[&past.concat(&[&new.cast(DType::F16)], 0)]).unwrap();
+    let exe = GpuExecutable::compile(&func, gpu(), &Default::default()).unwrap();
+    let mut cache = Value::Host(HostTensor::from_f32(DType::F16, &[1, 4], &[1.0, 2.0, 3.0, 4.0]));
+    for step in 0..3 {
+        let row = HostTensor::from_f32(DType::F32, &[1, 4], &[step as f32; 4]);
+        let out = exe.run_values(&[cache, Value::Host(row)], &HashMap::new(), &Bindings::new()).unwrap();
+        assert!(matches!(out[0], Value::Gpu(_)), "outputs stay resident");
+        cache = out.into_iter().next().unwrap();
+    }
+    let host = cache.to_host().unwrap();
+    assert_eq!(host.shape, vec![4, 4]);
+    assert_eq!(host.to_f32(), vec![1.0, 2.0, 3.0, 4.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0]);
+    // a truncated view shares the buffer
+    assert_eq!(cache.truncated(2).to_host().unwrap().to_f32()[4..8], [0.0; 4]);
 }
 
 #[test]
-fn reductions_match_the_interpreter() {
-    let (a, sa) = c(&[7, 33]);
-    check("softmax", &[(DType::F32, a.clone(), sa.clone())], |t| t[0].softmax());
-    let (w, sw) = c(&[33]);
-    check("rms_norm", &[(DType::F32, a.clone(), sa.clone()), (DType::F32, w, sw)], |t| t[0].rms_norm(&t[1], 1e-5));
-    let (b, sb) = c(&[33, 9]);
-    check("matmul", &[(DType::F32, a.clone(), sa.clone()), (DType::F32, b, sb)], |t| t[0].matmul(&t[1]));
-    let (bt, sbt) = c(&[5, 33]);
-    check("matmul_t", &[(DType::F32, vec![Dim::sym("seq"), Dim::from(33)], vec![4, 33]), (DType::F32, bt, sbt)], |t| t[0].matmul_t(&t[1]));
-    check("argmax", &[(DType::F32, a, sa)], |t| t[0].argmax().cast(DType::F32));
-    let (q, sq) = c(&[3, 4, 8]);
-    let (kv, skv) = c(&[10, 2, 8]);
-    check("attention", &[(DType::F32, q, sq), (DType::F32, kv.clone(), skv.clone()), (DType::F32, kv, skv)], |t| t[0].attention(&t[1], &t[2], 0.35));
+fn layers_with_equal_kernels_share_one_pipeline() {
+    let f = FunctionBuilder::new("layers");
+    let x = f.input("x", DType::F32, &[Dim::sym("n"), 64.into()]);
+    let mut h = x.clone();
+    for _ in 0..6 {
+        h = h.silu().mul_scalar(0.5);
+    }
+    let func = f.finish(&[&h]).unwrap();
+    let g = GpuDevice::open(0).unwrap();
+    let exe = GpuExecutable::compile(&func, &g, &Default::default()).unwrap();
+    assert_eq!(exe.kernel_count(), 12);
+    assert_eq!(g.cached_pipelines(), 2, "six layers of two kernels each");
 }
 
 #[test]
-fn what_the_gpu_backend_cannot_run_yet_is_a_clear_error() {
-    let f = FunctionBuilder::new("q4");
-    let x = f.input("x", DType::F32, &[Dim::from(2), Dim::from(64)]);
-    let w = f.input("w", DType::Q4_0, &[Dim::from(8), Dim::from(64)]);
-    let func = f.finish(&[&x.matmul_t(&w)]).unwrap();
-    let err = GpuExecutable::compile(&func, gpu()).unwrap_err().to_string();
-    assert!(err.contains("q4_0 buffers"), "{err}");
+fn kernels_are_timed_by_timestamp_queries_where_the_device_has_them() {
+    let f = FunctionBuilder::new("timed");
+    let x = f.input("x", DType::F32, &[Dim::from(4096)]);
+    let func = f.finish(&[&x.exp().softmax()]).unwrap();
+    let exe = GpuExecutable::compile(&func, gpu(), &Default::default()).unwrap();
+    let x = Value::Host(HostTensor::from_f32(DType::F32, &[4096], &vec![0.5; 4096]));
+    match exe.run_profiled(&[x], &HashMap::new(), &Bindings::new()) {
+        Ok((_, times)) => assert_eq!(times.len(), exe.kernel_count()),
+        Err(e) => {
+            assert!(!gpu().has_timestamps());
+            assert!(e.to_string().contains("no timestamp queries"), "{e}");
+        }
+    }
+}
+
+#[test]
+fn a_buffer_above_the_binding_limit_is_a_clear_error() {
+    let small = GpuDevice::open_with(0, |l| l.max_storage_buffer_binding_size = 4096).unwrap();
+    let f = FunctionBuilder::new("big");
+    let x = f.input("x", DType::F32, &[Dim::sym("n")]);
+    let func = f.finish(&[&x.exp()]).unwrap();
+    let exe = GpuExecutable::compile(&func, &small, &Default::default()).unwrap();
+    let ok = exe.run(&[HostTensor::from_f32(DType::F32, &[1000], &vec![0.0; 1000])], &HashMap::new(), &Bindings::new()).unwrap();
+    assert_eq!(ok[0].to_f32(), vec![1.0; 1000]);
+    let err = exe.run(&[HostTensor::from_f32(DType::F32, &[2000], &vec![0.0; 2000])], &HashMap::new(), &Bindings::new()).unwrap_err().to_string();
+    assert!(err.contains("max_storage_buffer_binding_size") && err.contains("8000-byte"), "{err}");
+}
+
+#[test]
+fn no_such_adapter_is_a_clear_error() {
+    let err = GpuDevice::open(99).unwrap_err().to_string();
+    assert!(err.contains("no GPU adapter 99"), "{err}");
 }

@@ -4,7 +4,7 @@
 //! and an optional reduction), the schedule primitives (split, reorder, fuse,
 //! vectorize, unroll, parallel, GPU binding) as pure functions with legality
 //! checks, the replayable [`Trace`] of those decisions, and the default
-//! schedule per kernel class.
+//! schedule per kernel class for the CPU and for GPUs.
 //!
 //! In: a `kiln_dsl` [`Stage`](kiln_dsl::Stage) and its source types. Out: a
 //! [`Validated`] nest that code generators compile.
@@ -23,12 +23,14 @@
 
 mod default;
 mod error;
+mod gpu;
 mod nest;
 mod primitives;
 mod simplify;
 
 pub use default::{default_schedule, Target};
 pub use error::ScheduleError;
+pub use gpu::{default_gpu_schedule, GPU_WORKGROUP};
 pub use nest::{Buffer, Guard, Loop, LoopKind, LoopNest, Validated};
 pub use primitives::{annotate, fuse, parallel, reorder, split, unroll, vectorize, Step, Trace};
 pub use simplify::{eval_int, loop_vars, monotone_in, simplify};

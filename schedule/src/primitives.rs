@@ -169,9 +169,10 @@ pub fn annotate(mut nest: LoopNest, id: u32, kind: LoopKind) -> Result<LoopNest,
     let bad = |reason: &str| ScheduleError::BadLoopKind { kernel: nest.name.clone(), loop_id: id, kind: kind.to_string(), reason: reason.into() };
     match kind {
         LoopKind::Vectorized | LoopKind::Unrolled if l.const_extent().is_none() => return Err(bad("its extent is not a compile-time constant")),
-        LoopKind::Parallel | LoopKind::GpuBlock(_) | LoopKind::GpuThread(_) if l.reduction => {
-            return Err(bad("a reduction loop cannot run its iterations concurrently"))
-        }
+        LoopKind::Parallel | LoopKind::GpuBlock(_) if l.reduction => return Err(bad("a reduction loop cannot run its iterations concurrently")),
+        // a reduction loop bound to invocations is reduced across the
+        // workgroup (each invocation keeps a partial result)
+        LoopKind::GpuThread(_) if l.reduction && l.const_extent().is_none() => return Err(bad("a workgroup's size is a compile-time constant")),
         _ => {}
     }
     nest.loops[p].kind = kind;

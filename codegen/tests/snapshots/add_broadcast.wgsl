@@ -8,14 +8,13 @@ var<storage, read_write> out: array<f32>;
 var<storage> dims: array<i32>;
 
 @compute @workgroup_size(64, 1, 1) 
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let _e10 = i32((gid.x + (gid.y * 2097152u)));
-    if (_e10 >= ((1i * 7i) * 33i)) {
-        return;
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {
+    let _e12 = bitcast<i32>((wid.x + (wid.y * 32768u)));
+    let _e14 = bitcast<i32>(lid.x);
+    if ((_e12 < 4i) && (((_e12 * 64i) + _e14) < 231i)) {
+        let _e37 = s0_[(((((_e12 * 64i) + _e14) / 33i) * 33i) + (((_e12 * 64i) + _e14) % 33i))];
+        let _e44 = s1_[(((_e12 * 64i) + _e14) % 33i)];
+        out[(((((_e12 * 64i) + _e14) / 33i) * 33i) + (((_e12 * 64i) + _e14) % 33i))] = (_e37 + _e44);
     }
-    let _e18 = (_e10 % 33i);
-    let _e25 = s0_[(((_e10 / 33i) * 33i) + _e18)];
-    let _e27 = s1_[_e18];
-    out[_e10] = (_e25 + _e27);
     return;
 }

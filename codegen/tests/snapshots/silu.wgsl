@@ -6,17 +6,15 @@ var<storage, read_write> out: array<f32>;
 var<storage> dims: array<i32>;
 
 @compute @workgroup_size(64, 1, 1) 
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let _e9 = i32((gid.x + (gid.y * 2097152u)));
-    let _e14 = dims[0i];
-    if (_e9 >= ((1i * (1i * _e14)) * 64i)) {
-        return;
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {
+    let _e11 = bitcast<i32>((wid.x + (wid.y * 32768u)));
+    let _e13 = bitcast<i32>(lid.x);
+    let _e17 = dims[0i];
+    let _e32 = dims[0i];
+    if ((_e11 < ((((1i * _e17) * 64i) + 63i) / 64i)) && (((_e11 * 64i) + _e13) < ((1i * _e32) * 64i))) {
+        let _e52 = s0_[(((((_e11 * 64i) + _e13) / 64i) * 64i) + (((_e11 * 64i) + _e13) % 64i))];
+        let _e68 = s0_[(((((_e11 * 64i) + _e13) / 64i) * 64i) + (((_e11 * 64i) + _e13) % 64i))];
+        out[(((((_e11 * 64i) + _e13) / 64i) * 64i) + (((_e11 * 64i) + _e13) % 64i))] = (_e52 / (1f + exp(-(_e68))));
     }
-    let _e21 = (_e9 % 64i);
-    let _e22 = (_e9 / 64i);
-    let _e26 = dims[0i];
-    let _e32 = s0_[((_e22 * 64i) + _e21)];
-    let _e38 = s0_[((_e22 * 64i) + _e21)];
-    out[_e9] = (_e32 / (1f + exp(-(_e38))));
     return;
 }

@@ -6,13 +6,12 @@ var<storage, read_write> out: array<f32>;
 var<storage> dims: array<i32>;
 
 @compute @workgroup_size(64, 1, 1) 
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let _e9 = i32((gid.x + (gid.y * 2097152u)));
-    if (_e9 >= (((1i * 5i) * 4i) * 6i)) {
-        return;
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {
+    let _e11 = bitcast<i32>((wid.x + (wid.y * 32768u)));
+    let _e13 = bitcast<i32>(lid.x);
+    if ((_e11 < 2i) && (((_e11 * 64i) + _e13) < 120i)) {
+        let _e48 = s0_[((((((((_e11 * 64i) + _e13) / 6i) % 4i) * 6i) + (((_e11 * 64i) + _e13) % 6i)) * 5i) + ((((_e11 * 64i) + _e13) / 6i) / 4i))];
+        out[((((((((_e11 * 64i) + _e13) / 6i) / 4i) * 4i) + ((((_e11 * 64i) + _e13) / 6i) % 4i)) * 6i) + (((_e11 * 64i) + _e13) % 6i))] = _e48;
     }
-    let _e20 = (_e9 / 6i);
-    let _e32 = s0_[(((((_e20 % 4i) * 6i) + (_e9 % 6i)) * 5i) + (_e20 / 4i))];
-    out[_e9] = _e32;
     return;
 }

@@ -1,8 +1,74 @@
 //! Shared helpers of the runtime's differential tests.
 #![allow(dead_code)]
 
+pub mod cases;
+
+/// One `#[test]` per shared differential case (`cases.rs`), on `$backend`.
+#[allow(unused_macros)]
+macro_rules! backend_tests {
+    ($backend:expr) => {
+        #[test]
+        fn unary_elementwise_ops() {
+            common::cases::unary_elementwise_ops($backend)
+        }
+        #[test]
+        fn binary_elementwise_ops_with_broadcasting() {
+            common::cases::binary_elementwise_ops_with_broadcasting($backend)
+        }
+        #[test]
+        fn matmul_plain_batched_and_symbolic() {
+            common::cases::matmul_plain_batched_and_symbolic($backend)
+        }
+        #[test]
+        fn matmul_with_quantized_and_f16_weights() {
+            common::cases::matmul_with_quantized_and_f16_weights($backend)
+        }
+        #[test]
+        fn normalizations_and_softmax() {
+            common::cases::normalizations_and_softmax($backend)
+        }
+        #[test]
+        fn rope_normal_and_neox() {
+            common::cases::rope_normal_and_neox($backend)
+        }
+        #[test]
+        fn gather_from_dense_and_quantized_tables() {
+            common::cases::gather_from_dense_and_quantized_tables($backend)
+        }
+        #[test]
+        fn layout_ops() {
+            common::cases::layout_ops($backend)
+        }
+        #[test]
+        fn causal_attention_over_a_kv_cache() {
+            common::cases::causal_attention_over_a_kv_cache($backend)
+        }
+        #[test]
+        fn argmax_dequantize_and_cast() {
+            common::cases::argmax_dequantize_and_cast($backend)
+        }
+        #[test]
+        fn integer_division_truncates_toward_zero() {
+            common::cases::integer_division_truncates_toward_zero($backend)
+        }
+        #[test]
+        fn integer_dot_matmuls_of_8_bit_activations_and_quantized_weights() {
+            common::cases::integer_dot_matmuls_of_8_bit_activations_and_quantized_weights($backend)
+        }
+        #[test]
+        fn f16_special_values_convert_exactly() {
+            common::cases::f16_special_values_convert_exactly($backend)
+        }
+        #[test]
+        fn f32_to_f16_rounds_to_nearest_even_like_the_half_crate() {
+            common::cases::f32_to_f16_rounds_to_nearest_even_like_the_half_crate($backend)
+        }
+    };
+}
+
 use kiln_dsl::{interpret, rel_l2_error, Bindings, DType, Function, HostTensor, Tensor};
-use kiln_runtime::{CompileOptions, CpuExecutable};
+use kiln_runtime::{CompileOptions, CpuExecutable, GpuDevice, GpuExecutable, GpuTarget};
+use std::sync::OnceLock;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::collections::HashMap;
@@ -20,14 +86,56 @@ pub fn random_inputs(func: &Function, shapes: &[&[usize]], int_bound: i32, rng: 
     func.inputs().iter().zip(shapes).map(|((_, _, ty), shape)| HostTensor::random(ty.dtype, shape, int_bound, rng)).collect()
 }
 
-/// Run `func` on the CPU backend (with `options`) and on the reference
-/// interpreter, and return the worst relative L2 error over the outputs.
-pub fn max_error_with(func: &Function, inputs: &[HostTensor], bindings: &Bindings, options: &CompileOptions) -> f64 {
-    let want = interpret(func, inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("interpreter failed on {}: {e}\n{func}", func.name));
-    let exe = CpuExecutable::compile(func, options).unwrap_or_else(|e| panic!("compile failed: {e}\n{func}"));
-    let got = exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("run failed: {e}\n{func}"));
+/// Which backend a shared case runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The Cranelift CPU backend.
+    Cpu,
+    /// The first GPU adapter, using everything it can do.
+    Gpu,
+    /// The first GPU adapter, converting f16 by integer arithmetic (the
+    /// path for adapters without `unpack2x16float`).
+    GpuPortable,
+}
+
+/// The first GPU adapter, opened once per test process. No adapter is a
+/// failure, never a skip.
+pub fn gpu() -> &'static GpuDevice {
+    static GPU: OnceLock<GpuDevice> = OnceLock::new();
+    GPU.get_or_init(|| {
+        let g = GpuDevice::open(0).unwrap_or_else(|e| panic!("{e}"));
+        eprintln!("GPU: {} ({:?}), {:?}", g.info().name, g.info().backend, g.target());
+        g
+    })
+}
+
+fn device_for(b: Backend) -> GpuDevice {
+    match b {
+        Backend::GpuPortable => gpu().with_target(GpuTarget::default()),
+        _ => gpu().clone(),
+    }
+}
+
+/// Run `func` on backend `b` (default schedules).
+pub fn run_on(b: Backend, func: &Function, inputs: &[HostTensor], bindings: &Bindings) -> Vec<HostTensor> {
+    let options = CompileOptions::default();
+    match b {
+        Backend::Cpu => {
+            let exe = CpuExecutable::compile(func, &options).unwrap_or_else(|e| panic!("compile failed: {e}\n{func}"));
+            exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("run failed: {e}\n{func}"))
+        }
+        Backend::Gpu | Backend::GpuPortable => {
+            let exe = GpuExecutable::compile(func, &device_for(b), &options).unwrap_or_else(|e| panic!("GPU compile failed: {e}\n{func}"));
+            exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("GPU run failed: {e}\n{func}"))
+        }
+    }
+}
+
+/// The worst relative L2 error of `got` against the interpreter's `want`
+/// (integer outputs must be equal).
+fn worst_error(func: &Function, got: &[HostTensor], want: &[kiln_dsl::RefTensor]) -> f64 {
     let mut worst = 0.0f64;
-    for (g, w) in got.iter().zip(&want) {
+    for (g, w) in got.iter().zip(want) {
         assert_eq!(g.shape, w.shape, "output shape of {}", func.name);
         let err = rel_l2_error(&g.to_f64(), &w.data);
         if g.dtype == DType::I32 {
@@ -38,10 +146,30 @@ pub fn max_error_with(func: &Function, inputs: &[HostTensor], bindings: &Binding
     worst
 }
 
-/// Differential check against the interpreter with the default schedules.
+fn reference(func: &Function, inputs: &[HostTensor], bindings: &Bindings) -> Vec<kiln_dsl::RefTensor> {
+    interpret(func, inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("interpreter failed on {}: {e}\n{func}", func.name))
+}
+
+/// Run `func` on the CPU backend (with `options`) and on the reference
+/// interpreter, and return the worst relative L2 error over the outputs.
+pub fn max_error_with(func: &Function, inputs: &[HostTensor], bindings: &Bindings, options: &CompileOptions) -> f64 {
+    let want = reference(func, inputs, bindings);
+    let exe = CpuExecutable::compile(func, options).unwrap_or_else(|e| panic!("compile failed: {e}\n{func}"));
+    let got = exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("run failed: {e}\n{func}"));
+    worst_error(func, &got, &want)
+}
+
+/// Differential check of backend `b` against the interpreter.
+pub fn check_on(b: Backend, func: &Function, inputs: &[HostTensor], bindings: &Bindings, tol: f64) {
+    let want = reference(func, inputs, bindings);
+    let got = run_on(b, func, inputs, bindings);
+    let err = worst_error(func, &got, &want);
+    assert!(err <= tol, "{} on {b:?}: relative L2 error {err:e} > {tol:e}\n{func}", func.name);
+}
+
+/// Differential check on the CPU backend with the default schedules.
 pub fn check(func: &Function, inputs: &[HostTensor], bindings: &Bindings, tol: f64) {
-    let err = max_error_with(func, inputs, bindings, &CompileOptions::default());
-    assert!(err <= tol, "{}: relative L2 error {err:e} > {tol:e}\n{func}", func.name);
+    check_on(Backend::Cpu, func, inputs, bindings, tol)
 }
 
 /// A unary op under test.

@@ -1,0 +1,306 @@
+//! The differential cases every backend runs: each op against the f64
+//! reference interpreter on fresh random inputs, at several shapes
+//! including odd sizes and symbolic dims bound at run time. f32 results:
+//! relative L2 error < 1e-5. Each test file instantiates them for its
+//! backend with `backend_tests!`.
+
+use super::*;
+use kiln_dsl::{Bindings, DType, Dim, FunctionBuilder, HostTensor, RopeConfig, Tensor};
+
+pub const TOL: f64 = 1e-5;
+
+pub fn d(shape: &[usize]) -> Vec<Dim> {
+    shape.iter().map(|&n| Dim::from(n)).collect()
+}
+
+/// Shapes of one input: declared dims (constant or symbolic) and the concrete run-time shape.
+pub type Case = (Vec<Dim>, Vec<usize>);
+
+pub fn c(shape: &[usize]) -> Case {
+    (d(shape), shape.to_vec())
+}
+
+/// `n` symbolic in the first axis.
+pub fn sym_first(name: &str, shape: &[usize]) -> Case {
+    let mut dims = d(shape);
+    dims[0] = Dim::sym(name);
+    (dims, shape.to_vec())
+}
+
+/// Build a function of the given inputs, check it against the interpreter.
+pub fn run_case(b: Backend, name: &str, inputs: &[(DType, Case)], tol: f64, body: impl Fn(&[Tensor]) -> Tensor) {
+    let mut r = rng();
+    let f = FunctionBuilder::new(name);
+    let ts: Vec<Tensor> = inputs.iter().enumerate().map(|(i, (dt, (dims, _)))| f.input(&format!("x{i}"), *dt, dims)).collect();
+    let out = body(&ts);
+    let func = f.finish(&[&out]).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let shapes: Vec<&[usize]> = inputs.iter().map(|(_, (_, s))| s.as_slice()).collect();
+    let ins = random_inputs(&func, &shapes, 50, &mut r);
+    check_on(b, &func, &ins, &Bindings::new(), tol);
+}
+
+pub const ODD: [&[usize]; 6] = [&[1], &[7], &[33], &[577], &[7, 33], &[3, 5, 9]];
+
+pub fn unary_elementwise_ops(b: Backend) {
+    for (name, op) in UNARY_OPS {
+        for shape in ODD {
+            run_case(b, name, &[(DType::F32, c(shape))], TOL, |t| op(&t[0]));
+        }
+        run_case(b, name, &[(DType::F32, sym_first("n", &[7, 33]))], TOL, |t| op(&t[0]));
+        run_case(b, name, &[(DType::F16, c(&[33]))], TOL, |t| op(&t[0]));
+    }
+}
+
+pub fn binary_elementwise_ops_with_broadcasting(b: Backend) {
+    type Op = fn(&Tensor, &Tensor) -> Tensor;
+    let ops: [(&str, Op); 6] = [
+        ("add", |a, b| a.add(b)),
+        ("sub", |a, b| a.sub(b)),
+        ("mul", |a, b| a.mul(b)),
+        ("div", |a, b| a.div(&b.abs().add_scalar(0.5))),
+        ("max", |a, b| a.maximum(b)),
+        ("min", |a, b| a.minimum(b)),
+    ];
+    let pairs: [(Case, Case); 6] = [
+        (c(&[1]), c(&[1])),
+        (c(&[577]), c(&[577])),
+        (c(&[7, 33]), c(&[33])),
+        (c(&[7, 1]), c(&[1, 33])),
+        (c(&[3, 5, 9]), c(&[5, 1])),
+        (sym_first("n", &[7, 33]), c(&[33])),
+    ];
+    for (name, op) in ops {
+        for (x, y) in &pairs {
+            run_case(b, name, &[(DType::F32, x.clone()), (DType::F32, y.clone())], TOL, |t| op(&t[0], &t[1]));
+        }
+    }
+}
+
+pub fn matmul_plain_batched_and_symbolic(b: Backend) {
+    for (m, k, n) in [(1, 7, 33), (7, 33, 1), (33, 577, 7), (1, 1, 1), (9, 64, 40)] {
+        run_case(b, "matmul", &[(DType::F32, c(&[m, k])), (DType::F32, c(&[k, n]))], dot_tol(m, n), |t| t[0].matmul(&t[1]));
+        run_case(b, "matmul_t", &[(DType::F32, c(&[m, k])), (DType::F32, c(&[n, k]))], dot_tol(m, n), |t| t[0].matmul_t(&t[1]));
+    }
+    run_case(b, "matmul_batched", &[(DType::F32, c(&[3, 7, 33])), (DType::F32, c(&[3, 33, 5]))], TOL, |t| t[0].matmul(&t[1]));
+    run_case(b, "matmul_shared_b", &[(DType::F32, c(&[3, 7, 33])), (DType::F32, c(&[33, 5]))], TOL, |t| t[0].matmul(&t[1]));
+    run_case(b, "matmul_sym_m", &[(DType::F32, sym_first("seq", &[7, 33])), (DType::F32, c(&[33, 9]))], TOL, |t| t[0].matmul(&t[1]));
+    run_case(b, "matmul_t_sym_m", &[(DType::F32, sym_first("seq", &[5, 64])), (DType::F32, c(&[33, 64]))], TOL, |t| t[0].matmul_t(&t[1]));
+    // symbolic contraction axis
+    let k = Dim::sym("k");
+    run_case(b, "matmul_sym_k", &[(DType::F32, (vec![7.into(), k.clone()], vec![7, 19])), (DType::F32, (vec![k, 5.into()], vec![19, 5]))], TOL, |t| t[0].matmul(&t[1]));
+}
+
+/// Tolerance of an `m x n` product. A single output is one dot product,
+/// whose relative error cancellation can raise past 1e-5 in any f32
+/// summation order (seen on the GPU's tree order in 4 of 60 runs); more
+/// outputs average it out in the L2 norm.
+fn dot_tol(m: usize, n: usize) -> f64 {
+    if m * n == 1 { 1e-4 } else { TOL }
+}
+
+pub fn matmul_with_quantized_and_f16_weights(b: Backend) {
+    for wt in [DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::F16] {
+        for (m, k, n) in [(1, 64, 33), (7, 96, 7), (1, 32, 1)] {
+            run_case(b, "matmul_t_quant", &[(DType::F32, c(&[m, k])), (wt, c(&[n, k]))], dot_tol(m, n), |t| t[0].matmul_t(&t[1]));
+        }
+        run_case(b, "matmul_t_quant_sym", &[(DType::F32, sym_first("seq", &[3, 64])), (wt, c(&[9, 64]))], TOL, |t| t[0].matmul_t(&t[1]));
+    }
+    // K-quants: 256-value super-blocks
+    for wt in [DType::Q4_K, DType::Q6_K] {
+        for (m, k, n) in [(1, 256, 33), (7, 512, 7), (1, 256, 1)] {
+            run_case(b, "matmul_t_kquant", &[(DType::F32, c(&[m, k])), (wt, c(&[n, k]))], dot_tol(m, n), |t| t[0].matmul_t(&t[1]));
+        }
+        run_case(b, "matmul_t_kquant_sym", &[(DType::F32, sym_first("seq", &[3, 256])), (wt, c(&[9, 256]))], TOL, |t| t[0].matmul_t(&t[1]));
+    }
+}
+
+pub fn normalizations_and_softmax(b: Backend) {
+    let shapes = [c(&[1, 7]), c(&[7, 33]), c(&[3, 577]), c(&[1]), sym_first("n", &[5, 33])];
+    for s in &shapes {
+        let n = s.1[s.1.len() - 1];
+        run_case(b, "softmax", &[(DType::F32, s.clone())], TOL, |t| t[0].mul_scalar(3.0).softmax());
+        run_case(b, "rms_norm", &[(DType::F32, s.clone()), (DType::F32, c(&[n]))], TOL, |t| t[0].rms_norm(&t[1], 1e-5));
+        run_case(b, "layer_norm", &[(DType::F32, s.clone()), (DType::F32, c(&[n])), (DType::F32, c(&[n]))], TOL, |t| t[0].layer_norm(&t[1], &t[2], 1e-5));
+    }
+}
+
+pub fn rope_normal_and_neox(b: Backend) {
+    for (s, h, dd, nd) in [(1, 3, 8, 8), (7, 3, 64, 64), (5, 2, 16, 8), (33, 1, 4, 4)] {
+        for neox in [false, true] {
+            let cfg = RopeConfig { base: 10000.0, n_dims: nd, neox };
+            run_case(b, "rope", &[(DType::F32, c(&[s, h, dd])), (DType::I32, c(&[s]))], TOL, |t| t[0].rope(&t[1], cfg));
+        }
+    }
+    let cfg = RopeConfig { base: 500000.0, n_dims: 64, neox: false };
+    run_case(b, "rope_sym", &[(DType::F32, sym_first("seq", &[6, 4, 64])), (DType::I32, sym_first("seq", &[6]))], TOL, |t| t[0].rope(&t[1], cfg));
+    // by a table of cosines and sines (any values: the op rotates by them)
+    for (s, h, dd, pairs) in [(1, 3, 8, 4), (7, 3, 64, 32), (5, 2, 16, 4)] {
+        for neox in [false, true] {
+            run_case(b, "rope_table", &[(DType::F32, c(&[s, h, dd])), (DType::F32, c(&[s, pairs, 2]))], TOL, |t| t[0].rope_table(&t[1], neox));
+        }
+    }
+    let table = (vec![Dim::sym("seq"), 32.into(), 2.into()], vec![6, 32, 2]);
+    run_case(b, "rope_table_sym", &[(DType::F32, sym_first("seq", &[6, 4, 64])), (DType::F32, table)], TOL, |t| t[0].rope_table(&t[1], false));
+}
+
+pub fn gather_from_dense_and_quantized_tables(b: Backend) {
+    for table in [DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1] {
+        run_case(b, "gather", &[(table, c(&[50, 64])), (DType::I32, c(&[7]))], TOL, |t| t[0].gather(&t[1]));
+        run_case(b, "gather_sym", &[(table, c(&[50, 32])), (DType::I32, sym_first("seq", &[3]))], TOL, |t| t[0].gather(&t[1]));
+    }
+    for table in [DType::Q4_K, DType::Q6_K] {
+        run_case(b, "gather_kquant", &[(table, c(&[20, 512])), (DType::I32, c(&[7]))], TOL, |t| t[0].gather(&t[1]));
+    }
+}
+
+pub fn layout_ops(b: Backend) {
+    run_case(b, "reshape", &[(DType::F32, c(&[7, 33]))], TOL, |t| t[0].reshape(&d(&[33, 7])).add_scalar(0.0));
+    run_case(b, "reshape_3d", &[(DType::F32, c(&[6, 10]))], TOL, |t| t[0].reshape(&d(&[3, 4, 5])));
+    let seq = Dim::sym("seq");
+    run_case(b, "reshape_sym", &[(DType::F32, sym_first("seq", &[5, 12]))], TOL, |t| t[0].reshape(&[seq.clone(), 3.into(), 4.into()]));
+    run_case(b, "transpose", &[(DType::F32, c(&[7, 33]))], TOL, |t| t[0].transpose(&[1, 0]));
+    run_case(b, "transpose_3d", &[(DType::F32, c(&[3, 5, 9]))], TOL, |t| t[0].transpose(&[2, 0, 1]));
+    run_case(b, "concat", &[(DType::F32, c(&[7, 33])), (DType::F32, c(&[7, 5]))], TOL, |t| t[0].concat(&[&t[1]], 1));
+    run_case(b, "concat3", &[(DType::F32, c(&[1, 4])), (DType::F32, c(&[7, 4])), (DType::F32, c(&[2, 4]))], TOL, |t| t[0].concat(&[&t[1], &t[2]], 0));
+    run_case(b, "concat_sym", &[(DType::F32, sym_first("past", &[6, 8])), (DType::F32, sym_first("seq", &[3, 8]))], TOL, |t| t[0].concat(&[&t[1]], 0));
+    // the KV cache's growth: f16 rows (copied as bytes), odd row sizes
+    run_case(b, "concat_f16", &[(DType::F16, sym_first("past", &[40, 3, 64])), (DType::F16, c(&[1, 3, 64]))], 0.0, |t| t[0].concat(&[&t[1]], 0));
+    run_case(b, "concat_i32", &[(DType::I32, c(&[3, 7])), (DType::I32, sym_first("n", &[5, 7]))], 0.0, |t| t[0].concat(&[&t[1]], 0));
+    run_case(b, "slice", &[(DType::F32, c(&[7, 33]))], TOL, |t| t[0].slice(1, 3, 30));
+    run_case(b, "slice_rows", &[(DType::F32, c(&[577]))], TOL, |t| t[0].slice(0, 1, 577));
+}
+
+pub fn causal_attention_over_a_kv_cache(b: Backend) {
+    // (S, T, Hq, Hkv, D)
+    for (s, t, hq, hkv, dd) in [(1, 7, 4, 2, 8), (7, 7, 4, 4, 16), (3, 33, 9, 3, 64), (1, 1, 2, 1, 4)] {
+        let scale = 1.0 / (dd as f64).sqrt();
+        run_case(b, "attention", &[(DType::F32, c(&[s, hq, dd])), (DType::F32, c(&[t, hkv, dd])), (DType::F32, c(&[t, hkv, dd]))], TOL, |x| x[0].attention(&x[1], &x[2], scale));
+    }
+    let cases = [(DType::F32, sym_first("seq", &[3, 6, 32])), (DType::F32, sym_first("kv", &[12, 2, 32])), (DType::F32, sym_first("kv", &[12, 2, 32]))];
+    run_case(b, "attention_sym", &cases, TOL, |x| x[0].attention(&x[1], &x[2], 0.2));
+    // f16 q, k, v (llama.cpp's KV cache): probabilities round to f16, where
+    // f32 and f64 may land on different sides of a rounding step
+    for (s, t) in [(1, 33), (5, 40)] {
+        run_case(b, "attention_f16", &[(DType::F16, c(&[s, 9, 64])), (DType::F16, c(&[t, 3, 64])), (DType::F16, c(&[t, 3, 64]))], 1e-3, |x| x[0].attention(&x[1], &x[2], 0.125));
+    }
+}
+
+pub fn argmax_dequantize_and_cast(b: Backend) {
+    for s in [c(&[7, 33]), c(&[577]), c(&[1, 1]), sym_first("n", &[4, 50])] {
+        run_case(b, "argmax", &[(DType::F32, s)], TOL, |t| t[0].argmax());
+    }
+    for q in [DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::F16] {
+        run_case(b, "dequantize", &[(q, c(&[7, 64]))], TOL, |t| t[0].dequantize());
+        run_case(b, "dequantize_1row", &[(q, c(&[1, 32]))], TOL, |t| t[0].dequantize());
+    }
+    for q in [DType::Q4_K, DType::Q6_K] {
+        run_case(b, "dequantize_kquant", &[(q, c(&[3, 512]))], TOL, |t| t[0].dequantize());
+    }
+    run_case(b, "cast_f16", &[(DType::F32, c(&[7, 33]))], 1e-2, |t| t[0].cast(DType::F16));
+    run_case(b, "cast_f16_roundtrip", &[(DType::F32, c(&[577]))], 1e-2, |t| t[0].cast(DType::F16).cast(DType::F32));
+    run_case(b, "cast_i32", &[(DType::F32, c(&[7, 33]))], TOL, |t| t[0].mul_scalar(10.0).cast(DType::I32));
+    run_case(b, "cast_from_i32", &[(DType::I32, c(&[33]))], TOL, |t| t[0].cast(DType::F32).mul_scalar(0.5));
+}
+
+/// `(i - 37) / d` and `(i - 37) % d` for divisors that are and are not
+/// powers of two, on negative and positive dividends: integer division
+/// truncates toward zero in every backend, as in the interpreter.
+#[derive(Debug)]
+struct IndexArithmetic(i64);
+
+impl kiln_dsl::OpDef for IndexArithmetic {
+    fn name(&self) -> String {
+        format!("index_arithmetic({})", self.0)
+    }
+    fn infer(&self, inputs: &[kiln_dsl::TensorType]) -> Result<kiln_dsl::TensorType, String> {
+        Ok(kiln_dsl::TensorType::new(DType::F32, inputs[0].shape.clone()))
+    }
+    fn compute(&self, _: &[kiln_dsl::TensorType], out: &kiln_dsl::TensorType) -> Vec<kiln_dsl::Stage> {
+        use kiln_dsl::{ax, int, load, Stage};
+        let i = ax(0).sub(int(37));
+        let q = i.clone().div(int(self.0)).to_float();
+        let r = i.rem(int(self.0)).to_float();
+        let body = q.mul(kiln_dsl::flt(1000.0)).add(r).add(load(0, vec![ax(0)]).mul(kiln_dsl::flt(0.0)));
+        vec![Stage::map("index_arithmetic", out.shape.clone(), DType::F32, body)]
+    }
+}
+
+pub fn integer_division_truncates_toward_zero(b: Backend) {
+    for divisor in [1, 2, 4, 8, 32, 3, 7] {
+        let f = FunctionBuilder::new("div");
+        let x = f.input("x", DType::F32, &d(&[100]));
+        let y = f.apply(std::sync::Arc::new(IndexArithmetic(divisor)), &[&x]);
+        let func = f.finish(&[&y]).unwrap();
+        let input = HostTensor::from_f32(DType::F32, &[100], &[1.0; 100]);
+        check_on(b, &func, &[input], &Bindings::new(), 1e-9);
+    }
+}
+
+/// Tolerance of results computed from activations quantized to 8 bits on
+/// backend `b`. The CPU quantizes to the interpreter's exact bytes. A GPU's
+/// `127 / amax` need not be correctly rounded (Vulkan allows 2.5 ulp), so a
+/// value within an ulp of a rounding tie may land on the other integer: one
+/// step of 1/127 in one element (`gpu_differential` checks that every
+/// differing byte is such a near-tie).
+pub fn quantized_tol(b: Backend) -> f64 {
+    if b == Backend::Cpu { TOL } else { 1e-2 }
+}
+
+pub fn integer_dot_matmuls_of_8_bit_activations_and_quantized_weights(b: Backend) {
+    // the templated pairs (llama.cpp's), and q8_0 with q4_1 (the generic nest)
+    for (acts, wt) in [(DType::Q8_0, DType::Q8_0), (DType::Q8_0, DType::Q4_0), (DType::Q8_1, DType::Q4_1), (DType::Q8_0, DType::Q4_1)] {
+        // n not a multiple of the 4-row tile, single rows, several blocks
+        for (m, k, n) in [(1, 64, 33), (7, 96, 7), (1, 32, 1), (5, 576, 12), (2, 1536, 3)] {
+            run_case(b, "matmul_q8_acts", &[(DType::F32, c(&[m, k])), (wt, c(&[n, k]))], quantized_tol(b), |t| t[0].quantize(acts).matmul_t(&t[1]));
+        }
+        run_case(b, "matmul_q8_acts_sym", &[(DType::F32, sym_first("seq", &[3, 64])), (wt, c(&[9, 64]))], quantized_tol(b), |t| t[0].quantize(acts).matmul_t(&t[1]));
+        run_case(b, "matmul_q8_acts_batched", &[(DType::F32, c(&[2, 3, 64])), (wt, c(&[5, 64]))], quantized_tol(b), |t| t[0].quantize(acts).matmul_t(&t[1]));
+    }
+}
+
+pub fn f16_special_values_convert_exactly(b: Backend) {
+    // subnormals, the largest half, signed zero and infinities
+    let values = [5.96e-8f32, -6.1e-5, 65504.0, -0.0, 0.0, f32::INFINITY, f32::NEG_INFINITY, 1.0 / 3.0];
+    let f = FunctionBuilder::new("f16");
+    let x = f.input("x", DType::F16, &d(&[8]));
+    let func = f.finish(&[&x.dequantize()]).unwrap();
+    let input = HostTensor::from_f32(DType::F16, &[8], &values);
+    let want = kiln_dsl::interpret(&func, std::slice::from_ref(&input), &Default::default(), &Bindings::new()).unwrap();
+    let got = run_on(b, &func, &[input], &Bindings::new());
+    let got = got[0].to_f64();
+    for (g, w) in got.iter().zip(&want[0].data) {
+        assert!(g == w && g.is_sign_negative() == w.is_sign_negative(), "{g} vs {w}");
+    }
+    // every f16 bit pattern, through the vectorized conversion
+    let f = FunctionBuilder::new("all_f16");
+    let x = f.input("x", DType::F16, &d(&[65536]));
+    let func = f.finish(&[&x.dequantize()]).unwrap();
+    let bytes: Vec<u8> = (0..=u16::MAX).flat_map(|b| b.to_le_bytes()).collect();
+    let input = HostTensor::from_bytes(DType::F16, &[65536], bytes.into()).unwrap();
+    let got = run_on(b, &func, &[input], &Bindings::new());
+    for (bits, g) in (0..=u16::MAX).zip(got[0].to_f64()) {
+        let want = half::f16::from_bits(bits).to_f32();
+        assert!(if want.is_nan() { g.is_nan() } else { (g as f32).to_bits() == want.to_bits() }, "{bits:#06x}: {g} vs {want}");
+    }
+}
+
+pub fn f32_to_f16_rounds_to_nearest_even_like_the_half_crate(b: Backend) {
+    // every rounding regime: random bit patterns of the whole f32 range, the
+    // f16 subnormal range, ties, the overflow edge, infinities and NaN
+    let mut r = rng();
+    let mut values: Vec<f32> = (0..20_000).map(|_| f32::from_bits(rand::Rng::random::<u32>(&mut r))).filter(|v| !v.is_nan()).collect();
+    values.extend((0..20_000).map(|i| (i as f32 - 10_000.0) * 3.1e-9));
+    values.extend([65504.0f32, 65519.99, 65520.0, 65536.0, 1e10, -65520.0, 6.0e-8, 2.98e-8, 2.99e-8, 1.0 + 1.0 / 2048.0, 1.0 + 3.0 / 2048.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::MIN_POSITIVE]);
+    let n = values.len();
+    let f = FunctionBuilder::new("to_f16");
+    let x = f.input("x", DType::F32, &d(&[n]));
+    let func = f.finish(&[&x.cast(DType::F16)]).unwrap();
+    let got = run_on(b, &func, &[HostTensor::from_f32(DType::F32, &[n], &values)], &Bindings::new());
+    for (i, v) in values.iter().enumerate() {
+        let bits = u16::from_le_bytes([got[0].data[2 * i], got[0].data[2 * i + 1]]);
+        assert_eq!(bits, half::f16::from_f32(*v).to_bits(), "{v:e} ({:#010x})", v.to_bits());
+    }
+    let nan = run_on(b, &func, &[HostTensor::from_f32(DType::F32, &[n], &vec![f32::NAN; n])], &Bindings::new());
+    assert!(half::f16::from_bits(u16::from_le_bytes([nan[0].data[0], nan[0].data[1]])).is_nan());
+}
+
