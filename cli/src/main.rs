@@ -9,7 +9,7 @@
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use kiln_llm_zoo::{Message, Model, ModelCache, Numerics, SamplerConfig, KNOWN_MODELS};
-use kiln_runtime::{devices, DeviceInfo};
+use kiln_runtime::{devices, Device, DeviceChoice, DeviceInfo};
 use serde::Serialize;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -21,28 +21,32 @@ struct Cli {
     command: Command,
 }
 
-/// Where to run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum DeviceChoice {
-    /// The best device available (the CPU until the GPU backend runs whole models).
-    Auto,
-    /// The Cranelift-compiled CPU backend.
-    Cpu,
-    /// A GPU through wgpu.
-    Gpu,
-}
-
 #[derive(clap::Args, Debug)]
 struct ModelArgs {
     /// A GGUF file, or a known model name (fetched on first use).
     #[arg(long, default_value = "smollm2-135m")]
     model: String,
-    /// Where to run.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    /// Where to run: cpu, gpu (the most capable GPU), gpu:N (see `kiln
+    /// devices`), or auto (a discrete or integrated GPU if there is one,
+    /// else the CPU).
+    #[arg(long, default_value = "auto")]
     device: DeviceChoice,
-    /// The arithmetic.
-    #[arg(long, value_enum, default_value_t = NumericsChoice::Llamacpp)]
-    numerics: NumericsChoice,
+    /// The arithmetic (default: llamacpp on the CPU, f32 on a GPU).
+    #[arg(long, value_enum)]
+    numerics: Option<NumericsChoice>,
+}
+
+/// What `kiln compile` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Emit {
+    /// WebGPU Shading Language.
+    Wgsl,
+    /// SPIR-V binary modules (Vulkan).
+    Spirv,
+    /// Metal Shading Language.
+    Msl,
+    /// The scheduled loop nests (GPU schedules), as text.
+    Nest,
 }
 
 /// The arithmetic a model runs with.
@@ -146,6 +150,61 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Measure prompt processing (pp) and generation (tg) speed,
+    /// llama-bench style, with the memory-bandwidth limit of generation.
+    Bench {
+        /// A GGUF file, a known model name, or a random-weight stand-in
+        /// `random:SHAPE:DTYPE` (shapes smollm2-135m, llama-3.2-1b,
+        /// llama-2-7b; dtypes q4_0, q4_1, q8_0, f16), written to a
+        /// temporary file first.
+        #[arg(long, default_value = "smollm2-135m")]
+        model: String,
+        /// Where to run: cpu, gpu, gpu:N or auto.
+        #[arg(long, default_value = "auto")]
+        device: DeviceChoice,
+        /// The arithmetic (default: llamacpp on the CPU, f32 on a GPU).
+        #[arg(long, value_enum)]
+        numerics: Option<NumericsChoice>,
+        /// Prompt tokens evaluated in one batch (pp).
+        #[arg(long, default_value_t = 512)]
+        prompt_tokens: usize,
+        /// Tokens generated one at a time after the prompt (tg).
+        #[arg(long, default_value_t = 128)]
+        gen_tokens: usize,
+        /// The device's memory bandwidth in GB/s (e.g. a measured copy
+        /// bandwidth), for the limit beside tg: weight bytes per token over it.
+        #[arg(long)]
+        bandwidth: Option<f64>,
+        /// Print JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the kernels a model compiles to, one file per kernel, so a
+    /// person can read them: shaders (WGSL, SPIR-V, MSL) for GPUs, or the
+    /// scheduled loop nests. Needs no GPU: `--device gpu` only picks what
+    /// that GPU can use (e.g. unpack2x16float).
+    Compile {
+        /// A GGUF file, or a known model name (fetched on first use).
+        #[arg(long, default_value = "smollm2-135m")]
+        model: String,
+        /// What to write.
+        #[arg(long, value_enum, default_value_t = Emit::Wgsl)]
+        emit: Emit,
+        /// The folder to write into (made if missing); per function a
+        /// subfolder of `NNN_kernel.EXT` files, and `kernels.json` listing them.
+        #[arg(long)]
+        out: PathBuf,
+        /// Generate for this device's capabilities (cpu, gpu, gpu:N); the
+        /// portable GPU target when not given.
+        #[arg(long)]
+        device: Option<DeviceChoice>,
+        /// The arithmetic.
+        #[arg(long, value_enum, default_value_t = NumericsChoice::Llamacpp)]
+        numerics: NumericsChoice,
+        /// Print JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Perplexity of a text file's tokens (the first token of each window unscored).
     Perplexity {
         #[command(flatten)]
@@ -191,20 +250,24 @@ fn progress(line: &str) {
     eprintln!("kiln: {line}");
 }
 
-/// The device a model runs on, by the user's choice.
-fn pick_device(choice: DeviceChoice) -> Result<DeviceInfo> {
-    match choice {
-        DeviceChoice::Auto | DeviceChoice::Cpu => Ok(kiln_runtime::cpu_device()),
-        DeviceChoice::Gpu => bail!("--device gpu: the GPU backend runs f32 ops so far, not yet quantized models; use --device cpu (or auto)"),
+/// Open the device the user chose, saying what `auto` decided.
+fn open_device(choice: DeviceChoice) -> Result<(Device, DeviceInfo)> {
+    let (device, note) = Device::open(choice).with_context(|| format!("opening --device {choice}"))?;
+    if let Some(note) = note {
+        progress(&note);
     }
+    let info = device.info();
+    Ok((device, info))
 }
 
 fn load(config: &Config, args: &ModelArgs) -> Result<(Model, DeviceInfo)> {
-    let device = pick_device(args.device)?;
+    let (device, info) = open_device(args.device)?;
     let path = config.cache.resolve(&args.model, &mut progress)?;
-    let model = Model::load_with(&path, &Default::default(), args.numerics.numerics()).with_context(|| format!("loading {}", path.display()))?;
-    progress(&format!("{} ({} layers, {} MiB) compiled for {} in {:.1} s", model.name, model.config.layers, std::fs::metadata(&path).map_or(0, |m| m.len() >> 20), device.selector, model.compile_time.as_secs_f64()));
-    Ok((model, device))
+    let numerics = args.numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
+    let model = Model::load_on(&path, &device, &Default::default(), numerics).with_context(|| format!("loading {}", path.display()))?;
+    let place = if info.selector == "cpu" { "cpu".to_string() } else { format!("{} ({})", info.selector, info.name) };
+    progress(&format!("{} ({} layers, {} MiB) compiled for {place} in {:.1} s", model.name, model.config.layers, std::fs::metadata(&path).map_or(0, |m| m.len() >> 20), model.compile_time.as_secs_f64()));
+    Ok((model, info))
 }
 
 fn main() -> Result<()> {
@@ -283,6 +346,8 @@ fn main() -> Result<()> {
             let (model, _) = load(&config, &model)?;
             chat(&model, system, max_tokens, sampling.config(), json)?;
         }
+        Command::Bench { model, device, numerics, prompt_tokens, gen_tokens, bandwidth, json } => bench(&config, &model, device, numerics, prompt_tokens, gen_tokens, bandwidth, json)?,
+        Command::Compile { model, emit, out, device, numerics, json } => compile(&config, &model, emit, &out, device, numerics, json)?,
         Command::Perplexity { model, file, window, json } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
             let (model, device) = load(&config, &model)?;
@@ -296,6 +361,160 @@ fn main() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The file `bench` measures: a model (fetched or named), or a random-weight
+/// stand-in written to a temporary file, which is deleted when the guard drops.
+fn bench_file(config: &Config, model: &str) -> Result<(PathBuf, Option<tempfile::TempDir>)> {
+    let Some(spec) = model.strip_prefix("random:") else {
+        return Ok((config.cache.resolve(model, &mut progress)?, None));
+    };
+    let shapes = kiln_llm_zoo::testing::LLAMA_SHAPES;
+    let names = || shapes.iter().map(|s| s.name).collect::<Vec<_>>().join(", ");
+    let (shape, dtype) = spec.split_once(':').with_context(|| format!("`{model}`: expected random:SHAPE:DTYPE (shapes {})", names()))?;
+    let shape = shapes.iter().find(|s| s.name == shape).with_context(|| format!("unknown shape `{shape}`; known: {}", names()))?;
+    let dtype = match dtype {
+        "q4_0" => kiln_dsl::DType::Q4_0,
+        "q4_1" => kiln_dsl::DType::Q4_1,
+        "q8_0" => kiln_dsl::DType::Q8_0,
+        "f16" => kiln_dsl::DType::F16,
+        other => bail!("random weights come in q4_0, q4_1, q8_0 or f16, not `{other}`"),
+    };
+    let dir = tempfile::tempdir().context("making a temporary folder")?;
+    let path = dir.path().join(format!("{}-{}.gguf", shape.name, dtype.name()));
+    progress(&format!("writing random {} weights in {} to {}", shape.name, dtype.name(), path.display()));
+    let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    kiln_llm_zoo::testing::random_llama(shape, dtype, 1).write_to(&mut out).and_then(|_| out.flush()).with_context(|| format!("writing {}", path.display()))?;
+    Ok((path, Some(dir)))
+}
+
+/// `kiln bench`: pp and tg tokens/s, and tg's bandwidth limit.
+#[allow(clippy::too_many_arguments)]
+fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<NumericsChoice>, prompt_tokens: usize, gen_tokens: usize, bandwidth: Option<f64>, json: bool) -> Result<()> {
+    let (device, info) = open_device(device)?;
+    let numerics = numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
+    let (path, _guard) = bench_file(config, model)?;
+    let started = std::time::Instant::now();
+    let m = Model::load_on(&path, &device, &Default::default(), numerics).with_context(|| format!("loading {}", path.display()))?;
+    progress(&format!("{} loaded and compiled for {} in {:.1} s", m.name, info.selector, started.elapsed().as_secs_f64()));
+    if prompt_tokens == 0 || prompt_tokens + gen_tokens > m.config.context {
+        bail!("--prompt-tokens {prompt_tokens} plus --gen-tokens {gen_tokens} must be at least 1 and fit the context of {}", m.config.context);
+    }
+    // weight bytes a generated token reads: every tensor but an untied
+    // embedding table, of which one row is gathered
+    let g = kiln_llm_zoo::Gguf::open(&path)?;
+    let untied = g.tensor("output.weight").is_ok();
+    let bytes_per_token: u64 = g.tensors.iter().filter(|t| !(untied && t.name == "token_embd.weight")).map(|t| t.dtype.storage_bytes(t.shape.iter().product()) as u64).sum();
+    let ids: Vec<u32> = (0..prompt_tokens).map(|i| (i * 7919 % m.config.vocab) as u32).collect();
+    // warm-up: first use of every function
+    let mut warm = m.session();
+    warm.feed(&ids[..ids.len().min(8)], kiln_llm_zoo::Logits::Last)?;
+    warm.feed(&[1], kiln_llm_zoo::Logits::Last)?;
+    drop(warm);
+    let mut session = m.session();
+    let t0 = std::time::Instant::now();
+    session.feed(&ids, kiln_llm_zoo::Logits::Last)?;
+    let pp = prompt_tokens as f64 / t0.elapsed().as_secs_f64();
+    let t1 = std::time::Instant::now();
+    for i in 0..gen_tokens {
+        session.feed(&[(i % m.config.vocab) as u32], kiln_llm_zoo::Logits::Last)?;
+    }
+    let tg = gen_tokens as f64 / t1.elapsed().as_secs_f64().max(1e-9);
+    let limit = bandwidth.map(|gbs| gbs * 1e9 / bytes_per_token as f64);
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "model": m.name, "device": info.selector, "device_name": info.name, "numerics": format!("{numerics:?}"),
+                "pp": { "tokens": prompt_tokens, "tokens_per_s": pp },
+                "tg": { "tokens": gen_tokens, "tokens_per_s": tg },
+                "weight_bytes_per_token": bytes_per_token,
+                "bandwidth_gbs": bandwidth, "tg_limit_tokens_per_s": limit, "tg_fraction_of_limit": limit.map(|l| tg / l),
+            })
+        );
+    } else {
+        println!("{} on {} ({}), {numerics:?} arithmetic", m.name, info.selector, info.name);
+        println!("pp{prompt_tokens}: {pp:.1} tokens/s");
+        match limit {
+            Some(l) => println!("tg{gen_tokens}: {tg:.1} tokens/s; limit {l:.1} tokens/s ({:.1} MB per token at {:.0} GB/s): {:.1}% of it", bytes_per_token as f64 / 1e6, bandwidth.unwrap_or(0.0), 100.0 * tg / l),
+            None => println!("tg{gen_tokens}: {tg:.1} tokens/s ({:.1} MB of weights per token; --bandwidth gives the limit)", bytes_per_token as f64 / 1e6),
+        }
+    }
+    Ok(())
+}
+
+/// The arithmetic a device runs by default: llama.cpp's on the CPU (its
+/// tokens, bit for bit), f32 on a GPU (llama.cpp's 8-bit rounding turns
+/// a GPU's different summation order into different tokens).
+fn default_numerics(device: &Device) -> Numerics {
+    match device {
+        Device::Cpu => Numerics::LlamaCpp,
+        Device::Gpu(..) => Numerics::F32,
+    }
+}
+
+/// `kiln compile`: every kernel of every function, written to `out`.
+fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, device: Option<DeviceChoice>, numerics: NumericsChoice, json: bool) -> Result<()> {
+    let (target, adapter) = match device {
+        None | Some(DeviceChoice::Cpu) => Default::default(),
+        Some(choice) => match open_device(choice)?.0 {
+            Device::Gpu(g, _) => (g.target(), g.adapter_kind()),
+            Device::Cpu => Default::default(),
+        },
+    };
+    let path = config.cache.resolve(model, &mut progress)?;
+    let (name, module) = kiln_llm_zoo::model_graph(&path, numerics.numerics()).with_context(|| format!("loading {}", path.display()))?;
+    let ext = match emit {
+        Emit::Wgsl => "wgsl",
+        Emit::Spirv => "spv",
+        Emit::Msl => "metal",
+        Emit::Nest => "nest",
+    };
+    let mut index = Vec::new();
+    let mut distinct = std::collections::HashSet::new();
+    for func in &module.functions {
+        let dir = out.join(&func.name);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let kernels = kiln_runtime::gpu_kernels(func, &target, adapter, &Default::default()).with_context(|| format!("lowering `{}`", func.name))?;
+        for (i, (op, k)) in kernels.iter().enumerate() {
+            let file = dir.join(format!("{i:03}_{}.{ext}", k.name));
+            let bytes = match emit {
+                Emit::Wgsl => k.wgsl()?.into_bytes(),
+                Emit::Msl => k.msl()?.into_bytes(),
+                Emit::Spirv => k.spirv()?.iter().flat_map(|w| w.to_le_bytes()).collect(),
+                Emit::Nest => format!("{}\n", k.nest).into_bytes(),
+            };
+            distinct.insert(k.wgsl()?);
+            write_atomically(&file, &bytes)?;
+            index.push(serde_json::json!({
+                "function": func.name, "index": i, "op": op, "kernel": k.name,
+                "file": file.strip_prefix(out).unwrap_or(&file),
+                "workgroup_size": k.workgroup_size,
+                "workgroups": [k.grid[0].to_string(), k.grid[1].to_string()],
+            }));
+        }
+    }
+    let listing = serde_json::json!({ "model": name, "target": format!("{target:?}"), "emit": ext, "kernels": index, "distinct_shaders": distinct.len() });
+    write_atomically(&out.join("kernels.json"), serde_json::to_string_pretty(&listing)?.as_bytes())?;
+    if json {
+        println!("{}", serde_json::json!({ "out": out, "kernels": index.len(), "distinct_shaders": distinct.len(), "functions": module.functions.iter().map(|f| f.name.clone()).collect::<Vec<_>>() }));
+    } else {
+        for func in &module.functions {
+            let n = index.iter().filter(|k| k["function"] == func.name.as_str()).count();
+            println!("{}: {n} kernels", func.name);
+        }
+        println!("{} kernels ({} distinct shaders) of {name} written to {}", index.len(), distinct.len(), out.display());
+    }
+    Ok(())
+}
+
+/// Write a file through a temporary sibling and a rename, so a reader
+/// never sees half of it.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
 }
 
 /// Where a decode step's time goes, slowest kernels first.

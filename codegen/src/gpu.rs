@@ -76,6 +76,8 @@ pub struct GpuKernel {
     pub workgroup_size: [u32; 3],
     /// Sources read (the bindings before the output).
     pub sources: usize,
+    /// The scheduled loop nest it was lowered from, as text.
+    pub nest: String,
 }
 
 impl GpuKernel {
@@ -139,6 +141,10 @@ struct Builder {
     symbols: Vec<String>,
     /// Each loop's variable (by loop id).
     vars: HashMap<u32, Handle<Expression>>,
+    /// Values already computed, by expression (its debug text), per
+    /// enclosing block: a body reads the same scale or word many times,
+    /// and not every driver merges the loads (lavapipe does not).
+    known: Vec<HashMap<String, (Handle<Expression>, Kind)>>,
     i32_ty: Handle<Type>,
     f32_ty: Handle<Type>,
     vec2_f32: Handle<Type>,
@@ -183,9 +189,22 @@ impl Builder {
     fn nested(&mut self, body: impl FnOnce(&mut Self) -> Res<()>) -> Res<Block> {
         self.flush();
         let outer = std::mem::take(&mut self.block);
-        body(self)?;
+        self.known.push(HashMap::new());
+        let r = body(self);
+        self.known.pop();
+        r?;
         self.flush();
         Ok(std::mem::replace(&mut self.block, outer))
+    }
+
+    /// Bind loop `id`'s variable, forgetting values computed with an
+    /// earlier binding.
+    fn bind(&mut self, id: u32, v: Handle<Expression>) {
+        self.vars.insert(id, v);
+        let axis = format!("Axis({id})");
+        for level in &mut self.known {
+            level.retain(|k, _| !k.contains(&axis));
+        }
     }
 
     /// `if condition { accept }`.
@@ -209,7 +228,7 @@ impl Builder {
                 b.push(Statement::Break);
                 Ok(())
             })?;
-            b.vars.insert(id, v);
+            b.bind(id, v);
             body(b)
         })?;
         let continuing = self.nested(|b| {
@@ -486,6 +505,19 @@ impl Builder {
     }
 
     fn value(&mut self, e: &Expr) -> Res<(Handle<Expression>, Kind)> {
+        if matches!(e, Expr::Float(_) | Expr::Int(_) | Expr::Axis(_)) {
+            return self.compute(e);
+        }
+        let key = format!("{e:?}");
+        if let Some(&v) = self.known.iter().rev().find_map(|level| level.get(&key)) {
+            return Ok(v);
+        }
+        let v = self.compute(e)?;
+        self.known.last_mut().expect("a level per block").insert(key, v);
+        Ok(v)
+    }
+
+    fn compute(&mut self, e: &Expr) -> Res<(Handle<Expression>, Kind)> {
         Ok(match e {
             Expr::Float(v) => (self.float(*v)?, Kind::Float),
             Expr::Int(v) => (self.int(*v)?, Kind::Int),
@@ -724,7 +756,7 @@ fn quantize_block(b: &mut Builder, q: u32, body: &Expr, store_index: &[Expr], ou
     let id = b.emit(Expression::Select { condition: nonzero, accept: inv, reject: zero });
     // the block's first byte: the flat index of its first value / 32 blocks
     let first = b.int(0)?;
-    b.vars.insert(q, first);
+    b.bind(q, first);
     let flat = b.flat(store_index, out_shape)?;
     let thirty_two = b.int(32)?;
     let block = b.bin(BinaryOperator::Divide, flat, thirty_two);
@@ -952,7 +984,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
         let h = f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED);
         globals.push((h, buf.shape.clone(), buf.dtype));
     }
-    let mut b = Builder { f, pending: None, block: Block::new(), globals, dims_global, symbols: symbols.clone(), vars: HashMap::new(), i32_ty, f32_ty, vec2_f32, target: *target, kernel: kernel.clone() };
+    let mut b = Builder { f, pending: None, block: Block::new(), globals, dims_global, symbols: symbols.clone(), vars: HashMap::new(), known: vec![HashMap::new()], i32_ty, f32_ty, vec2_f32, target: *target, kernel: kernel.clone() };
 
     // GPU-bound loop variables
     let mut grid_guard = Vec::new();
@@ -963,20 +995,20 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
         let yr = b.bin(BinaryOperator::Multiply, y, row);
         let block = b.bin(BinaryOperator::Add, x, yr);
         let block = b.cast(block, naga::ScalarKind::Sint, false);
-        b.vars.insert(id, block);
+        b.bind(id, block);
         // a grid spilling into y has idle workgroups at its end
         grid_guard.push((Expr::Axis(id), plan.grid[0].clone()));
     }
     if let Some(id) = plan.block_loops[1] {
         let z = b.emit(Expression::AccessIndex { base: wid, index: 2 });
         let z = b.cast(z, naga::ScalarKind::Sint, false);
-        b.vars.insert(id, z);
+        b.bind(id, z);
     }
     for (axis, id) in plan.thread_loops.iter().enumerate() {
         if let Some(id) = id {
             let t = b.emit(Expression::AccessIndex { base: lid, index: axis as u32 });
             let t = b.cast(t, naga::ScalarKind::Sint, false);
-            b.vars.insert(*id, t);
+            b.bind(*id, t);
         }
     }
     let store_guards: Vec<(Expr, Expr)> = grid_guard.iter().cloned().chain(spatial_guards).collect();
@@ -1112,5 +1144,5 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     let info = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), target.capabilities())
         .validate(&module)
         .map_err(|e| CodegenError::Backend { kernel: kernel.clone(), message: format!("naga rejects the shader: {}", e.emit_to_string("")) })?;
-    Ok(GpuKernel { name: kernel, module, info, symbols, grid: plan.grid, workgroup_size: plan.workgroup_size, sources: n_src })
+    Ok(GpuKernel { name: kernel, module, info, symbols, grid: plan.grid, workgroup_size: plan.workgroup_size, sources: n_src, nest: v.to_string() })
 }

@@ -10,7 +10,7 @@
 
 use kiln_codegen::gpu::{lower, GpuKernel, GpuTarget};
 use kiln_dsl::{DType, Dim, Function, FunctionBuilder, NodeKind, Tensor};
-use kiln_schedule::{default_gpu_schedule, LoopNest};
+use kiln_schedule::{default_gpu_schedule, AdapterKind, LoopNest};
 
 const TARGETS: [GpuTarget; 2] = [GpuTarget { f16_in_f32: false }, GpuTarget { f16_in_f32: true }];
 
@@ -22,7 +22,7 @@ fn kernels(func: &Function, target: &GpuTarget) -> Vec<GpuKernel> {
         let ins: Vec<_> = node.inputs.iter().map(|i| func.node(*i).ty.clone()).collect();
         let mut sources: Vec<_> = ins.iter().map(|t| (t.dtype, t.shape.clone())).collect();
         for stage in op.compute(&ins, &node.ty) {
-            let (nest, _) = default_gpu_schedule(LoopNest::from_stage(&stage, &sources).unwrap()).unwrap();
+            let (nest, _) = default_gpu_schedule(LoopNest::from_stage(&stage, &sources).unwrap(), AdapterKind::Gpu).unwrap();
             out.push(lower(&nest, target).unwrap_or_else(|e| panic!("{e}")));
             sources.push((stage.dtype, stage.shape.clone()));
         }

@@ -17,7 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n = ids.len();
     let rows: Vec<i32> = (0..n as i32).collect();
     let inputs = [HostTensor::from_i32(&[n], &ids), rope_table(&model.config.rope, 0..n), HostTensor::from_i32(&[n], &rows)];
-    let outputs = model.module().run("prefill", &inputs, &Bindings::new())?;
+    let outputs = model.cpu_module().expect("loaded for the CPU").run("prefill", &inputs, &Bindings::new())?;
     std::fs::create_dir_all(out)?;
     for (i, t) in outputs.iter().enumerate() {
         std::fs::write(std::path::Path::new(out).join(format!("{i:02}.{}", t.dtype)), &t.data)?;

@@ -437,6 +437,13 @@ impl GgufWriter {
 
     /// The file's bytes (version 3, alignment 32).
     pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_to(&mut out).expect("writing to memory");
+        out
+    }
+
+    /// Stream the file to `w` (tensor data is not copied first).
+    pub fn write_to(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
         fn string(out: &mut Vec<u8>, s: &str) {
             out.extend((s.len() as u64).to_le_bytes());
             out.extend(s.as_bytes());
@@ -494,12 +501,14 @@ impl GgufWriter {
             out.extend(offset.to_le_bytes());
             offset = (offset + data.len() as u64).div_ceil(DEFAULT_ALIGNMENT) * DEFAULT_ALIGNMENT;
         }
-        let pad = |out: &mut Vec<u8>| out.resize((out.len() as u64).div_ceil(DEFAULT_ALIGNMENT) as usize * DEFAULT_ALIGNMENT as usize, 0);
-        pad(&mut out);
+        out.resize((out.len() as u64).div_ceil(DEFAULT_ALIGNMENT) as usize * DEFAULT_ALIGNMENT as usize, 0);
+        w.write_all(&out)?;
+        let zeros = [0u8; DEFAULT_ALIGNMENT as usize];
         for (_, _, _, data) in &self.tensors {
-            out.extend(data);
-            pad(&mut out);
+            w.write_all(data)?;
+            let pad = (data.len() as u64).div_ceil(DEFAULT_ALIGNMENT) * DEFAULT_ALIGNMENT - data.len() as u64;
+            w.write_all(&zeros[..pad as usize])?;
         }
-        out
+        Ok(())
     }
 }

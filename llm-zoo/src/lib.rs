@@ -38,6 +38,6 @@ pub use error::ZooError;
 pub use fetch::{known_model, KnownModel, ModelCache, KNOWN_MODELS};
 pub use gguf::{Gguf, GgufError, GgufWriter};
 pub use llama::{LlamaConfig, Numerics};
-pub use model::{Generation, KernelTime, Logits, Model, Perplexity, Session};
+pub use model::{model_graph, Generation, KernelTime, Logits, Model, Perplexity, Session};
 pub use sampler::{Sampler, SamplerConfig};
 pub use tokenizer::Tokenizer;

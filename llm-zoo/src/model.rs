@@ -9,12 +9,31 @@ use crate::llama::{build_module, load_weights, rope_table, LlamaConfig, Numerics
 use crate::sampler::{Sampler, SamplerConfig};
 use crate::tokenizer::{Tokenizer, Utf8Stream};
 use kiln_dsl::{Bindings, DType, HostTensor};
-use kiln_runtime::{CompileOptions, CpuModule};
+use kiln_runtime::{CompileOptions, CpuModule, Device, GpuModule, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// A model ready to run on the CPU backend.
+/// The compiled functions, on the device they run on.
+#[derive(Debug)]
+enum Compiled {
+    Cpu(CpuModule),
+    Gpu(GpuModule),
+}
+
+impl Compiled {
+    fn run(&self, name: &str, inputs: Vec<Value>) -> Result<Vec<Value>, ZooError> {
+        Ok(match self {
+            Compiled::Cpu(m) => {
+                let inputs = inputs.iter().map(Value::to_host).collect::<Result<Vec<_>, _>>()?;
+                m.run(name, &inputs, &Bindings::new())?.into_iter().map(Value::Host).collect()
+            }
+            Compiled::Gpu(m) => m.run(name, &inputs, &Bindings::new())?,
+        })
+    }
+}
+
+/// A model ready to run on a device.
 #[derive(Debug)]
 pub struct Model {
     /// The file it came from.
@@ -27,9 +46,24 @@ pub struct Model {
     pub tokenizer: Tokenizer,
     /// The model's chat template.
     pub chat_template: ChatTemplate,
-    module: CpuModule,
+    module: Compiled,
+    /// The arithmetic it runs with.
+    pub numerics: Numerics,
     /// How long building and compiling took.
     pub compile_time: Duration,
+}
+
+/// The graph of a GGUF model's functions (`prefill`, `extend`, `decode`)
+/// under `numerics`, and the model's name, without compiling anything
+/// (what `kiln compile` lowers).
+pub fn model_graph(path: &Path, numerics: Numerics) -> Result<(String, kiln_dsl::Module), ZooError> {
+    let g = Gguf::open(path)?;
+    let config = LlamaConfig::from_gguf(&g, path)?;
+    let weights = load_weights(&g, &config, path)?;
+    let dtypes: HashMap<String, DType> = weights.iter().map(|(k, v)| (k.clone(), v.dtype)).collect();
+    let module = build_module(&config, &dtypes, numerics).map_err(|e| ZooError::Model { path: path.into(), message: format!("building the graph: {e}") })?;
+    let name = g.get_str("general.name").map(str::to_string).unwrap_or_else(|_| path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned()));
+    Ok((name, module))
 }
 
 /// Which positions of a batch of tokens need logits.
@@ -42,13 +76,19 @@ pub enum Logits {
 }
 
 impl Model {
-    /// Load a GGUF file and compile the model's functions.
+    /// Load a GGUF file and compile the model's functions for the CPU.
     pub fn load(path: &Path) -> Result<Model, ZooError> {
         Model::load_with(path, &CompileOptions::default(), Numerics::default())
     }
 
     /// [`Model::load`] with compile options and a choice of arithmetic.
     pub fn load_with(path: &Path, options: &CompileOptions, numerics: Numerics) -> Result<Model, ZooError> {
+        Model::load_on(path, &Device::Cpu, options, numerics)
+    }
+
+    /// Load a GGUF file and compile the model's functions for `device`
+    /// (on a GPU the weights are uploaded once and the KV cache stays there).
+    pub fn load_on(path: &Path, device: &Device, options: &CompileOptions, numerics: Numerics) -> Result<Model, ZooError> {
         let start = Instant::now();
         let g = Gguf::open(path)?;
         let config = LlamaConfig::from_gguf(&g, path)?;
@@ -61,15 +101,30 @@ impl Model {
         let weights = load_weights(&g, &config, path)?;
         let dtypes: HashMap<String, DType> = weights.iter().map(|(k, v)| (k.clone(), v.dtype)).collect();
         let module = build_module(&config, &dtypes, numerics).map_err(|e| ZooError::Model { path: path.into(), message: format!("building the graph: {e}") })?;
-        let module = CpuModule::compile(&module, weights, options)?;
+        let module = match device {
+            Device::Cpu => Compiled::Cpu(CpuModule::compile(&module, weights, options)?),
+            Device::Gpu(gpu, _) => Compiled::Gpu(GpuModule::compile(&module, &weights, gpu, options)?),
+        };
         let name = g.get_str("general.name").map(str::to_string).unwrap_or_else(|_| path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned()));
-        Ok(Model { path: path.into(), name, config, tokenizer, chat_template, module, compile_time: start.elapsed() })
+        Ok(Model { path: path.into(), name, config, tokenizer, chat_template, module, numerics, compile_time: start.elapsed() })
     }
 
     /// The compiled functions (`prefill`, `extend`, `decode`; see
-    /// [`crate::llama`] for their inputs and outputs).
-    pub fn module(&self) -> &CpuModule {
-        &self.module
+    /// [`crate::llama`] for their inputs and outputs) when the model runs
+    /// on the CPU.
+    pub fn cpu_module(&self) -> Option<&CpuModule> {
+        match &self.module {
+            Compiled::Cpu(m) => Some(m),
+            Compiled::Gpu(_) => None,
+        }
+    }
+
+    /// The compiled functions when the model runs on a GPU.
+    pub fn gpu_module(&self) -> Option<&GpuModule> {
+        match &self.module {
+            Compiled::Gpu(m) => Some(m),
+            Compiled::Cpu(_) => None,
+        }
     }
 
     /// A fresh conversation (empty KV cache).
@@ -78,19 +133,29 @@ impl Model {
     }
 
     /// Where one decode step's time goes after `prompt`: per kernel name,
-    /// total wall time and launches, averaged over `steps` steps, slowest
-    /// first.
+    /// total time and launches, averaged over `steps` steps, slowest first.
+    /// On the CPU each launch's wall time; on a GPU each kernel's time from
+    /// timestamp queries.
     pub fn profile_decode(&self, prompt: &[u32], steps: usize) -> Result<Vec<KernelTime>, ZooError> {
         let mut session = self.session();
         session.feed(prompt, Logits::Last)?;
-        let decode = self.module.function("decode")?;
-        let names: Vec<String> = decode.kernels().map(|(_, nest)| nest.to_string().lines().next().unwrap_or_default().trim_start_matches("kernel ").trim_end_matches(" {").to_string()).collect();
+        let names: Vec<String> = match &self.module {
+            Compiled::Cpu(m) => m.function("decode")?.kernels().map(|(_, nest)| nest.to_string().lines().next().unwrap_or_default().trim_start_matches("kernel ").trim_end_matches(" {").to_string()).collect(),
+            Compiled::Gpu(m) => m.function("decode")?.kernels().map(|k| k.name.clone()).collect(),
+        };
         let mut totals: Vec<KernelTime> = Vec::new();
         for _ in 0..steps.max(1) {
             session.check_room(1, "profiling")?;
             let inputs = session.step_inputs(&[0], Logits::Last);
-            let (out, times) = self.module.run_profiled("decode", &inputs, &Bindings::new())?;
-            session.accept(&[0], out);
+            let (out, times) = match &self.module {
+                Compiled::Cpu(m) => {
+                    let inputs = inputs.iter().map(Value::to_host).collect::<Result<Vec<_>, _>>()?;
+                    let (out, times) = m.run_profiled("decode", &inputs, &Bindings::new())?;
+                    (out.into_iter().map(Value::Host).collect(), times)
+                }
+                Compiled::Gpu(m) => m.run_profiled("decode", &inputs, &Bindings::new())?,
+            };
+            session.accept(&[0], out)?;
             for (name, t) in names.iter().zip(times) {
                 match totals.iter_mut().find(|k| &k.name == name) {
                     Some(k) => {
@@ -111,7 +176,10 @@ impl Model {
 
     /// Kernels launched by one decode step.
     pub fn decode_kernel_count(&self) -> usize {
-        self.module.function("decode").map_or(0, |f| f.kernel_count())
+        match &self.module {
+            Compiled::Cpu(m) => m.function("decode").map_or(0, |f| f.kernel_count()),
+            Compiled::Gpu(m) => m.function("decode").map_or(0, |f| f.kernel_count()),
+        }
     }
 
     /// Continue `prompt` (token ids) in a fresh session; see [`Session::generate`].
@@ -212,8 +280,9 @@ pub struct Perplexity {
 #[derive(Debug)]
 pub struct Session<'m> {
     model: &'m Model,
-    /// Per layer: keys then values, `[len, kv_heads, head_dim]`.
-    caches: Vec<HostTensor>,
+    /// Per layer: keys then values, `[len, kv_heads, head_dim]` (on the
+    /// model's device).
+    caches: Vec<Value>,
     tokens: Vec<u32>,
 }
 
@@ -250,9 +319,7 @@ impl Session<'_> {
             return;
         }
         for c in &mut self.caches {
-            let row_bytes = c.data.len() / c.shape[0];
-            c.data.truncate(n * row_bytes);
-            c.shape[0] = n;
+            *c = c.truncated(n);
         }
     }
 
@@ -317,25 +384,26 @@ impl Session<'_> {
     }
 
     /// The inputs of the function that evaluates `tokens` next.
-    fn step_inputs(&self, tokens: &[u32], which: Logits) -> Vec<HostTensor> {
+    fn step_inputs(&self, tokens: &[u32], which: Logits) -> Vec<Value> {
         let (past, n) = (self.len(), tokens.len());
-        let mut inputs = vec![i32s(tokens.iter().map(|&t| t as usize)), rope_table(&self.model.config.rope, past..past + n)];
+        let mut inputs = vec![Value::Host(i32s(tokens.iter().map(|&t| t as usize))), Value::Host(rope_table(&self.model.config.rope, past..past + n))];
         if Session::function_for(past, n, which) != "decode" {
             let rows = match which {
                 Logits::Last => n - 1..n,
                 Logits::All => 0..n,
             };
-            inputs.push(i32s(rows));
+            inputs.push(Value::Host(i32s(rows)));
         }
         inputs.extend(self.caches.iter().cloned());
         inputs
     }
 
-    /// Take a function's outputs: keep the grown caches, return the logits.
-    fn accept(&mut self, tokens: &[u32], mut out: Vec<HostTensor>) -> Vec<f32> {
+    /// Take a function's outputs: keep the grown caches (where they are),
+    /// return the logits (read back to the host).
+    fn accept(&mut self, tokens: &[u32], mut out: Vec<Value>) -> Result<Vec<f32>, ZooError> {
         self.caches = out.split_off(1);
         self.tokens.extend_from_slice(tokens);
-        out.pop().expect("logits are the first output").to_f32()
+        Ok(out.pop().expect("logits are the first output").to_host()?.to_f32())
     }
 
     /// Evaluate `tokens` after those already seen; returns the logits of the
@@ -351,8 +419,8 @@ impl Session<'_> {
         }
         let function = Session::function_for(self.len(), tokens.len(), which);
         let inputs = self.step_inputs(tokens, which);
-        let out = self.model.module.run(function, &inputs, &Bindings::new())?;
-        let logits = self.accept(tokens, out);
+        let out = self.model.module.run(function, inputs)?;
+        let logits = self.accept(tokens, out)?;
         Ok(logits.chunks(vocab).map(<[f32]>::to_vec).collect())
     }
 }

@@ -5,7 +5,7 @@
 use crate::gguf::{GgufWriter, Value};
 use kiln_dsl::{DType, HostTensor};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngCore, SeedableRng};
 
 /// GPT-2's byte-to-character map, as the test vocabulary spells bytes.
 fn byte_char(b: u8) -> char {
@@ -84,6 +84,116 @@ fn build(seed: u64, dim: usize, ffn: usize, layers: usize, matrices: [DType; 7])
         let shapes = [("attn_q", [dim, dim]), ("attn_k", [kv, dim]), ("attn_v", [kv, dim]), ("attn_output", [dim, dim]), ("ffn_gate", [ffn, dim]), ("ffn_up", [ffn, dim]), ("ffn_down", [dim, ffn])];
         for ((name, shape), dtype) in shapes.iter().zip(matrices) {
             tensor(&mut w, &p(name), dtype, shape, 0.3, 0.0);
+        }
+    }
+    w
+}
+
+/// The shape of a Llama-architecture model, for random-weight stand-ins
+/// (benchmarks of published shapes without their weights).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LlamaShape {
+    /// Name used on the command line.
+    pub name: &'static str,
+    /// Width.
+    pub dim: usize,
+    /// MLP width.
+    pub ffn: usize,
+    /// Layers.
+    pub layers: usize,
+    /// Query heads.
+    pub heads: usize,
+    /// Key/value heads.
+    pub kv_heads: usize,
+    /// Vocabulary.
+    pub vocab: usize,
+    /// Whether the output projection is the embedding table.
+    pub tied: bool,
+}
+
+/// Published shapes: SmolLM2-135M, Llama-3.2-1B and Llama-2-7B.
+pub const LLAMA_SHAPES: [LlamaShape; 3] = [
+    LlamaShape { name: "smollm2-135m", dim: 576, ffn: 1536, layers: 30, heads: 9, kv_heads: 3, vocab: 49152, tied: true },
+    LlamaShape { name: "llama-3.2-1b", dim: 2048, ffn: 8192, layers: 16, heads: 32, kv_heads: 8, vocab: 128_256, tied: true },
+    LlamaShape { name: "llama-2-7b", dim: 4096, ffn: 11008, layers: 32, heads: 32, kv_heads: 32, vocab: 32000, tied: false },
+];
+
+/// Random storage bytes of `n` values of `dtype` with small magnitudes
+/// (about 0.01; norms' weights are 1): quantized blocks get a fixed scale
+/// and random quants, f16 and f32 random mantissas and signs. Fast enough
+/// for 7B shapes, unlike quantizing random floats.
+fn random_bytes(dtype: DType, n: usize, rng: &mut StdRng) -> Vec<u8> {
+    let mut data = vec![0u8; dtype.storage_bytes(n)];
+    rng.fill_bytes(&mut data);
+    let scale = half::f16::from_f32(0.002).to_le_bytes();
+    match dtype {
+        DType::F16 => data.chunks_exact_mut(2).for_each(|h| {
+            // exponent 8 (2^-7), random sign and mantissa
+            let bits = (u16::from_le_bytes([h[0], h[1]]) & 0x83ff) | (8 << 10);
+            h.copy_from_slice(&bits.to_le_bytes());
+        }),
+        DType::F32 => data.chunks_exact_mut(4).for_each(|f| {
+            let bits = (u32::from_le_bytes([f[0], f[1], f[2], f[3]]) & 0x807f_ffff) | (120 << 23);
+            f.copy_from_slice(&bits.to_le_bytes());
+        }),
+        DType::Q4_0 | DType::Q8_0 => data.chunks_exact_mut(dtype.block_bytes()).for_each(|b| b[..2].copy_from_slice(&scale)),
+        DType::Q4_1 => data.chunks_exact_mut(dtype.block_bytes()).for_each(|b| {
+            b[..2].copy_from_slice(&scale);
+            b[2..4].copy_from_slice(&half::f16::from_f32(-0.015).to_le_bytes());
+        }),
+        _ => panic!("random {dtype} weights are not made (use q4_0, q4_1, q8_0, f16 or f32)"),
+    }
+    data
+}
+
+/// A random-weight GGUF of `shape` with every matrix (and the embedding)
+/// in `dtype`: a byte-level vocabulary padded with unused tokens to the
+/// shape's size, context 4096.
+pub fn random_llama(shape: &LlamaShape, dtype: DType, seed: u64) -> GgufWriter {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut tokens: Vec<String> = (0..=255u8).map(|b| byte_char(b).to_string()).collect();
+    tokens.extend(["he".to_string(), "<|im_start|>".to_string(), "<|im_end|>".to_string()]);
+    tokens.extend((tokens.len()..shape.vocab).map(|i| format!("<unused_{i}>")));
+    let types: Vec<Value> = (0..tokens.len()).map(|i| Value::I64(if i >= 257 { 3 } else { 1 })).collect();
+    let mut w = GgufWriter::new();
+    let s = |x: &str| Value::Str(x.into());
+    let u = |x: usize| Value::U64(x as u64);
+    w.metadata("general.architecture", s("llama"))
+        .metadata("general.name", s(&format!("random {} {}", shape.name, dtype.name())))
+        .metadata("llama.block_count", u(shape.layers))
+        .metadata("llama.context_length", u(4096))
+        .metadata("llama.embedding_length", u(shape.dim))
+        .metadata("llama.feed_forward_length", u(shape.ffn))
+        .metadata("llama.attention.head_count", u(shape.heads))
+        .metadata("llama.attention.head_count_kv", u(shape.kv_heads))
+        .metadata("llama.rope.freq_base", Value::F64(10000.0))
+        .metadata("llama.attention.layer_norm_rms_epsilon", Value::F64(1e-5))
+        .metadata("tokenizer.ggml.model", s("gpt2"))
+        .metadata("tokenizer.ggml.pre", s("smollm"))
+        .metadata("tokenizer.ggml.tokens", Value::Array(tokens.iter().map(|t| s(t)).collect()))
+        .metadata("tokenizer.ggml.token_type", Value::Array(types))
+        .metadata("tokenizer.ggml.merges", Value::Array(vec![s("h e")]))
+        .metadata("tokenizer.ggml.bos_token_id", u(257))
+        .metadata("tokenizer.ggml.eos_token_id", u(258))
+        .metadata("tokenizer.ggml.add_bos_token", Value::Bool(false));
+    let (dim, kv) = (shape.dim, shape.dim / shape.heads * shape.kv_heads);
+    let mut tensor = |w: &mut GgufWriter, name: &str, dtype: DType, dims: &[usize]| {
+        let data = random_bytes(dtype, dims.iter().product(), &mut rng);
+        w.tensor(name, dtype, dims, data);
+    };
+    tensor(&mut w, "token_embd.weight", dtype, &[shape.vocab, dim]);
+    if !shape.tied {
+        tensor(&mut w, "output.weight", dtype, &[shape.vocab, dim]);
+    }
+    let ones: Vec<u8> = (0..dim).flat_map(|_| 1.0f32.to_le_bytes()).collect();
+    w.tensor("output_norm.weight", DType::F32, &[dim], ones.clone());
+    for l in 0..shape.layers {
+        let p = |n: &str| format!("blk.{l}.{n}.weight");
+        w.tensor(&p("attn_norm"), DType::F32, &[dim], ones.clone());
+        w.tensor(&p("ffn_norm"), DType::F32, &[dim], ones.clone());
+        let mats = [("attn_q", [dim, dim]), ("attn_k", [kv, dim]), ("attn_v", [kv, dim]), ("attn_output", [dim, dim]), ("ffn_gate", [shape.ffn, dim]), ("ffn_up", [shape.ffn, dim]), ("ffn_down", [dim, shape.ffn])];
+        for (name, dims) in mats {
+            tensor(&mut w, &p(name), dtype, &dims);
         }
     }
     w

@@ -1,7 +1,10 @@
 //! Devices kiln can run on, with the fingerprint later used as the tuning
 //! database key.
 
+use crate::error::RuntimeError;
+use crate::gpu::{gpu_adapters, GpuDevice};
 use std::fmt;
+use std::str::FromStr;
 
 /// A device and what identifies it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,27 +60,7 @@ pub fn cpu_device() -> DeviceInfo {
 /// The GPU adapters wgpu finds, most capable first (`gpu:0` is what
 /// `--device gpu` means).
 pub fn gpu_devices() -> Vec<DeviceInfo> {
-    crate::gpu::gpu_adapters()
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let info = a.get_info();
-            let limits = a.limits();
-            DeviceInfo {
-                selector: format!("gpu:{i}"),
-                name: info.name.clone(),
-                backend: format!("wgpu-{:?}", info.backend).to_lowercase(),
-                threads: 0,
-                features: vec![
-                    format!("{:?}", info.device_type).to_lowercase(),
-                    format!("vendor={:#06x}", info.vendor),
-                    format!("device={:#06x}", info.device),
-                    format!("driver={} {}", info.driver, info.driver_info),
-                    format!("max_storage_buffer_binding_size={}", limits.max_storage_buffer_binding_size),
-                ],
-            }
-        })
-        .collect()
+    gpu_adapters().iter().enumerate().map(|(i, a)| gpu_info(format!("gpu:{i}"), &a.get_info(), &a.limits())).collect()
 }
 
 /// Every device kiln can use here: the CPU, then the GPU adapters.
@@ -85,4 +68,100 @@ pub fn devices() -> Vec<DeviceInfo> {
     let mut all = vec![cpu_device()];
     all.extend(gpu_devices());
     all
+}
+
+/// Where to run, as a user names it: `cpu`, `gpu` (the most capable GPU,
+/// `gpu:0`), `gpu:N` (as `kiln devices` numbers them) or `auto`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DeviceChoice {
+    /// A discrete or integrated GPU if there is one, else the CPU.
+    #[default]
+    Auto,
+    /// The CPU backend.
+    Cpu,
+    /// GPU adapter N.
+    Gpu(usize),
+}
+
+impl FromStr for DeviceChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(DeviceChoice::Auto),
+            "cpu" => Ok(DeviceChoice::Cpu),
+            "gpu" => Ok(DeviceChoice::Gpu(0)),
+            _ => s
+                .strip_prefix("gpu:")
+                .and_then(|n| n.parse().ok())
+                .map(DeviceChoice::Gpu)
+                .ok_or_else(|| format!("unknown device `{s}`: use cpu, gpu, gpu:N or auto (`kiln devices` lists the GPUs)")),
+        }
+    }
+}
+
+impl fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeviceChoice::Auto => f.write_str("auto"),
+            DeviceChoice::Cpu => f.write_str("cpu"),
+            DeviceChoice::Gpu(n) => write!(f, "gpu:{n}"),
+        }
+    }
+}
+
+/// An opened device.
+#[derive(Clone, Debug)]
+pub enum Device {
+    /// The CPU backend.
+    Cpu,
+    /// A GPU, with the selector it was opened by (`gpu:N`).
+    Gpu(GpuDevice, String),
+}
+
+impl Device {
+    /// Open the device `choice` names. `auto` takes GPU adapter 0 when it is
+    /// a discrete or integrated GPU and otherwise the CPU, saying why in the
+    /// returned note (a CPU implementation of Vulkan such as lavapipe is
+    /// slower than kiln's own CPU backend).
+    pub fn open(choice: DeviceChoice) -> Result<(Device, Option<String>), RuntimeError> {
+        match choice {
+            DeviceChoice::Cpu => Ok((Device::Cpu, None)),
+            DeviceChoice::Gpu(n) => Ok((Device::Gpu(GpuDevice::open(n)?, format!("gpu:{n}")), None)),
+            DeviceChoice::Auto => {
+                let first = gpu_adapters().first().map(|a| a.get_info());
+                match first {
+                    Some(info) if matches!(info.device_type, wgpu::DeviceType::DiscreteGpu | wgpu::DeviceType::IntegratedGpu) => {
+                        let gpu = GpuDevice::open(0)?;
+                        Ok((Device::Gpu(gpu, "gpu:0".into()), None))
+                    }
+                    Some(info) => Ok((Device::Cpu, Some(format!("auto: the only GPU adapter is {} ({:?}), slower than the CPU backend; running on the CPU (--device gpu uses it anyway)", info.name, info.device_type)))),
+                    None => Ok((Device::Cpu, Some("auto: no GPU adapter found; running on the CPU".into()))),
+                }
+            }
+        }
+    }
+
+    /// What identifies the device (`selector` is `cpu` or `gpu:N`).
+    pub fn info(&self) -> DeviceInfo {
+        match self {
+            Device::Cpu => cpu_device(),
+            Device::Gpu(g, selector) => gpu_info(selector.clone(), g.info(), g.limits()),
+        }
+    }
+}
+
+fn gpu_info(selector: String, info: &wgpu::AdapterInfo, limits: &wgpu::Limits) -> DeviceInfo {
+    DeviceInfo {
+        selector,
+        name: info.name.clone(),
+        backend: format!("wgpu-{:?}", info.backend).to_lowercase(),
+        threads: 0,
+        features: vec![
+            format!("{:?}", info.device_type).to_lowercase(),
+            format!("vendor={:#06x}", info.vendor),
+            format!("device={:#06x}", info.device),
+            format!("driver={} {}", info.driver, info.driver_info),
+            format!("max_storage_buffer_binding_size={}", limits.max_storage_buffer_binding_size),
+        ],
+    }
 }

@@ -21,7 +21,7 @@ use crate::plan::{lower_function, Loc, Lowered};
 use crate::CompileOptions;
 use kiln_codegen::gpu::{lower, GpuKernel, GpuTarget};
 use kiln_dsl::{Bindings, DType, Function, HostTensor, Module, TensorDesc};
-use kiln_schedule::default_gpu_schedule;
+use kiln_schedule::{default_gpu_schedule, AdapterKind};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -116,6 +116,16 @@ impl GpuDevice {
     /// What the adapter says of itself.
     pub fn info(&self) -> &wgpu::AdapterInfo {
         &self.inner.info
+    }
+
+    /// What runs its shaders: a GPU, or a CPU implementation (lavapipe),
+    /// for which the default schedules avoid workgroup barriers.
+    pub fn adapter_kind(&self) -> AdapterKind {
+        if self.inner.info.device_type == wgpu::DeviceType::Cpu {
+            AdapterKind::Cpu
+        } else {
+            AdapterKind::Gpu
+        }
     }
 
     /// What the code generator may use on this device.
@@ -342,6 +352,20 @@ impl Value {
     }
 }
 
+/// The GPU kernels of `func` for `target` and `adapter`, in launch order, with the op each
+/// comes from: what [`GpuExecutable::compile`] would run, without a device
+/// (`kiln compile --emit` writes them).
+pub fn gpu_kernels(func: &Function, target: &GpuTarget, adapter: AdapterKind, options: &CompileOptions) -> Result<Vec<(String, GpuKernel)>, RuntimeError> {
+    let lowered = lower_function(func, true, |nest| {
+        let nest = match &options.scheduler {
+            Some(s) => s(nest)?,
+            None => default_gpu_schedule(nest, adapter)?.0,
+        };
+        Ok(lower(&nest, target)?)
+    })?;
+    Ok(lowered.steps.into_iter().map(|s| (s.op, s.kernel)).collect())
+}
+
 /// A kernel and its compiled pipeline.
 struct GpuStep {
     kernel: GpuKernel,
@@ -375,7 +399,7 @@ impl GpuExecutable {
         let lowered = lower_function(func, options.disable_memory_plan, |nest| {
             let nest = match &options.scheduler {
                 Some(s) => s(nest)?,
-                None => default_gpu_schedule(nest)?.0,
+                None => default_gpu_schedule(nest, gpu.adapter_kind())?.0,
             };
             let kernel = lower(&nest, &gpu.target())?;
             let pipeline = gpu.pipeline(&kernel)?;

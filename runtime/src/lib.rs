@@ -34,8 +34,8 @@ mod gpu;
 mod plan;
 
 pub use cpu::{CompileOptions, CpuExecutable, CpuModule, Scheduler};
-pub use device::{cpu_device, devices, gpu_devices, DeviceInfo};
+pub use device::{cpu_device, devices, gpu_devices, Device, DeviceChoice, DeviceInfo};
 pub use error::RuntimeError;
-pub use gpu::{gpu_adapters, GpuDevice, GpuExecutable, GpuModule, GpuTensor, Value};
+pub use gpu::{gpu_adapters, gpu_kernels, GpuDevice, GpuExecutable, GpuModule, GpuTensor, Value};
 pub use kiln_codegen::gpu::GpuTarget;
 pub use plan::{Interval, MemoryPlan};

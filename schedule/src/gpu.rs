@@ -6,7 +6,7 @@
 use crate::error::ScheduleError;
 use crate::nest::{LoopKind, LoopNest, Validated};
 use crate::primitives::{Step, Trace};
-use kiln_dsl::{Expr, KernelClass};
+use kiln_dsl::KernelClass;
 
 /// Invocations per workgroup of the default schedules.
 pub const GPU_WORKGROUP: i64 = 64;
@@ -44,55 +44,105 @@ impl Recorder {
     }
 }
 
-/// The default GPU schedule and the trace that reproduces it.
+/// What kind of processor runs a GPU adapter's shaders, which changes what
+/// the default schedules favour.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum AdapterKind {
+    /// A real GPU: workgroups share reductions.
+    #[default]
+    Gpu,
+    /// A CPU implementation such as lavapipe, which runs workgroup barriers
+    /// slowly (about 8 us per workgroup of 64 measured): each invocation
+    /// keeps its own reductions.
+    Cpu,
+}
+
+/// The knobs of the GPU schedules ([`gpu_schedule`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct GpuKnobs {
+    /// Invocations sharing one output's reduction (a power of two; 1 keeps
+    /// each reduction in one invocation).
+    pub reduce_threads: i64,
+    /// Outputs per workgroup for reductions (invocations `reduce_threads *
+    /// outputs_per_group`), or invocations per workgroup for elementwise
+    /// stages.
+    pub outputs_per_group: i64,
+}
+
+impl GpuKnobs {
+    /// The default knobs for `nest` on `adapter`: on a GPU, a reduction of
+    /// length L gets the power of two nearest L / 8 invocations (4 to 64),
+    /// and enough outputs per workgroup to make 64 invocations.
+    pub fn default_for(nest: &LoopNest, adapter: AdapterKind) -> GpuKnobs {
+        let rank = nest.out_rank();
+        let reduction_len = nest.loops[rank..].iter().try_fold(1i64, |acc, l| l.const_extent().map(|n| acc * n));
+        if nest.loops.len() == rank || reduction_len.is_some_and(|n| n <= SHORT_REDUCTION) || adapter == AdapterKind::Cpu {
+            return GpuKnobs { reduce_threads: 1, outputs_per_group: GPU_WORKGROUP };
+        }
+        let threads = reduction_len.map_or(GPU_WORKGROUP, |n| ((n / 8).max(1) as u64).next_power_of_two().clamp(4, GPU_WORKGROUP as u64) as i64);
+        GpuKnobs { reduce_threads: threads, outputs_per_group: GPU_WORKGROUP / threads }
+    }
+}
+
+/// The default GPU schedule ([`gpu_schedule`] with [`GpuKnobs::default_for`]).
+pub fn default_gpu_schedule(nest: LoopNest, adapter: AdapterKind) -> Result<(Validated, Trace), ScheduleError> {
+    let knobs = GpuKnobs::default_for(&nest, adapter);
+    gpu_schedule(nest, &knobs)
+}
+
+/// A GPU schedule and the trace that reproduces it.
 ///
 /// - A quantize stage: one 32-value block per invocation, its values the
 ///   innermost (serial) loop.
-/// - No reduction, or a short constant one: all output axes fused, split by
-///   [`GPU_WORKGROUP`] into workgroups (`gpu_block.x`) and invocations
-///   (`gpu_thread.x`); the reduction runs serially in each invocation.
-/// - Otherwise one workgroup per output point (`gpu_block.x` over the fused
-///   output axes); the fused reduction axes are split so that consecutive
-///   invocations read consecutive elements (`gpu_thread.x` inside), and the
-///   workgroup combines its invocations' partial results.
-pub fn default_gpu_schedule(nest: LoopNest) -> Result<(Validated, Trace), ScheduleError> {
+/// - Reductions with `reduce_threads` > 1: the fused output axes are split
+///   into workgroups (`gpu_block.x`) of `outputs_per_group` outputs
+///   (`gpu_thread.y`); the fused reduction axes are split so that
+///   consecutive invocations (`gpu_thread.x`) read consecutive elements,
+///   and each workgroup combines its invocations' partial results per output.
+/// - Everything else: all output axes fused, split into workgroups
+///   (`gpu_block.x`) of `outputs_per_group` invocations (`gpu_thread.x`);
+///   a reduction runs serially in each invocation.
+pub fn gpu_schedule(nest: LoopNest, knobs: &GpuKnobs) -> Result<(Validated, Trace), ScheduleError> {
     let rank = nest.out_rank();
     let spatial: Vec<u32> = (0..rank as u32).collect();
     let reductions: Vec<u32> = (rank as u32..nest.loops.len() as u32).collect();
-    let reduction_len = reductions.iter().try_fold(1i64, |acc, &id| match nest.loops[id as usize].extent {
-        Expr::Int(n) => Some(acc * n),
-        _ => None,
-    });
     let mut r = Recorder { nest, trace: Trace::default() };
+    let bad = |r: &Recorder, message: String| ScheduleError::IllTyped { kernel: r.nest.name.clone(), message };
+    if knobs.reduce_threads < 1 || knobs.outputs_per_group < 1 || knobs.reduce_threads * knobs.outputs_per_group > 256 {
+        return Err(bad(&r, format!("{knobs:?} makes workgroups of more than 256 or fewer than 1 invocations")));
+    }
     if r.nest.class == KernelClass::Quantize {
         // one 32-value block per invocation: the block's values are the
         // innermost loop (op inference makes the last axis whole blocks)
-        let last = *spatial.last().ok_or_else(|| ScheduleError::IllTyped { kernel: r.nest.name.clone(), message: "a quantize stage needs an axis of blocks".into() })?;
+        let last = *spatial.last().ok_or_else(|| bad(&r, "a quantize stage needs an axis of blocks".into()))?;
         let (blocks, _) = r.split(last, 32)?;
         let outer: Vec<u32> = spatial[..rank - 1].iter().copied().chain([blocks]).collect();
         let p = r.fuse_all(&outer)?.expect("at least the blocks loop");
-        let (o, i) = r.split(p, GPU_WORKGROUP)?;
+        let (o, i) = r.split(p, knobs.outputs_per_group)?;
         r.step(Step::Annotate { loop_id: o, kind: LoopKind::GpuBlock(0) })?;
         r.step(Step::Annotate { loop_id: i, kind: LoopKind::GpuThread(0) })?;
         let Recorder { nest, trace } = r;
         return Ok((nest.validate()?, trace));
     }
-    let short = reduction_len.is_some_and(|n| n <= SHORT_REDUCTION);
     let outputs = r.fuse_all(&spatial)?;
-    if reductions.is_empty() || short {
+    if reductions.is_empty() || knobs.reduce_threads == 1 {
         if let Some(p) = outputs {
-            let (o, i) = r.split(p, GPU_WORKGROUP)?;
+            let (o, i) = r.split(p, knobs.outputs_per_group)?;
             r.step(Step::Annotate { loop_id: o, kind: LoopKind::GpuBlock(0) })?;
             r.step(Step::Annotate { loop_id: i, kind: LoopKind::GpuThread(0) })?;
         }
     } else {
         if let Some(p) = outputs {
-            r.step(Step::Annotate { loop_id: p, kind: LoopKind::GpuBlock(0) })?;
+            if knobs.outputs_per_group > 1 {
+                let (o, i) = r.split(p, knobs.outputs_per_group)?;
+                r.step(Step::Annotate { loop_id: o, kind: LoopKind::GpuBlock(0) })?;
+                r.step(Step::Annotate { loop_id: i, kind: LoopKind::GpuThread(1) })?;
+            } else {
+                r.step(Step::Annotate { loop_id: p, kind: LoopKind::GpuBlock(0) })?;
+            }
         }
         let red = r.fuse_all(&reductions)?.expect("a reduction has axes");
-        // the smallest power of two covering a short reduction, else a full workgroup
-        let threads = reduction_len.map_or(GPU_WORKGROUP, |n| (n as u64).next_power_of_two().min(GPU_WORKGROUP as u64) as i64);
-        let (_, i) = r.split(red, threads)?;
+        let (_, i) = r.split(red, knobs.reduce_threads)?;
         r.step(Step::Annotate { loop_id: i, kind: LoopKind::GpuThread(0) })?;
     }
     let Recorder { nest, trace } = r;
@@ -109,15 +159,17 @@ mod tests {
         let n = Dim::sym("n");
         let stage = Stage::map("double", vec![n.clone(), Dim::new(3)], DType::F32, load(0, vec![ax(0), ax(1)]).mul(kiln_dsl::flt(2.0)));
         let nest = LoopNest::from_stage(&stage, &[(DType::F32, vec![n.clone(), Dim::new(3)])]).unwrap();
-        let (v, trace) = default_gpu_schedule(nest.clone()).unwrap();
+        let (v, trace) = default_gpu_schedule(nest.clone(), AdapterKind::Gpu).unwrap();
         let text = v.to_string();
         assert!(text.contains("gpu_block.x") && text.contains("gpu_thread.x"), "{text}");
         assert_eq!(trace.apply(nest).unwrap().validate().unwrap(), v);
 
         let stage = Stage::reduce("row_sum", vec![n.clone()], DType::F32, ReduceOp::Sum, vec![Dim::new(1000)], load(0, vec![ax(0), ax(1)]));
         let nest = LoopNest::from_stage(&stage, &[(DType::F32, vec![n.clone(), Dim::new(1000)])]).unwrap();
-        let (v, _) = default_gpu_schedule(nest).unwrap();
+        let (v, _) = default_gpu_schedule(nest, AdapterKind::Gpu).unwrap();
         let threads = v.nest().loops.iter().find(|l| l.kind == LoopKind::GpuThread(0)).unwrap();
         assert!(threads.reduction && threads.const_extent() == Some(GPU_WORKGROUP), "{v}");
+        let rows = v.nest().loops.iter().find(|l| l.kind == LoopKind::GpuThread(1));
+        assert!(rows.is_none(), "one output per workgroup of 64: {v}");
     }
 }

@@ -30,7 +30,7 @@ mod simplify;
 
 pub use default::{default_schedule, Target};
 pub use error::ScheduleError;
-pub use gpu::{default_gpu_schedule, GPU_WORKGROUP};
+pub use gpu::{default_gpu_schedule, gpu_schedule, AdapterKind, GpuKnobs, GPU_WORKGROUP};
 pub use nest::{Buffer, Guard, Loop, LoopKind, LoopNest, Validated};
 pub use primitives::{annotate, fuse, parallel, reorder, split, unroll, vectorize, Step, Trace};
 pub use simplify::{eval_int, loop_vars, monotone_in, simplify};

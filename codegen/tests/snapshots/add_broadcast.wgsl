@@ -10,11 +10,13 @@ var<storage> dims: array<i32>;
 @compute @workgroup_size(64, 1, 1) 
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {
     let _e12 = bitcast<i32>((wid.x + (wid.y * 32768u)));
-    let _e14 = bitcast<i32>(lid.x);
-    if ((_e12 < 4i) && (((_e12 * 64i) + _e14) < 231i)) {
-        let _e37 = s0_[(((((_e12 * 64i) + _e14) / 33i) * 33i) + (((_e12 * 64i) + _e14) % 33i))];
-        let _e44 = s1_[(((_e12 * 64i) + _e14) % 33i)];
-        out[(((((_e12 * 64i) + _e14) / 33i) * 33i) + (((_e12 * 64i) + _e14) % 33i))] = (_e37 + _e44);
+    let _e19 = ((_e12 * 64i) + bitcast<i32>(lid.x));
+    if ((_e12 < 4i) && (_e19 < 231i)) {
+        let _e24 = (_e19 / 33i);
+        let _e26 = (_e19 % 33i);
+        let _e31 = s0_[((_e24 * 33i) + _e26)];
+        let _e33 = s1_[_e26];
+        out[((_e24 * 33i) + _e26)] = (_e31 + _e33);
     }
     return;
 }

@@ -8,13 +8,14 @@ var<storage> dims: array<i32>;
 @compute @workgroup_size(64, 1, 1) 
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {
     let _e11 = bitcast<i32>((wid.x + (wid.y * 32768u)));
-    let _e13 = bitcast<i32>(lid.x);
     let _e17 = dims[0i];
-    let _e32 = dims[0i];
-    if ((_e11 < ((((1i * _e17) * 64i) + 63i) / 64i)) && (((_e11 * 64i) + _e13) < ((1i * _e32) * 64i))) {
-        let _e52 = s0_[(((((_e11 * 64i) + _e13) / 64i) * 64i) + (((_e11 * 64i) + _e13) % 64i))];
-        let _e68 = s0_[(((((_e11 * 64i) + _e13) / 64i) * 64i) + (((_e11 * 64i) + _e13) % 64i))];
-        out[(((((_e11 * 64i) + _e13) / 64i) * 64i) + (((_e11 * 64i) + _e13) % 64i))] = (_e52 / (1f + exp(-(_e68))));
+    let _e20 = ((1i * _e17) * 64i);
+    let _e28 = ((_e11 * 64i) + bitcast<i32>(lid.x));
+    if ((_e11 < ((_e20 + 63i) / 64i)) && (_e28 < _e20)) {
+        let _e32 = (_e28 / 64i);
+        let _e34 = (_e28 % 64i);
+        let _e39 = s0_[((_e32 * 64i) + _e34)];
+        out[((_e32 * 64i) + _e34)] = (_e39 / (1f + exp(-(_e39))));
     }
     return;
 }

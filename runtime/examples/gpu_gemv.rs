@@ -1,0 +1,58 @@
+//! GEMV kernel times on a GPU: `x[1, K] · w[N, K]ᵀ` for each weight type,
+//! timed by timestamp queries (median of repeats), with the weight bytes
+//! read per second beside them. `cargo run --release -p kiln-runtime
+//! --example gpu_gemv -- [GPU_INDEX] [K N ...]`.
+
+use kiln_dsl::{Bindings, DType, Dim, FunctionBuilder, HostTensor};
+use kiln_runtime::{CompileOptions, GpuDevice, GpuExecutable, Value};
+use kiln_schedule::{gpu_schedule, GpuKnobs};
+use std::sync::Arc;
+use rand::SeedableRng;
+use std::collections::HashMap;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse()).collect::<Result<_, _>>()?;
+    let gpu = GpuDevice::open(args.first().copied().unwrap_or(0))?;
+    let shapes: Vec<(usize, usize)> = if args.len() > 2 { args[1..].chunks(2).map(|c| (c[0], c[1])).collect() } else { vec![(576, 1536), (4096, 4096), (4096, 11008)] };
+    println!("{} ({:?}), {:?}", gpu.info().name, gpu.info().backend, gpu.target());
+    let knobs: Vec<Option<GpuKnobs>> = match std::env::var("KILN_GEMV_KNOBS") {
+        // e.g. "64x1,16x4,1x64": invocations per output x outputs per workgroup
+        Ok(list) => list
+            .split(',')
+            .map(|p| {
+                let (t, r) = p.split_once('x').expect("TxR");
+                Some(GpuKnobs { reduce_threads: t.parse().expect("T"), outputs_per_group: r.parse().expect("R") })
+            })
+            .collect(),
+        Err(_) => vec![None],
+    };
+    println!("{:>6} {:>6} {:>6} {:>8} {:>10} {:>9}", "K", "N", "dtype", "knobs", "us", "GB/s");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    for (k, n) in shapes {
+        for (dt, knob) in [DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1].into_iter().flat_map(|d| knobs.iter().map(move |k| (d, *k))) {
+            let f = FunctionBuilder::new("gemv");
+            let x = f.input("x", DType::F32, &[Dim::from(1), Dim::from(k)]);
+            let w = f.input("w", dt, &[Dim::from(n), Dim::from(k)]);
+            let func = f.finish(&[&x.matmul_t(&w)])?;
+            let mut options = CompileOptions::default();
+            if let Some(kn) = knob {
+                options.scheduler = Some(Arc::new(move |nest| Ok(gpu_schedule(nest, &kn)?.0)));
+            }
+            let exe = GpuExecutable::compile(&func, &gpu, &options)?;
+            let xs = gpu.upload("x", &HostTensor::random(DType::F32, &[1, k], 1, &mut rng))?;
+            let wt = HostTensor::random(dt, &[n, k], 1, &mut rng);
+            let bytes = wt.data.len() as f64;
+            let ws = gpu.upload("w", &wt)?;
+            let mut times = Vec::new();
+            for _ in 0..7 {
+                let (_, t) = exe.run_profiled(&[Value::Gpu(xs.clone()), Value::Gpu(ws.clone())], &HashMap::new(), &Bindings::new())?;
+                times.push(t.iter().sum::<std::time::Duration>());
+            }
+            times.sort();
+            let t = times[times.len() / 2].as_secs_f64();
+            let knob = knob.map_or("default".to_string(), |k| format!("{}x{}", k.reduce_threads, k.outputs_per_group));
+            println!("{k:>6} {n:>6} {:>6} {knob:>8} {:>10.1} {:>9.1}", dt.name(), t * 1e6, bytes / t / 1e9);
+        }
+    }
+    Ok(())
+}
