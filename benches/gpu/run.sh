@@ -8,20 +8,21 @@
 # `smollm2_gpu` test (benches/gpu/build.sh makes them); OUT_DIR receives a
 # JSON file per measurement. SMOLLM2_GGUF, when given, adds the real model:
 # the GPU-vs-CPU token test at 32 tokens and its pp/tg. Environment:
-# KILN_BANDWIDTH_GBS (default 2900, the H100's measured copy bandwidth),
+# KILN_BANDWIDTH_GBS (default: the buffer-copy bandwidth measured first),
 # KILN_PP (default 512) and KILN_TG (default 128) tokens, KILN_SHAPES
-# (default "llama-3.2-1b llama-2-7b"), KILN_DTYPES (default "q4_0 f16").
+# (default "llama-3.2-1b llama-2-7b"; empty for none), KILN_DTYPES (default
+# "q4_0 f16").
 set -u
 BIN=$1
 OUT=$2
 MODEL=${3:-}
-BW=${KILN_BANDWIDTH_GBS:-2900}
+BW=${KILN_BANDWIDTH_GBS:-$("$1/gpu_gemv" copy)}
 PP=${KILN_PP:-512}
 TG=${KILN_TG:-128}
 mkdir -p "$OUT"
 export RUST_BACKTRACE=0
 
-echo "== devices"
+echo "== devices; copy bandwidth $BW GB/s"
 "$BIN/kiln" devices --json | tee "$OUT/devices.json"
 
 echo "== GEMV kernels (default knobs, then a sweep)"
@@ -34,19 +35,19 @@ bench() { # name, then kiln bench arguments
     echo "== $name"
     timeout "${KILN_BENCH_TIMEOUT:-540}" "$BIN/kiln" bench "$@" --bandwidth "$BW" --json >"$OUT/$name.json" 2>"$OUT/$name.log"
     local rc=$?
-    tail -3 "$OUT/$name.log"
+    tail -14 "$OUT/$name.log"
     [ $rc -eq 0 ] && cat "$OUT/$name.json" || echo "{\"error\": \"exit $rc\", \"name\": \"$name\"}" >"$OUT/$name.json"
 }
 
 if [ -n "$MODEL" ]; then
     echo "== SmolLM2: GPU tokens against the CPU backend's, 32 per golden prompt"
     KILN_GPU_TOKENS=32 timeout 540 "$BIN/smollm2_gpu" --test-threads 1 --nocapture 2>&1 | tail -15 | tee "$OUT/smollm2_gpu_test.txt"
-    bench smollm2-gpu --model "$MODEL" --device gpu --prompt-tokens "$PP" --gen-tokens "$TG"
+    bench smollm2-gpu --model "$MODEL" --device gpu --prompt-tokens "$PP" --gen-tokens "$TG" --profile
     bench smollm2-cpu --model "$MODEL" --device cpu --prompt-tokens "$PP" --gen-tokens "$TG"
 fi
-for shape in ${KILN_SHAPES:-llama-3.2-1b llama-2-7b}; do
-    for dtype in ${KILN_DTYPES:-q4_0 f16}; do
-        bench "$shape-$dtype" --model "random:$shape:$dtype" --device gpu --prompt-tokens "$PP" --gen-tokens "$TG"
+for shape in ${KILN_SHAPES-llama-3.2-1b llama-2-7b}; do
+    for dtype in ${KILN_DTYPES-q4_0 f16}; do
+        bench "$shape-$dtype" --model "random:$shape:$dtype" --device gpu --prompt-tokens "$PP" --gen-tokens "$TG" --profile
     done
 done
 

@@ -175,6 +175,10 @@ enum Command {
         /// bandwidth), for the limit beside tg: weight bytes per token over it.
         #[arg(long)]
         bandwidth: Option<f64>,
+        /// Also time each kernel of a decode step (stderr): the kernels'
+        /// sum beside the step's wall time shows the launch overhead.
+        #[arg(long)]
+        profile: bool,
         /// Print JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -346,7 +350,12 @@ fn main() -> Result<()> {
             let (model, _) = load(&config, &model)?;
             chat(&model, system, max_tokens, sampling.config(), json)?;
         }
-        Command::Bench { model, device, numerics, prompt_tokens, gen_tokens, bandwidth, json } => bench(&config, &model, device, numerics, prompt_tokens, gen_tokens, bandwidth, json)?,
+        Command::Bench { model, device, numerics, prompt_tokens, gen_tokens, bandwidth, profile, json } => {
+            let m = bench(&config, &model, device, numerics, prompt_tokens, gen_tokens, bandwidth, json)?;
+            if profile {
+                print_profile(&m, &[1])?;
+            }
+        }
         Command::Compile { model, emit, out, device, numerics, json } => compile(&config, &model, emit, &out, device, numerics, json)?,
         Command::Perplexity { model, file, window, json } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -391,7 +400,7 @@ fn bench_file(config: &Config, model: &str) -> Result<(PathBuf, Option<tempfile:
 
 /// `kiln bench`: pp and tg tokens/s, and tg's bandwidth limit.
 #[allow(clippy::too_many_arguments)]
-fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<NumericsChoice>, prompt_tokens: usize, gen_tokens: usize, bandwidth: Option<f64>, json: bool) -> Result<()> {
+fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<NumericsChoice>, prompt_tokens: usize, gen_tokens: usize, bandwidth: Option<f64>, json: bool) -> Result<Model> {
     let (device, info) = open_device(device)?;
     let numerics = numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
     let (path, _guard) = bench_file(config, model)?;
@@ -441,7 +450,7 @@ fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<Nu
             None => println!("tg{gen_tokens}: {tg:.1} tokens/s ({:.1} MB of weights per token; --bandwidth gives the limit)", bytes_per_token as f64 / 1e6),
         }
     }
-    Ok(())
+    Ok(m)
 }
 
 /// The arithmetic a device runs by default: llama.cpp's on the CPU (its

@@ -1,7 +1,9 @@
 //! GEMV kernel times on a GPU: `x[1, K] · w[N, K]ᵀ` for each weight type,
 //! timed by timestamp queries (median of repeats), with the weight bytes
-//! read per second beside them. `cargo run --release -p kiln-runtime
-//! --example gpu_gemv -- [GPU_INDEX] [K N ...]`.
+//! read per second beside them; first, the bandwidth of kiln's elementwise
+//! copy of 1 GiB (read and written; less where the binding limit is lower), the memory limit those rates meet. `cargo run --release -p kiln-runtime
+//! --example gpu_gemv -- [GPU_INDEX] [K N ...]`; `-- copy` prints only
+//! the buffer-copy bandwidth in GB/s.
 
 use kiln_dsl::{Bindings, DType, Dim, FunctionBuilder, HostTensor};
 use kiln_runtime::{CompileOptions, GpuDevice, GpuExecutable, Value};
@@ -11,6 +13,11 @@ use rand::SeedableRng;
 use std::collections::HashMap;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if std::env::args().nth(1).as_deref() == Some("copy") {
+        // just the copy bandwidth in GB/s, for scripts
+        println!("{:.0}", GpuDevice::open(0)?.copy_bandwidth(1 << 30, 20)?);
+        return Ok(());
+    }
     let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse()).collect::<Result<_, _>>()?;
     let gpu = GpuDevice::open(args.first().copied().unwrap_or(0))?;
     let shapes: Vec<(usize, usize)> = if args.len() > 2 { args[1..].chunks(2).map(|c| (c[0], c[1])).collect() } else { vec![(576, 1536), (4096, 4096), (4096, 11008)] };
@@ -28,6 +35,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     println!("{:>6} {:>6} {:>6} {:>8} {:>10} {:>9}", "K", "N", "dtype", "knobs", "us", "GB/s");
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    println!("buffer copy (1 GiB, 20 times, host clock): {:.1} GB/s read + written", gpu.copy_bandwidth(1 << 30, 20)?);
+    {
+        let n = (1usize << 28).min(gpu.limits().max_storage_buffer_binding_size as usize / 4);
+        let f = FunctionBuilder::new("copy");
+        let x = f.input("x", DType::F32, &[Dim::from(n)]);
+        let func = f.finish(&[&x.mul_scalar(1.0)])?;
+        let exe = GpuExecutable::compile(&func, &gpu, &CompileOptions::default())?;
+        let xs = gpu.upload("x", &HostTensor::from_f32(DType::F32, &[n], &vec![1.0; n]))?;
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let (_, t) = exe.run_profiled(&[Value::Gpu(xs.clone())], &HashMap::new(), &Bindings::new())?;
+            times.push(t[0]);
+        }
+        times.sort();
+        let t = times[times.len() / 2].as_secs_f64();
+        println!("copy of {} MiB (f32 x * 1.0): {:.1} us, {:.1} GB/s read + written", n * 4 >> 20, t * 1e6, 2.0 * (n * 4) as f64 / t / 1e9);
+    }
     for (k, n) in shapes {
         for (dt, knob) in [DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1].into_iter().flat_map(|d| knobs.iter().map(move |k| (d, *k))) {
             let f = FunctionBuilder::new("gemv");
