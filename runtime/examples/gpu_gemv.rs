@@ -35,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     println!("{:>6} {:>6} {:>6} {:>8} {:>10} {:>9}", "K", "N", "dtype", "knobs", "us", "GB/s");
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    println!("buffer copy (1 GiB, 20 times, host clock): {:.1} GB/s read + written", gpu.copy_bandwidth(1 << 30, 20)?);
+    println!("buffer copy (1 GiB, best of 10 batches of 20, host clock): {:.1} GB/s read + written", gpu.copy_bandwidth(1 << 30, 20)?);
     {
         let n = (1usize << 28).min(gpu.limits().max_storage_buffer_binding_size as usize / 4);
         let f = FunctionBuilder::new("copy");
