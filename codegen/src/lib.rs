@@ -10,10 +10,12 @@
 //! instead of the generic emitter's; the rule still defines what it
 //! computes, and the differential tests hold both to the interpreter.
 //!
-//! The GPU backend ([`gpu`]) builds a compute shader per stage as a
-//! `naga::Module`, validated by naga and written as WGSL, SPIR-V or MSL
-//! (stages over f32 and i32 buffers so far; reductions one output per
-//! invocation).
+//! The GPU backend ([`gpu`]) builds a compute shader per scheduled stage as
+//! a `naga::Module` (GPU-bound loops become workgroup and invocation ids; a
+//! reduction bound to invocations is combined in workgroup memory with
+//! barriers; f16 and quantized tensors are read from u32 words; f16 and Q8
+//! outputs are written with atomics), validated by naga and written as WGSL,
+//! SPIR-V or MSL.
 //!
 //! In: `Validated` nests. Out: callable kernels ([`cpu::CpuKernel`]) and
 //! shaders ([`gpu::GpuKernel`]).

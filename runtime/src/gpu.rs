@@ -113,6 +113,12 @@ impl GpuDevice {
         Ok(GpuDevice { inner: Arc::new(GpuInner { device, queue, info, limits, errors, lost, pipelines: Mutex::new(HashMap::new()), timestamps }), target })
     }
 
+    /// The wgpu device and queue, for tools that measure the device itself
+    /// (kiln's kernels go through [`GpuExecutable`]).
+    pub fn raw(&self) -> (&wgpu::Device, &wgpu::Queue) {
+        (&self.inner.device, &self.inner.queue)
+    }
+
     /// What the adapter says of itself.
     pub fn info(&self) -> &wgpu::AdapterInfo {
         &self.inner.info
