@@ -59,11 +59,21 @@ pub struct Model {
 pub fn model_graph(path: &Path, numerics: Numerics) -> Result<(String, kiln_dsl::Module), ZooError> {
     let g = Gguf::open(path)?;
     let config = LlamaConfig::from_gguf(&g, path)?;
-    let weights = load_weights(&g, &config, path)?;
+    let (module, _) = graph_and_weights(&g, &config, path, numerics)?;
+    Ok((model_name(&g, path), module))
+}
+
+/// A GGUF's weights (memory-mapped) and the graph that runs them.
+fn graph_and_weights(g: &Gguf, config: &LlamaConfig, path: &Path, numerics: Numerics) -> Result<(kiln_dsl::Module, HashMap<String, HostTensor>), ZooError> {
+    let weights = load_weights(g, config, path)?;
     let dtypes: HashMap<String, DType> = weights.iter().map(|(k, v)| (k.clone(), v.dtype)).collect();
-    let module = build_module(&config, &dtypes, numerics).map_err(|e| ZooError::Model { path: path.into(), message: format!("building the graph: {e}") })?;
-    let name = g.get_str("general.name").map(str::to_string).unwrap_or_else(|_| path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned()));
-    Ok((name, module))
+    let module = build_module(config, &dtypes, numerics).map_err(|e| ZooError::Model { path: path.into(), message: format!("building the graph: {e}") })?;
+    Ok((module, weights))
+}
+
+/// `general.name`, or the file name.
+fn model_name(g: &Gguf, path: &Path) -> String {
+    g.get_str("general.name").map(str::to_string).unwrap_or_else(|_| path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned()))
 }
 
 /// Which positions of a batch of tokens need logits.
@@ -98,14 +108,12 @@ impl Model {
         }
         let spelled = |id: Option<u32>| id.and_then(|i| tokenizer.token_text(i)).unwrap_or("").to_string();
         let chat_template = ChatTemplate::from_gguf(&g, &spelled(tokenizer.bos), &spelled(tokenizer.eos))?;
-        let weights = load_weights(&g, &config, path)?;
-        let dtypes: HashMap<String, DType> = weights.iter().map(|(k, v)| (k.clone(), v.dtype)).collect();
-        let module = build_module(&config, &dtypes, numerics).map_err(|e| ZooError::Model { path: path.into(), message: format!("building the graph: {e}") })?;
+        let (module, weights) = graph_and_weights(&g, &config, path, numerics)?;
         let module = match device {
             Device::Cpu => Compiled::Cpu(CpuModule::compile(&module, weights, options)?),
             Device::Gpu(gpu, _) => Compiled::Gpu(GpuModule::compile(&module, &weights, gpu, options)?),
         };
-        let name = g.get_str("general.name").map(str::to_string).unwrap_or_else(|_| path.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned()));
+        let name = model_name(&g, path);
         Ok(Model { path: path.into(), name, config, tokenizer, chat_template, module, numerics, compile_time: start.elapsed() })
     }
 

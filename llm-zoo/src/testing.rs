@@ -39,35 +39,44 @@ pub fn tiny_llama_kquants(seed: u64) -> GgufWriter {
     build(seed, 256, 512, 1, [Q4_K, Q6_K, Q4_K, Q6_K, Q4_K, Q4_K, Q6_K])
 }
 
-/// `matrices`: the dtypes of attn_q, attn_k, attn_v, attn_output, ffn_gate,
-/// ffn_up and ffn_down.
-fn build(seed: u64, dim: usize, ffn: usize, layers: usize, matrices: [DType; 7]) -> GgufWriter {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut tokens: Vec<String> = (0..=255u8).map(|b| byte_char(b).to_string()).collect();
-    tokens.extend(["he".to_string(), "Ġt".to_string(), "<|im_start|>".to_string(), "<|im_end|>".to_string()]);
-    let types: Vec<Value> = (0..tokens.len()).map(|i| Value::I64(if i >= 258 { 3 } else { 1 })).collect();
-    let vocab = tokens.len();
-    let mut w = GgufWriter::new();
+/// The metadata of a Llama GGUF with a GPT-2-style vocabulary (`tokens`,
+/// the first 256 bytes then text tokens from `first_control` on marked as
+/// control tokens), in the order the zoo's tests and stand-ins share.
+#[allow(clippy::too_many_arguments)]
+fn llama_metadata(w: &mut GgufWriter, name: &str, dims: [usize; 6], tokens: &[String], first_control: usize, merges: &[&str], bos_eos: (usize, usize)) {
+    let [layers, context, dim, ffn, heads, kv_heads] = dims;
     let s = |x: &str| Value::Str(x.into());
     let u = |x: usize| Value::U64(x as u64);
+    let types: Vec<Value> = (0..tokens.len()).map(|i| Value::I64(if i >= first_control { 3 } else { 1 })).collect();
     w.metadata("general.architecture", s("llama"))
-        .metadata("general.name", s("tiny"))
+        .metadata("general.name", s(name))
         .metadata("llama.block_count", u(layers))
-        .metadata("llama.context_length", u(CONTEXT))
+        .metadata("llama.context_length", u(context))
         .metadata("llama.embedding_length", u(dim))
         .metadata("llama.feed_forward_length", u(ffn))
-        .metadata("llama.attention.head_count", u(4))
-        .metadata("llama.attention.head_count_kv", u(2))
+        .metadata("llama.attention.head_count", u(heads))
+        .metadata("llama.attention.head_count_kv", u(kv_heads))
         .metadata("llama.rope.freq_base", Value::F64(10000.0))
         .metadata("llama.attention.layer_norm_rms_epsilon", Value::F64(1e-5))
         .metadata("tokenizer.ggml.model", s("gpt2"))
         .metadata("tokenizer.ggml.pre", s("smollm"))
         .metadata("tokenizer.ggml.tokens", Value::Array(tokens.iter().map(|t| s(t)).collect()))
         .metadata("tokenizer.ggml.token_type", Value::Array(types))
-        .metadata("tokenizer.ggml.merges", Value::Array(vec![s("h e"), s("Ġ t")]))
-        .metadata("tokenizer.ggml.bos_token_id", u(258))
-        .metadata("tokenizer.ggml.eos_token_id", u(259))
+        .metadata("tokenizer.ggml.merges", Value::Array(merges.iter().map(|m| s(m)).collect()))
+        .metadata("tokenizer.ggml.bos_token_id", u(bos_eos.0))
+        .metadata("tokenizer.ggml.eos_token_id", u(bos_eos.1))
         .metadata("tokenizer.ggml.add_bos_token", Value::Bool(false));
+}
+
+/// `matrices`: the dtypes of attn_q, attn_k, attn_v, attn_output, ffn_gate,
+/// ffn_up and ffn_down.
+fn build(seed: u64, dim: usize, ffn: usize, layers: usize, matrices: [DType; 7]) -> GgufWriter {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut tokens: Vec<String> = (0..=255u8).map(|b| byte_char(b).to_string()).collect();
+    tokens.extend(["he".to_string(), "Ġt".to_string(), "<|im_start|>".to_string(), "<|im_end|>".to_string()]);
+    let vocab = tokens.len();
+    let mut w = GgufWriter::new();
+    llama_metadata(&mut w, "tiny", [layers, CONTEXT, dim, ffn, 4, 2], &tokens, 258, &["h e", "Ġ t"], (258, 259));
     let mut tensor = |w: &mut GgufWriter, name: &str, dtype: DType, shape: &[usize], scale: f32, offset: f32| {
         let n: usize = shape.iter().product();
         let v: Vec<f32> = (0..n).map(|_| offset + scale * rng.random_range(-1.0f32..1.0)).collect();
@@ -154,28 +163,9 @@ pub fn random_llama(shape: &LlamaShape, dtype: DType, seed: u64) -> GgufWriter {
     let mut tokens: Vec<String> = (0..=255u8).map(|b| byte_char(b).to_string()).collect();
     tokens.extend(["he".to_string(), "<|im_start|>".to_string(), "<|im_end|>".to_string()]);
     tokens.extend((tokens.len()..shape.vocab).map(|i| format!("<unused_{i}>")));
-    let types: Vec<Value> = (0..tokens.len()).map(|i| Value::I64(if i >= 257 { 3 } else { 1 })).collect();
     let mut w = GgufWriter::new();
-    let s = |x: &str| Value::Str(x.into());
-    let u = |x: usize| Value::U64(x as u64);
-    w.metadata("general.architecture", s("llama"))
-        .metadata("general.name", s(&format!("random {} {}", shape.name, dtype.name())))
-        .metadata("llama.block_count", u(shape.layers))
-        .metadata("llama.context_length", u(4096))
-        .metadata("llama.embedding_length", u(shape.dim))
-        .metadata("llama.feed_forward_length", u(shape.ffn))
-        .metadata("llama.attention.head_count", u(shape.heads))
-        .metadata("llama.attention.head_count_kv", u(shape.kv_heads))
-        .metadata("llama.rope.freq_base", Value::F64(10000.0))
-        .metadata("llama.attention.layer_norm_rms_epsilon", Value::F64(1e-5))
-        .metadata("tokenizer.ggml.model", s("gpt2"))
-        .metadata("tokenizer.ggml.pre", s("smollm"))
-        .metadata("tokenizer.ggml.tokens", Value::Array(tokens.iter().map(|t| s(t)).collect()))
-        .metadata("tokenizer.ggml.token_type", Value::Array(types))
-        .metadata("tokenizer.ggml.merges", Value::Array(vec![s("h e")]))
-        .metadata("tokenizer.ggml.bos_token_id", u(257))
-        .metadata("tokenizer.ggml.eos_token_id", u(258))
-        .metadata("tokenizer.ggml.add_bos_token", Value::Bool(false));
+    let name = format!("random {} {}", shape.name, dtype.name());
+    llama_metadata(&mut w, &name, [shape.layers, 4096, shape.dim, shape.ffn, shape.heads, shape.kv_heads], &tokens, 257, &["h e"], (257, 258));
     let (dim, kv) = (shape.dim, shape.dim / shape.heads * shape.kv_heads);
     let mut tensor = |w: &mut GgufWriter, name: &str, dtype: DType, dims: &[usize]| {
         let data = random_bytes(dtype, dims.iter().product(), &mut rng);

@@ -20,24 +20,29 @@ impl Target {
 }
 
 /// Applies steps while recording them.
-struct Recorder {
-    nest: LoopNest,
-    trace: Trace,
+pub(crate) struct Recorder {
+    pub nest: LoopNest,
+    pub trace: Trace,
 }
 
 impl Recorder {
-    fn step(&mut self, s: Step) -> Result<(), ScheduleError> {
+    /// Start recording on `nest`.
+    pub fn new(nest: LoopNest) -> Recorder {
+        Recorder { nest, trace: Trace::default() }
+    }
+    pub fn step(&mut self, s: Step) -> Result<(), ScheduleError> {
         self.nest = s.apply(self.nest.clone())?;
         self.trace.steps.push(s);
         Ok(())
     }
     /// Split and return (outer, inner) ids.
-    fn split(&mut self, loop_id: u32, factor: i64) -> Result<(u32, u32), ScheduleError> {
+    pub fn split(&mut self, loop_id: u32, factor: i64) -> Result<(u32, u32), ScheduleError> {
         let next = self.nest.next_id;
         self.step(Step::Split { loop_id, factor })?;
         Ok((next, next + 1))
     }
-    fn fuse_all(&mut self, ids: &[u32]) -> Result<Option<u32>, ScheduleError> {
+    /// Fuse `ids` (each directly inside the one before) into one loop.
+    pub fn fuse_all(&mut self, ids: &[u32]) -> Result<Option<u32>, ScheduleError> {
         let mut it = ids.iter();
         let Some(mut acc) = it.next().copied() else { return Ok(None) };
         for &id in it {
@@ -47,7 +52,7 @@ impl Recorder {
         }
         Ok(Some(acc))
     }
-    fn annotate(&mut self, loop_id: u32, kind: LoopKind) -> Result<(), ScheduleError> {
+    pub fn annotate(&mut self, loop_id: u32, kind: LoopKind) -> Result<(), ScheduleError> {
         self.step(Step::Annotate { loop_id, kind })
     }
 }

@@ -5,7 +5,8 @@
 
 use crate::error::ScheduleError;
 use crate::nest::{LoopKind, LoopNest, Validated};
-use crate::primitives::{Step, Trace};
+use crate::default::Recorder;
+use crate::primitives::Trace;
 use kiln_dsl::KernelClass;
 
 /// Invocations per workgroup of the default schedules.
@@ -13,36 +14,6 @@ pub const GPU_WORKGROUP: i64 = 64;
 
 /// A reduction this short (constant) stays inside one invocation.
 const SHORT_REDUCTION: i64 = 16;
-
-struct Recorder {
-    nest: LoopNest,
-    trace: Trace,
-}
-
-impl Recorder {
-    fn step(&mut self, s: Step) -> Result<(), ScheduleError> {
-        self.nest = s.apply(self.nest.clone())?;
-        self.trace.steps.push(s);
-        Ok(())
-    }
-
-    fn split(&mut self, loop_id: u32, factor: i64) -> Result<(u32, u32), ScheduleError> {
-        let next = self.nest.next_id;
-        self.step(Step::Split { loop_id, factor })?;
-        Ok((next, next + 1))
-    }
-
-    fn fuse_all(&mut self, ids: &[u32]) -> Result<Option<u32>, ScheduleError> {
-        let mut it = ids.iter();
-        let Some(mut acc) = it.next().copied() else { return Ok(None) };
-        for &id in it {
-            let next = self.nest.next_id;
-            self.step(Step::Fuse { outer: acc, inner: id })?;
-            acc = next;
-        }
-        Ok(Some(acc))
-    }
-}
 
 /// What kind of processor runs a GPU adapter's shaders, which changes what
 /// the default schedules favour.
@@ -106,7 +77,7 @@ pub fn gpu_schedule(nest: LoopNest, knobs: &GpuKnobs) -> Result<(Validated, Trac
     let rank = nest.out_rank();
     let spatial: Vec<u32> = (0..rank as u32).collect();
     let reductions: Vec<u32> = (rank as u32..nest.loops.len() as u32).collect();
-    let mut r = Recorder { nest, trace: Trace::default() };
+    let mut r = Recorder::new(nest);
     let bad = |r: &Recorder, message: String| ScheduleError::IllTyped { kernel: r.nest.name.clone(), message };
     if knobs.reduce_threads < 1 || knobs.outputs_per_group < 1 || knobs.reduce_threads * knobs.outputs_per_group > 256 {
         return Err(bad(&r, format!("{knobs:?} makes workgroups of more than 256 or fewer than 1 invocations")));
@@ -119,8 +90,8 @@ pub fn gpu_schedule(nest: LoopNest, knobs: &GpuKnobs) -> Result<(Validated, Trac
         let outer: Vec<u32> = spatial[..rank - 1].iter().copied().chain([blocks]).collect();
         let p = r.fuse_all(&outer)?.expect("at least the blocks loop");
         let (o, i) = r.split(p, knobs.outputs_per_group)?;
-        r.step(Step::Annotate { loop_id: o, kind: LoopKind::GpuBlock(0) })?;
-        r.step(Step::Annotate { loop_id: i, kind: LoopKind::GpuThread(0) })?;
+        r.annotate(o, LoopKind::GpuBlock(0))?;
+        r.annotate(i, LoopKind::GpuThread(0))?;
         let Recorder { nest, trace } = r;
         return Ok((nest.validate()?, trace));
     }
@@ -128,22 +99,22 @@ pub fn gpu_schedule(nest: LoopNest, knobs: &GpuKnobs) -> Result<(Validated, Trac
     if reductions.is_empty() || knobs.reduce_threads == 1 {
         if let Some(p) = outputs {
             let (o, i) = r.split(p, knobs.outputs_per_group)?;
-            r.step(Step::Annotate { loop_id: o, kind: LoopKind::GpuBlock(0) })?;
-            r.step(Step::Annotate { loop_id: i, kind: LoopKind::GpuThread(0) })?;
+            r.annotate(o, LoopKind::GpuBlock(0))?;
+            r.annotate(i, LoopKind::GpuThread(0))?;
         }
     } else {
         if let Some(p) = outputs {
             if knobs.outputs_per_group > 1 {
                 let (o, i) = r.split(p, knobs.outputs_per_group)?;
-                r.step(Step::Annotate { loop_id: o, kind: LoopKind::GpuBlock(0) })?;
-                r.step(Step::Annotate { loop_id: i, kind: LoopKind::GpuThread(1) })?;
+                r.annotate(o, LoopKind::GpuBlock(0))?;
+                r.annotate(i, LoopKind::GpuThread(1))?;
             } else {
-                r.step(Step::Annotate { loop_id: p, kind: LoopKind::GpuBlock(0) })?;
+                r.annotate(p, LoopKind::GpuBlock(0))?;
             }
         }
         let red = r.fuse_all(&reductions)?.expect("a reduction has axes");
         let (_, i) = r.split(red, knobs.reduce_threads)?;
-        r.step(Step::Annotate { loop_id: i, kind: LoopKind::GpuThread(0) })?;
+        r.annotate(i, LoopKind::GpuThread(0))?;
     }
     let Recorder { nest, trace } = r;
     Ok((nest.validate()?, trace))
