@@ -97,7 +97,7 @@ fn user_errors_are_one_clear_line_not_a_panic() {
         (vec!["generate", "--model", m, "--prompt", &long], "do not fit the context"),
         (vec!["generate", "--model", "no-such-model", "--prompt", "hi"], "neither a file nor a known model"),
         (vec!["generate", "--model", m, "--prompt", "hi", "--temperature=-1"], "temperature must be"),
-        (vec!["generate", "--model", m, "--prompt", "hi", "--device", "gpu"], "not yet quantized models"),
+        (vec!["generate", "--model", m, "--prompt", "hi", "--device", "gpu:7"], "no GPU adapter 7"),
         (vec!["generate", "--model", m, "--prompt", ""], "no tokens"),
         (vec!["perplexity", "--model", m, "--file", "/nonexistent/file.txt"], "/nonexistent/file.txt"),
         (vec!["pull", "not-a-model"], "not a known model"),
@@ -105,6 +105,9 @@ fn user_errors_are_one_clear_line_not_a_panic() {
     let out = kiln_env(&["generate", "--model", m, "--prompt", "hi", "--numerics", "f64"], dir.path());
     assert_eq!(out.status.code(), Some(2), "clap's usage error");
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid value 'f64' for '--numerics"));
+    let out = kiln_env(&["generate", "--model", m, "--prompt", "hi", "--device", "tpu"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "clap's usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown device `tpu`: use cpu, gpu, gpu:N or auto"));
     for (args, want) in cases {
         let out = kiln_env(&args, dir.path());
         let err = String::from_utf8_lossy(&out.stderr);
@@ -143,4 +146,59 @@ fn chat_survives_a_message_longer_than_the_context() {
     assert!(out.status.success(), "{err}");
     assert!(err.contains("try a shorter message"), "{err}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1, "the short message is still answered");
+}
+
+/// The GPU path as a user takes it (lavapipe in CI): the same greedy tokens
+/// as the CPU backend at the same arithmetic, and `--device gpu` defaults
+/// to f32.
+#[test]
+fn generate_on_the_gpu_gives_the_cpus_tokens() {
+    let (dir, model) = tiny_model();
+    let m = model.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["generate", "--model", m, "--prompt", "hello there", "--temperature", "0", "--max-tokens", "6", "--json"];
+        args.extend_from_slice(extra);
+        let out = kiln_env(&args, dir.path());
+        assert!(out.status.success(), "{extra:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let gpu = run(&["--device", "gpu"]);
+    let cpu = run(&["--device", "cpu", "--numerics", "f32"]);
+    assert_eq!(gpu["device"], "gpu:0");
+    assert_eq!(gpu["tokens"], cpu["tokens"]);
+}
+
+#[test]
+fn compile_writes_every_kernel_and_an_index() {
+    let (dir, model) = tiny_model();
+    let out_dir = dir.path().join("kernels");
+    for (emit, ext) in [("wgsl", "wgsl"), ("msl", "metal"), ("spirv", "spv"), ("nest", "nest")] {
+        let out = kiln_env(&["compile", "--model", model.to_str().unwrap(), "--emit", emit, "--out", out_dir.to_str().unwrap(), "--json"], dir.path());
+        assert!(out.status.success(), "{emit}: {}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let index: serde_json::Value = serde_json::from_slice(&std::fs::read(out_dir.join("kernels.json")).unwrap()).unwrap();
+        let kernels = index["kernels"].as_array().unwrap();
+        assert_eq!(kernels.len() as u64, v["kernels"].as_u64().unwrap());
+        assert!(kernels.iter().any(|k| k["function"] == "decode") && kernels.iter().any(|k| k["function"] == "prefill"));
+        for k in kernels {
+            let file = out_dir.join(k["file"].as_str().unwrap());
+            assert!(file.extension().unwrap() == ext && std::fs::metadata(&file).unwrap().len() > 0, "{file:?}");
+        }
+    }
+    let first = std::fs::read_to_string(out_dir.join("decode/000_gather.wgsl")).unwrap();
+    assert!(first.contains("@compute"), "{first}");
+}
+
+#[test]
+fn bench_prints_pp_tg_and_the_limit() {
+    let (dir, model) = tiny_model();
+    let out = kiln_env(&["bench", "--model", model.to_str().unwrap(), "--device", "cpu", "--prompt-tokens", "8", "--gen-tokens", "4", "--bandwidth", "10", "--json"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["pp"]["tokens_per_s"].as_f64().unwrap() > 0.0 && v["tg"]["tokens_per_s"].as_f64().unwrap() > 0.0, "{v}");
+    let bytes = v["weight_bytes_per_token"].as_f64().unwrap();
+    assert!((v["tg_limit_tokens_per_s"].as_f64().unwrap() - 10e9 / bytes).abs() < 1e-6 * 10e9 / bytes, "{v}");
+    let out = kiln_env(&["bench", "--model", "random:llama-9b:q4_0"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown shape `llama-9b`"));
 }
