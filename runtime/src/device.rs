@@ -60,7 +60,11 @@ pub fn cpu_device() -> DeviceInfo {
 /// The GPU adapters wgpu finds, most capable first (`gpu:0` is what
 /// `--device gpu` means).
 pub fn gpu_devices() -> Vec<DeviceInfo> {
-    gpu_adapters().iter().enumerate().map(|(i, a)| gpu_info(format!("gpu:{i}"), &a.get_info(), &a.limits())).collect()
+    gpu_adapters()
+        .iter()
+        .enumerate()
+        .map(|(i, a)| gpu_info(format!("gpu:{i}"), &a.get_info(), &a.limits(), a.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::SHADER_F16_IN_F32)))
+        .collect()
 }
 
 /// Every device kiln can use here: the CPU, then the GPU adapters.
@@ -145,12 +149,14 @@ impl Device {
     pub fn info(&self) -> DeviceInfo {
         match self {
             Device::Cpu => cpu_device(),
-            Device::Gpu(g, selector) => gpu_info(selector.clone(), g.info(), g.limits()),
+            Device::Gpu(g, selector) => gpu_info(selector.clone(), g.info(), g.limits(), g.target().f16_in_f32),
         }
     }
 }
 
-fn gpu_info(selector: String, info: &wgpu::AdapterInfo, limits: &wgpu::Limits) -> DeviceInfo {
+/// `f16_in_f32`: whether generated code may use `unpack2x16float` (it
+/// changes the shaders, so it belongs in the fingerprint).
+fn gpu_info(selector: String, info: &wgpu::AdapterInfo, limits: &wgpu::Limits, f16_in_f32: bool) -> DeviceInfo {
     DeviceInfo {
         selector,
         name: info.name.clone(),
@@ -162,6 +168,7 @@ fn gpu_info(selector: String, info: &wgpu::AdapterInfo, limits: &wgpu::Limits) -
             format!("device={:#06x}", info.device),
             format!("driver={} {}", info.driver, info.driver_info),
             format!("max_storage_buffer_binding_size={}", limits.max_storage_buffer_binding_size),
+            format!("f16_in_f32={f16_in_f32}"),
         ],
     }
 }
