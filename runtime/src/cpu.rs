@@ -30,6 +30,17 @@ impl Default for CompileOptions {
     }
 }
 
+impl CompileOptions {
+    /// Schedule `nest` with [`CompileOptions::scheduler`], or with the
+    /// backend's `default` schedule when none is set.
+    pub(crate) fn schedule(&self, nest: LoopNest, default: impl FnOnce(LoopNest) -> Result<Validated, ScheduleError>) -> Result<Validated, ScheduleError> {
+        match &self.scheduler {
+            Some(s) => s(nest),
+            None => default(nest),
+        }
+    }
+}
+
 impl fmt::Debug for CompileOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CompileOptions").field("custom_scheduler", &self.scheduler.is_some()).field("disable_memory_plan", &self.disable_memory_plan).finish()
@@ -76,10 +87,7 @@ impl CpuExecutable {
     /// Compile every op of `func` to CPU kernels.
     pub fn compile(func: &Function, options: &CompileOptions) -> Result<CpuExecutable, RuntimeError> {
         let lowered = lower_function(func, options.disable_memory_plan, |nest| {
-            let nest = match &options.scheduler {
-                Some(s) => s(nest)?,
-                None => default_schedule(nest, Target::CPU)?.0,
-            };
+            let nest = options.schedule(nest, |n| Ok(default_schedule(n, Target::CPU)?.0))?;
             Ok(CpuStep { kernel: compile(&nest)?, nest })
         })?;
         Ok(CpuExecutable { func: func.clone(), lowered })

@@ -388,10 +388,7 @@ impl Value {
 /// (`kiln compile --emit` writes them).
 pub fn gpu_kernels(func: &Function, target: &GpuTarget, adapter: AdapterKind, options: &CompileOptions) -> Result<Vec<(String, GpuKernel)>, RuntimeError> {
     let lowered = lower_function(func, true, |nest| {
-        let nest = match &options.scheduler {
-            Some(s) => s(nest)?,
-            None => default_gpu_schedule(nest, adapter)?.0,
-        };
+        let nest = options.schedule(nest, |n| Ok(default_gpu_schedule(n, adapter)?.0))?;
         Ok(lower(&nest, target)?)
     })?;
     Ok(lowered.steps.into_iter().map(|s| (s.op, s.kernel)).collect())
@@ -428,10 +425,7 @@ impl GpuExecutable {
     /// Compile every op of `func` to compute shaders for `gpu`.
     pub fn compile(func: &Function, gpu: &GpuDevice, options: &CompileOptions) -> Result<GpuExecutable, RuntimeError> {
         let lowered = lower_function(func, options.disable_memory_plan, |nest| {
-            let nest = match &options.scheduler {
-                Some(s) => s(nest)?,
-                None => default_gpu_schedule(nest, gpu.adapter_kind())?.0,
-            };
+            let nest = options.schedule(nest, |n| Ok(default_gpu_schedule(n, gpu.adapter_kind())?.0))?;
             let kernel = lower(&nest, &gpu.target())?;
             let pipeline = gpu.pipeline(&kernel)?;
             Ok(GpuStep { kernel, pipeline })
