@@ -16,8 +16,11 @@
 //! - Every other loop (serial, unrolled, vectorized) is an ordinary loop in
 //!   each invocation.
 //!
-//! Buffers: group 0, binding `i` is source `i`, then the output, then
-//! `dims: array<i32>` holding the values of [`GpuKernel::symbols`]. f32 and
+//! Buffers: group 0, the sources in order, then the output, then
+//! `dims: array<i32>` holding the values of [`GpuKernel::symbols`]. A source
+//! of constant shape larger than a binding may be ([`GpuTarget::range_words`])
+//! takes several bindings, consecutive ranges of its buffer, and each load
+//! picks its range with a `switch` ([`GpuKernel::ranges`]). f32 and
 //! i32 tensors are `array<f32>`/`array<i32>`; f16 and block-quantized ones
 //! are `array<u32>` of their little-endian storage words, read with shifts
 //! (bytes) and `unpack2x16float` (halves), which every adapter has.
@@ -47,6 +50,12 @@ pub struct GpuTarget {
     /// llvmpipe needs native f16 for them); otherwise f16 values convert by
     /// integer arithmetic.
     pub f16_in_f32: bool,
+    /// The words (4 bytes) one storage binding may hold, a power of two (the
+    /// adapter's `max_storage_buffer_binding_size` rounded down), or 0 for no
+    /// limit. A larger source of constant shape is bound as several ranges
+    /// of this size: how a 7B model's 262 MB embedding table runs on a device
+    /// that binds 128 MiB.
+    pub range_words: u32,
 }
 
 impl GpuTarget {
@@ -74,8 +83,14 @@ pub struct GpuKernel {
     pub grid: [Expr; 2],
     /// Invocations per workgroup along x, y, z.
     pub workgroup_size: [u32; 3],
-    /// Sources read (the bindings before the output).
+    /// Sources read.
     pub sources: usize,
+    /// Bindings of each source, in binding order before the output: source
+    /// `i` is `ranges[i]` consecutive ranges of `range_words` words of its
+    /// buffer (the last range shorter), usually one range, the whole buffer.
+    pub ranges: Vec<u32>,
+    /// Words per range of a source bound as several ranges.
+    pub range_words: u32,
     /// The scheduled loop nest it was lowered from, as text.
     pub nest: String,
 }
@@ -130,13 +145,22 @@ fn storage_scalar(d: DType) -> Scalar {
 
 type Res<T> = Result<T, CodegenError>;
 
+/// A source as the shader sees it: one global per bound range.
+#[derive(Clone)]
+struct Source {
+    ranges: Vec<Handle<Expression>>,
+    range_words: u32,
+    shape: Vec<Dim>,
+    dtype: DType,
+}
+
 struct Builder {
     f: Function,
     /// Expressions appended since the last `Emit`.
     pending: Option<(Handle<Expression>, Handle<Expression>)>,
     block: Block,
     /// Each source's (and last, the output's) global pointer, shape, dtype.
-    globals: Vec<(Handle<Expression>, Vec<Dim>, DType)>,
+    globals: Vec<Source>,
     dims_global: Handle<Expression>,
     symbols: Vec<String>,
     /// Each loop's variable (by loop id).
@@ -146,6 +170,7 @@ struct Builder {
     /// and not every driver merges the loads (lavapipe does not).
     known: Vec<HashMap<String, (Handle<Expression>, Kind)>>,
     i32_ty: Handle<Type>,
+    u32_ty: Handle<Type>,
     f32_ty: Handle<Type>,
     vec2_f32: Handle<Type>,
     target: GpuTarget,
@@ -335,18 +360,48 @@ impl Builder {
         Ok(self.bin(BinaryOperator::NotEqual, h, zero))
     }
 
-    /// The storage word `word` (an i32 index) of a source stored as words.
-    fn word(&mut self, src: u32, word: Handle<Expression>) -> Res<Handle<Expression>> {
-        let (global, _, _) = self.source(src)?;
-        let at = self.emit(Expression::Access { base: global, index: word });
-        Ok(self.emit(Expression::Load { pointer: at }))
+    /// Element `index` (i32) of source `src` as stored (f32, i32, or a u32
+    /// word of f16 and quantized tensors); a load from a source bound as
+    /// several ranges switches on the range.
+    fn element(&mut self, src: u32, index: Handle<Expression>) -> Res<Handle<Expression>> {
+        let source = self.source(src)?;
+        if let [global] = source.ranges[..] {
+            let at = self.emit(Expression::Access { base: global, index });
+            return Ok(self.emit(Expression::Load { pointer: at }));
+        }
+        let ty = match storage_scalar(source.dtype) {
+            Scalar::F32 => self.f32_ty,
+            Scalar::I32 => self.i32_ty,
+            _ => self.u32_ty,
+        };
+        let var = self.f.local_variables.append(LocalVariable { name: Some(format!("s{src}_element")), ty, init: None }, Span::UNDEFINED);
+        let ptr = self.pre(Expression::LocalVariable(var));
+        let shift = self.uint(source.range_words.trailing_zeros());
+        let range = self.bin(BinaryOperator::ShiftRight, index, shift);
+        let mask = self.int(source.range_words as i64 - 1)?;
+        let offset = self.bin(BinaryOperator::And, index, mask);
+        let last = source.ranges.len() - 1;
+        let mut cases = Vec::new();
+        for (r, &global) in source.ranges.iter().enumerate() {
+            let body = self.nested(|b| {
+                let at = b.emit(Expression::Access { base: global, index: offset });
+                let v = b.emit(Expression::Load { pointer: at });
+                b.push(Statement::Store { pointer: ptr, value: v });
+                Ok(())
+            })?;
+            // the last range takes every other value: naga wants a default
+            let value = if r == last { naga::SwitchValue::Default } else { naga::SwitchValue::I32(r as i32) };
+            cases.push(naga::SwitchCase { value, body, fall_through: false });
+        }
+        self.push(Statement::Switch { selector: range, cases });
+        Ok(self.emit(Expression::Load { pointer: ptr }))
     }
 
     /// The f16 at half-word index `half` (i32) of a word-stored source, as f32.
     fn half(&mut self, src: u32, half: Handle<Expression>) -> Res<Handle<Expression>> {
         let one = self.uint(1);
         let word_index = self.bin(BinaryOperator::ShiftRight, half, one);
-        let w = self.word(src, word_index)?;
+        let w = self.element(src, word_index)?;
         let one = self.int(1)?;
         let lane = self.bin(BinaryOperator::And, half, one);
         let lane = self.cast(lane, naga::ScalarKind::Uint, false);
@@ -481,7 +536,7 @@ impl Builder {
     /// (i32, a multiple of width / 8, not crossing a word) of the output,
     /// whose words are atomic: other invocations may write the rest of the word.
     fn write_bits(&mut self, offset: Handle<Expression>, bits: Handle<Expression>, width: u32) -> Res<()> {
-        let out = self.globals.last().expect("the output").0;
+        let out = self.globals.last().expect("the output").ranges[0];
         let two = self.uint(2);
         let word = self.bin(BinaryOperator::ShiftRight, offset, two);
         let three = self.int(3)?;
@@ -500,7 +555,7 @@ impl Builder {
         Ok(())
     }
 
-    fn source(&self, src: u32) -> Res<(Handle<Expression>, Vec<Dim>, DType)> {
+    fn source(&self, src: u32) -> Res<Source> {
         self.globals.get(src as usize).cloned().ok_or_else(|| self.unsupported(format!("read source {src}, which the kernel does not have")))
     }
 
@@ -524,13 +579,10 @@ impl Builder {
             Expr::Axis(a) => (*self.vars.get(a).ok_or_else(|| self.unsupported(format!("find loop {a}")))?, Kind::Int),
             Expr::Dim(d) => (self.dim(d)?, Kind::Int),
             Expr::Load { src, index } => {
-                let (global, shape, dtype) = self.source(*src)?;
+                let Source { shape, dtype, .. } = self.source(*src)?;
                 let flat = self.flat(index, &shape)?;
                 match dtype {
-                    DType::F32 | DType::I32 => {
-                        let at = self.emit(Expression::Access { base: global, index: flat });
-                        (self.emit(Expression::Load { pointer: at }), if dtype == DType::F32 { Kind::Float } else { Kind::Int })
-                    }
+                    DType::F32 | DType::I32 => (self.element(*src, flat)?, if dtype == DType::F32 { Kind::Float } else { Kind::Int }),
                     DType::F16 => (self.half(*src, flat)?, Kind::Float),
                     _ => return Err(self.unsupported(format!("load a {dtype} element without its dequantization rule"))),
                 }
@@ -539,7 +591,7 @@ impl Builder {
                 let (off, _) = self.value(offset)?;
                 let two = self.uint(2);
                 let word_index = self.bin(BinaryOperator::ShiftRight, off, two);
-                let w = self.word(*src, word_index)?;
+                let w = self.element(*src, word_index)?;
                 let three = self.int(3)?;
                 let byte_in_word = self.bin(BinaryOperator::And, off, three);
                 let byte_in_word = self.cast(byte_in_word, naga::ScalarKind::Uint, false);
@@ -935,12 +987,35 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
             Span::UNDEFINED,
         )
     };
-    let mut global_vars = Vec::new();
-    for (i, b) in nest.sources.iter().enumerate() {
-        global_vars.push(storage(&mut module, format!("s{i}"), i, storage_scalar(b.dtype), StorageAccess::LOAD));
+    // a source of constant shape above a binding's size takes several ranges
+    let ranges: Vec<u32> = nest
+        .sources
+        .iter()
+        .map(|b| {
+            let len: Option<usize> = b.shape.iter().map(Dim::as_const).product::<Option<i64>>().and_then(|n| usize::try_from(n).ok());
+            let words = len.map_or(0, |n| b.dtype.storage_bytes(n).div_ceil(4) as u64);
+            if target.range_words > 0 && words > target.range_words as u64 {
+                u32::try_from(words.div_ceil(target.range_words as u64)).unwrap_or(u32::MAX)
+            } else {
+                1
+            }
+        })
+        .collect();
+    let mut source_vars = Vec::new();
+    let mut binding = 0;
+    for (i, (b, &n)) in nest.sources.iter().zip(&ranges).enumerate() {
+        let vars: Vec<_> = (0..n)
+            .map(|r| {
+                let name = if n == 1 { format!("s{i}") } else { format!("s{i}_{r}") };
+                binding += 1;
+                storage(&mut module, name, binding - 1, storage_scalar(b.dtype), StorageAccess::LOAD)
+            })
+            .collect();
+        source_vars.push(vars);
     }
+    let out_binding = binding;
     let out_var = if matches!(nest.output.dtype, DType::F32 | DType::I32) {
-        storage(&mut module, "out".into(), n_src, storage_scalar(nest.output.dtype), StorageAccess::LOAD | StorageAccess::STORE)
+        storage(&mut module, "out".into(), out_binding, storage_scalar(nest.output.dtype), StorageAccess::LOAD | StorageAccess::STORE)
     } else {
         // packed outputs: invocations share words, written atomically
         let atomic = module.types.insert(Type { name: None, inner: TypeInner::Atomic(Scalar::U32) }, Span::UNDEFINED);
@@ -949,7 +1024,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
             GlobalVariable {
                 name: Some("out".into()),
                 space: AddressSpace::Storage { access: StorageAccess::LOAD | StorageAccess::STORE },
-                binding: Some(ResourceBinding { group: 0, binding: n_src as u32 }),
+                binding: Some(ResourceBinding { group: 0, binding: out_binding as u32 }),
                 ty,
                 init: None,
                 memory_decorations: Default::default(),
@@ -957,8 +1032,8 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
             Span::UNDEFINED,
         )
     };
-    global_vars.push(out_var);
-    let dims_var = storage(&mut module, "dims".into(), n_src + 1, Scalar::I32, StorageAccess::LOAD);
+    source_vars.push(vec![out_var]);
+    let dims_var = storage(&mut module, "dims".into(), out_binding + 1, Scalar::I32, StorageAccess::LOAD);
     let workgroup_len: u32 = plan.workgroup_size.iter().product();
     let shared_var = plan.shared_reduction.map(|_| {
         let base = if out_kind == Kind::Float { f32_ty } else { i32_ty };
@@ -980,11 +1055,26 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     let dims_global = f.expressions.append(Expression::GlobalVariable(dims_var), Span::UNDEFINED);
     let shared = shared_var.map(|g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED));
     let mut globals = Vec::new();
-    for (&g, buf) in global_vars.iter().zip(nest.sources.iter().chain([&nest.output])) {
-        let h = f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED);
-        globals.push((h, buf.shape.clone(), buf.dtype));
+    for (vars, buf) in source_vars.iter().zip(nest.sources.iter().chain([&nest.output])) {
+        let ranges = vars.iter().map(|&g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED)).collect();
+        globals.push(Source { ranges, range_words: target.range_words, shape: buf.shape.clone(), dtype: buf.dtype });
     }
-    let mut b = Builder { f, pending: None, block: Block::new(), globals, dims_global, symbols: symbols.clone(), vars: HashMap::new(), known: vec![HashMap::new()], i32_ty, f32_ty, vec2_f32, target: *target, kernel: kernel.clone() };
+    let mut b = Builder {
+        f,
+        pending: None,
+        block: Block::new(),
+        globals,
+        dims_global,
+        symbols: symbols.clone(),
+        vars: HashMap::new(),
+        known: vec![HashMap::new()],
+        i32_ty,
+        u32_ty,
+        f32_ty,
+        vec2_f32,
+        target: *target,
+        kernel: kernel.clone(),
+    };
 
     // GPU-bound loop variables
     let mut grid_guard = Vec::new();
@@ -1014,7 +1104,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     let store_guards: Vec<(Expr, Expr)> = grid_guard.iter().cloned().chain(spatial_guards).collect();
     let point_guards: Vec<(Expr, Expr)> = grid_guard.iter().cloned().chain(all_guards).collect();
 
-    let out_global = b.globals[n_src].0;
+    let out_global = b.globals[n_src].ranges[0];
     let out_dtype = nest.output.dtype;
     let store = |b: &mut Builder, value: Handle<Expression>| -> Res<()> {
         let out_shape = nest.output.shape.clone();
@@ -1144,5 +1234,5 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     let info = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), target.capabilities())
         .validate(&module)
         .map_err(|e| CodegenError::Backend { kernel: kernel.clone(), message: format!("naga rejects the shader: {}", e.emit_to_string("")) })?;
-    Ok(GpuKernel { name: kernel, module, info, symbols, grid: plan.grid, workgroup_size: plan.workgroup_size, sources: n_src, nest: v.to_string() })
+    Ok(GpuKernel { name: kernel, module, info, symbols, grid: plan.grid, workgroup_size: plan.workgroup_size, sources: n_src, ranges, range_words: target.range_words, nest: v.to_string() })
 }

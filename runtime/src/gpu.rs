@@ -109,7 +109,11 @@ impl GpuDevice {
         let lost = Arc::new(Mutex::new(None));
         let why = lost.clone();
         device.set_device_lost_callback(move |reason, message| *why.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{reason:?}: {message}")));
-        let target = GpuTarget { f16_in_f32: adapter.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::SHADER_F16_IN_F32) };
+        // ranges start at multiples of their size: a power of two no smaller
+        // than the offset alignment
+        let binding = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size) / 4;
+        let range_words = if binding == 0 { 0 } else { 1u64 << binding.ilog2() }.max(limits.min_storage_buffer_offset_alignment as u64 / 4).min(1 << 30) as u32;
+        let target = GpuTarget { f16_in_f32: adapter.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::SHADER_F16_IN_F32), range_words };
         Ok(GpuDevice { inner: Arc::new(GpuInner { device, queue, info, limits, errors, lost, pipelines: Mutex::new(HashMap::new()), timestamps }), target })
     }
 
@@ -178,16 +182,13 @@ impl GpuDevice {
     }
 
     /// A device buffer of `bytes` (rounded up to whole words), checked
-    /// against the limits and for running out of memory.
+    /// against the limits and for running out of memory. (What a kernel may
+    /// bind of it is checked when it is bound.)
     fn buffer(&self, label: &str, bytes: u64, usage: wgpu::BufferUsages) -> Result<wgpu::Buffer, RuntimeError> {
         let size = bytes.max(4).div_ceil(4) * 4;
-        let limits = &self.inner.limits;
-        let limit = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
-        if usage.contains(wgpu::BufferUsages::STORAGE) && size > limit {
-            return Err(gpu_error(format!(
-                "`{label}` needs a {size}-byte buffer, above the {limit}-byte max_storage_buffer_binding_size of {} (kiln binds each tensor whole; splitting one across bindings is not implemented)",
-                self.inner.info.name
-            )));
+        let limit = self.inner.limits.max_buffer_size;
+        if size > limit {
+            return Err(gpu_error(format!("`{label}` needs a {size}-byte buffer, above the {limit}-byte max_buffer_size of {}", self.inner.info.name)));
         }
         let buf = self.inner.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size, usage, mapped_at_creation: false });
         // running out of memory reaches the error callback (error scopes are
@@ -235,6 +236,19 @@ impl GpuDevice {
         Ok(GpuTensor { dtype: t.dtype, shape: t.shape.clone(), buffer, gpu: self.clone() })
     }
 
+    /// `buffer` bound whole by kernel `kernel`, if a binding may be that large.
+    fn whole_binding<'a>(&self, kernel: &str, buffer: &'a wgpu::Buffer) -> Result<wgpu::BufferBinding<'a>, RuntimeError> {
+        let limit = self.inner.limits.max_storage_buffer_binding_size as u64;
+        if buffer.size() > limit {
+            return Err(gpu_error(format!(
+                "kernel `{kernel}` binds a {}-byte buffer, above the {limit}-byte max_storage_buffer_binding_size of {} (kiln binds a tensor as several ranges only when its shape is constant)",
+                buffer.size(),
+                self.inner.info.name
+            )));
+        }
+        Ok(wgpu::BufferBinding { buffer, offset: 0, size: None })
+    }
+
     /// The pipeline of `kernel`, compiled once per distinct shader.
     fn pipeline(&self, kernel: &GpuKernel) -> Result<wgpu::ComputePipeline, RuntimeError> {
         let key = kernel.wgsl()?;
@@ -251,7 +265,7 @@ impl GpuDevice {
             ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Storage { read_only }, has_dynamic_offset: false, min_binding_size: None },
             count: None,
         };
-        let n = kernel.sources as u32;
+        let n = kernel.ranges.iter().sum::<u32>();
         let entries: Vec<_> = (0..n).map(|i| entry(i, true)).chain([entry(n, false), entry(n + 1, true)]).collect();
         let group_layout = dev.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(&kernel.name), entries: &entries });
         let layout = dev.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some(&kernel.name), bind_group_layouts: &[Some(&group_layout)], immediate_size: 0 });
@@ -533,20 +547,25 @@ impl GpuExecutable {
         let mut dispatches = Vec::new();
         for (i, s) in self.lowered.steps.iter().enumerate() {
             let k = &s.kernel.kernel;
-            let mut buffers: Vec<wgpu::BufferBinding> = s
-                .args
-                .iter()
-                .take(k.sources)
-                .map(|a| {
-                    let buffer = match a {
-                        Loc::Input(i) => &inputs[*i].buffer,
-                        Loc::Param(n) => &params[n.as_str()].buffer,
-                        Loc::Value(v) => value_buffer(*v),
-                    };
-                    wgpu::BufferBinding { buffer, offset: 0, size: None }
-                })
-                .collect();
-            buffers.push(wgpu::BufferBinding { buffer: value_buffer(s.out), offset: 0, size: None });
+            let mut buffers: Vec<wgpu::BufferBinding> = Vec::new();
+            for (a, &ranges) in s.args.iter().zip(&k.ranges) {
+                let buffer = match a {
+                    Loc::Input(i) => &inputs[*i].buffer,
+                    Loc::Param(n) => &params[n.as_str()].buffer,
+                    Loc::Value(v) => value_buffer(*v),
+                };
+                if ranges == 1 {
+                    buffers.push(g.whole_binding(&k.name, buffer)?);
+                    continue;
+                }
+                let range_bytes = 4 * k.range_words as u64;
+                for r in 0..ranges as u64 {
+                    let offset = r * range_bytes;
+                    let size = std::num::NonZeroU64::new(range_bytes.min(buffer.size().saturating_sub(offset)));
+                    buffers.push(wgpu::BufferBinding { buffer, offset, size });
+                }
+            }
+            buffers.push(g.whole_binding(&k.name, value_buffer(s.out))?);
             let dims_len = (4 * k.symbols.len()).max(4) as u64;
             buffers.push(wgpu::BufferBinding { buffer: &dims, offset: dims_at[i], size: std::num::NonZeroU64::new(dims_len) });
             let layout = s.kernel.pipeline.get_bind_group_layout(0);

@@ -127,6 +127,23 @@ fn kernels_are_timed_by_timestamp_queries_where_the_device_has_them() {
 }
 
 #[test]
+fn tensors_of_constant_shape_above_the_binding_limit_are_bound_as_ranges() {
+    // 4 KiB bindings: these weights take 2 to 25 ranges
+    let ranged = |func: &kiln_dsl::Function| {
+        let small = device_for(Backend::GpuRanges);
+        let kernels = kiln_runtime::gpu_kernels(func, &small.target(), small.adapter_kind(), &Default::default()).unwrap();
+        kernels.iter().map(|(_, k)| k.ranges.iter().max().copied().unwrap_or(1)).max().unwrap_or(1)
+    };
+    for wt in [DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1] {
+        let f = run_case(Backend::GpuRanges, "matmul_t_ranges", &[(DType::F32, c(&[3, 256])), (wt, c(&[100, 256]))], TOL, |t| t[0].matmul_t(&t[1]));
+        assert!(ranged(&f) >= 3, "{wt} weights were bound whole");
+        // (outputs are bound whole: 3 rows fit)
+        let f = run_case(Backend::GpuRanges, "gather_ranges", &[(wt, c(&[50, 256])), (DType::I32, c(&[3]))], TOL, |t| t[0].gather(&t[1]));
+        assert!(ranged(&f) >= 2, "{wt} table was bound whole");
+    }
+}
+
+#[test]
 fn a_buffer_above_the_binding_limit_is_a_clear_error() {
     let small = GpuDevice::open_with(0, |l| l.max_storage_buffer_binding_size = 4096).unwrap();
     let f = FunctionBuilder::new("big");

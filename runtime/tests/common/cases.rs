@@ -27,13 +27,14 @@ pub fn sym_first(name: &str, shape: &[usize]) -> Case {
     (dims, shape.to_vec())
 }
 
-/// Build a function of the given inputs, check it against the interpreter.
-pub fn run_case(b: Backend, name: &str, inputs: &[(DType, Case)], tol: f64, body: impl Fn(&[Tensor]) -> Tensor) {
+/// Build a function of the given inputs, check it against the interpreter;
+/// the function is returned.
+pub fn run_case(b: Backend, name: &str, inputs: &[(DType, Case)], tol: f64, body: impl Fn(&[Tensor]) -> Tensor) -> Function {
     run_case_with(b, name, inputs, |_| tol, body)
 }
 
 /// [`run_case`] with a tolerance that depends on the drawn inputs.
-fn run_case_with(b: Backend, name: &str, inputs: &[(DType, Case)], tol: impl Fn(&[HostTensor]) -> f64, body: impl Fn(&[Tensor]) -> Tensor) {
+fn run_case_with(b: Backend, name: &str, inputs: &[(DType, Case)], tol: impl Fn(&[HostTensor]) -> f64, body: impl Fn(&[Tensor]) -> Tensor) -> Function {
     let mut r = rng();
     let f = FunctionBuilder::new(name);
     let ts: Vec<Tensor> = inputs.iter().enumerate().map(|(i, (dt, (dims, _)))| f.input(&format!("x{i}"), *dt, dims)).collect();
@@ -42,6 +43,7 @@ fn run_case_with(b: Backend, name: &str, inputs: &[(DType, Case)], tol: impl Fn(
     let shapes: Vec<&[usize]> = inputs.iter().map(|(_, (_, s))| s.as_slice()).collect();
     let ins = random_inputs(&func, &shapes, 50, &mut r);
     check_on(b, &func, &ins, &Bindings::new(), tol(&ins));
+    func
 }
 
 pub const ODD: [&[usize]; 6] = [&[1], &[7], &[33], &[577], &[7, 33], &[3, 5, 9]];

@@ -96,6 +96,9 @@ pub enum Backend {
     /// The first GPU adapter, converting f16 by integer arithmetic (the
     /// path for adapters without `unpack2x16float`).
     GpuPortable,
+    /// The first GPU adapter opened with 4 KiB storage bindings, so most
+    /// weights are bound as several ranges.
+    GpuRanges,
 }
 
 /// The first GPU adapter, opened once per test process. No adapter is a
@@ -109,9 +112,13 @@ pub fn gpu() -> &'static GpuDevice {
     })
 }
 
-fn device_for(b: Backend) -> GpuDevice {
+pub fn device_for(b: Backend) -> GpuDevice {
     match b {
         Backend::GpuPortable => gpu().with_target(GpuTarget::default()),
+        Backend::GpuRanges => {
+            static SMALL: OnceLock<GpuDevice> = OnceLock::new();
+            SMALL.get_or_init(|| GpuDevice::open_with(0, |l| l.max_storage_buffer_binding_size = 4096).unwrap_or_else(|e| panic!("{e}"))).clone()
+        }
         _ => gpu().clone(),
     }
 }
@@ -124,7 +131,7 @@ pub fn run_on(b: Backend, func: &Function, inputs: &[HostTensor], bindings: &Bin
             let exe = CpuExecutable::compile(func, &options).unwrap_or_else(|e| panic!("compile failed: {e}\n{func}"));
             exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("run failed: {e}\n{func}"))
         }
-        Backend::Gpu | Backend::GpuPortable => {
+        Backend::Gpu | Backend::GpuPortable | Backend::GpuRanges => {
             let exe = GpuExecutable::compile(func, &device_for(b), &options).unwrap_or_else(|e| panic!("GPU compile failed: {e}\n{func}"));
             exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("GPU run failed: {e}\n{func}"))
         }
