@@ -166,11 +166,19 @@ impl GpuDevice {
 
     /// Errors wgpu reported since the last check, or the device's loss.
     pub fn check(&self) -> Result<(), RuntimeError> {
-        if let Some(why) = self.inner.lost.lock().unwrap_or_else(|p| p.into_inner()).clone() {
-            return Err(gpu_error(format!("the device {} was lost ({why}); open it again", self.inner.info.name)));
+        let lost = || self.inner.lost.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let lost_error = |why: String| gpu_error(format!("the device {} was lost ({why}); open it again", self.inner.info.name));
+        if let Some(why) = lost() {
+            return Err(lost_error(why));
         }
         let errors = std::mem::take(&mut *self.inner.errors.lock().unwrap_or_else(|p| p.into_inner()));
         if !errors.is_empty() {
+            // on a lost device every call fails validation; wgpu reports
+            // the loss, which says why, once the device's queue drains
+            let _ = self.inner.device.poll(wgpu::PollType::wait_indefinitely());
+            if let Some(why) = lost() {
+                return Err(lost_error(why));
+            }
             return Err(gpu_error(errors.join("; ")));
         }
         Ok(())

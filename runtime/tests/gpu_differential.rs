@@ -157,6 +157,23 @@ fn a_buffer_above_the_binding_limit_is_a_clear_error() {
 }
 
 #[test]
+fn a_lost_device_is_a_clear_error_not_a_panic() {
+    // a device of its own: destroying it is how a test loses one
+    let gpu = GpuDevice::open(0).unwrap();
+    let f = FunctionBuilder::new("lost");
+    let x = f.input("x", DType::F32, &[Dim::sym("n")]);
+    let func = f.finish(&[&x.exp()]).unwrap();
+    let exe = GpuExecutable::compile(&func, &gpu, &Default::default()).unwrap();
+    let input = HostTensor::from_f32(DType::F32, &[4], &[0.0; 4]);
+    let resident = exe.run_values(&[Value::Host(input.clone())], &HashMap::new(), &Bindings::new()).unwrap();
+    gpu.raw().0.destroy();
+    let err = exe.run(&[input], &HashMap::new(), &Bindings::new()).unwrap_err().to_string();
+    assert!(err.contains("was lost") && err.contains("open it again"), "{err}");
+    let err = resident[0].to_host().unwrap_err().to_string();
+    assert!(err.contains("was lost"), "{err}");
+}
+
+#[test]
 fn no_such_adapter_is_a_clear_error() {
     let err = GpuDevice::open(99).unwrap_err().to_string();
     assert!(err.contains("no GPU adapter 99"), "{err}");
