@@ -12,7 +12,10 @@
 //!   constant extents are the workgroup size.
 //! - A reduction loop bound to `gpu_thread` is shared by the workgroup's
 //!   invocations: each keeps a partial result, which a tree in workgroup
-//!   memory combines (with barriers) before invocation 0 stores it.
+//!   memory combines (with barriers) before invocation 0 stores it. Where
+//!   the target has subgroup arithmetic and the workgroup only reduces,
+//!   `subgroupAdd` (min/max) combines each subgroup's partials and one
+//!   barrier the subgroups' results.
 //! - Every other loop (serial, unrolled, vectorized) is an ordinary loop in
 //!   each invocation.
 //!
@@ -56,15 +59,23 @@ pub struct GpuTarget {
     /// of this size: how a 7B model's 262 MB embedding table runs on a device
     /// that binds 128 MiB.
     pub range_words: u32,
+    /// Subgroup arithmetic (wgpu's `SUBGROUP` feature): a workgroup that
+    /// only reduces combines its partial results with `subgroupAdd` (or
+    /// min/max) and one barrier, not a barrier tree.
+    pub subgroups: bool,
 }
 
 impl GpuTarget {
-    fn capabilities(&self) -> naga::valid::Capabilities {
-        if self.f16_in_f32 {
-            naga::valid::Capabilities::SHADER_FLOAT16_IN_FLOAT32
-        } else {
-            naga::valid::Capabilities::empty()
+    fn validator(&self) -> naga::valid::Validator {
+        use naga::valid::{Capabilities, SubgroupOperationSet, ValidationFlags, Validator};
+        let mut caps = Capabilities::empty();
+        caps.set(Capabilities::SHADER_FLOAT16_IN_FLOAT32, self.f16_in_f32);
+        caps.set(Capabilities::SUBGROUP, self.subgroups);
+        let mut v = Validator::new(ValidationFlags::all(), caps);
+        if self.subgroups {
+            v.subgroup_stages(naga::valid::ShaderStages::COMPUTE).subgroup_operations(SubgroupOperationSet::BASIC | SubgroupOperationSet::ARITHMETIC);
         }
+        v
     }
 }
 
@@ -89,8 +100,8 @@ pub struct GpuKernel {
     /// `i` is `ranges[i]` consecutive ranges of `range_words` words of its
     /// buffer (the last range shorter), usually one range, the whole buffer.
     pub ranges: Vec<u32>,
-    /// Words per range of a source bound as several ranges.
-    pub range_words: u32,
+    /// The target it was generated for (`range_words` sizes the ranges).
+    pub target: GpuTarget,
     /// The scheduled loop nest it was lowered from, as text.
     pub nest: String,
 }
@@ -101,9 +112,14 @@ impl GpuKernel {
         naga::back::wgsl::write_string(&self.module, &self.info, naga::back::wgsl::WriterFlags::empty()).map_err(|e| self.backend(e))
     }
 
-    /// The shader as SPIR-V words.
+    /// The shader as SPIR-V words (version 1.3 where subgroup operations
+    /// need it, else 1.0).
     pub fn spirv(&self) -> Result<Vec<u32>, CodegenError> {
-        naga::back::spv::write_vec(&self.module, &self.info, &naga::back::spv::Options::default(), None).map_err(|e| self.backend(e))
+        let mut options = naga::back::spv::Options::default();
+        if self.target.subgroups {
+            options.lang_version = (1, 3);
+        }
+        naga::back::spv::write_vec(&self.module, &self.info, &options, None).map_err(|e| self.backend(e))
     }
 
     /// The shader as Metal Shading Language.
@@ -242,7 +258,15 @@ impl Builder {
     /// `for var in 0..extent { body }`, with the variable under loop id `id`.
     fn serial_loop(&mut self, id: u32, extent: &Expr, body: impl FnOnce(&mut Self) -> Res<()>) -> Res<()> {
         let (extent, _) = self.value(extent)?;
-        let var = self.f.local_variables.append(LocalVariable { name: Some(format!("l{id}")), ty: self.i32_ty, init: None }, Span::UNDEFINED);
+        self.loop_to(format!("l{id}"), extent, |b, v| {
+            b.bind(id, v);
+            body(b)
+        })
+    }
+
+    /// `for var in 0..extent { body(var) }` for an i32 `extent`.
+    fn loop_to(&mut self, name: String, extent: Handle<Expression>, body: impl FnOnce(&mut Self, Handle<Expression>) -> Res<()>) -> Res<()> {
+        let var = self.f.local_variables.append(LocalVariable { name: Some(name), ty: self.i32_ty, init: None }, Span::UNDEFINED);
         let ptr = self.pre(Expression::LocalVariable(var));
         let zero = self.int(0)?;
         self.push(Statement::Store { pointer: ptr, value: zero });
@@ -253,8 +277,7 @@ impl Builder {
                 b.push(Statement::Break);
                 Ok(())
             })?;
-            b.bind(id, v);
-            body(b)
+            body(b, v)
         })?;
         let continuing = self.nested(|b| {
             let v = b.emit(Expression::Load { pointer: ptr });
@@ -1045,13 +1068,20 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
         )
     });
 
+    // a workgroup that only reduces can combine its partials by subgroups
+    let by_subgroups = target.subgroups && plan.shared_reduction.is_some_and(|(_, axis)| plan.workgroup_size[axis] == workgroup_len);
     let mut f = Function { name: Some("main".into()), ..Default::default() };
-    for (name, ty, builtin) in [("wid", vec3_u32, BuiltIn::WorkGroupId), ("lid", vec3_u32, BuiltIn::LocalInvocationId), ("lidx", u32_ty, BuiltIn::LocalInvocationIndex)] {
+    let mut builtins = vec![("wid", vec3_u32, BuiltIn::WorkGroupId), ("lid", vec3_u32, BuiltIn::LocalInvocationId), ("lidx", u32_ty, BuiltIn::LocalInvocationIndex)];
+    if by_subgroups {
+        builtins.extend([("subgroup", u32_ty, BuiltIn::SubgroupId), ("lane", u32_ty, BuiltIn::SubgroupInvocationId), ("subgroups", u32_ty, BuiltIn::NumSubgroups)]);
+    }
+    for (name, ty, builtin) in builtins {
         f.arguments.push(FunctionArgument { name: Some(name.into()), ty, binding: Some(Binding::BuiltIn(builtin)) });
     }
     let wid = f.expressions.append(Expression::FunctionArgument(0), Span::UNDEFINED);
     let lid = f.expressions.append(Expression::FunctionArgument(1), Span::UNDEFINED);
     let lidx = f.expressions.append(Expression::FunctionArgument(2), Span::UNDEFINED);
+    let subgroup_args = by_subgroups.then(|| [3, 4, 5].map(|i| f.expressions.append(Expression::FunctionArgument(i), Span::UNDEFINED)));
     let dims_global = f.expressions.append(Expression::GlobalVariable(dims_var), Span::UNDEFINED);
     let shared = shared_var.map(|g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED));
     let mut globals = Vec::new();
@@ -1164,14 +1194,55 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
             let cond = b.all_below(&store_guards)?;
             return b.guarded(cond, |b| store(b, total));
         };
-        // combine the workgroup's partial results: a tree in workgroup memory
         let shared = shared.expect("a shared reduction has workgroup memory");
+        let r = b.vars[&red_id];
+        if let Some([subgroup, lane, subgroups]) = subgroup_args {
+            // each subgroup's result to workgroup memory, then invocation 0
+            // combines those
+            let result = b.pre(Expression::SubgroupOperationResult { ty: if out_kind == Kind::Float { b.f32_ty } else { b.i32_ty } });
+            let sg_op = match op {
+                ReduceOp::Sum => naga::SubgroupOperation::Add,
+                ReduceOp::Max => naga::SubgroupOperation::Max,
+                ReduceOp::Min => naga::SubgroupOperation::Min,
+            };
+            b.push(Statement::SubgroupCollectiveOperation { op: sg_op, collective_op: naga::CollectiveOperation::Reduce, argument: total, result });
+            let zero = b.uint(0);
+            let leader = b.bin(BinaryOperator::Equal, lane, zero);
+            b.if_(leader, |b| {
+                let at = b.emit(Expression::Access { base: shared, index: subgroup });
+                b.push(Statement::Store { pointer: at, value: result });
+                Ok(())
+            })?;
+            b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+            let zero = b.int(0)?;
+            let first = b.bin(BinaryOperator::Equal, r, zero);
+            let cond = match b.all_below(&store_guards)? {
+                Some(c) => b.bin(BinaryOperator::LogicalAnd, first, c),
+                None => first,
+            };
+            b.if_(cond, |b| {
+                b.push(Statement::Store { pointer: acc, value: ident });
+                let n = b.cast(subgroups, naga::ScalarKind::Sint, false);
+                b.loop_to("subgroup_partial".into(), n, |b, i| {
+                    let at = b.emit(Expression::Access { base: shared, index: i });
+                    let theirs = b.emit(Expression::Load { pointer: at });
+                    let old = b.emit(Expression::Load { pointer: acc });
+                    let new = b.combine(op, old, theirs);
+                    b.push(Statement::Store { pointer: acc, value: new });
+                    Ok(())
+                })?;
+                let v = b.emit(Expression::Load { pointer: acc });
+                store(b, v)
+            })?;
+            b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+            return Ok(());
+        }
+        // combine the workgroup's partial results: a tree in workgroup memory
         let slot = b.emit(Expression::Access { base: shared, index: lidx });
         b.push(Statement::Store { pointer: slot, value: total });
         b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
         let threads = plan.workgroup_size[axis];
         let stride: u32 = plan.workgroup_size[..axis].iter().product();
-        let r = b.vars[&red_id];
         let mut step = threads.next_power_of_two() / 2;
         while step >= 1 {
             let s = b.int(step as i64)?;
@@ -1231,8 +1302,9 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
         task_payload: None,
         incoming_ray_payload: None,
     });
-    let info = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), target.capabilities())
+    let info = target
+        .validator()
         .validate(&module)
         .map_err(|e| CodegenError::Backend { kernel: kernel.clone(), message: format!("naga rejects the shader: {}", e.emit_to_string("")) })?;
-    Ok(GpuKernel { name: kernel, module, info, symbols, grid: plan.grid, workgroup_size: plan.workgroup_size, sources: n_src, ranges, range_words: target.range_words, nest: v.to_string() })
+    Ok(GpuKernel { name: kernel, module, info, symbols, grid: plan.grid, workgroup_size: plan.workgroup_size, sources: n_src, ranges, target: *target, nest: v.to_string() })
 }

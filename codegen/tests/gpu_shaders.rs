@@ -2,7 +2,8 @@
 //! and MSL naga writes for a few default-scheduled kernels (elementwise,
 //! layout, a workgroup-shared reduction, a Q4_0 GEMV, row quantization, an
 //! f16 store), for the portable target, and a GEMV whose weights are bound
-//! as several ranges, are compared with the files in
+//! as several ranges and whose rows are reduced by subgroups, are compared
+//! with the files in
 //! `tests/snapshots/` (after a deliberate codegen change, regenerate them
 //! with `KILN_UPDATE_SNAPSHOTS=1 cargo test -p kiln-codegen --test
 //! gpu_shaders` and review the diff). Every kernel's SPIR-V is written and,
@@ -13,9 +14,13 @@ use kiln_codegen::gpu::{lower, GpuKernel, GpuTarget};
 use kiln_dsl::{DType, Dim, Function, FunctionBuilder, NodeKind, Tensor};
 use kiln_schedule::{default_gpu_schedule, AdapterKind, LoopNest};
 
-/// The portable target, `unpack2x16float`, and bindings of 256 bytes (most
-/// sources bound as several ranges).
-const TARGETS: [GpuTarget; 3] = [GpuTarget { f16_in_f32: false, range_words: 0 }, GpuTarget { f16_in_f32: true, range_words: 0 }, GpuTarget { f16_in_f32: true, range_words: 64 }];
+/// The portable target, `unpack2x16float`, and everything: subgroup
+/// reductions and bindings of 256 bytes (most sources bound as ranges).
+const TARGETS: [GpuTarget; 3] = [
+    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false },
+    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false },
+    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true },
+];
 
 /// The default-scheduled kernels of every stage of `func`'s ops.
 fn kernels(func: &Function, target: &GpuTarget) -> Vec<GpuKernel> {
@@ -71,11 +76,11 @@ fn wgsl_and_msl_match_their_snapshots() {
         snapshot(&format!("{name}.wgsl"), &ks[0].wgsl().unwrap());
         snapshot(&format!("{name}.msl"), &ks[0].msl().unwrap());
     }
-    // a weight bound as 5 ranges of 256 bytes
-    let (_, gemv) = cases().into_iter().find(|(n, _)| *n == "gemv_q4_0").unwrap();
-    let ks = kernels(&gemv, &TARGETS[2]);
-    assert_eq!(ks[0].ranges, [1, 5]);
-    snapshot("gemv_q4_0_ranges.wgsl", &ks[0].wgsl().unwrap());
+    // a weight bound as 2 ranges of 4 KiB, rows reduced by subgroups
+    let gemv = function("gemv", &[(DType::F32, vec![Dim::new(1), Dim::new(1024)]), (DType::Q4_0, vec![Dim::new(8), Dim::new(1024)])], |t| t[0].matmul_t(&t[1]));
+    let ks = kernels(&gemv, &GpuTarget { range_words: 1024, ..TARGETS[2] });
+    assert_eq!(ks[0].ranges, [1, 2]);
+    snapshot("gemv_q4_0_ranges_subgroups.wgsl", &ks[0].wgsl().unwrap());
 }
 
 #[test]
@@ -88,7 +93,7 @@ fn every_spirv_module_is_valid() {
     std::fs::create_dir_all(&dir).unwrap();
     for (name, func) in cases().into_iter().chain(more_stages()) {
         for (k, target) in TARGETS.iter().flat_map(|t| kernels(&func, t).into_iter().map(move |k| (k, t))) {
-            let name = format!("{name}_{}{}{}", k.name, if target.f16_in_f32 { "_f16_in_f32" } else { "" }, if target.range_words > 0 { "_ranges" } else { "" });
+            let name = format!("{name}_{}{}{}", k.name, if target.f16_in_f32 { "_f16_in_f32" } else { "" }, if target.range_words > 0 { "_ranges_subgroups" } else { "" });
             let words = k.spirv().unwrap();
             assert_eq!(words.first(), Some(&0x0723_0203), "{name}: the SPIR-V magic number");
             let Some(val) = &validator else {

@@ -2,7 +2,8 @@
 //! database key.
 
 use crate::error::RuntimeError;
-use crate::gpu::{gpu_adapters, GpuDevice};
+use crate::gpu::{adapter_target, gpu_adapters, GpuDevice};
+use kiln_codegen::gpu::GpuTarget;
 use std::fmt;
 use std::str::FromStr;
 
@@ -63,7 +64,7 @@ pub fn gpu_devices() -> Vec<DeviceInfo> {
     gpu_adapters()
         .iter()
         .enumerate()
-        .map(|(i, a)| gpu_info(format!("gpu:{i}"), &a.get_info(), &a.limits(), a.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::SHADER_F16_IN_F32)))
+        .map(|(i, a)| gpu_info(format!("gpu:{i}"), &a.get_info(), &a.limits(), adapter_target(&a, &a.limits())))
         .collect()
 }
 
@@ -149,14 +150,14 @@ impl Device {
     pub fn info(&self) -> DeviceInfo {
         match self {
             Device::Cpu => cpu_device(),
-            Device::Gpu(g, selector) => gpu_info(selector.clone(), g.info(), g.limits(), g.target().f16_in_f32),
+            Device::Gpu(g, selector) => gpu_info(selector.clone(), g.info(), g.limits(), g.target()),
         }
     }
 }
 
-/// `f16_in_f32`: whether generated code may use `unpack2x16float` (it
-/// changes the shaders, so it belongs in the fingerprint).
-fn gpu_info(selector: String, info: &wgpu::AdapterInfo, limits: &wgpu::Limits, f16_in_f32: bool) -> DeviceInfo {
+/// What the code generator may use (`target`) changes the shaders, so it
+/// belongs in the fingerprint.
+fn gpu_info(selector: String, info: &wgpu::AdapterInfo, limits: &wgpu::Limits, target: GpuTarget) -> DeviceInfo {
     DeviceInfo {
         selector,
         name: info.name.clone(),
@@ -168,7 +169,8 @@ fn gpu_info(selector: String, info: &wgpu::AdapterInfo, limits: &wgpu::Limits, f
             format!("device={:#06x}", info.device),
             format!("driver={} {}", info.driver, info.driver_info),
             format!("max_storage_buffer_binding_size={}", limits.max_storage_buffer_binding_size),
-            format!("f16_in_f32={f16_in_f32}"),
+            format!("f16_in_f32={}", target.f16_in_f32),
+            format!("subgroups={}", target.subgroups),
         ],
     }
 }

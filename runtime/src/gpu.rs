@@ -100,7 +100,7 @@ impl GpuDevice {
         let mut limits = adapter.limits();
         adjust(&mut limits);
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
-        let required_features = if timestamps { wgpu::Features::TIMESTAMP_QUERY } else { wgpu::Features::empty() };
+        let required_features = adapter.features() & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor { label: Some("kiln"), required_limits: limits.clone(), required_features, ..Default::default() }))
             .map_err(|e| gpu_error(format!("opening {}: {e}", info.name)))?;
         let errors = Arc::new(Mutex::new(Vec::new()));
@@ -109,11 +109,7 @@ impl GpuDevice {
         let lost = Arc::new(Mutex::new(None));
         let why = lost.clone();
         device.set_device_lost_callback(move |reason, message| *why.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{reason:?}: {message}")));
-        // ranges start at multiples of their size: a power of two no smaller
-        // than the offset alignment
-        let binding = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size) / 4;
-        let range_words = if binding == 0 { 0 } else { 1u64 << binding.ilog2() }.max(limits.min_storage_buffer_offset_alignment as u64 / 4).min(1 << 30) as u32;
-        let target = GpuTarget { f16_in_f32: adapter.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::SHADER_F16_IN_F32), range_words };
+        let target = adapter_target(&adapter, &limits);
         Ok(GpuDevice { inner: Arc::new(GpuInner { device, queue, info, limits, errors, lost, pipelines: Mutex::new(HashMap::new()), timestamps }), target })
     }
 
@@ -292,6 +288,19 @@ impl GpuDevice {
 }
 
 const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE.union(wgpu::BufferUsages::COPY_SRC).union(wgpu::BufferUsages::COPY_DST);
+
+/// What kiln's shaders may use on `adapter` opened with `limits`.
+pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> GpuTarget {
+    // ranges start at multiples of their size: a power of two no smaller
+    // than the offset alignment
+    let binding = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size) / 4;
+    let range_words = if binding == 0 { 0 } else { 1u64 << binding.ilog2() }.max(limits.min_storage_buffer_offset_alignment as u64 / 4).min(1 << 30) as u32;
+    GpuTarget {
+        f16_in_f32: adapter.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::SHADER_F16_IN_F32),
+        range_words,
+        subgroups: adapter.features().contains(wgpu::Features::SUBGROUP),
+    }
+}
 
 /// A tensor resident on a GPU.
 #[derive(Clone)]
@@ -566,7 +575,7 @@ impl GpuExecutable {
                     buffers.push(g.whole_binding(&k.name, buffer)?);
                     continue;
                 }
-                let range_bytes = 4 * k.range_words as u64;
+                let range_bytes = 4 * k.target.range_words as u64;
                 for r in 0..ranges as u64 {
                     let offset = r * range_bytes;
                     let size = std::num::NonZeroU64::new(range_bytes.min(buffer.size().saturating_sub(offset)));

@@ -1,7 +1,8 @@
 //! The GPU backend against the f64 reference interpreter on fresh random
 //! inputs: every shared differential case (`common/cases.rs`) on the first
 //! GPU adapter (lavapipe, Mesa's Vulkan on the CPU, in CI: `scripts/test.sh`
-//! installs it), then the f16 cases again on the portable integer path, and
+//! installs it), again with a discrete GPU's schedules (shared reductions,
+//! subgroups), the f16 and reduction cases again on the portable path, and
 //! what is particular to the GPU: quantization's near-ties, resident
 //! outputs, the pipeline cache, device errors. A machine without a GPU
 //! adapter fails these tests; nothing is skipped.
@@ -16,9 +17,23 @@ use std::collections::HashMap;
 
 backend_tests!(Backend::Gpu);
 
-/// The same cases where f16 conversions matter, on the integer path.
+/// Every case again with a discrete GPU's schedules: workgroups share long
+/// reductions and combine them by subgroups (lavapipe's own schedules
+/// reduce serially).
+mod discrete {
+    use super::*;
+    backend_tests!(Backend::GpuDiscrete);
+}
+
+/// The cases where f16 conversions and shared reductions matter, with a
+/// discrete GPU's schedules and no optional shader feature: f16 by integer
+/// arithmetic, partials combined by a barrier tree.
 mod portable {
     use super::*;
+    #[test]
+    fn normalizations_and_softmax() {
+        common::cases::normalizations_and_softmax(Backend::GpuPortable)
+    }
     #[test]
     fn f16_special_values_convert_exactly() {
         common::cases::f16_special_values_convert_exactly(Backend::GpuPortable)

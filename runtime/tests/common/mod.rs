@@ -93,8 +93,15 @@ pub enum Backend {
     Cpu,
     /// The first GPU adapter, using everything it can do.
     Gpu,
-    /// The first GPU adapter, converting f16 by integer arithmetic (the
-    /// path for adapters without `unpack2x16float`).
+    /// The first GPU adapter with a discrete GPU's schedules (workgroups
+    /// sharing long reductions), combining partials by subgroups where it
+    /// has them (lavapipe does). The default schedules for lavapipe reduce
+    /// serially, so this is what runs these paths in CI.
+    GpuDiscrete,
+    /// The first GPU adapter with a discrete GPU's schedules and none of the
+    /// optional shader features: f16 converted by integer arithmetic (for
+    /// adapters without `unpack2x16float`), partials combined by a barrier
+    /// tree in workgroup memory.
     GpuPortable,
     /// The first GPU adapter opened with 4 KiB storage bindings, so most
     /// weights are bound as several ranges.
@@ -123,7 +130,7 @@ pub fn device_for(b: Backend) -> GpuDevice {
     }
 }
 
-/// Run `func` on backend `b` (default schedules).
+/// Run `func` on backend `b` (its default schedules, or a discrete GPU's).
 pub fn run_on(b: Backend, func: &Function, inputs: &[HostTensor], bindings: &Bindings) -> Vec<HostTensor> {
     let options = CompileOptions::default();
     match b {
@@ -131,7 +138,11 @@ pub fn run_on(b: Backend, func: &Function, inputs: &[HostTensor], bindings: &Bin
             let exe = CpuExecutable::compile(func, &options).unwrap_or_else(|e| panic!("compile failed: {e}\n{func}"));
             exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("run failed: {e}\n{func}"))
         }
-        Backend::Gpu | Backend::GpuPortable | Backend::GpuRanges => {
+        Backend::Gpu | Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuRanges => {
+            let mut options = options;
+            if matches!(b, Backend::GpuDiscrete | Backend::GpuPortable) {
+                options.scheduler = Some(std::sync::Arc::new(|nest| Ok(kiln_schedule::default_gpu_schedule(nest, kiln_schedule::AdapterKind::Gpu)?.0)));
+            }
             let exe = GpuExecutable::compile(func, &device_for(b), &options).unwrap_or_else(|e| panic!("GPU compile failed: {e}\n{func}"));
             exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("GPU run failed: {e}\n{func}"))
         }
