@@ -63,6 +63,11 @@ pub struct GpuTarget {
     /// only reduces combines its partial results with `subgroupAdd` (or
     /// min/max) and one barrier, not a barrier tree.
     pub subgroups: bool,
+    /// Native f16 (wgpu's `SHADER_F16`): f16 tensors are read as
+    /// `array<f16>`, one element per load (otherwise as u32 words, split
+    /// with shifts). f16 outputs are still written as words: a native
+    /// f32-to-f16 conversion need not round to nearest even.
+    pub native_f16: bool,
 }
 
 impl GpuTarget {
@@ -71,6 +76,7 @@ impl GpuTarget {
         let mut caps = Capabilities::empty();
         caps.set(Capabilities::SHADER_FLOAT16_IN_FLOAT32, self.f16_in_f32);
         caps.set(Capabilities::SUBGROUP, self.subgroups);
+        caps.set(Capabilities::SHADER_FLOAT16, self.native_f16);
         let mut v = Validator::new(ValidationFlags::all(), caps);
         if self.subgroups {
             v.subgroup_stages(naga::valid::ShaderStages::COMPUTE).subgroup_operations(SubgroupOperationSet::BASIC | SubgroupOperationSet::ARITHMETIC);
@@ -150,11 +156,12 @@ enum Kind {
     Int,
 }
 
-/// How a buffer's elements are stored in the shader.
-fn storage_scalar(d: DType) -> Scalar {
+/// How a source's elements are stored in the shader.
+fn storage_scalar(d: DType, target: &GpuTarget) -> Scalar {
     match d {
         DType::F32 => Scalar::F32,
         DType::I32 => Scalar::I32,
+        DType::F16 if target.native_f16 => Scalar::F16,
         _ => Scalar::U32,
     }
 }
@@ -187,6 +194,8 @@ struct Builder {
     known: Vec<HashMap<String, (Handle<Expression>, Kind)>>,
     i32_ty: Handle<Type>,
     u32_ty: Handle<Type>,
+    /// Only with native f16 (an f16 type needs the capability).
+    f16_ty: Option<Handle<Type>>,
     f32_ty: Handle<Type>,
     vec2_f32: Handle<Type>,
     target: GpuTarget,
@@ -392,16 +401,19 @@ impl Builder {
             let at = self.emit(Expression::Access { base: global, index });
             return Ok(self.emit(Expression::Load { pointer: at }));
         }
-        let ty = match storage_scalar(source.dtype) {
+        let scalar = storage_scalar(source.dtype, &self.target);
+        let ty = match scalar {
             Scalar::F32 => self.f32_ty,
             Scalar::I32 => self.i32_ty,
+            Scalar::F16 => self.f16_ty.ok_or_else(|| self.unsupported("declare an f16 value without native f16"))?,
             _ => self.u32_ty,
         };
         let var = self.f.local_variables.append(LocalVariable { name: Some(format!("s{src}_element")), ty, init: None }, Span::UNDEFINED);
         let ptr = self.pre(Expression::LocalVariable(var));
-        let shift = self.uint(source.range_words.trailing_zeros());
+        let per_range = source.range_words * 4 / scalar.width as u32;
+        let shift = self.uint(per_range.trailing_zeros());
         let range = self.bin(BinaryOperator::ShiftRight, index, shift);
-        let mask = self.int(source.range_words as i64 - 1)?;
+        let mask = self.int(per_range as i64 - 1)?;
         let offset = self.bin(BinaryOperator::And, index, mask);
         let last = source.ranges.len() - 1;
         let mut cases = Vec::new();
@@ -420,8 +432,12 @@ impl Builder {
         Ok(self.emit(Expression::Load { pointer: ptr }))
     }
 
-    /// The f16 at half-word index `half` (i32) of a word-stored source, as f32.
+    /// The f16 at half-word index `half` (i32) of a source, as f32.
     fn half(&mut self, src: u32, half: Handle<Expression>) -> Res<Handle<Expression>> {
+        if storage_scalar(self.source(src)?.dtype, &self.target) == Scalar::F16 {
+            let h = self.element(src, half)?;
+            return Ok(self.emit(Expression::As { expr: h, kind: naga::ScalarKind::Float, convert: Some(4) }));
+        }
         let one = self.uint(1);
         let word_index = self.bin(BinaryOperator::ShiftRight, half, one);
         let w = self.element(src, word_index)?;
@@ -993,7 +1009,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     let vec2_f32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Bi, scalar: Scalar::F32 } }, Span::UNDEFINED);
     let array_of = |types: &mut naga::UniqueArena<Type>, s: Scalar| {
         let base = scalar_type(types, s);
-        types.insert(Type { name: None, inner: TypeInner::Array { base, size: naga::ArraySize::Dynamic, stride: 4 } }, Span::UNDEFINED)
+        types.insert(Type { name: None, inner: TypeInner::Array { base, size: naga::ArraySize::Dynamic, stride: s.width as u32 } }, Span::UNDEFINED)
     };
     let n_src = nest.sources.len();
     let storage = |module: &mut Module, name: String, binding: usize, s: Scalar, access: StorageAccess| {
@@ -1031,14 +1047,14 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
             .map(|r| {
                 let name = if n == 1 { format!("s{i}") } else { format!("s{i}_{r}") };
                 binding += 1;
-                storage(&mut module, name, binding - 1, storage_scalar(b.dtype), StorageAccess::LOAD)
+                storage(&mut module, name, binding - 1, storage_scalar(b.dtype, target), StorageAccess::LOAD)
             })
             .collect();
         source_vars.push(vars);
     }
     let out_binding = binding;
     let out_var = if matches!(nest.output.dtype, DType::F32 | DType::I32) {
-        storage(&mut module, "out".into(), out_binding, storage_scalar(nest.output.dtype), StorageAccess::LOAD | StorageAccess::STORE)
+        storage(&mut module, "out".into(), out_binding, storage_scalar(nest.output.dtype, target), StorageAccess::LOAD | StorageAccess::STORE)
     } else {
         // packed outputs: invocations share words, written atomically
         let atomic = module.types.insert(Type { name: None, inner: TypeInner::Atomic(Scalar::U32) }, Span::UNDEFINED);
@@ -1100,6 +1116,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
         known: vec![HashMap::new()],
         i32_ty,
         u32_ty,
+        f16_ty: target.native_f16.then(|| scalar_type(&mut module.types, Scalar::F16)),
         f32_ty,
         vec2_f32,
         target: *target,

@@ -15,11 +15,12 @@ use kiln_dsl::{DType, Dim, Function, FunctionBuilder, NodeKind, Tensor};
 use kiln_schedule::{default_gpu_schedule, AdapterKind, LoopNest};
 
 /// The portable target, `unpack2x16float`, and everything: subgroup
-/// reductions and bindings of 256 bytes (most sources bound as ranges).
+/// reductions, native f16 and bindings of 256 bytes (most sources bound as
+/// ranges).
 const TARGETS: [GpuTarget; 3] = [
-    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false },
-    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false },
-    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true },
+    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false, native_f16: false },
+    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false, native_f16: false },
+    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true, native_f16: true },
 ];
 
 /// The default-scheduled kernels of every stage of `func`'s ops.
@@ -80,7 +81,7 @@ fn wgsl_and_msl_match_their_snapshots() {
     let gemv = function("gemv", &[(DType::F32, vec![Dim::new(1), Dim::new(1024)]), (DType::Q4_0, vec![Dim::new(8), Dim::new(1024)])], |t| t[0].matmul_t(&t[1]));
     let ks = kernels(&gemv, &GpuTarget { range_words: 1024, ..TARGETS[2] });
     assert_eq!(ks[0].ranges, [1, 2]);
-    snapshot("gemv_q4_0_ranges_subgroups.wgsl", &ks[0].wgsl().unwrap());
+    snapshot("gemv_q4_0_every_feature.wgsl", &ks[0].wgsl().unwrap());
 }
 
 #[test]
@@ -93,7 +94,7 @@ fn every_spirv_module_is_valid() {
     std::fs::create_dir_all(&dir).unwrap();
     for (name, func) in cases().into_iter().chain(more_stages()) {
         for (k, target) in TARGETS.iter().flat_map(|t| kernels(&func, t).into_iter().map(move |k| (k, t))) {
-            let name = format!("{name}_{}{}{}", k.name, if target.f16_in_f32 { "_f16_in_f32" } else { "" }, if target.range_words > 0 { "_ranges_subgroups" } else { "" });
+            let name = format!("{name}_{}{}{}", k.name, if target.f16_in_f32 { "_f16_in_f32" } else { "" }, if target.range_words > 0 { "_every_feature" } else { "" });
             let words = k.spirv().unwrap();
             assert_eq!(words.first(), Some(&0x0723_0203), "{name}: the SPIR-V magic number");
             let Some(val) = &validator else {

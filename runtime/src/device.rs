@@ -171,6 +171,7 @@ fn gpu_info(selector: String, info: &wgpu::AdapterInfo, limits: &wgpu::Limits, t
             format!("max_storage_buffer_binding_size={}", limits.max_storage_buffer_binding_size),
             format!("f16_in_f32={}", target.f16_in_f32),
             format!("subgroups={}", target.subgroups),
+            format!("native_f16={}", target.native_f16),
         ],
     }
 }

@@ -100,7 +100,7 @@ impl GpuDevice {
         let mut limits = adapter.limits();
         adjust(&mut limits);
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
-        let required_features = adapter.features() & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP);
+        let required_features = adapter.features() & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP | wgpu::Features::SHADER_F16);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor { label: Some("kiln"), required_limits: limits.clone(), required_features, ..Default::default() }))
             .map_err(|e| gpu_error(format!("opening {}: {e}", info.name)))?;
         let errors = Arc::new(Mutex::new(Vec::new()));
@@ -299,6 +299,7 @@ pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> 
         f16_in_f32: adapter.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::SHADER_F16_IN_F32),
         range_words,
         subgroups: adapter.features().contains(wgpu::Features::SUBGROUP),
+        native_f16: adapter.features().contains(wgpu::Features::SHADER_F16),
     }
 }
 

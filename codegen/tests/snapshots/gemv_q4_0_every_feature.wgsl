@@ -1,3 +1,5 @@
+enable f16;
+
 @group(0) @binding(0) 
 var<storage> s0_: array<f32>;
 @group(0) @binding(1) 
