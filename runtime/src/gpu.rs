@@ -289,17 +289,22 @@ impl GpuDevice {
 
 const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE.union(wgpu::BufferUsages::COPY_SRC).union(wgpu::BufferUsages::COPY_DST);
 
-/// What kiln's shaders may use on `adapter` opened with `limits`.
+/// What kiln's shaders may use on `adapter` opened with `limits`, less what
+/// `KILN_GPU_DISABLE` (a comma-separated list of `subgroups`, `native_f16`,
+/// `f16_in_f32`) turns off: for measuring what each feature gives, or for
+/// working around a driver bug.
 pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> GpuTarget {
+    let disabled = std::env::var("KILN_GPU_DISABLE").unwrap_or_default();
+    let enabled = |feature: &str| !disabled.split(',').any(|d| d.trim() == feature);
     // ranges start at multiples of their size: a power of two no smaller
     // than the offset alignment
     let binding = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size) / 4;
     let range_words = if binding == 0 { 0 } else { 1u64 << binding.ilog2() }.max(limits.min_storage_buffer_offset_alignment as u64 / 4).min(1 << 30) as u32;
     GpuTarget {
-        f16_in_f32: adapter.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::SHADER_F16_IN_F32),
+        f16_in_f32: enabled("f16_in_f32") && adapter.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::SHADER_F16_IN_F32),
         range_words,
-        subgroups: adapter.features().contains(wgpu::Features::SUBGROUP),
-        native_f16: adapter.features().contains(wgpu::Features::SHADER_F16),
+        subgroups: enabled("subgroups") && adapter.features().contains(wgpu::Features::SUBGROUP),
+        native_f16: enabled("native_f16") && adapter.features().contains(wgpu::Features::SHADER_F16),
     }
 }
 
