@@ -196,8 +196,17 @@ enum Command {
         emit: Emit,
         /// The folder to write into (made if missing); per function a
         /// subfolder of `NNN_kernel.EXT` files, and `kernels.json` listing them.
+        #[arg(long, required_unless_present = "report")]
+        out: Option<PathBuf>,
+        /// Report per function what the graph optimizer does: kernels and
+        /// intermediate bytes before and after rewriting and memory
+        /// planning, the fused groups, the e-graph's size and time.
         #[arg(long)]
-        out: PathBuf,
+        report: bool,
+        /// The value of every symbolic dim (prompt length, cache length) in
+        /// the report's byte counts.
+        #[arg(long, default_value_t = 256)]
+        report_dims: i64,
         /// Generate for this device's capabilities (cpu, gpu, gpu:N); the
         /// portable GPU target when not given.
         #[arg(long)]
@@ -356,7 +365,14 @@ fn main() -> Result<()> {
                 print_profile(&m, &[1])?;
             }
         }
-        Command::Compile { model, emit, out, device, numerics, json } => compile(&config, &model, emit, &out, device, numerics, json)?,
+        Command::Compile { model, emit, out, report, report_dims, device, numerics, json } => {
+            if report {
+                compile_report(&config, &model, device, numerics, report_dims, json)?;
+            }
+            if let Some(out) = out {
+                compile(&config, &model, emit, &out, device, numerics, json)?;
+            }
+        }
         Command::Perplexity { model, file, window, json } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
             let (model, device) = load(&config, &model)?;
@@ -514,6 +530,45 @@ fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, devi
             println!("{}: {n} kernels", func.name);
         }
         println!("{} kernels ({} distinct shaders) of {name} written to {}", index.len(), distinct.len(), out.display());
+    }
+    Ok(())
+}
+
+/// `kiln compile --report`: per function, kernels and intermediate memory as
+/// written, after memory planning, and after rewriting too.
+fn compile_report(config: &Config, model: &str, device: Option<DeviceChoice>, numerics: NumericsChoice, dims: i64, json: bool) -> Result<()> {
+    let cost = match device {
+        Some(DeviceChoice::Cpu) => kiln_runtime::CostModel::cpu(),
+        _ => kiln_runtime::CostModel::gpu(),
+    };
+    let path = config.cache.resolve(model, &mut progress)?;
+    let (name, module) = kiln_llm_zoo::model_graph(&path, numerics.numerics()).with_context(|| format!("loading {}", path.display()))?;
+    let optimizer = kiln_runtime::Optimizer::new(cost);
+    let mut reports = Vec::new();
+    for func in &module.functions {
+        let before = kiln_runtime::memory_report(func, dims)?;
+        let (rewritten, rewrite) = optimizer.optimize(func).with_context(|| format!("rewriting `{}`", func.name))?;
+        let after = kiln_runtime::memory_report(&rewritten, dims)?;
+        if !json {
+            println!("{}", rewrite.summary());
+            println!(
+                "  kernels {} -> {} ({:.0}% fewer); intermediate memory at dims = {dims}: {} B unplanned, {} B planned ({:.0}% less), {} B rewritten and planned",
+                before.kernels,
+                after.kernels,
+                100.0 * (1.0 - after.kernels as f64 / before.kernels.max(1) as f64),
+                before.unplanned_bytes,
+                before.planned_bytes,
+                100.0 * (1.0 - before.planned_bytes as f64 / before.unplanned_bytes.max(1) as f64),
+                after.planned_bytes
+            );
+            for g in rewrite.fused.iter().take(12) {
+                println!("  {:4} x {} kernel(s): {}", g.count, g.kernels, g.ops.join(" -> "));
+            }
+        }
+        reports.push(serde_json::json!({ "function": func.name, "before": before, "after": after, "rewrite": rewrite }));
+    }
+    if json {
+        println!("{}", serde_json::json!({ "model": name, "dims": dims, "cost_model": optimizer.cost, "functions": reports }));
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ use crate::error::RuntimeError;
 use crate::plan::{lower_function, Loc, Lowered};
 use kiln_codegen::cpu::{compile, CpuKernel};
 use kiln_dsl::{Bindings, Function, HostTensor, Module};
+use kiln_rewrite::{CostModel, Optimizer, Report};
 use kiln_schedule::{default_schedule, LoopNest, ScheduleError, Target, Validated};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -22,15 +23,37 @@ pub struct CompileOptions {
     /// Give each intermediate value its own buffer (no reuse); for measuring
     /// what the memory plan saves.
     pub disable_memory_plan: bool,
+    /// Rewrite each function with this graph optimizer first (fusion: fewer
+    /// kernels); `None` compiles the graph as written.
+    pub optimizer: Option<Optimizer>,
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions { scheduler: None, disable_memory_plan: false }
+        CompileOptions { scheduler: None, disable_memory_plan: false, optimizer: None }
     }
 }
 
 impl CompileOptions {
+    /// These options with the built-in graph optimizer for `cost` (e.g.
+    /// [`CostModel::gpu`]).
+    pub fn rewriting(mut self, cost: CostModel) -> CompileOptions {
+        self.optimizer = Some(Optimizer::new(cost));
+        self
+    }
+
+    /// `func` as the optimizer rewrites it (unchanged without one), and its
+    /// report.
+    pub(crate) fn rewrite(&self, func: &Function) -> Result<(Function, Option<Report>), RuntimeError> {
+        match &self.optimizer {
+            None => Ok((func.clone(), None)),
+            Some(o) => {
+                let (f, r) = o.optimize(func)?;
+                Ok((f, Some(r)))
+            }
+        }
+    }
+
     /// Schedule `nest` with [`CompileOptions::scheduler`], or with the
     /// backend's `default` schedule when none is set.
     pub(crate) fn schedule(&self, nest: LoopNest, default: impl FnOnce(LoopNest) -> Result<Validated, ScheduleError>) -> Result<Validated, ScheduleError> {
@@ -43,7 +66,11 @@ impl CompileOptions {
 
 impl fmt::Debug for CompileOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CompileOptions").field("custom_scheduler", &self.scheduler.is_some()).field("disable_memory_plan", &self.disable_memory_plan).finish()
+        f.debug_struct("CompileOptions")
+            .field("custom_scheduler", &self.scheduler.is_some())
+            .field("disable_memory_plan", &self.disable_memory_plan)
+            .field("rewriting", &self.optimizer.as_ref().map(|o| o.rules.len()))
+            .finish()
     }
 }
 
@@ -59,6 +86,7 @@ struct CpuStep {
 pub struct CpuExecutable {
     func: Function,
     lowered: Lowered<CpuStep>,
+    report: Option<Report>,
 }
 
 /// kiln's thread pool (rayon's default size: one thread per core, or
@@ -86,11 +114,17 @@ impl SendPtrs {
 impl CpuExecutable {
     /// Compile every op of `func` to CPU kernels.
     pub fn compile(func: &Function, options: &CompileOptions) -> Result<CpuExecutable, RuntimeError> {
-        let lowered = lower_function(func, options.disable_memory_plan, |nest| {
+        let (func, report) = options.rewrite(func)?;
+        let lowered = lower_function(&func, options.disable_memory_plan, |nest| {
             let nest = options.schedule(nest, |n| Ok(default_schedule(n, Target::CPU)?.0))?;
             Ok(CpuStep { kernel: compile(&nest)?, nest })
         })?;
-        Ok(CpuExecutable { func: func.clone(), lowered })
+        Ok(CpuExecutable { func, lowered, report })
+    }
+
+    /// What the graph optimizer did, if the options set one.
+    pub fn rewrite_report(&self) -> Option<&Report> {
+        self.report.as_ref()
     }
 
     /// Kernels launched per call.

@@ -23,6 +23,9 @@ pub enum RuntimeError {
         /// What went wrong.
         message: String,
     },
+    /// The graph optimizer failed (see [`kiln_rewrite::RewriteError`]).
+    #[error(transparent)]
+    Rewrite(#[from] kiln_rewrite::RewriteError),
     /// User error: no function of that name in the module.
     #[error("the module has no function `{0}`")]
     NoSuchFunction(String),

@@ -22,6 +22,7 @@ use crate::CompileOptions;
 use kiln_codegen::gpu::{lower, GpuKernel, GpuTarget};
 use kiln_dsl::{Bindings, DType, Function, HostTensor, Module, TensorDesc};
 use kiln_schedule::{default_gpu_schedule, AdapterKind};
+use kiln_rewrite::Report;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -424,7 +425,8 @@ impl Value {
 /// comes from: what [`GpuExecutable::compile`] would run, without a device
 /// (`kiln compile --emit` writes them).
 pub fn gpu_kernels(func: &Function, target: &GpuTarget, adapter: AdapterKind, options: &CompileOptions) -> Result<Vec<(String, GpuKernel)>, RuntimeError> {
-    let lowered = lower_function(func, true, |nest| {
+    let (func, _) = options.rewrite(func)?;
+    let lowered = lower_function(&func, true, |nest| {
         let nest = options.schedule(nest, |n| Ok(default_gpu_schedule(n, adapter)?.0))?;
         Ok(lower(&nest, target)?)
     })?;
@@ -447,6 +449,7 @@ impl std::fmt::Debug for GpuStep {
 pub struct GpuExecutable {
     func: Function,
     lowered: Lowered<GpuStep>,
+    report: Option<Report>,
     gpu: GpuDevice,
     /// The memory plan's slots, kept between calls.
     pool: Mutex<Vec<Option<wgpu::Buffer>>>,
@@ -461,14 +464,20 @@ impl std::fmt::Debug for GpuExecutable {
 impl GpuExecutable {
     /// Compile every op of `func` to compute shaders for `gpu`.
     pub fn compile(func: &Function, gpu: &GpuDevice, options: &CompileOptions) -> Result<GpuExecutable, RuntimeError> {
-        let lowered = lower_function(func, options.disable_memory_plan, |nest| {
+        let (func, report) = options.rewrite(func)?;
+        let lowered = lower_function(&func, options.disable_memory_plan, |nest| {
             let nest = options.schedule(nest, |n| Ok(default_gpu_schedule(n, gpu.adapter_kind())?.0))?;
             let kernel = lower(&nest, &gpu.target())?;
             let pipeline = gpu.pipeline(&kernel)?;
             Ok(GpuStep { kernel, pipeline })
         })?;
         let slots = lowered.plan.slots.len();
-        Ok(GpuExecutable { func: func.clone(), lowered, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]) })
+        Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]) })
+    }
+
+    /// What the graph optimizer did, if the options set one.
+    pub fn rewrite_report(&self) -> Option<&Report> {
+        self.report.as_ref()
     }
 
     /// Kernels launched per call.

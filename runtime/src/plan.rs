@@ -160,6 +160,34 @@ pub(crate) fn lower_function<K>(func: &Function, disable_memory_plan: bool, mut 
     Ok(Lowered { steps, values, plan, outputs })
 }
 
+/// Kernels of a function and the bytes of its intermediate values, with
+/// and without the memory plan.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct MemoryReport {
+    /// Kernels launched per call.
+    pub kernels: usize,
+    /// Intermediate bytes when values share buffers by the plan.
+    pub planned_bytes: u64,
+    /// Intermediate bytes when every value has its own buffer.
+    pub unplanned_bytes: u64,
+}
+
+/// The [`MemoryReport`] of `func` with every symbolic dim set to `dims`
+/// (kernels are not compiled).
+pub fn memory_report(func: &Function, dims: i64) -> Result<MemoryReport, RuntimeError> {
+    let lowered = lower_function(func, false, |_| Ok(()))?;
+    let mut b = Bindings::new();
+    for n in &func.nodes {
+        for d in &n.ty.shape {
+            for s in d.symbols() {
+                b.insert(s.to_string(), dims);
+            }
+        }
+    }
+    let sizes = lowered.value_sizes(&b, &func.name)?;
+    Ok(MemoryReport { kernels: lowered.steps.len(), planned_bytes: lowered.slot_sizes(&sizes).iter().sum(), unplanned_bytes: sizes.iter().sum() })
+}
+
 impl<K> Lowered<K> {
     /// Each value's bytes under `b`.
     pub fn value_sizes(&self, b: &Bindings, function: &str) -> Result<Vec<u64>, RuntimeError> {

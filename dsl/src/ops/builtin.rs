@@ -211,6 +211,10 @@ impl Builtin {
 }
 
 impl OpDef for Builtin {
+    fn as_builtin(&self) -> Option<&Builtin> {
+        Some(self)
+    }
+
     fn name(&self) -> String {
         match self {
             Builtin::Map(e) => format!("{e:?}").to_lowercase(),

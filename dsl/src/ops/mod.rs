@@ -10,8 +10,10 @@ use crate::expr::Stage;
 use std::fmt;
 
 mod builtin;
+mod fused;
 
 pub use builtin::{Builtin, Elementwise, RopeConfig};
+pub use fused::{inline_stages, Arg, Fused, Member};
 
 /// The type of a tensor value in a graph: dtype and (possibly symbolic) shape.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -59,5 +61,15 @@ pub trait OpDef: fmt::Debug + Send + Sync {
     /// before running, so no kernel reads out of bounds.
     fn constraints(&self, _inputs: &[TensorType]) -> Vec<(Dim, Dim, String)> {
         Vec::new()
+    }
+
+    /// The op as a [`Fused`] group, if it is one (so composing flattens).
+    fn as_fused(&self) -> Option<&Fused> {
+        None
+    }
+
+    /// The op as a [`Builtin`], if it is one (rewrite rules match on these).
+    fn as_builtin(&self) -> Option<&Builtin> {
+        None
     }
 }

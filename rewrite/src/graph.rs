@@ -1,0 +1,199 @@
+//! A [`Function`] as an e-graph: the egg [`Language`] of kiln's graphs, the
+//! type analysis that knows every e-class's tensor type, and the conversions
+//! both ways.
+
+use egg::{Analysis, DidMerge, EGraph, Id, Language, RecExpr};
+use kiln_dsl::ops::{OpDef, TensorType};
+use kiln_dsl::{Function, Node as GraphNode, NodeId, NodeKind};
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// An op in an e-node, compared by its full description (the `Debug` text,
+/// which includes every attribute), so two e-nodes are equal exactly when
+/// they apply the same op to the same e-classes.
+#[derive(Clone)]
+pub struct OpKey {
+    key: Arc<str>,
+    /// The op.
+    pub op: Arc<dyn OpDef>,
+}
+
+impl OpKey {
+    /// Key `op`.
+    pub fn new(op: Arc<dyn OpDef>) -> OpKey {
+        OpKey { key: format!("{op:?}").into(), op }
+    }
+}
+
+impl PartialEq for OpKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+impl Eq for OpKey {}
+impl PartialOrd for OpKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for OpKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+impl Hash for OpKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key.hash(state)
+    }
+}
+impl fmt::Debug for OpKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.op.name())
+    }
+}
+
+/// An e-node of a kiln graph.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Node {
+    /// A function input or parameter: an index into [`Types::leaves`].
+    Leaf(u32),
+    /// An op applied to e-classes.
+    Op(OpKey, Vec<Id>),
+    /// The function's outputs (the root).
+    Outputs(Vec<Id>),
+}
+
+impl Node {
+    /// The op, if an op node.
+    pub fn op(&self) -> Option<&Arc<dyn OpDef>> {
+        match self {
+            Node::Op(k, _) => Some(&k.op),
+            _ => None,
+        }
+    }
+}
+
+/// What distinguishes e-nodes apart from their children.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Discriminant {
+    /// A leaf.
+    Leaf(u32),
+    /// An op of this arity.
+    Op(OpKey, usize),
+    /// The outputs, of this count.
+    Outputs(usize),
+}
+
+impl Language for Node {
+    type Discriminant = Discriminant;
+
+    fn discriminant(&self) -> Discriminant {
+        match self {
+            Node::Leaf(i) => Discriminant::Leaf(*i),
+            Node::Op(k, args) => Discriminant::Op(k.clone(), args.len()),
+            Node::Outputs(ids) => Discriminant::Outputs(ids.len()),
+        }
+    }
+
+    fn matches(&self, other: &Self) -> bool {
+        self.discriminant() == other.discriminant()
+    }
+
+    fn children(&self) -> &[Id] {
+        match self {
+            Node::Leaf(_) => &[],
+            Node::Op(_, ids) | Node::Outputs(ids) => ids,
+        }
+    }
+
+    fn children_mut(&mut self) -> &mut [Id] {
+        match self {
+            Node::Leaf(_) => &mut [],
+            Node::Op(_, ids) | Node::Outputs(ids) => ids,
+        }
+    }
+}
+
+/// The type analysis: each e-class's tensor type (rules only add e-nodes of
+/// the type of the class they join).
+#[derive(Clone, Debug, Default)]
+pub struct Types {
+    /// The function's inputs and parameters: their kind (with name) and type.
+    pub leaves: Vec<(NodeKind, TensorType)>,
+}
+
+/// The e-graph of a function.
+pub type Graph = EGraph<Node, Types>;
+
+impl Analysis<Node> for Types {
+    /// `None` only for the outputs root.
+    type Data = Option<TensorType>;
+
+    fn make(egraph: &mut Graph, enode: &Node, _id: Id) -> Self::Data {
+        match enode {
+            Node::Leaf(i) => Some(egraph.analysis.leaves[*i as usize].1.clone()),
+            Node::Op(k, args) => {
+                let ins: Vec<TensorType> = args.iter().map(|a| egraph[*a].data.clone().expect("an op's operands are tensors")).collect();
+                Some(k.op.infer(&ins).unwrap_or_else(|e| panic!("a rewrite made an ill-typed {}: {e}", k.op.name())))
+            }
+            Node::Outputs(_) => None,
+        }
+    }
+
+    fn merge(&mut self, a: &mut Self::Data, b: Self::Data) -> DidMerge {
+        assert_eq!(*a, b, "a rewrite joined values of different types");
+        DidMerge(false, false)
+    }
+}
+
+/// `func` as an e-graph, and the root e-class (its outputs).
+pub fn from_function(func: &Function) -> (Graph, Id) {
+    let mut types = Types::default();
+    let mut leaf_of = vec![None; func.nodes.len()];
+    for (i, n) in func.nodes.iter().enumerate() {
+        if !matches!(n.kind, NodeKind::Op(_)) {
+            leaf_of[i] = Some(types.leaves.len() as u32);
+            types.leaves.push((n.kind.clone(), n.ty.clone()));
+        }
+    }
+    let mut g = Graph::new(types);
+    let mut ids = Vec::with_capacity(func.nodes.len());
+    for (i, n) in func.nodes.iter().enumerate() {
+        let node = match &n.kind {
+            NodeKind::Op(op) => Node::Op(OpKey::new(op.clone()), n.inputs.iter().map(|x| ids[x.0 as usize]).collect()),
+            _ => Node::Leaf(leaf_of[i].expect("leaves are numbered above")),
+        };
+        ids.push(g.add(node));
+    }
+    let root = g.add(Node::Outputs(func.outputs.iter().map(|o| ids[o.0 as usize]).collect()));
+    g.rebuild();
+    (g, root)
+}
+
+/// The function an extracted expression describes: `leaves` are the
+/// original function's inputs and parameters, kept in their order (and kept
+/// even when unused, so callers pass the same inputs).
+pub fn to_function(name: &str, leaves: &[(NodeKind, TensorType)], expr: &RecExpr<Node>) -> Function {
+    let mut nodes: Vec<GraphNode> = leaves.iter().map(|(kind, ty)| GraphNode { kind: kind.clone(), inputs: Vec::new(), ty: ty.clone() }).collect();
+    let mut at: Vec<Option<NodeId>> = Vec::with_capacity(expr.len());
+    let mut outputs = Vec::new();
+    for node in expr.as_ref() {
+        match node {
+            Node::Leaf(i) => at.push(Some(NodeId(*i))),
+            Node::Op(k, args) => {
+                let inputs: Vec<NodeId> = args.iter().map(|a| at[usize::from(*a)].expect("operands precede")).collect();
+                let ins: Vec<TensorType> = inputs.iter().map(|x| nodes[x.0 as usize].ty.clone()).collect();
+                let ty = k.op.infer(&ins).expect("extracted ops are well typed");
+                nodes.push(GraphNode { kind: NodeKind::Op(k.op.clone()), inputs, ty });
+                at.push(Some(NodeId(nodes.len() as u32 - 1)));
+            }
+            Node::Outputs(ids) => {
+                outputs = ids.iter().map(|a| at[usize::from(*a)].expect("outputs exist")).collect();
+                at.push(None);
+            }
+        }
+    }
+    Function { name: name.to_string(), nodes, outputs }
+}

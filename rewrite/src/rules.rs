@@ -1,0 +1,214 @@
+//! Rewrite rules, one function per family: [`algebra`], [`layout`],
+//! [`fusion`]. A rule looks at one e-node and says which terms equal it;
+//! the optimizer adds them to the e-node's e-class. Users add their own
+//! [`Rule`]s (see `examples/custom_rewrite.rs`).
+
+use crate::graph::{Graph, Node};
+use egg::Id;
+use kiln_dsl::ops::{Fused, OpDef, TensorType};
+use kiln_dsl::{Builtin, Elementwise};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// The family a rule belongs to, reported separately.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// Identities and folding of scalar arithmetic.
+    Algebra,
+    /// Reshapes and transposes folded together or away.
+    Layout,
+    /// Ops merged into one op that runs as fewer kernels.
+    Fusion,
+    /// Rules from outside kiln.
+    Custom,
+}
+
+/// A term to add: an existing e-class, or an op applied to terms.
+#[derive(Clone, Debug)]
+pub enum Term {
+    /// An e-class of the graph.
+    Class(Id),
+    /// An op over terms.
+    Op(Arc<dyn OpDef>, Vec<Term>),
+}
+
+impl Term {
+    /// `op` applied to e-classes.
+    pub fn op(op: impl OpDef + 'static, args: &[Id]) -> Term {
+        Term::Op(Arc::new(op), args.iter().map(|&a| Term::Class(a)).collect())
+    }
+
+    /// The term's type, if every op in it accepts its operands.
+    pub fn ty(&self, g: &Graph) -> Option<TensorType> {
+        match self {
+            Term::Class(id) => g[*id].data.clone(),
+            Term::Op(op, args) => {
+                let ins: Option<Vec<TensorType>> = args.iter().map(|a| a.ty(g)).collect();
+                op.infer(&ins?).ok()
+            }
+        }
+    }
+}
+
+/// What a rule computes: for e-node `node` of e-class `class`, the terms
+/// equal to it (none when the rule does not apply). Terms must have the
+/// class's type; the optimizer drops those that do not.
+pub type RewriteFn = dyn Fn(&Graph, Id, &Node) -> Vec<Term> + Send + Sync;
+
+/// A named rewrite rule.
+#[derive(Clone)]
+pub struct Rule {
+    /// Name, as reported.
+    pub name: String,
+    /// Family, as reported.
+    pub family: Family,
+    /// The rewrite.
+    pub rewrite: Arc<RewriteFn>,
+}
+
+impl Rule {
+    /// A rule from a function.
+    pub fn new(name: &str, family: Family, rewrite: impl Fn(&Graph, Id, &Node) -> Vec<Term> + Send + Sync + 'static) -> Rule {
+        Rule { name: name.into(), family, rewrite: Arc::new(rewrite) }
+    }
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Rule({:?} {})", self.family, self.name)
+    }
+}
+
+/// The built-in op of an e-node and its operands.
+pub fn builtin(node: &Node) -> Option<(&Builtin, &[Id])> {
+    match node {
+        Node::Op(k, args) => k.op.as_builtin().map(|b| (b, args.as_slice())),
+        _ => None,
+    }
+}
+
+/// The built-in ops in e-class `id`, with their operands.
+pub fn builtins_in(g: &Graph, id: Id) -> impl Iterator<Item = (&Builtin, &[Id])> {
+    g[id].nodes.iter().filter_map(builtin)
+}
+
+/// The tensor type of e-class `id`.
+pub fn type_of(g: &Graph, id: Id) -> &TensorType {
+    g[id].data.as_ref().expect("op operands are tensors")
+}
+
+/// Every built-in rule.
+pub fn all() -> Vec<Rule> {
+    [algebra(), layout(), fusion()].concat()
+}
+
+/// Algebraic simplification: identities of scalar arithmetic, and chains of
+/// scalar factors or offsets folded into one (reassociation: `(x * a) * b`
+/// becomes `x * (a * b)`, which rounds once fewer).
+pub fn algebra() -> Vec<Rule> {
+    use Elementwise::{Add, Div, Mul, Sub};
+    vec![
+        Rule::new("scalar-identity", Family::Algebra, |_, _, node| match builtin(node) {
+            Some((Builtin::MapScalar(Mul | Div, c), [x])) if *c == 1.0 => vec![Term::Class(*x)],
+            Some((Builtin::MapScalar(Add | Sub, c), [x])) if *c == 0.0 => vec![Term::Class(*x)],
+            _ => Vec::new(),
+        }),
+        Rule::new("scalar-chain", Family::Algebra, |g, _, node| {
+            let Some((Builtin::MapScalar(outer, b), [inner])) = builtin(node) else { return Vec::new() };
+            let mut out = Vec::new();
+            for (op, args) in builtins_in(g, *inner) {
+                let (Builtin::MapScalar(e, a), [x]) = (op, args) else { continue };
+                let folded = match (e, outer) {
+                    (Mul, Mul) => Some(Builtin::MapScalar(Mul, a * b)),
+                    (Mul, Div) => Some(Builtin::MapScalar(Mul, a / b)),
+                    (Add, Add) => Some(Builtin::MapScalar(Add, a + b)),
+                    (Add, Sub) => Some(Builtin::MapScalar(Add, a - b)),
+                    (Sub, Add) => Some(Builtin::MapScalar(Add, b - a)),
+                    _ => None,
+                };
+                if let Some(f) = folded.filter(|f| matches!(f, Builtin::MapScalar(_, v) if v.is_finite())) {
+                    out.push(Term::op(f, &[*x]));
+                }
+            }
+            out
+        }),
+    ]
+}
+
+/// Layout rules: a reshape of a reshape is one reshape, a reshape to the
+/// same shape is nothing, transposes compose, and the identity permutation
+/// is nothing.
+pub fn layout() -> Vec<Rule> {
+    vec![
+        Rule::new("reshape-reshape", Family::Layout, |g, _, node| {
+            let Some((Builtin::Reshape(shape), [inner])) = builtin(node) else { return Vec::new() };
+            builtins_in(g, *inner).filter_map(|(op, args)| matches!(op, Builtin::Reshape(_)).then(|| Term::op(Builtin::Reshape(shape.clone()), args))).collect()
+        }),
+        Rule::new("reshape-identity", Family::Layout, |g, _, node| match builtin(node) {
+            Some((Builtin::Reshape(shape), [x])) if type_of(g, *x).shape == *shape => vec![Term::Class(*x)],
+            _ => Vec::new(),
+        }),
+        Rule::new("transpose-transpose", Family::Layout, |g, _, node| {
+            let Some((Builtin::Transpose(outer), [inner])) = builtin(node) else { return Vec::new() };
+            builtins_in(g, *inner)
+                .filter_map(|(op, args)| match op {
+                    // output axis i of the outer is its input axis outer[i], which is x's axis inner[outer[i]]
+                    Builtin::Transpose(inner) => Some(Term::op(Builtin::Transpose(outer.iter().map(|&o| inner[o]).collect()), args)),
+                    _ => None,
+                })
+                .collect()
+        }),
+        Rule::new("transpose-identity", Family::Layout, |_, _, node| match builtin(node) {
+            Some((Builtin::Transpose(perm), [x])) if perm.iter().enumerate().all(|(i, &p)| i == p) => vec![Term::Class(*x)],
+            _ => Vec::new(),
+        }),
+    ]
+}
+
+/// Most members a fused op may have (bounds recomputation and e-graph growth).
+pub const MAX_FUSED_MEMBERS: usize = 6;
+
+/// Fusion: an op whose operand is computed by another op becomes one
+/// [`Fused`] op, when that removes a kernel (the producer's last stage is
+/// elementwise and inlines into the consumer's stages). Elementwise maps,
+/// reshapes, RoPE, a norm's scaling step and a SwiGLU gate fold into the
+/// matmul, norm or attention that reads them. The cost model decides where
+/// the recomputation this causes pays.
+pub fn fusion() -> Vec<Rule> {
+    vec![Rule::new("inline-producer", Family::Fusion, |g, _, node| {
+        let Node::Op(consumer, args) = node else { return Vec::new() };
+        let consumer_members = consumer.op.as_fused().map_or(1, |f| f.members.len());
+        let mut out = Vec::new();
+        for (at, &arg) in args.iter().enumerate() {
+            for producer in &g[arg].nodes {
+                let Node::Op(p, p_args) = producer else { continue };
+                if consumer_members + p.op.as_fused().map_or(1, |f| f.members.len()) > MAX_FUSED_MEMBERS {
+                    continue;
+                }
+                let fused = Fused::compose(&consumer.op, args.len(), at, &p.op, p_args.len());
+                let mut operands: Vec<Id> = args[..at].to_vec();
+                operands.extend_from_slice(p_args);
+                operands.extend_from_slice(&args[at + 1..]);
+                if removes_a_kernel(g, &fused, &operands, consumer, args, p, p_args) {
+                    out.push(Term::op(fused, &operands));
+                }
+            }
+        }
+        out
+    })]
+}
+
+/// Whether `fused` over `operands` runs as fewer stages than the consumer
+/// and producer apart.
+fn removes_a_kernel(g: &Graph, fused: &Fused, operands: &[Id], consumer: &crate::graph::OpKey, args: &[Id], producer: &crate::graph::OpKey, p_args: &[Id]) -> bool {
+    let types = |ids: &[Id]| ids.iter().map(|&i| type_of(g, i).clone()).collect::<Vec<_>>();
+    let stages = |op: &dyn OpDef, ins: Vec<TensorType>| -> Option<usize> {
+        let out = op.infer(&ins).ok()?;
+        Some(op.compute(&ins, &out).len())
+    };
+    let (Some(f), Some(c), Some(p)) = (stages(fused, types(operands)), stages(consumer.op.as_ref(), types(args)), stages(producer.op.as_ref(), types(p_args))) else {
+        return false;
+    };
+    f < c + p
+}
