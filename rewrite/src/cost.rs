@@ -56,13 +56,18 @@ impl CostModel {
     /// operations at every point of its iteration space.
     pub fn op_cost(&self, op: &dyn OpDef, inputs: &[TensorType], output: &TensorType) -> (usize, f64) {
         let stages = op.compute(inputs, output);
+        (stages.len(), self.stages_cost(&stages, inputs))
+    }
+
+    /// Estimated seconds of `stages` reading `inputs` (see [`CostModel::op_cost`]).
+    pub fn stages_cost(&self, stages: &[Stage], inputs: &[TensorType]) -> f64 {
         let mut sources: Vec<(DType, Vec<Dim>)> = inputs.iter().map(|t| (t.dtype, t.shape.clone())).collect();
         let mut seconds = 0.0;
-        for s in &stages {
+        for s in stages {
             seconds += self.launch_s + self.stage_seconds(s, &sources);
             sources.push((s.dtype, s.shape.clone()));
         }
-        (stages.len(), seconds)
+        seconds
     }
 
     fn stage_seconds(&self, s: &Stage, sources: &[(DType, Vec<Dim>)]) -> f64 {
@@ -98,7 +103,7 @@ impl CostModel {
 /// Extraction's cost: an e-node's own seconds plus its operands', each
 /// operand's shared among the e-classes that read it (a tree cost would
 /// count a value read by many ops once per reader, and grow exponentially
-/// along a residual stream).
+/// along a residual stream), but at least its costliest operand's.
 pub(crate) struct SharedCost<'a> {
     model: &'a CostModel,
     graph: &'a Graph,
@@ -126,8 +131,8 @@ impl<'a> SharedCost<'a> {
         let c = match node {
             Node::Op(k, args) => {
                 let ins: Vec<TensorType> = args.iter().map(|a| self.graph[*a].data.clone().expect("operands are tensors")).collect();
-                let out = k.op.infer(&ins).expect("e-nodes are well typed");
-                self.model.op_cost(k.op.as_ref(), &ins, &out).1
+                let info = self.graph.analysis.stage_info(k, &ins).expect("e-nodes are well typed");
+                self.model.stages_cost(&info.stages, &ins)
             }
             Node::Leaf(_) | Node::Outputs(_) => 0.0,
         };
@@ -146,6 +151,14 @@ impl CostFunction<Node> for SharedCost<'_> {
         let own = self.own(enode);
         let readers = &self.readers;
         let graph = self.graph;
-        own + enode.children().iter().map(|&c| costs(c) / *readers.get(&graph.find(c)).unwrap_or(&1).max(&1) as f64).sum::<f64>()
+        let (mut shared, mut most) = (0.0f64, 0.0f64);
+        for &c in enode.children() {
+            let cost = costs(c);
+            shared += cost / *readers.get(&graph.find(c)).unwrap_or(&1).max(&1) as f64;
+            most = most.max(cost);
+        }
+        // never below an operand's cost: an e-node cheaper than its own
+        // operand would let extraction pick a cycle (`x = reshape(x)`)
+        own + shared.max(most)
     }
 }

@@ -5,7 +5,10 @@
 use egg::{Analysis, DidMerge, EGraph, Id, Language, RecExpr};
 use kiln_dsl::ops::{OpDef, TensorType};
 use kiln_dsl::{Function, Node as GraphNode, NodeId, NodeKind};
+use kiln_dsl::{DType, Expr, KernelClass, Stage};
+use std::cell::RefCell;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -117,11 +120,46 @@ impl Language for Node {
 }
 
 /// The type analysis: each e-class's tensor type (rules only add e-nodes of
-/// the type of the class they join).
-#[derive(Clone, Debug, Default)]
+/// the type of the class they join). It also remembers what the stages of
+/// each op on each operand types look like, which rules and the cost model
+/// ask often.
+#[derive(Debug, Default)]
 pub struct Types {
     /// The function's inputs and parameters: their kind (with name) and type.
     pub leaves: Vec<(NodeKind, TensorType)>,
+    stages: RefCell<HashMap<(OpKey, Vec<TensorType>), Arc<StageInfo>>>,
+}
+
+/// What the stages of an op on given operand types are like.
+#[derive(Debug)]
+pub struct StageInfo {
+    /// The op's stages.
+    pub stages: Vec<Stage>,
+    /// Whether its last stage can be inlined into a reader: elementwise,
+    /// f32 or i32 (an f16 stage rounds what it stores).
+    pub inlinable: bool,
+    /// Loads in the last stage's body: what a reader recomputes per
+    /// element after inlining it.
+    pub last_loads: usize,
+}
+
+impl Types {
+    /// The stages of `op` on `inputs` (computed once).
+    pub fn stage_info(&self, op: &OpKey, inputs: &[TensorType]) -> Option<Arc<StageInfo>> {
+        let key = (op.clone(), inputs.to_vec());
+        if let Some(i) = self.stages.borrow().get(&key) {
+            return Some(i.clone());
+        }
+        let out = op.op.infer(inputs).ok()?;
+        let stages = op.op.compute(inputs, &out);
+        let last = stages.last()?;
+        let inlinable = last.reduce.is_none() && last.class == KernelClass::Elementwise && matches!(last.dtype, DType::F32 | DType::I32);
+        let mut last_loads = 0;
+        last.body.visit(&mut |e| last_loads += matches!(e, Expr::Load { .. } | Expr::LoadByte { .. } | Expr::LoadHalf { .. }) as usize);
+        let info = Arc::new(StageInfo { stages, inlinable, last_loads });
+        self.stages.borrow_mut().insert(key, info.clone());
+        Some(info)
+    }
 }
 
 /// The e-graph of a function.

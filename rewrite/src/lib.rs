@@ -154,6 +154,10 @@ pub struct Report {
     pub stop: Stop,
     /// Seconds spent (passes, saturation, extraction).
     pub seconds: f64,
+    /// Of which saturation.
+    pub saturation_s: f64,
+    /// Of which extraction.
+    pub extraction_s: f64,
     /// Each rule's applications.
     pub rules: Vec<RuleCount>,
     /// The fused groups in the result.
@@ -169,8 +173,8 @@ impl Report {
             s => format!("stopped at the {s:?} (raise Limits to search further)"),
         };
         format!(
-            "{}: {} -> {} kernels ({} -> {} ops), {} e-nodes in {} rounds, {stop}, {:.2} s",
-            self.function, self.kernels_before, self.kernels_after, self.ops_before, self.ops_after, self.egraph_nodes, self.iterations, self.seconds
+            "{}: {} -> {} kernels ({} -> {} ops), {} e-nodes in {} rounds, {stop}, {:.2} s ({:.2} s saturating, {:.2} s extracting)",
+            self.function, self.kernels_before, self.kernels_after, self.ops_before, self.ops_after, self.egraph_nodes, self.iterations, self.seconds, self.saturation_s, self.extraction_s
         )
     }
 }
@@ -218,8 +222,12 @@ impl Optimizer {
             func.verify().map_err(|e| RewriteError::Invalid { function: func.name.clone(), message: format!("after pass `{}`: {e}", p.name()) })?;
         }
         let (mut g, root) = from_function(&func);
+        let saturation = Instant::now();
         let (iterations, stop, applied) = self.saturate(&mut g, started);
+        let saturation_s = saturation.elapsed().as_secs_f64();
+        let extraction = Instant::now();
         let expr = Extractor::new(&g, cost::SharedCost::new(&self.cost, &g)).find_best(root).1;
+        let extraction_s = extraction.elapsed().as_secs_f64();
         let out = to_function(&func.name, &g.analysis.leaves, &expr);
         out.verify().map_err(|e| RewriteError::Invalid { function: out.name.clone(), message: e.to_string() })?;
         let (kernels_after, estimated_s_after) = self.cost.function_cost(&out);
@@ -236,6 +244,8 @@ impl Optimizer {
             iterations,
             stop,
             seconds: started.elapsed().as_secs_f64(),
+            saturation_s,
+            extraction_s,
             rules: self.rules.iter().zip(applied).map(|(r, applied)| RuleCount { rule: r.name.clone(), family: r.family, applied }).collect(),
             fused: fused_groups(&out),
         };

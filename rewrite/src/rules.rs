@@ -5,7 +5,7 @@
 
 use crate::graph::{Graph, Node};
 use egg::Id;
-use kiln_dsl::ops::{Fused, OpDef, TensorType};
+use kiln_dsl::ops::{inline_stages, Arg, Fused, Member, OpDef, TensorType};
 use kiln_dsl::{Builtin, Elementwise};
 use serde::Serialize;
 use std::sync::Arc;
@@ -175,40 +175,66 @@ pub const MAX_FUSED_MEMBERS: usize = 6;
 /// reshapes, RoPE, a norm's scaling step and a SwiGLU gate fold into the
 /// matmul, norm or attention that reads them. The cost model decides where
 /// the recomputation this causes pays.
+///
+/// A producer that is a function output is computed anyway, so it is not
+/// fused; one read by several ops is fused only when it is a single stage of
+/// a few loads (each reader recomputes it). This also keeps the e-graph
+/// small: every subset of a consumer's producers is a distinct fused op.
 pub fn fusion() -> Vec<Rule> {
-    vec![Rule::new("inline-producer", Family::Fusion, |g, _, node| {
-        let Node::Op(consumer, args) = node else { return Vec::new() };
-        let consumer_members = consumer.op.as_fused().map_or(1, |f| f.members.len());
-        let mut out = Vec::new();
-        for (at, &arg) in args.iter().enumerate() {
-            for producer in &g[arg].nodes {
-                let Node::Op(p, p_args) = producer else { continue };
-                if consumer_members + p.op.as_fused().map_or(1, |f| f.members.len()) > MAX_FUSED_MEMBERS {
+    vec![
+        Rule::new("inline-producer", Family::Fusion, |g, _, node| {
+            let Node::Op(consumer, args) = node else { return Vec::new() };
+            let consumer_members = consumer.op.as_fused().map_or(1, |f| f.members.len());
+            let mut out = Vec::new();
+            for (at, &arg) in args.iter().enumerate() {
+                let readers = reader_classes(g, arg);
+                if readers.iter().any(|&r| g[r].nodes.iter().any(|n| matches!(n, Node::Outputs(_)))) {
                     continue;
                 }
-                let fused = Fused::compose(&consumer.op, args.len(), at, &p.op, p_args.len());
-                let mut operands: Vec<Id> = args[..at].to_vec();
-                operands.extend_from_slice(p_args);
-                operands.extend_from_slice(&args[at + 1..]);
-                if removes_a_kernel(g, &fused, &operands, consumer, args, p, p_args) {
-                    out.push(Term::op(fused, &operands));
+                for producer in &g[arg].nodes {
+                    let Node::Op(p, p_args) = producer else { continue };
+                    if consumer_members + p.op.as_fused().map_or(1, |f| f.members.len()) > MAX_FUSED_MEMBERS {
+                        continue;
+                    }
+                    let Some(info) = g.analysis.stage_info(p, &types(g, p_args)) else { continue };
+                    let cheap = info.stages.len() == 1 && info.last_loads <= 4;
+                    if !info.inlinable || (readers.len() > 1 && !cheap) {
+                        continue;
+                    }
+                    let mut operands: Vec<Id> = args[..at].to_vec();
+                    operands.extend_from_slice(p_args);
+                    operands.extend_from_slice(&args[at + 1..]);
+                    out.push(Term::op(Fused::compose(&consumer.op, args.len(), at, &p.op, p_args.len()), &operands));
                 }
             }
-        }
-        out
-    })]
+            out
+        }),
+        // an op's own elementwise stages inlined into its later ones (e.g.
+        // attention's probabilities into its sum and its weighted values)
+        Rule::new("inline-own-stages", Family::Fusion, |g, _, node| {
+            let Node::Op(op, args) = node else { return Vec::new() };
+            if op.op.as_fused().is_some() {
+                return Vec::new(); // a fused op's stages are inlined already
+            }
+            let Some(info) = g.analysis.stage_info(op, &types(g, args)) else { return Vec::new() };
+            let inlined = inline_stages(info.stages.clone(), args.len() as u32);
+            if inlined.len() < info.stages.len() {
+                vec![Term::op(Fused { members: vec![Member { op: op.op.clone(), args: (0..args.len()).map(Arg::Input).collect() }] }, args)]
+            } else {
+                Vec::new()
+            }
+        }),
+    ]
 }
 
-/// Whether `fused` over `operands` runs as fewer stages than the consumer
-/// and producer apart.
-fn removes_a_kernel(g: &Graph, fused: &Fused, operands: &[Id], consumer: &crate::graph::OpKey, args: &[Id], producer: &crate::graph::OpKey, p_args: &[Id]) -> bool {
-    let types = |ids: &[Id]| ids.iter().map(|&i| type_of(g, i).clone()).collect::<Vec<_>>();
-    let stages = |op: &dyn OpDef, ins: Vec<TensorType>| -> Option<usize> {
-        let out = op.infer(&ins).ok()?;
-        Some(op.compute(&ins, &out).len())
-    };
-    let (Some(f), Some(c), Some(p)) = (stages(fused, types(operands)), stages(consumer.op.as_ref(), types(args)), stages(producer.op.as_ref(), types(p_args))) else {
-        return false;
-    };
-    f < c + p
+fn types(g: &Graph, ids: &[Id]) -> Vec<TensorType> {
+    ids.iter().map(|&i| type_of(g, i).clone()).collect()
+}
+
+/// The distinct e-classes with an e-node reading `id`.
+pub fn reader_classes(g: &Graph, id: Id) -> Vec<Id> {
+    let mut r: Vec<Id> = g[id].parents().map(|p| g.find(p)).collect();
+    r.sort();
+    r.dedup();
+    r
 }
