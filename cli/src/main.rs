@@ -34,6 +34,33 @@ struct ModelArgs {
     /// The arithmetic (default: llamacpp on the CPU, f32 on a GPU).
     #[arg(long, value_enum)]
     numerics: Option<NumericsChoice>,
+    /// Graph rewriting (fusion) before compiling: on, off, or auto (on for
+    /// a GPU, off for the CPU).
+    #[arg(long, value_enum, default_value_t = RewriteChoice::Auto)]
+    rewrite: RewriteChoice,
+}
+
+/// Whether to rewrite graphs before compiling them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum RewriteChoice {
+    /// On for a GPU (launches cost most there), off for the CPU.
+    Auto,
+    /// Always.
+    On,
+    /// Never: compile the graph as the model writes it.
+    Off,
+}
+
+/// Compile options for `device` under `rewrite`.
+fn compile_options(rewrite: RewriteChoice, device: &Device) -> kiln_runtime::CompileOptions {
+    let cost = match device {
+        Device::Cpu => kiln_runtime::CostModel::cpu(),
+        Device::Gpu(..) => kiln_runtime::CostModel::gpu(),
+    };
+    match (rewrite, device) {
+        (RewriteChoice::On, _) | (RewriteChoice::Auto, Device::Gpu(..)) => kiln_runtime::CompileOptions::default().rewriting(cost),
+        _ => kiln_runtime::CompileOptions::default(),
+    }
 }
 
 /// What `kiln compile` writes.
@@ -165,6 +192,9 @@ enum Command {
         /// The arithmetic (default: llamacpp on the CPU, f32 on a GPU).
         #[arg(long, value_enum)]
         numerics: Option<NumericsChoice>,
+        /// Graph rewriting (fusion): on, off, or auto (on for a GPU).
+        #[arg(long, value_enum, default_value_t = RewriteChoice::Auto)]
+        rewrite: RewriteChoice,
         /// Prompt tokens evaluated in one batch (pp).
         #[arg(long, default_value_t = 512)]
         prompt_tokens: usize,
@@ -277,7 +307,7 @@ fn load(config: &Config, args: &ModelArgs) -> Result<(Model, DeviceInfo)> {
     let (device, info) = open_device(args.device)?;
     let path = config.cache.resolve(&args.model, &mut progress)?;
     let numerics = args.numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
-    let model = Model::load_on(&path, &device, &Default::default(), numerics).with_context(|| format!("loading {}", path.display()))?;
+    let model = Model::load_on(&path, &device, &compile_options(args.rewrite, &device), numerics).with_context(|| format!("loading {}", path.display()))?;
     let place = if info.selector == "cpu" { "cpu".to_string() } else { format!("{} ({})", info.selector, info.name) };
     progress(&format!("{} ({} layers, {} MiB) compiled for {place} in {:.1} s", model.name, model.config.layers, std::fs::metadata(&path).map_or(0, |m| m.len() >> 20), model.compile_time.as_secs_f64()));
     Ok((model, info))
@@ -359,8 +389,8 @@ fn main() -> Result<()> {
             let (model, _) = load(&config, &model)?;
             chat(&model, system, max_tokens, sampling.config(), json)?;
         }
-        Command::Bench { model, device, numerics, prompt_tokens, gen_tokens, bandwidth, profile, json } => {
-            let m = bench(&config, &model, device, numerics, prompt_tokens, gen_tokens, bandwidth, json)?;
+        Command::Bench { model, device, numerics, rewrite, prompt_tokens, gen_tokens, bandwidth, profile, json } => {
+            let m = bench(&config, &model, device, numerics, rewrite, prompt_tokens, gen_tokens, bandwidth, json)?;
             if profile {
                 print_profile(&m, &[1])?;
             }
@@ -416,12 +446,12 @@ fn bench_file(config: &Config, model: &str) -> Result<(PathBuf, Option<tempfile:
 
 /// `kiln bench`: pp and tg tokens/s, and tg's bandwidth limit.
 #[allow(clippy::too_many_arguments)]
-fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<NumericsChoice>, prompt_tokens: usize, gen_tokens: usize, bandwidth: Option<f64>, json: bool) -> Result<Model> {
+fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<NumericsChoice>, rewrite: RewriteChoice, prompt_tokens: usize, gen_tokens: usize, bandwidth: Option<f64>, json: bool) -> Result<Model> {
     let (device, info) = open_device(device)?;
     let numerics = numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
     let (path, _guard) = bench_file(config, model)?;
     let started = std::time::Instant::now();
-    let m = Model::load_on(&path, &device, &Default::default(), numerics).with_context(|| format!("loading {}", path.display()))?;
+    let m = Model::load_on(&path, &device, &compile_options(rewrite, &device), numerics).with_context(|| format!("loading {}", path.display()))?;
     progress(&format!("{} loaded and compiled for {} in {:.1} s", m.name, info.selector, started.elapsed().as_secs_f64()));
     if prompt_tokens == 0 || prompt_tokens + gen_tokens > m.config.context {
         bail!("--prompt-tokens {prompt_tokens} plus --gen-tokens {gen_tokens} must be at least 1 and fit the context of {}", m.config.context);

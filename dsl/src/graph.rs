@@ -171,14 +171,15 @@ impl Function {
             }
         }
         for n in &self.nodes {
-            let op = match &n.kind {
+            // named only on error: a fused op's name is long, and this runs per call
+            let op = || match &n.kind {
                 NodeKind::Op(op) => op.name(),
                 NodeKind::Input(s) | NodeKind::Param(s) => s.clone(),
             };
             for d in &n.ty.shape {
                 match d.eval(&b) {
-                    Err(sym) => return Err(GraphError::UnboundDim { op, sym }),
-                    Ok(v) if v < 0 => return Err(GraphError::Constraint { op, message: format!("dimension {d} is {v}, below zero") }),
+                    Err(sym) => return Err(GraphError::UnboundDim { op: op(), sym }),
+                    Ok(v) if v < 0 => return Err(GraphError::Constraint { op: op(), message: format!("dimension {d} is {v}, below zero") }),
                     Ok(_) => {}
                 }
             }
@@ -188,8 +189,8 @@ impl Function {
                     let (l, h) = (lo.eval(&b), hi.eval(&b));
                     match (l, h) {
                         (Ok(l), Ok(h)) if l <= h => {}
-                        (Ok(l), Ok(h)) => return Err(GraphError::Constraint { op, message: format!("needs {what}, but {lo} = {l} > {hi} = {h}") }),
-                        (Err(sym), _) | (_, Err(sym)) => return Err(GraphError::UnboundDim { op, sym }),
+                        (Ok(l), Ok(h)) => return Err(GraphError::Constraint { op: op(), message: format!("needs {what}, but {lo} = {l} > {hi} = {h}") }),
+                        (Err(sym), _) | (_, Err(sym)) => return Err(GraphError::UnboundDim { op: op(), sym }),
                     }
                 }
             }

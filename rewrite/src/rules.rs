@@ -6,7 +6,7 @@
 use crate::graph::{Graph, Node};
 use egg::Id;
 use kiln_dsl::ops::{inline_stages, Arg, Fused, Member, OpDef, TensorType};
-use kiln_dsl::{Builtin, Elementwise};
+use kiln_dsl::{Builtin, Elementwise, KernelClass};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -176,15 +176,22 @@ pub const MAX_FUSED_MEMBERS: usize = 6;
 /// matmul, norm or attention that reads them. The cost model decides where
 /// the recomputation this causes pays.
 ///
-/// A producer that is a function output is computed anyway, so it is not
+/// A quantize stage is never fused into (backends pack blocks from whole f32
+/// rows). A producer that is a function output is computed anyway, so it is not
 /// fused; one read by several ops is fused only when it is a single stage of
-/// a few loads (each reader recomputes it). This also keeps the e-graph
+/// one load (each reader recomputes it; a residual add fused into its
+/// readers would be recomputed along the whole residual stream). This also keeps the e-graph
 /// small: every subset of a consumer's producers is a distinct fused op.
 pub fn fusion() -> Vec<Rule> {
     vec![
         Rule::new("inline-producer", Family::Fusion, |g, _, node| {
             let Node::Op(consumer, args) = node else { return Vec::new() };
             let consumer_members = consumer.op.as_fused().map_or(1, |f| f.members.len());
+            // a quantize stage reads whole f32 rows (backends pack blocks from them)
+            match g.analysis.stage_info(consumer, &types(g, args)) {
+                Some(info) if !info.stages.iter().any(|s| s.class == KernelClass::Quantize) => {}
+                _ => return Vec::new(),
+            }
             let mut out = Vec::new();
             for (at, &arg) in args.iter().enumerate() {
                 let readers = reader_classes(g, arg);
@@ -197,7 +204,9 @@ pub fn fusion() -> Vec<Rule> {
                         continue;
                     }
                     let Some(info) = g.analysis.stage_info(p, &types(g, p_args)) else { continue };
-                    let cheap = info.stages.len() == 1 && info.last_loads <= 4;
+                    // one load: a reshape, transpose, slice or unary map;
+                    // more (a residual add) would be recomputed in chains
+                    let cheap = info.stages.len() == 1 && info.last_loads <= 1;
                     if !info.inlinable || (readers.len() > 1 && !cheap) {
                         continue;
                     }
