@@ -552,6 +552,9 @@ impl GpuExecutable {
         }
         let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
         for (slot, &need) in slot_sizes.iter().enumerate() {
+            if self.lowered.plan.slots[slot].iter().all(|&v| self.lowered.values[v].last_use == usize::MAX) {
+                continue; // returned values have buffers of their own (above)
+            }
             let have = pool[slot].as_ref().map_or(0, |buf| buf.size());
             if have < need {
                 // grow geometrically: attention's values grow with the context

@@ -31,30 +31,47 @@ pub struct MemoryPlan {
 }
 
 impl MemoryPlan {
-    /// First-fit interval colouring in order of definition: a value takes the
-    /// first slot whose occupants are all dead before it is written. A slot
-    /// is never both read and written by one step.
+    /// Best-fit interval colouring in order of definition: a value takes,
+    /// of the slots whose occupants are all dead before it is written, the
+    /// smallest that holds it, else the largest (which grows least). Sizes
+    /// are compared with every symbolic dim at [`PLAN_DIM`]. A slot is never
+    /// both read and written by one step; a returned value (`last_use ==
+    /// usize::MAX`) gets a slot of its own, since it outlives the call.
     pub fn new(values: &[Interval]) -> MemoryPlan {
         let mut order: Vec<usize> = (0..values.len()).collect();
         order.sort_by_key(|&v| values[v].def);
         let mut plan = MemoryPlan { slot_of: vec![0; values.len()], slots: Vec::new() };
         let mut free_after: Vec<usize> = Vec::new(); // last use of each slot's latest occupant
+        let mut slot_size: Vec<i64> = Vec::new();
         for v in order {
             let iv = &values[v];
-            let slot = match (0..plan.slots.len()).find(|&s| free_after[s] < iv.def) {
-                Some(s) => s,
-                None => {
+            let size = approx_bytes(&iv.bytes);
+            let free = (0..plan.slots.len()).filter(|&s| free_after[s] < iv.def);
+            let fitting = free.clone().filter(|&s| slot_size[s] >= size).min_by_key(|&s| slot_size[s]);
+            let slot = match fitting.or_else(|| free.max_by_key(|&s| slot_size[s])) {
+                Some(s) if iv.last_use != usize::MAX => s,
+                _ => {
                     plan.slots.push(Vec::new());
                     free_after.push(0);
+                    slot_size.push(0);
                     plan.slots.len() - 1
                 }
             };
             plan.slots[slot].push(v);
             plan.slot_of[v] = slot;
             free_after[slot] = iv.last_use;
+            slot_size[slot] = slot_size[slot].max(size);
         }
         plan
     }
+}
+
+/// The value of every symbolic dim when the plan compares sizes.
+pub const PLAN_DIM: i64 = 512;
+
+fn approx_bytes(d: &Dim) -> i64 {
+    let b: Bindings = d.symbols().map(|s| (s.to_string(), PLAN_DIM)).collect();
+    d.eval(&b).unwrap_or(i64::MAX)
 }
 
 /// Where a kernel argument lives.
@@ -160,8 +177,8 @@ pub(crate) fn lower_function<K>(func: &Function, disable_memory_plan: bool, mut 
     Ok(Lowered { steps, values, plan, outputs })
 }
 
-/// Kernels of a function and the bytes of its intermediate values, with
-/// and without the memory plan.
+/// Kernels of a function and the bytes of its intermediate values (those
+/// it does not return), with and without the memory plan.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct MemoryReport {
     /// Kernels launched per call.
@@ -170,6 +187,8 @@ pub struct MemoryReport {
     pub planned_bytes: u64,
     /// Intermediate bytes when every value has its own buffer.
     pub unplanned_bytes: u64,
+    /// Bytes of the returned values (each its own buffer either way).
+    pub output_bytes: u64,
 }
 
 /// The [`MemoryReport`] of `func` with every symbolic dim set to `dims`
@@ -185,7 +204,11 @@ pub fn memory_report(func: &Function, dims: i64) -> Result<MemoryReport, Runtime
         }
     }
     let sizes = lowered.value_sizes(&b, &func.name)?;
-    Ok(MemoryReport { kernels: lowered.steps.len(), planned_bytes: lowered.slot_sizes(&sizes).iter().sum(), unplanned_bytes: sizes.iter().sum() })
+    let returned = |v: usize| lowered.values[v].last_use == usize::MAX;
+    let output_bytes = (0..sizes.len()).filter(|&v| returned(v)).map(|v| sizes[v]).sum();
+    // returned values have slots of their own
+    let planned_bytes = lowered.plan.slots.iter().filter(|s| !s.iter().any(|&v| returned(v))).map(|s| s.iter().map(|&v| sizes[v]).max().unwrap_or(0)).sum();
+    Ok(MemoryReport { kernels: lowered.steps.len(), planned_bytes, unplanned_bytes: sizes.iter().sum::<u64>() - output_bytes, output_bytes })
 }
 
 impl<K> Lowered<K> {
@@ -213,11 +236,20 @@ mod tests {
     #[test]
     fn reuses_dead_buffers_but_never_overlaps_lifetimes() {
         let iv = |def, last_use| Interval { bytes: Dim::new(16), def, last_use };
-        // a chain a -> b -> c -> d: a and c can share, b and d can share
-        let plan = MemoryPlan::new(&[iv(0, 1), iv(1, 2), iv(2, 3), iv(3, usize::MAX)]);
-        assert_eq!(plan.slots.len(), 2);
+        // a chain a -> b -> c -> d -> e: a and c can share, b and d can
+        // share; e is returned and gets a slot of its own
+        let plan = MemoryPlan::new(&[iv(0, 1), iv(1, 2), iv(2, 3), iv(3, 4), iv(4, usize::MAX)]);
+        assert_eq!(plan.slots.len(), 3);
         assert_eq!(plan.slot_of[0], plan.slot_of[2]);
+        assert_eq!(plan.slot_of[1], plan.slot_of[3]);
         assert_ne!(plan.slot_of[0], plan.slot_of[1]);
+        assert_eq!(plan.slots[plan.slot_of[4]], [4]);
+        // best fit: a small value takes the small free slot, not the big one
+        let sized = |bytes, def, last_use| Interval { bytes: Dim::new(bytes), def, last_use };
+        let plan = MemoryPlan::new(&[sized(1000, 0, 2), sized(10, 1, 2), sized(10, 3, 4), sized(1000, 3, 4)]);
+        assert_eq!(plan.slots.len(), 2);
+        assert_eq!(plan.slot_of[2], plan.slot_of[1]);
+        assert_eq!(plan.slot_of[3], plan.slot_of[0]);
         // no two values in a slot are alive at once
         let vals = [iv(0, 5), iv(1, 2), iv(3, 4), iv(4, 6)];
         let plan = MemoryPlan::new(&vals);
