@@ -322,3 +322,58 @@ pub fn f32_to_f16_rounds_to_nearest_even_like_the_half_crate(b: Backend) {
     assert!(half::f16::from_bits(u16::from_le_bytes([nan[0].data[0], nan[0].data[1]])).is_nan());
 }
 
+
+/// A Llama-style block (norm, Q/K/V projections with a quantized one, RoPE,
+/// attention over a grown KV cache, SwiGLU MLP, residual adds) of `rows`
+/// new tokens after `past` cached ones.
+fn transformer_block(rows: usize, past: usize) -> (kiln_dsl::Function, Vec<(DType, Vec<usize>)>) {
+    let (width, heads, hd, ffn) = (64usize, 4usize, 16usize, 96usize);
+    let f = FunctionBuilder::new("block");
+    let mut shapes = Vec::new();
+    let mut input = |name: &str, dt: DType, shape: &[usize]| {
+        shapes.push((dt, shape.to_vec()));
+        f.input(name, dt, &d(shape))
+    };
+    let x = input("x", DType::F32, &[rows, width]);
+    let cs = input("rope", DType::F32, &[rows, hd / 2, 2]);
+    let kc = input("k_cache", DType::F32, &[past, heads, hd]);
+    let vc = input("v_cache", DType::F32, &[past, heads, hd]);
+    let norm = input("norm", DType::F32, &[width]);
+    let wq = input("wq", DType::Q8_0, &[width, width]);
+    let wk = input("wk", DType::F32, &[width, width]);
+    let wv = input("wv", DType::F16, &[width, width]);
+    let wo = input("wo", DType::F32, &[width, width]);
+    let gate = input("gate", DType::F32, &[ffn, width]);
+    let up = input("up", DType::F32, &[ffn, width]);
+    let down = input("down", DType::F32, &[width, ffn]);
+    let h = x.rms_norm(&norm, 1e-5);
+    let q = h.matmul_t(&wq).reshape(&d(&[rows, heads, hd])).rope_table(&cs, false);
+    let k = h.matmul_t(&wk).reshape(&d(&[rows, heads, hd])).rope_table(&cs, false);
+    let v = h.matmul_t(&wv).reshape(&d(&[rows, heads, hd]));
+    let (k, v) = (kc.concat(&[&k], 0), vc.concat(&[&v], 0));
+    let att = q.attention(&k, &v, 0.25).reshape(&d(&[rows, width]));
+    let x = x.add(&att.matmul_t(&wo));
+    let h = x.rms_norm(&norm, 1e-5);
+    let y = x.add(&h.matmul_t(&gate).silu().mul(&h.matmul_t(&up)).matmul_t(&down));
+    (f.finish(&[&y, &k, &v]).unwrap(), shapes)
+}
+
+/// Transformer blocks as the graph optimizer rewrites them (fused ops run
+/// as fewer kernels) give the interpreter's results on the graph as written.
+pub fn rewritten_transformer_blocks(b: Backend) {
+    let mut r = rng();
+    for (rows, past) in [(1, 5), (3, 2), (2, 7)] {
+        let (func, shapes) = transformer_block(rows, past);
+        let (_, report) = kiln_runtime::Optimizer::new(kiln_runtime::CostModel::gpu()).optimize(&func).unwrap();
+        assert!(report.kernels_after < report.kernels_before, "{}", report.summary());
+        let shapes: Vec<&[usize]> = shapes.iter().map(|(_, s)| s.as_slice()).collect();
+        let ins = random_inputs(&func, &shapes, 50, &mut r);
+        let want = interpret(&func, &ins, &std::collections::HashMap::new(), &Bindings::new()).unwrap();
+        let options = kiln_runtime::CompileOptions::default().rewriting(kiln_runtime::CostModel::gpu());
+        let got = run_on_with(b, &func, &ins, &Bindings::new(), options);
+        for (g, w) in got.iter().zip(&want) {
+            let err = kiln_dsl::rel_l2_error(&g.to_f64(), &w.data);
+            assert!(err <= TOL, "rewritten block ({rows} rows after {past}) on {b:?}: relative L2 error {err:e}\n{}", report.summary());
+        }
+    }
+}

@@ -63,6 +63,10 @@ macro_rules! backend_tests {
         fn f32_to_f16_rounds_to_nearest_even_like_the_half_crate() {
             common::cases::f32_to_f16_rounds_to_nearest_even_like_the_half_crate($backend)
         }
+        #[test]
+        fn rewritten_transformer_blocks() {
+            common::cases::rewritten_transformer_blocks($backend)
+        }
     };
 }
 
@@ -132,7 +136,12 @@ pub fn device_for(b: Backend) -> GpuDevice {
 
 /// Run `func` on backend `b` (its default schedules, or a discrete GPU's).
 pub fn run_on(b: Backend, func: &Function, inputs: &[HostTensor], bindings: &Bindings) -> Vec<HostTensor> {
-    let options = CompileOptions::default();
+    run_on_with(b, func, inputs, bindings, CompileOptions::default())
+}
+
+/// [`run_on`] with compile `options` (a custom scheduler is replaced on the
+/// backends that set their own).
+pub fn run_on_with(b: Backend, func: &Function, inputs: &[HostTensor], bindings: &Bindings, options: CompileOptions) -> Vec<HostTensor> {
     match b {
         Backend::Cpu => {
             let exe = CpuExecutable::compile(func, &options).unwrap_or_else(|e| panic!("compile failed: {e}\n{func}"));
