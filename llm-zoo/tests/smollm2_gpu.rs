@@ -1,7 +1,8 @@
 //! SmolLM2-135M on the GPU backend (lavapipe, Mesa's Vulkan on the CPU, in
-//! CI; `scripts/test.sh` installs it) against the CPU backend at the same
-//! arithmetic: the same greedy tokens on every golden prompt, and logits
-//! close to the CPU's. Each backend sums in its own order, so only f32
+//! CI; `scripts/test.sh` installs it), compiled as `kiln` compiles for a GPU
+//! (graphs rewritten and fused), against the CPU backend on the graph as
+//! written, at the same arithmetic: the same greedy tokens on every golden
+//! prompt, and logits close to the CPU's. Each backend sums in its own order, so only f32
 //! rounding separates them. lavapipe runs the model at about 0.4 tokens/s
 //! on two cores, so CI compares the first `KILN_GPU_TOKENS` (default 8)
 //! generated tokens per prompt; the H100 run in `benches/RESULTS.md` sets
@@ -10,7 +11,7 @@
 mod common;
 
 use kiln_llm_zoo::{Logits, Model, Numerics, SamplerConfig};
-use kiln_runtime::{Device, DeviceChoice};
+use kiln_runtime::{CompileOptions, CostModel, Device, DeviceChoice};
 use serde_json::Value;
 
 fn golden_prompts() -> Vec<Vec<u32>> {
@@ -25,6 +26,11 @@ fn gpu() -> Device {
     device
 }
 
+/// How `kiln` compiles for a GPU: graphs rewritten (fused) first.
+fn gpu_options() -> CompileOptions {
+    CompileOptions::default().rewriting(CostModel::gpu())
+}
+
 fn rel_l2(a: &[f32], b: &[f32]) -> f64 {
     let num: f64 = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum();
     let den: f64 = b.iter().map(|y| (*y as f64).powi(2)).sum();
@@ -36,7 +42,7 @@ fn greedy_tokens_equal_the_cpu_backends_on_the_golden_prompts() {
     let path = common::smollm2();
     let tokens: usize = std::env::var("KILN_GPU_TOKENS").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
     let cpu = Model::load_with(&path, &Default::default(), Numerics::F32).unwrap();
-    let gpu = Model::load_on(&path, &gpu(), &Default::default(), Numerics::F32).unwrap();
+    let gpu = Model::load_on(&path, &gpu(), &gpu_options(), Numerics::F32).unwrap();
     for prompt in golden_prompts() {
         let want = cpu.generate(&prompt, tokens, &SamplerConfig::default(), |_| {}).unwrap();
         let t0 = std::time::Instant::now();
@@ -57,7 +63,7 @@ fn logits_after_a_prompt_and_a_step_are_close_to_the_cpus() {
     let path = common::smollm2();
     let prompt = &golden_prompts()[0];
     let cpu = Model::load_with(&path, &Default::default(), Numerics::F32).unwrap();
-    let gpu = Model::load_on(&path, &gpu(), &Default::default(), Numerics::F32).unwrap();
+    let gpu = Model::load_on(&path, &gpu(), &gpu_options(), Numerics::F32).unwrap();
     let (mut a, mut b) = (cpu.session(), gpu.session());
     for step in [prompt.as_slice(), &[279]] {
         let want = a.feed(step, Logits::Last).unwrap().pop().unwrap();
