@@ -6,8 +6,11 @@
 //!   quantized parameters.
 //! - [`L2Normalize`]: a user-defined op, written once as tensor expressions
 //!   and run by every backend.
+//! - [`rewriting`]: a rewrite rule and a pass added to the graph optimizer
+//!   from outside kiln.
 #![warn(missing_docs)]
 
+pub mod rewriting;
 pub mod toy_llama;
 
 use kiln_dsl::{ax, load, Dim, DType, OpDef, ReduceOp, Stage, TensorType};
