@@ -53,12 +53,8 @@ enum RewriteChoice {
 
 /// Compile options for `device` under `rewrite`.
 fn compile_options(rewrite: RewriteChoice, device: &Device) -> kiln_runtime::CompileOptions {
-    let cost = match device {
-        Device::Cpu => kiln_runtime::CostModel::cpu(),
-        Device::Gpu(..) => kiln_runtime::CostModel::gpu(),
-    };
     match (rewrite, device) {
-        (RewriteChoice::On, _) | (RewriteChoice::Auto, Device::Gpu(..)) => kiln_runtime::CompileOptions::default().rewriting(cost),
+        (RewriteChoice::On, _) | (RewriteChoice::Auto, Device::Gpu(..)) => kiln_runtime::CompileOptions::default().rewriting(device.cost_model()),
         _ => kiln_runtime::CompileOptions::default(),
     }
 }

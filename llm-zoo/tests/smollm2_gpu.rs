@@ -11,7 +11,7 @@
 mod common;
 
 use kiln_llm_zoo::{Logits, Model, Numerics, SamplerConfig};
-use kiln_runtime::{CompileOptions, CostModel, Device, DeviceChoice};
+use kiln_runtime::{CompileOptions, Device, DeviceChoice};
 use serde_json::Value;
 
 fn golden_prompts() -> Vec<Vec<u32>> {
@@ -26,9 +26,10 @@ fn gpu() -> Device {
     device
 }
 
-/// How `kiln` compiles for a GPU: graphs rewritten (fused) first.
-fn gpu_options() -> CompileOptions {
-    CompileOptions::default().rewriting(CostModel::gpu())
+/// How `kiln` compiles for a GPU: graphs rewritten (fused) first, priced by
+/// the device's cost model (lavapipe's is the CPU's: it recomputes dearly).
+fn gpu_options(device: &Device) -> CompileOptions {
+    CompileOptions::default().rewriting(device.cost_model())
 }
 
 fn rel_l2(a: &[f32], b: &[f32]) -> f64 {
@@ -42,7 +43,8 @@ fn greedy_tokens_equal_the_cpu_backends_on_the_golden_prompts() {
     let path = common::smollm2();
     let tokens: usize = std::env::var("KILN_GPU_TOKENS").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
     let cpu = Model::load_with(&path, &Default::default(), Numerics::F32).unwrap();
-    let gpu = Model::load_on(&path, &gpu(), &gpu_options(), Numerics::F32).unwrap();
+    let device = gpu();
+    let gpu = Model::load_on(&path, &device, &gpu_options(&device), Numerics::F32).unwrap();
     for prompt in golden_prompts() {
         let want = cpu.generate(&prompt, tokens, &SamplerConfig::default(), |_| {}).unwrap();
         let t0 = std::time::Instant::now();
@@ -63,7 +65,8 @@ fn logits_after_a_prompt_and_a_step_are_close_to_the_cpus() {
     let path = common::smollm2();
     let prompt = &golden_prompts()[0];
     let cpu = Model::load_with(&path, &Default::default(), Numerics::F32).unwrap();
-    let gpu = Model::load_on(&path, &gpu(), &gpu_options(), Numerics::F32).unwrap();
+    let device = gpu();
+    let gpu = Model::load_on(&path, &device, &gpu_options(&device), Numerics::F32).unwrap();
     let (mut a, mut b) = (cpu.session(), gpu.session());
     for step in [prompt.as_slice(), &[279]] {
         let want = a.feed(step, Logits::Last).unwrap().pop().unwrap();

@@ -34,7 +34,7 @@ pub mod rules;
 pub use cost::CostModel;
 pub use rules::{Family, Rule, Term};
 
-use egg::{Extractor, Id};
+use egg::{Extractor, Id, Language};
 use graph::{from_function, to_function, Graph, Node, OpKey};
 use kiln_dsl::{Function, NodeKind};
 use serde::Serialize;
@@ -253,16 +253,18 @@ impl Optimizer {
     }
 
     /// Apply every rule to every e-node, round after round, until nothing
-    /// changes or a limit is reached. A rule sees each e-node once.
+    /// changes or a limit is reached. A rule sees an e-node again only when
+    /// one of its operands' e-classes has grown (rules look into them).
     fn saturate(&self, g: &mut Graph, started: Instant) -> (usize, Stop, Vec<usize>) {
         let mut applied = vec![0; self.rules.len()];
-        let mut seen: HashSet<(usize, Node)> = HashSet::new();
+        let mut seen: HashSet<(usize, Node, usize)> = HashSet::new();
         for iteration in 0..self.limits.max_iterations {
             let mut found: Vec<(Id, Term, usize)> = Vec::new();
             for class in g.classes() {
                 for node in &class.nodes {
+                    let operand_nodes: usize = node.children().iter().map(|&c| g[c].nodes.len()).sum();
                     for (r, rule) in self.rules.iter().enumerate() {
-                        if seen.insert((r, node.clone())) {
+                        if seen.insert((r, node.clone(), operand_nodes)) {
                             found.extend((rule.rewrite)(g, class.id, node).into_iter().map(|t| (class.id, t, r)));
                         }
                     }

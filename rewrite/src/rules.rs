@@ -178,9 +178,15 @@ pub const MAX_FUSED_MEMBERS: usize = 6;
 ///
 /// A quantize stage is never fused into (backends pack blocks from whole f32
 /// rows). A producer that is a function output is computed anyway, so it is not
-/// fused; one read by several ops is fused only when it is a single stage of
-/// one load (each reader recomputes it; a residual add fused into its
-/// readers would be recomputed along the whole residual stream). This also keeps the e-graph
+/// fused; one read by several ops is fused only when it is a single op of a
+/// single stage of at most three loads (each reader recomputes it), into a
+/// reader whose result is stored (a reduction or matmul, not another map
+/// that would carry the recomputation onwards).
+///
+/// An op of several stages whose last is elementwise (RMSNorm: the mean of
+/// squares, then the scaling) is also split into one op per stage
+/// ([`StageOf`]), so its last step can fuse into each of its readers (the
+/// Q, K and V projections) while the reduction runs once. This also keeps the e-graph
 /// small: every subset of a consumer's producers is a distinct fused op.
 pub fn fusion() -> Vec<Rule> {
     vec![
@@ -188,10 +194,10 @@ pub fn fusion() -> Vec<Rule> {
             let Node::Op(consumer, args) = node else { return Vec::new() };
             let consumer_members = consumer.op.as_fused().map_or(1, |f| f.members.len());
             // a quantize stage reads whole f32 rows (backends pack blocks from them)
-            match g.analysis.stage_info(consumer, &types(g, args)) {
-                Some(info) if !info.stages.iter().any(|s| s.class == KernelClass::Quantize) => {}
+            let consumer_info = match g.analysis.stage_info(consumer, &types(g, args)) {
+                Some(info) if !info.stages.iter().any(|s| s.class == KernelClass::Quantize) => info,
                 _ => return Vec::new(),
-            }
+            };
             let mut out = Vec::new();
             for (at, &arg) in args.iter().enumerate() {
                 let readers = reader_classes(g, arg);
@@ -204,10 +210,15 @@ pub fn fusion() -> Vec<Rule> {
                         continue;
                     }
                     let Some(info) = g.analysis.stage_info(p, &types(g, p_args)) else { continue };
-                    // one load: a reshape, transpose, slice or unary map;
-                    // more (a residual add) would be recomputed in chains
-                    let cheap = info.stages.len() == 1 && info.last_loads <= 1;
-                    if !info.inlinable || (readers.len() > 1 && !cheap) {
+                    // a single op of one stage of a few loads (a reshape, a
+                    // map, a norm's scaling step), not itself fused: every
+                    // reader recomputes it, and a fused one would grow into
+                    // chains (the residual stream's adds)
+                    let cheap = info.stages.len() == 1 && info.last_loads <= 3 && p.op.as_fused().is_none();
+                    // ... and only into a reduction or matmul, whose result is
+                    // stored: an elementwise reader would be inlined onwards
+                    let boundary = !consumer_info.inlinable;
+                    if !info.inlinable || (readers.len() > 1 && !(cheap && boundary)) {
                         continue;
                     }
                     let mut operands: Vec<Id> = args[..at].to_vec();
@@ -217,6 +228,25 @@ pub fn fusion() -> Vec<Rule> {
                 }
             }
             out
+        }),
+        Rule::new("split-stages", Family::Fusion, |g, _, node| {
+            let Node::Op(op, args) = node else { return Vec::new() };
+            if op.op.as_fused().is_some() || op.op.as_any_stage().is_some() {
+                return Vec::new();
+            }
+            let ins = types(g, args);
+            let Some(info) = g.analysis.stage_info(op, &ins) else { return Vec::new() };
+            if info.stages.len() < 2 || !info.inlinable {
+                return Vec::new();
+            }
+            let mut operands: Vec<Term> = args.iter().map(|&a| Term::Class(a)).collect();
+            let mut last = None;
+            for k in 0..info.stages.len() {
+                let stage = Term::Op(Arc::new(StageOf { op: op.op.clone(), inputs: ins.clone(), stage: k }), operands.clone());
+                operands.push(stage.clone());
+                last = Some(stage);
+            }
+            last.into_iter().collect()
         }),
         // an op's own elementwise stages inlined into its later ones (e.g.
         // attention's probabilities into its sum and its weighted values)
@@ -246,4 +276,63 @@ pub fn reader_classes(g: &Graph, id: Id) -> Vec<Id> {
     r.sort();
     r.dedup();
     r
+}
+
+/// Stage `stage` of `op` (applied to `inputs`) as an op of its own: its
+/// operands are `op`'s followed by the results of the stages before it,
+/// which is what the stage reads. The same arithmetic as `op`, split so
+/// that stages can fuse separately.
+#[derive(Clone, Debug)]
+pub struct StageOf {
+    /// The op split.
+    pub op: Arc<dyn OpDef>,
+    /// Its operand types.
+    pub inputs: Vec<TensorType>,
+    /// Which stage.
+    pub stage: usize,
+}
+
+impl StageOf {
+    fn stages(&self) -> Result<Vec<kiln_dsl::Stage>, String> {
+        let out = self.op.infer(&self.inputs)?;
+        Ok(self.op.compute(&self.inputs, &out))
+    }
+}
+
+impl OpDef for StageOf {
+    fn name(&self) -> String {
+        let stage = self.stages().ok().and_then(|s| s.get(self.stage).map(|s| s.name.clone())).unwrap_or_default();
+        format!("{}[{stage}]", self.op.name())
+    }
+
+    fn infer(&self, inputs: &[TensorType]) -> Result<TensorType, String> {
+        let stages = self.stages()?;
+        let n = self.inputs.len();
+        if inputs.len() != n + self.stage || inputs[..n] != self.inputs[..] {
+            return Err(format!("stage {} of {} reads {} operands of the op's types and the earlier stages", self.stage, self.op.name(), n + self.stage));
+        }
+        for (t, s) in inputs[n..].iter().zip(&stages) {
+            if t.dtype != s.dtype || t.shape != s.shape {
+                return Err(format!("operand {t} is not stage `{}`'s {}", s.name, TensorType::new(s.dtype, s.shape.clone())));
+            }
+        }
+        let s = stages.get(self.stage).ok_or_else(|| format!("{} has no stage {}", self.op.name(), self.stage))?;
+        Ok(TensorType::new(s.dtype, s.shape.clone()))
+    }
+
+    fn compute(&self, _inputs: &[TensorType], _output: &TensorType) -> Vec<kiln_dsl::Stage> {
+        vec![self.stages().expect("inferred when applied").swap_remove(self.stage)]
+    }
+
+    fn constraints(&self, _inputs: &[TensorType]) -> Vec<(kiln_dsl::Dim, kiln_dsl::Dim, String)> {
+        if self.stage == 0 {
+            self.op.constraints(&self.inputs)
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn as_any_stage(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }

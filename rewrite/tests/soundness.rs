@@ -225,6 +225,22 @@ fn fusing_producers_into_consumers_is_sound() {
     assert!(fired > 0);
 }
 
+#[test]
+fn splitting_an_op_into_its_stages_is_sound() {
+    let mut r = rng();
+    let (rule, mut fired) = (rule("split-stages"), 0);
+    for _ in 0..cases() {
+        fired += check_rule(&rule, &random_block(&mut r), &mut r);
+        let f = FunctionBuilder::new("norms");
+        let x = f.input("x", DType::F32, &d(&[r.random_range(1..4), 8]));
+        let w = f.input("w", DType::F32, &d(&[8]));
+        let b = f.input("b", DType::F32, &d(&[8]));
+        let y = random_unary(&mut r, &x).layer_norm(&w, &b, 1e-5).rms_norm(&w, 1e-6).softmax();
+        fired += check_rule(&rule, &f.finish(&[&y]).unwrap(), &mut r);
+    }
+    assert!(fired > 0);
+}
+
 /// An op of two stages: an elementwise `exp(x)`, then its row sums; the
 /// first inlines into the second.
 #[derive(Debug)]

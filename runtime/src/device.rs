@@ -124,6 +124,16 @@ pub enum Device {
 }
 
 impl Device {
+    /// The graph optimizer's cost model for this device: a GPU's where
+    /// kernel launches are dear, the CPU's for the CPU and for GPU adapters
+    /// that run on the CPU (lavapipe), where recomputation is.
+    pub fn cost_model(&self) -> kiln_rewrite::CostModel {
+        match self {
+            Device::Gpu(g, _) if g.adapter_kind() == kiln_schedule::AdapterKind::Gpu => kiln_rewrite::CostModel::gpu(),
+            _ => kiln_rewrite::CostModel::cpu(),
+        }
+    }
+
     /// Open the device `choice` names. `auto` takes GPU adapter 0 when it is
     /// a discrete or integrated GPU and otherwise the CPU, saying why in the
     /// returned note (a CPU implementation of Vulkan such as lavapipe is

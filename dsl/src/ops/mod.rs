@@ -72,4 +72,10 @@ pub trait OpDef: fmt::Debug + Send + Sync {
     fn as_builtin(&self) -> Option<&Builtin> {
         None
     }
+
+    /// The op as one stage split off another op (the graph optimizer's
+    /// `StageOf`), if it is one, so the optimizer does not split it again.
+    fn as_any_stage(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
