@@ -1213,6 +1213,15 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
         };
         let shared = shared.expect("a shared reduction has workgroup memory");
         let r = b.vars[&red_id];
+        // the workgroup's first invocation, where the point is stored
+        let first_storing = |b: &mut Builder| -> Res<Handle<Expression>> {
+            let zero = b.int(0)?;
+            let first = b.bin(BinaryOperator::Equal, r, zero);
+            Ok(match b.all_below(&store_guards)? {
+                Some(c) => b.bin(BinaryOperator::LogicalAnd, first, c),
+                None => first,
+            })
+        };
         if let Some([subgroup, lane, subgroups]) = subgroup_args {
             // each subgroup's result to workgroup memory, then invocation 0
             // combines those
@@ -1231,12 +1240,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
                 Ok(())
             })?;
             b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
-            let zero = b.int(0)?;
-            let first = b.bin(BinaryOperator::Equal, r, zero);
-            let cond = match b.all_below(&store_guards)? {
-                Some(c) => b.bin(BinaryOperator::LogicalAnd, first, c),
-                None => first,
-            };
+            let cond = first_storing(b)?;
             b.if_(cond, |b| {
                 b.push(Statement::Store { pointer: acc, value: ident });
                 let n = b.cast(subgroups, naga::ScalarKind::Sint, false);
@@ -1282,13 +1286,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
             b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
             step /= 2;
         }
-        let zero = b.int(0)?;
-        let first = b.bin(BinaryOperator::Equal, r, zero);
-        let cond = b.all_below(&store_guards)?;
-        let cond = match cond {
-            Some(c) => b.bin(BinaryOperator::LogicalAnd, first, c),
-            None => first,
-        };
+        let cond = first_storing(b)?;
         b.if_(cond, |b| {
             let at = b.emit(Expression::Access { base: shared, index: lidx });
             let v = b.emit(Expression::Load { pointer: at });

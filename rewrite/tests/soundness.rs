@@ -34,14 +34,7 @@ fn check_rule(rule: &Rule, func: &Function, r: &mut StdRng) -> usize {
     let optimizer = Optimizer { rules: vec![rule.clone()], ..Optimizer::new(CostModel::gpu()) };
     let (rewritten, report) = optimizer.optimize(func).unwrap_or_else(|e| panic!("{}: {e}\n{func}", rule.name));
     assert_eq!(rewritten.inputs().len(), func.inputs().len());
-    let inputs: Vec<HostTensor> = func
-        .inputs()
-        .iter()
-        .map(|(_, _, t)| {
-            let shape: Vec<usize> = t.shape.iter().map(|d| d.as_const().unwrap() as usize).collect();
-            HostTensor::random(t.dtype, &shape, 4, r)
-        })
-        .collect();
+    let inputs = random_inputs(func, r);
     let none = HashMap::new();
     let want = interpret(func, &inputs, &none, &Bindings::new()).unwrap();
     let got = interpret(&rewritten, &inputs, &none, &Bindings::new()).unwrap_or_else(|e| panic!("{}: the rewritten function fails: {e}\n{rewritten}", rule.name));
@@ -51,6 +44,11 @@ fn check_rule(rule: &Rule, func: &Function, r: &mut StdRng) -> usize {
         assert!(err <= 1e-12, "{}: relative L2 error {err:e}\nbefore:\n{func}\nafter:\n{rewritten}", rule.name);
     }
     report.rules[0].applied
+}
+
+/// Random values for `func`'s inputs (all of constant shape).
+fn random_inputs(func: &Function, r: &mut StdRng) -> Vec<HostTensor> {
+    func.inputs().iter().map(|(_, _, t)| HostTensor::random(t.dtype, &t.shape.iter().map(|d| d.as_const().unwrap() as usize).collect::<Vec<_>>(), 4, r)).collect()
 }
 
 fn rule(name: &str) -> Rule {
@@ -281,11 +279,7 @@ fn every_rule_together_keeps_results_and_removes_kernels() {
         let func = random_block(&mut r);
         let (rewritten, report) = Optimizer::new(CostModel::gpu()).optimize(&func).unwrap();
         assert!(report.kernels_after <= report.kernels_before, "{}", report.summary());
-        let inputs: Vec<HostTensor> = func
-            .inputs()
-            .iter()
-            .map(|(_, _, t)| HostTensor::random(t.dtype, &t.shape.iter().map(|d| d.as_const().unwrap() as usize).collect::<Vec<_>>(), 4, &mut r))
-            .collect();
+        let inputs = random_inputs(&func, &mut r);
         let none = HashMap::new();
         let want = interpret(&func, &inputs, &none, &Bindings::new()).unwrap();
         let got = interpret(&rewritten, &inputs, &none, &Bindings::new()).unwrap();
