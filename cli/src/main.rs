@@ -233,6 +233,10 @@ enum Command {
         /// the report's byte counts.
         #[arg(long, default_value_t = 256)]
         report_dims: i64,
+        /// Graph rewriting before the kernels are written: auto (on for a
+        /// GPU target, as `kiln generate` does), on or off.
+        #[arg(long, value_enum, default_value_t = RewriteChoice::Auto)]
+        rewrite: RewriteChoice,
         /// Generate for this device's capabilities (cpu, gpu, gpu:N); the
         /// portable GPU target when not given.
         #[arg(long)]
@@ -391,12 +395,13 @@ fn main() -> Result<()> {
                 print_profile(&m, &[1])?;
             }
         }
-        Command::Compile { model, emit, out, report, report_dims, device, numerics, json } => {
+        Command::Compile { model, emit, out, report, report_dims, rewrite, device, numerics, json } => {
+            let device = device.map(open_device).transpose()?.map(|(d, _)| d);
             if report {
-                compile_report(&config, &model, device, numerics, report_dims, json)?;
+                compile_report(&config, &model, device.as_ref(), numerics, report_dims, json)?;
             }
             if let Some(out) = out {
-                compile(&config, &model, emit, &out, device, numerics, json)?;
+                compile(&config, &model, emit, &out, device.as_ref(), rewrite, numerics, json)?;
             }
         }
         Command::Perplexity { model, file, window, json } => {
@@ -506,13 +511,17 @@ fn default_numerics(device: &Device) -> Numerics {
 }
 
 /// `kiln compile`: every kernel of every function, written to `out`.
-fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, device: Option<DeviceChoice>, numerics: NumericsChoice, json: bool) -> Result<()> {
+#[allow(clippy::too_many_arguments)]
+fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, device: Option<&Device>, rewrite: RewriteChoice, numerics: NumericsChoice, json: bool) -> Result<()> {
     let (target, adapter) = match device {
-        None | Some(DeviceChoice::Cpu) => Default::default(),
-        Some(choice) => match open_device(choice)?.0 {
-            Device::Gpu(g, _) => (g.target(), g.adapter_kind()),
-            Device::Cpu => Default::default(),
-        },
+        Some(Device::Gpu(g, _)) => (g.target(), g.adapter_kind()),
+        _ => Default::default(),
+    };
+    // the kernels a GPU runs: rewritten unless asked not to (priced as for
+    // the device given, else as for a discrete GPU)
+    let options = match rewrite {
+        RewriteChoice::Off => kiln_runtime::CompileOptions::default(),
+        _ => kiln_runtime::CompileOptions::default().rewriting(device.map_or_else(kiln_runtime::CostModel::gpu, Device::cost_model)),
     };
     let path = config.cache.resolve(model, &mut progress)?;
     let (name, module) = kiln_llm_zoo::model_graph(&path, numerics.numerics()).with_context(|| format!("loading {}", path.display()))?;
@@ -527,7 +536,7 @@ fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, devi
     for func in &module.functions {
         let dir = out.join(&func.name);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let kernels = kiln_runtime::gpu_kernels(func, &target, adapter, &Default::default()).with_context(|| format!("lowering `{}`", func.name))?;
+        let kernels = kiln_runtime::gpu_kernels(func, &target, adapter, &options).with_context(|| format!("lowering `{}`", func.name))?;
         for (i, (op, k)) in kernels.iter().enumerate() {
             let file = dir.join(format!("{i:03}_{}.{ext}", k.name));
             let bytes = match emit {
@@ -562,11 +571,8 @@ fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, devi
 
 /// `kiln compile --report`: per function, kernels and intermediate memory as
 /// written, after memory planning, and after rewriting too.
-fn compile_report(config: &Config, model: &str, device: Option<DeviceChoice>, numerics: NumericsChoice, dims: i64, json: bool) -> Result<()> {
-    let cost = match device {
-        Some(DeviceChoice::Cpu) => kiln_runtime::CostModel::cpu(),
-        _ => kiln_runtime::CostModel::gpu(),
-    };
+fn compile_report(config: &Config, model: &str, device: Option<&Device>, numerics: NumericsChoice, dims: i64, json: bool) -> Result<()> {
+    let cost = device.map_or_else(kiln_runtime::CostModel::gpu, Device::cost_model);
     let path = config.cache.resolve(model, &mut progress)?;
     let (name, module) = kiln_llm_zoo::model_graph(&path, numerics.numerics()).with_context(|| format!("loading {}", path.display()))?;
     let optimizer = kiln_runtime::Optimizer::new(cost);
