@@ -552,7 +552,7 @@ impl GpuExecutable {
         }
         let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
         for (slot, &need) in slot_sizes.iter().enumerate() {
-            if self.lowered.plan.slots[slot].iter().all(|&v| self.lowered.values[v].last_use == usize::MAX) {
+            if self.lowered.plan.slots[slot].iter().all(|&v| self.lowered.values[v].returned()) {
                 continue; // returned values have buffers of their own (above)
             }
             let have = pool[slot].as_ref().map_or(0, |buf| buf.size());

@@ -21,6 +21,13 @@ pub struct Interval {
     pub last_use: usize,
 }
 
+impl Interval {
+    /// Whether the function returns the value (it outlives the call).
+    pub fn returned(&self) -> bool {
+        self.last_use == usize::MAX
+    }
+}
+
 /// Slot of each value, and the values sharing each slot.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MemoryPlan {
@@ -49,7 +56,7 @@ impl MemoryPlan {
             let free = (0..plan.slots.len()).filter(|&s| free_after[s] < iv.def);
             let fitting = free.clone().filter(|&s| slot_size[s] >= size).min_by_key(|&s| slot_size[s]);
             let slot = match fitting.or_else(|| free.max_by_key(|&s| slot_size[s])) {
-                Some(s) if iv.last_use != usize::MAX => s,
+                Some(s) if !iv.returned() => s,
                 _ => {
                     plan.slots.push(Vec::new());
                     free_after.push(0);
@@ -204,10 +211,9 @@ pub fn memory_report(func: &Function, dims: i64) -> Result<MemoryReport, Runtime
         }
     }
     let sizes = lowered.value_sizes(&b, &func.name)?;
-    let returned = |v: usize| lowered.values[v].last_use == usize::MAX;
-    let output_bytes = (0..sizes.len()).filter(|&v| returned(v)).map(|v| sizes[v]).sum();
+    let output_bytes = lowered.values.iter().zip(&sizes).filter(|(v, _)| v.returned()).map(|(_, &s)| s).sum();
     // returned values have slots of their own
-    let planned_bytes = lowered.plan.slots.iter().filter(|s| !s.iter().any(|&v| returned(v))).map(|s| s.iter().map(|&v| sizes[v]).max().unwrap_or(0)).sum();
+    let planned_bytes = lowered.plan.slots.iter().zip(lowered.slot_sizes(&sizes)).filter(|(s, _)| !s.iter().any(|&v| lowered.values[v].returned())).map(|(_, b)| b).sum();
     Ok(MemoryReport { kernels: lowered.steps.len(), planned_bytes, unplanned_bytes: sizes.iter().sum::<u64>() - output_bytes, output_bytes })
 }
 
