@@ -16,11 +16,18 @@
 //!   the target has subgroup arithmetic and the workgroup only reduces,
 //!   `subgroupAdd` (min/max) combines each subgroup's partials and one
 //!   barrier the subgroups' results.
-//! - Every other loop (serial, unrolled, vectorized) is an ordinary loop in
-//!   each invocation.
+//! - A vectorized loop (constant extent W, innermost) is unrolled. Each
+//!   load of an f32, i32 or f16 source that its lanes read as W
+//!   consecutive elements from a multiple of W (proved on the index
+//!   expressions, with the source's length a multiple of W) is read once
+//!   as vectors before the lanes, through a second binding of that source
+//!   typed as an array of vectors ([`GpuKernel::vector_views`]).
+//! - Every other loop (serial, unrolled) is an ordinary loop in each
+//!   invocation.
 //!
 //! Buffers: group 0, the sources in order, then the output, then
-//! `dims: array<i32>` holding the values of [`GpuKernel::symbols`]. A source
+//! `dims: array<i32>` holding the values of [`GpuKernel::symbols`], then the
+//! vector views. A source
 //! of constant shape larger than a binding may be ([`GpuTarget::range_words`])
 //! takes several bindings, consecutive ranges of its buffer, and each load
 //! picks its range with a `switch` ([`GpuKernel::ranges`]). f32 and
@@ -106,6 +113,9 @@ pub struct GpuKernel {
     /// `i` is `ranges[i]` consecutive ranges of `range_words` words of its
     /// buffer (the last range shorter), usually one range, the whole buffer.
     pub ranges: Vec<u32>,
+    /// Sources bound a second time, after `dims`, as arrays of vectors (in
+    /// binding order): the whole buffer, read-only.
+    pub vector_views: Vec<usize>,
     /// The target it was generated for (`range_words` sizes the ranges).
     pub target: GpuTarget,
     /// The scheduled loop nest it was lowered from, as text.
@@ -175,6 +185,32 @@ struct Source {
     range_words: u32,
     shape: Vec<Dim>,
     dtype: DType,
+    /// The source bound as an array of vectors, for a vectorized loop.
+    view: Option<(Handle<Expression>, VectorView)>,
+}
+
+/// How a vectorized loop's consecutive elements of one source are read.
+#[derive(Clone, Copy, Debug)]
+struct VectorView {
+    /// The vectors' scalar (u32 for f16 kept in words).
+    scalar: Scalar,
+    /// Components per vector (2 or 4).
+    components: u32,
+    /// Elements per vector: `components`, or twice that for f16 in words.
+    elements: u32,
+}
+
+impl VectorView {
+    /// The view of a `dtype` source for `lanes` lanes, if vectors help.
+    fn for_lanes(dtype: DType, lanes: i64, target: &GpuTarget) -> Option<VectorView> {
+        if !matches!(dtype, DType::F32 | DType::I32 | DType::F16) {
+            return None;
+        }
+        let scalar = storage_scalar(dtype, target);
+        let halves_in_words = dtype == DType::F16 && scalar == Scalar::U32;
+        let components = if halves_in_words { lanes / 2 } else { lanes }.min(4) as u32;
+        (components >= 2).then_some(VectorView { scalar, components, elements: if halves_in_words { 2 * components } else { components } })
+    }
 }
 
 struct Builder {
@@ -779,6 +815,89 @@ impl Builder {
         Ok(self.emit(Expression::Select { condition: is_small, accept: small, reject: large }))
     }
 
+    /// `loops` nested in order around `inner`, the vectorized loop `lanes`
+    /// (innermost) by [`Self::vectorized_loop`] over `body` and `guards`.
+    fn loop_nest(&mut self, loops: &[(u32, Expr)], lanes: Option<(u32, i64)>, body: &Expr, guards: &[(Expr, Expr)], inner: &mut dyn FnMut(&mut Self, bool) -> Res<()>) -> Res<()> {
+        match (loops.split_first(), lanes) {
+            (None, _) => inner(self, false),
+            (Some(((id, _), [])), Some((lane, w))) if *id == lane => self.vectorized_loop(lane, w, body, guards, inner),
+            (Some(((id, extent), rest)), _) => self.serial_loop(*id, extent, |b| b.loop_nest(rest, lanes, body, guards, inner)),
+        }
+    }
+
+    /// Vectorized loop `id` of `lanes` lanes, unrolled: `per_lane` runs once
+    /// per lane with the loop variable a literal, told whether `guards`
+    /// (the point's) are known to hold. Where `body` loads from a source
+    /// with a vector view at an index the lanes read consecutively from an
+    /// aligned start, those elements are read as vectors once, under the
+    /// guards (which then must not depend on the lanes), and each lane's
+    /// load is its element.
+    fn vectorized_loop(&mut self, id: u32, lanes: i64, body: &Expr, guards: &[(Expr, Expr)], per_lane: &mut dyn FnMut(&mut Self, bool) -> Res<()>) -> Res<()> {
+        let mut loads: Vec<(String, u32, Vec<Expr>)> = Vec::new();
+        body.visit(&mut |e| {
+            if let Expr::Load { src, index } = e {
+                let key = format!("{e:?}");
+                let viewed = self.globals.get(*src as usize).is_some_and(|s| s.view.is_some() && crate::lanes::consecutive_aligned(index, &s.shape, lanes, id));
+                if viewed && !loads.iter().any(|l| l.0 == key) {
+                    loads.push((key, *src, index.clone()));
+                }
+            }
+        });
+        let mut each_lane = |b: &mut Self, values: &[Vec<(String, (Handle<Expression>, Kind))>], checked: bool| -> Res<()> {
+            for lane in 0..lanes {
+                let v = b.int(lane)?;
+                b.bind(id, v);
+                for (key, value) in values.get(lane as usize).into_iter().flatten() {
+                    b.known.last_mut().expect("a level per block").insert(key.clone(), *value);
+                }
+                per_lane(b, checked)?;
+            }
+            Ok(())
+        };
+        if loads.is_empty() {
+            return each_lane(self, &[], false);
+        }
+        let zero = self.int(0)?;
+        self.bind(id, zero);
+        let cond = self.all_below(guards)?;
+        self.guarded(cond, |b| {
+            let mut values = vec![Vec::new(); lanes as usize];
+            for (key, src, index) in &loads {
+                let source = b.source(*src)?;
+                let (global, view) = source.view.expect("only viewed sources");
+                let first = b.flat(index, &source.shape)?;
+                let per_vector = b.int(view.elements as i64)?;
+                let first = b.bin(BinaryOperator::Divide, first, per_vector);
+                for j in 0..lanes as u32 / view.elements {
+                    let offset = b.int(j as i64)?;
+                    let at = b.bin(BinaryOperator::Add, first, offset);
+                    let at = b.emit(Expression::Access { base: global, index: at });
+                    let vector = b.emit(Expression::Load { pointer: at });
+                    for e in 0..view.elements {
+                        let value = match view.scalar {
+                            Scalar::F32 => (b.emit(Expression::AccessIndex { base: vector, index: e }), Kind::Float),
+                            Scalar::I32 => (b.emit(Expression::AccessIndex { base: vector, index: e }), Kind::Int),
+                            Scalar::F16 => {
+                                let h = b.emit(Expression::AccessIndex { base: vector, index: e });
+                                (b.emit(Expression::As { expr: h, kind: naga::ScalarKind::Float, convert: Some(4) }), Kind::Float)
+                            }
+                            _ => {
+                                let word = b.emit(Expression::AccessIndex { base: vector, index: e / 2 });
+                                let shift = b.uint(16 * (e % 2));
+                                let bits = b.bin(BinaryOperator::ShiftRight, word, shift);
+                                let mask = b.uint(0xffff);
+                                let bits = b.bin(BinaryOperator::And, bits, mask);
+                                (b.f16_to_f32(bits)?, Kind::Float)
+                            }
+                        };
+                        values[(j * view.elements + e) as usize].push((key.clone(), value));
+                    }
+                }
+            }
+            each_lane(b, &values, true)
+        })
+    }
+
     /// `all (value < bound)` over `guards`, or None when there are none.
     fn all_below(&mut self, guards: &[(Expr, Expr)]) -> Res<Option<Handle<Expression>>> {
         let mut all = None;
@@ -1073,6 +1192,42 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     };
     source_vars.push(vec![out_var]);
     let dims_var = storage(&mut module, "dims".into(), out_binding + 1, Scalar::I32, StorageAccess::LOAD);
+    // the vectorized loop, and the sources its lanes may read as vectors:
+    // only where no guard depends on the lanes (the vectors are read once
+    // for all of them)
+    let lanes = nest.loops.iter().find(|l| l.kind == LoopKind::Vectorized).and_then(|l| Some((l.id, l.const_extent()?)));
+    let mut views: Vec<Option<VectorView>> = vec![None; n_src];
+    if let Some((lane, w)) = lanes {
+        let mut guarded = false;
+        for (g, bound) in &all_guards {
+            g.visit(&mut |x| guarded |= *x == Expr::Axis(lane));
+            bound.visit(&mut |x| guarded |= *x == Expr::Axis(lane));
+        }
+        body.visit(&mut |e| {
+            if let Expr::Load { src, index } = e {
+                let (i, b) = (*src as usize, &nest.sources[*src as usize]);
+                if !guarded && ranges[i] == 1 && crate::lanes::consecutive_aligned(index, &b.shape, w, lane) {
+                    views[i] = views[i].or(VectorView::for_lanes(b.dtype, w, target));
+                }
+            }
+        });
+    }
+    let mut vector_views = Vec::new();
+    let view_vars: Vec<Option<(Handle<GlobalVariable>, VectorView)>> = views
+        .iter()
+        .enumerate()
+        .map(|(i, view)| {
+            let view = (*view)?;
+            let size = if view.components == 2 { VectorSize::Bi } else { VectorSize::Quad };
+            let base = module.types.insert(Type { name: None, inner: TypeInner::Vector { size, scalar: view.scalar } }, Span::UNDEFINED);
+            let stride = view.components * view.scalar.width as u32;
+            let ty = module.types.insert(Type { name: None, inner: TypeInner::Array { base, size: naga::ArraySize::Dynamic, stride } }, Span::UNDEFINED);
+            vector_views.push(i);
+            let binding = ResourceBinding { group: 0, binding: (out_binding + 1 + vector_views.len()) as u32 };
+            let var = GlobalVariable { name: Some(format!("s{i}_vectors")), space: AddressSpace::Storage { access: StorageAccess::LOAD }, binding: Some(binding), ty, init: None, memory_decorations: Default::default() };
+            Some((module.global_variables.append(var, Span::UNDEFINED), view))
+        })
+        .collect();
     let workgroup_len: u32 = plan.workgroup_size.iter().product();
     let shared_var = plan.shared_reduction.map(|_| {
         let base = if out_kind == Kind::Float { f32_ty } else { i32_ty };
@@ -1101,9 +1256,10 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     let dims_global = f.expressions.append(Expression::GlobalVariable(dims_var), Span::UNDEFINED);
     let shared = shared_var.map(|g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED));
     let mut globals = Vec::new();
-    for (vars, buf) in source_vars.iter().zip(nest.sources.iter().chain([&nest.output])) {
+    for (i, (vars, buf)) in source_vars.iter().zip(nest.sources.iter().chain([&nest.output])).enumerate() {
         let ranges = vars.iter().map(|&g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED)).collect();
-        globals.push(Source { ranges, range_words: target.range_words, shape: buf.shape.clone(), dtype: buf.dtype });
+        let view = view_vars.get(i).copied().flatten().map(|(g, v)| (f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED), v));
+        globals.push(Source { ranges, range_words: target.range_words, shape: buf.shape.clone(), dtype: buf.dtype, view });
     }
     let mut b = Builder {
         f,
@@ -1170,13 +1326,14 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     let reduction_serial: Vec<(u32, Expr)> = plan.serial.iter().filter(|l| l.2).map(|l| (l.0, l.1.clone())).collect();
 
     // one output point (per invocation) at the innermost spatial loop
-    let point = |b: &mut Builder| -> Res<()> {
+    // (`checked`: the point guards are known to hold)
+    let mut point = |b: &mut Builder, checked: bool| -> Res<()> {
         if let Some(q) = block_loop {
             let cond = b.all_below(&point_guards)?;
             return b.guarded(cond, |b| quantize_block(b, q, &body, &store_index, &nest.output.shape, out_dtype));
         }
         let Some(op) = nest.reduce else {
-            let cond = b.all_below(&point_guards)?;
+            let cond = if checked { None } else { b.all_below(&point_guards)? };
             return b.guarded(cond, |b| {
                 let v = b.value(&body)?;
                 let v = b.as_kind(v, out_kind);
@@ -1189,14 +1346,8 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
         let acc_var = b.f.local_variables.append(LocalVariable { name: Some("acc".into()), ty: if out_kind == Kind::Float { b.f32_ty } else { b.i32_ty }, init: None }, Span::UNDEFINED);
         let acc = b.pre(Expression::LocalVariable(acc_var));
         b.push(Statement::Store { pointer: acc, value: ident });
-        fn nest_loops(b: &mut Builder, loops: &[(u32, Expr)], inner: &mut dyn FnMut(&mut Builder) -> Res<()>) -> Res<()> {
-            match loops.split_first() {
-                None => inner(b),
-                Some(((id, extent), rest)) => b.serial_loop(*id, extent, |b| nest_loops(b, rest, inner)),
-            }
-        }
-        nest_loops(b, &reduction_serial, &mut |b| {
-            let cond = b.all_below(&point_guards)?;
+        b.loop_nest(&reduction_serial, lanes, &body, &point_guards, &mut |b, checked| {
+            let cond = if checked { None } else { b.all_below(&point_guards)? };
             b.guarded(cond, |b| {
                 let x = b.value(&body)?;
                 let x = b.as_kind(x, out_kind);
@@ -1296,13 +1447,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
         b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
         Ok(())
     };
-    fn spatial_loops(b: &mut Builder, loops: &[(u32, Expr)], point: &dyn Fn(&mut Builder) -> Res<()>) -> Res<()> {
-        match loops.split_first() {
-            None => point(b),
-            Some(((id, extent), rest)) => b.serial_loop(*id, extent, |b| spatial_loops(b, rest, point)),
-        }
-    }
-    spatial_loops(&mut b, &spatial_serial, &point)?;
+    b.loop_nest(&spatial_serial, lanes, &body, &point_guards, &mut point)?;
     b.push(Statement::Return { value: None });
     let mut f = b.f;
     f.body = b.block;
@@ -1321,5 +1466,5 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
         .validator()
         .validate(&module)
         .map_err(|e| CodegenError::Backend { kernel: kernel.clone(), message: format!("naga rejects the shader: {}", e.emit_to_string("")) })?;
-    Ok(GpuKernel { name: kernel, module, info, symbols, grid: plan.grid, workgroup_size: plan.workgroup_size, sources: n_src, ranges, target: *target, nest: v.to_string() })
+    Ok(GpuKernel { name: kernel, module, info, symbols, grid: plan.grid, workgroup_size: plan.workgroup_size, sources: n_src, ranges, vector_views, target: *target, nest: v.to_string() })
 }

@@ -14,8 +14,10 @@
 //! a `naga::Module` (GPU-bound loops become workgroup and invocation ids; a
 //! reduction bound to invocations is combined in workgroup memory with
 //! barriers; f16 and quantized tensors are read from u32 words; f16 and Q8
-//! outputs are written with atomics), validated by naga and written as WGSL,
-//! SPIR-V or MSL.
+//! outputs are written with atomics; a vectorized loop's lanes are
+//! unrolled, reading consecutive aligned elements with vector loads where
+//! `lanes` proves them so), validated by naga and written as WGSL, SPIR-V
+//! or MSL.
 //!
 //! In: `Validated` nests. Out: callable kernels ([`cpu::CpuKernel`]) and
 //! shaders ([`gpu::GpuKernel`]).
@@ -24,5 +26,6 @@
 pub mod cpu;
 mod error;
 pub mod gpu;
+mod lanes;
 
 pub use error::CodegenError;

@@ -2,17 +2,18 @@
 //! and MSL naga writes for a few default-scheduled kernels (elementwise,
 //! layout, a workgroup-shared reduction, a Q4_0 GEMV, row quantization, an
 //! f16 store), for the portable target, and a GEMV whose weights are bound
-//! as several ranges and whose rows are reduced by subgroups, are compared
-//! with the files in
+//! as several ranges and whose rows are reduced by subgroups, and an f16
+//! GEMV reading vectors, are compared with the files in
 //! `tests/snapshots/` (after a deliberate codegen change, regenerate them
 //! with `KILN_UPDATE_SNAPSHOTS=1 cargo test -p kiln-codegen --test
-//! gpu_shaders` and review the diff). Every kernel's SPIR-V is written and,
+//! gpu_shaders` and review the diff). Every kernel's SPIR-V (scalar and
+//! with vectorized loops) is written and,
 //! where `spirv-val` is installed (`scripts/test.sh` installs it and sets
 //! `KILN_SPIRV_VAL=required`), validated by it too.
 
 use kiln_codegen::gpu::{lower, GpuKernel, GpuTarget};
 use kiln_dsl::{DType, Dim, Function, FunctionBuilder, NodeKind, Tensor};
-use kiln_schedule::{default_gpu_schedule, AdapterKind, LoopNest};
+use kiln_schedule::{gpu_schedule, AdapterKind, GpuKnobs, LoopNest};
 
 /// The portable target, `unpack2x16float`, and everything: subgroup
 /// reductions, native f16 and bindings of 256 bytes (most sources bound as
@@ -25,13 +26,22 @@ const TARGETS: [GpuTarget; 3] = [
 
 /// The default-scheduled kernels of every stage of `func`'s ops.
 fn kernels(func: &Function, target: &GpuTarget) -> Vec<GpuKernel> {
+    kernels_with_lanes(func, target, None)
+}
+
+/// The kernels of every stage of `func`'s ops, scheduled by default but
+/// with `vector_width` elements per invocation and step where given.
+fn kernels_with_lanes(func: &Function, target: &GpuTarget, vector_width: Option<i64>) -> Vec<GpuKernel> {
     let mut out = Vec::new();
     for node in &func.nodes {
         let NodeKind::Op(op) = &node.kind else { continue };
         let ins: Vec<_> = node.inputs.iter().map(|i| func.node(*i).ty.clone()).collect();
         let mut sources: Vec<_> = ins.iter().map(|t| (t.dtype, t.shape.clone())).collect();
         for stage in op.compute(&ins, &node.ty) {
-            let (nest, _) = default_gpu_schedule(LoopNest::from_stage(&stage, &sources).unwrap(), AdapterKind::Gpu).unwrap();
+            let nest = LoopNest::from_stage(&stage, &sources).unwrap();
+            let default = GpuKnobs::default_for(&nest, AdapterKind::Gpu);
+            let knobs = GpuKnobs { vector_width: vector_width.unwrap_or(default.vector_width), ..default };
+            let (nest, _) = gpu_schedule(nest, &knobs).unwrap();
             out.push(lower(&nest, target).unwrap_or_else(|e| panic!("{e}")));
             sources.push((stage.dtype, stage.shape.clone()));
         }
@@ -84,6 +94,27 @@ fn wgsl_and_msl_match_their_snapshots() {
     snapshot("gemv_q4_0_every_feature.wgsl", &ks[0].wgsl().unwrap());
 }
 
+/// Vectorized loops read consecutive aligned elements as vectors: f32 as
+/// `vec4<f32>`, f16 as `vec4<f16>` natively or `vec2<u32>` words; a row
+/// length that is not a multiple of the lanes, or a source bound as ranges,
+/// keeps scalar loads.
+#[test]
+fn vectorized_loops_load_vectors_where_provably_aligned() {
+    let gemv = |w: DType, k: i64| function("gemv", &[(DType::F32, vec![Dim::new(1), Dim::new(k)]), (w, vec![Dim::sym("n"), Dim::new(k)])], |t| t[0].matmul_t(&t[1]));
+    for target in TARGETS {
+        for (w, k, views) in [(DType::F32, 256, &[0, 1][..]), (DType::F16, 256, &[0, 1]), (DType::F32, 250, &[]), (DType::Q4_0, 256, &[0])] {
+            let ks = kernels_with_lanes(&gemv(w, k), &target, Some(4));
+            // x (constant shape) is bound as ranges on the last target; w is not
+            let want: Vec<usize> = views.iter().copied().filter(|&i| target.range_words == 0 || i == 1).collect();
+            assert_eq!(ks[0].vector_views, want, "{w} weights, rows of {k}, {target:?}");
+        }
+    }
+    let ks = kernels_with_lanes(&gemv(DType::F16, 256), &TARGETS[0], Some(4));
+    snapshot("gemv_f16_vectors.wgsl", &ks[0].wgsl().unwrap());
+    let ks = kernels_with_lanes(&function("silu", &[(DType::F32, vec![Dim::sym("n"), Dim::new(64)])], |t| t[0].silu()), &TARGETS[2], Some(4));
+    assert_eq!(ks[0].vector_views, [0], "elementwise lanes read vectors");
+}
+
 #[test]
 fn every_spirv_module_is_valid() {
     let validator = which("spirv-val");
@@ -93,8 +124,9 @@ fn every_spirv_module_is_valid() {
     let dir = std::env::temp_dir().join(format!("kiln-spirv-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for (name, func) in cases().into_iter().chain(more_stages()) {
-        for (k, target) in TARGETS.iter().flat_map(|t| kernels(&func, t).into_iter().map(move |k| (k, t))) {
-            let name = format!("{name}_{}{}{}", k.name, if target.f16_in_f32 { "_f16_in_f32" } else { "" }, if target.range_words > 0 { "_every_feature" } else { "" });
+        let variants = TARGETS.iter().flat_map(|t| [1, 8].map(|lanes| (t, lanes)));
+        for (k, target, lanes) in variants.flat_map(|(t, lanes)| kernels_with_lanes(&func, t, Some(lanes)).into_iter().map(move |k| (k, t, lanes))) {
+            let name = format!("{name}_{}{}{}_lanes{lanes}", k.name, if target.f16_in_f32 { "_f16_in_f32" } else { "" }, if target.range_words > 0 { "_every_feature" } else { "" });
             let words = k.spirv().unwrap();
             assert_eq!(words.first(), Some(&0x0723_0203), "{name}: the SPIR-V magic number");
             let Some(val) = &validator else {

@@ -70,12 +70,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let shapes: Vec<(usize, usize)> = if args.len() > 2 { args[1..].chunks(2).map(|c| (c[0], c[1])).collect() } else { vec![(576, 1536), (4096, 4096), (4096, 11008)] };
     println!("{} ({:?}), {:?}", gpu.info().name, gpu.info().backend, gpu.target());
     let knobs: Vec<Option<GpuKnobs>> = match std::env::var("KILN_GEMV_KNOBS") {
-        // e.g. "64x1,16x4,1x64": invocations per output x outputs per workgroup
+        // e.g. "64x1,16x4,1x64,32x2x4": invocations per output x outputs
+        // per workgroup [x vector width]
         Ok(list) => list
             .split(',')
             .map(|p| {
-                let (t, r) = p.split_once('x').expect("TxR");
-                Some(GpuKnobs { reduce_threads: t.parse().expect("T"), outputs_per_group: r.parse().expect("R") })
+                let n: Vec<i64> = p.split('x').map(|v| v.parse().expect("TxR or TxRxW")).collect();
+                Some(GpuKnobs { reduce_threads: n[0], outputs_per_group: n[1], vector_width: n.get(2).copied().unwrap_or(1) })
             })
             .collect(),
         Err(_) => vec![None],
@@ -122,7 +123,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             times.sort();
             let t = times[times.len() / 2].as_secs_f64();
-            let knob = knob.map_or("default".to_string(), |k| format!("{}x{}", k.reduce_threads, k.outputs_per_group));
+            let knob = knob.map_or("default".to_string(), |k| format!("{}x{}x{}", k.reduce_threads, k.outputs_per_group, k.vector_width));
             println!("{k:>6} {n:>6} {:>6} {knob:>8} {:>10.1} {:>9.1}", dt.name(), t * 1e6, bytes / t / 1e9);
         }
     }

@@ -271,7 +271,8 @@ impl GpuDevice {
             count: None,
         };
         let n = kernel.ranges.iter().sum::<u32>();
-        let entries: Vec<_> = (0..n).map(|i| entry(i, true)).chain([entry(n, false), entry(n + 1, true)]).collect();
+        let views = kernel.vector_views.len() as u32;
+        let entries: Vec<_> = (0..n).map(|i| entry(i, true)).chain([entry(n, false), entry(n + 1, true)]).chain((0..views).map(|i| entry(n + 2 + i, true))).collect();
         let group_layout = dev.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(&kernel.name), entries: &entries });
         let layout = dev.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some(&kernel.name), bind_group_layouts: &[Some(&group_layout)], immediate_size: 0 });
         let pipeline = dev.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
@@ -583,12 +584,13 @@ impl GpuExecutable {
         for (i, s) in self.lowered.steps.iter().enumerate() {
             let k = &s.kernel.kernel;
             let mut buffers: Vec<wgpu::BufferBinding> = Vec::new();
+            let arg_buffer = |a: &Loc| match a {
+                Loc::Input(i) => &inputs[*i].buffer,
+                Loc::Param(n) => &params[n.as_str()].buffer,
+                Loc::Value(v) => value_buffer(*v),
+            };
             for (a, &ranges) in s.args.iter().zip(&k.ranges) {
-                let buffer = match a {
-                    Loc::Input(i) => &inputs[*i].buffer,
-                    Loc::Param(n) => &params[n.as_str()].buffer,
-                    Loc::Value(v) => value_buffer(*v),
-                };
+                let buffer = arg_buffer(a);
                 if ranges == 1 {
                     buffers.push(g.whole_binding(&k.name, buffer)?);
                     continue;
@@ -603,6 +605,9 @@ impl GpuExecutable {
             buffers.push(g.whole_binding(&k.name, value_buffer(s.out))?);
             let dims_len = (4 * k.symbols.len()).max(4) as u64;
             buffers.push(wgpu::BufferBinding { buffer: &dims, offset: dims_at[i], size: std::num::NonZeroU64::new(dims_len) });
+            for &v in &k.vector_views {
+                buffers.push(g.whole_binding(&k.name, arg_buffer(&s.args[v]))?);
+            }
             let layout = s.kernel.pipeline.get_bind_group_layout(0);
             let entries: Vec<wgpu::BindGroupEntry> = buffers.into_iter().enumerate().map(|(i, buf)| wgpu::BindGroupEntry { binding: i as u32, resource: wgpu::BindingResource::Buffer(buf) }).collect();
             groups.push(dev.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(&k.name), layout: &layout, entries: &entries }));

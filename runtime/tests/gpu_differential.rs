@@ -2,7 +2,9 @@
 //! inputs: every shared differential case (`common/cases.rs`) on the first
 //! GPU adapter (lavapipe, Mesa's Vulkan on the CPU, in CI: `scripts/test.sh`
 //! installs it), again with a discrete GPU's schedules (shared reductions,
-//! subgroups), the f16 and reduction cases again on the portable path, and
+//! subgroups, 8-element vector loads in GEMVs), again with vectorized loops
+//! in every kernel, the f16 and reduction cases again on the portable path,
+//! and
 //! what is particular to the GPU: quantization's near-ties, resident
 //! outputs, the pipeline cache, device errors. A machine without a GPU
 //! adapter fails these tests; nothing is skipped.
@@ -23,6 +25,32 @@ backend_tests!(Backend::Gpu);
 mod discrete {
     use super::*;
     backend_tests!(Backend::GpuDiscrete);
+}
+
+/// Every case again with vectorized loops of 8 lanes in every kernel of the
+/// discrete schedules: consecutive aligned loads read as vectors, the rest
+/// unrolled.
+mod vectors {
+    use super::*;
+    backend_tests!(Backend::GpuVectors);
+}
+
+/// The f16, reduction and matmul cases with 4 lanes and no optional shader
+/// feature (f16 read as pairs of u32 words).
+mod vectors_portable {
+    use super::*;
+    #[test]
+    fn normalizations_and_softmax() {
+        common::cases::normalizations_and_softmax(Backend::GpuVectorsPortable)
+    }
+    #[test]
+    fn matmul_with_quantized_and_f16_weights() {
+        common::cases::matmul_with_quantized_and_f16_weights(Backend::GpuVectorsPortable)
+    }
+    #[test]
+    fn causal_attention_over_a_kv_cache() {
+        common::cases::causal_attention_over_a_kv_cache(Backend::GpuVectorsPortable)
+    }
 }
 
 /// The cases where f16 conversions and shared reductions matter, with a

@@ -9,13 +9,12 @@ var<storage> dims: array<i32>;
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {
     let _e11 = bitcast<i32>((wid.x + (wid.y * 32768u)));
     let _e17 = dims[0i];
-    let _e20 = ((1i * _e17) * 64i);
-    let _e28 = ((_e11 * 64i) + bitcast<i32>(lid.x));
-    if ((_e11 < ((_e20 + 63i) / 64i)) && (_e28 < _e20)) {
-        let _e32 = (_e28 / 64i);
-        let _e34 = (_e28 % 64i);
-        let _e39 = s0_[((_e32 * 64i) + _e34)];
-        out[((_e32 * 64i) + _e34)] = (_e39 / (1f + exp(-(_e39))));
+    if (_e11 < ((((1i * _e17) * 64i) + 63i) / 64i)) {
+        let _e28 = ((_e11 * 64i) + bitcast<i32>(lid.x));
+        let _e30 = (_e28 / 64i);
+        let _e32 = (_e28 % 64i);
+        let _e37 = s0_[((_e30 * 64i) + _e32)];
+        out[((_e30 * 64i) + _e32)] = (_e37 / (1f + exp(-(_e37))));
     }
     return;
 }

@@ -110,6 +110,13 @@ pub enum Backend {
     /// The first GPU adapter opened with 4 KiB storage bindings, so most
     /// weights are bound as several ranges.
     GpuRanges,
+    /// The first GPU adapter with a discrete GPU's schedules taking 8
+    /// consecutive elements per invocation and step in every kernel
+    /// (vectorized loops: f32 and native f16 read as two 4-vectors).
+    GpuVectors,
+    /// [`Backend::GpuVectors`] with 4 elements per step and no optional
+    /// shader feature (f16 read as 2-vectors of u32 words).
+    GpuVectorsPortable,
 }
 
 /// The first GPU adapter, opened once per test process. No adapter is a
@@ -125,7 +132,7 @@ pub fn gpu() -> &'static GpuDevice {
 
 pub fn device_for(b: Backend) -> GpuDevice {
     match b {
-        Backend::GpuPortable => gpu().with_target(GpuTarget::default()),
+        Backend::GpuPortable | Backend::GpuVectorsPortable => gpu().with_target(GpuTarget::default()),
         Backend::GpuRanges => {
             static SMALL: OnceLock<GpuDevice> = OnceLock::new();
             SMALL.get_or_init(|| GpuDevice::open_with(0, |l| l.max_storage_buffer_binding_size = 4096).unwrap_or_else(|e| panic!("{e}"))).clone()
@@ -147,10 +154,19 @@ pub fn run_on_with(b: Backend, func: &Function, inputs: &[HostTensor], bindings:
             let exe = CpuExecutable::compile(func, &options).unwrap_or_else(|e| panic!("compile failed: {e}\n{func}"));
             exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("run failed: {e}\n{func}"))
         }
-        Backend::Gpu | Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuRanges => {
+        Backend::Gpu | Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuRanges | Backend::GpuVectors | Backend::GpuVectorsPortable => {
             let mut options = options;
-            if matches!(b, Backend::GpuDiscrete | Backend::GpuPortable) {
-                options.scheduler = Some(std::sync::Arc::new(|nest| Ok(kiln_schedule::default_gpu_schedule(nest, kiln_schedule::AdapterKind::Gpu)?.0)));
+            let vector_width = match b {
+                Backend::GpuVectors => Some(8),
+                Backend::GpuVectorsPortable => Some(4),
+                _ => None,
+            };
+            if matches!(b, Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuVectors | Backend::GpuVectorsPortable) {
+                options.scheduler = Some(std::sync::Arc::new(move |nest| {
+                    let default = kiln_schedule::GpuKnobs::default_for(&nest, kiln_schedule::AdapterKind::Gpu);
+                    let knobs = kiln_schedule::GpuKnobs { vector_width: vector_width.unwrap_or(default.vector_width), ..default };
+                    Ok(kiln_schedule::gpu_schedule(nest, &knobs)?.0)
+                }));
             }
             let exe = GpuExecutable::compile(func, &device_for(b), &options).unwrap_or_else(|e| panic!("GPU compile failed: {e}\n{func}"));
             exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("GPU run failed: {e}\n{func}"))
