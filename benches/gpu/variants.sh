@@ -8,7 +8,9 @@
 #
 # BIN_DIR holds a release `kiln` (benches/gpu/build.sh); MODEL is a GGUF
 # path or random:SHAPE:DTYPE. Environment: KILN_PP (default 512), KILN_TG
-# (default 128), KILN_BANDWIDTH_GBS (default: the copy probe of gpu_gemv).
+# (default 128), KILN_BANDWIDTH_GBS (default: the copy probe of gpu_gemv),
+# KILN_VARIANTS (space-separated NAME|REWRITE|KILN_GPU_DISABLE triples;
+# default the three above; e.g. "vectors-off|on|vectors vectors-on|on|").
 set -u
 BIN=$1
 OUT=$2
@@ -20,7 +22,7 @@ mkdir -p "$OUT"
 export RUST_BACKTRACE=0
 for model in "$@"; do
     tag=$(basename "$model" | tr ':/' '__')
-    for variant in "rewrite-off|off|" "rewrite-on|on|" "on-no-subgroups-f16|on|subgroups,native_f16"; do
+    for variant in ${KILN_VARIANTS:-rewrite-off|off| rewrite-on|on| on-no-subgroups-f16|on|subgroups,native_f16}; do
         IFS='|' read -r name rewrite disable <<<"$variant"
         echo "== $tag $name"
         KILN_GPU_DISABLE=$disable timeout "${KILN_BENCH_TIMEOUT:-400}" "$BIN/kiln" bench --model "$model" --device gpu --rewrite "$rewrite" \

@@ -21,7 +21,7 @@ use crate::plan::{lower_function, Loc, Lowered};
 use crate::CompileOptions;
 use kiln_codegen::gpu::{lower, GpuKernel, GpuTarget};
 use kiln_dsl::{Bindings, DType, Function, HostTensor, Module, TensorDesc};
-use kiln_schedule::{default_gpu_schedule, AdapterKind};
+use kiln_schedule::{gpu_schedule, AdapterKind, GpuKnobs};
 use kiln_rewrite::Report;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -293,11 +293,10 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE.union(wgpu::Buff
 
 /// What kiln's shaders may use on `adapter` opened with `limits`, less what
 /// `KILN_GPU_DISABLE` (a comma-separated list of `subgroups`, `native_f16`,
-/// `f16_in_f32`) turns off: for measuring what each feature gives, or for
-/// working around a driver bug.
+/// `f16_in_f32`, and for the schedules `vectors`) turns off: for measuring
+/// what each feature gives, or for working around a driver bug.
 pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> GpuTarget {
-    let disabled = std::env::var("KILN_GPU_DISABLE").unwrap_or_default();
-    let enabled = |feature: &str| !disabled.split(',').any(|d| d.trim() == feature);
+    let enabled = |feature: &str| !disabled(feature);
     // ranges start at multiples of their size: a power of two no smaller
     // than the offset alignment
     let binding = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size) / 4;
@@ -422,13 +421,29 @@ impl Value {
     }
 }
 
+/// The default GPU schedule of `nest` on `adapter`; with `vectors` in
+/// `KILN_GPU_DISABLE`, one element per invocation and step (no vector
+/// loads), for measuring what they give.
+fn default_schedule(nest: kiln_schedule::LoopNest, adapter: AdapterKind) -> Result<kiln_schedule::Validated, kiln_schedule::ScheduleError> {
+    let mut knobs = GpuKnobs::default_for(&nest, adapter);
+    if disabled("vectors") {
+        knobs.vector_width = 1;
+    }
+    Ok(gpu_schedule(nest, &knobs)?.0)
+}
+
+/// Whether `feature` is named in `KILN_GPU_DISABLE`.
+fn disabled(feature: &str) -> bool {
+    std::env::var("KILN_GPU_DISABLE").unwrap_or_default().split(',').any(|d| d.trim() == feature)
+}
+
 /// The GPU kernels of `func` for `target` and `adapter`, in launch order, with the op each
 /// comes from: what [`GpuExecutable::compile`] would run, without a device
 /// (`kiln compile --emit` writes them).
 pub fn gpu_kernels(func: &Function, target: &GpuTarget, adapter: AdapterKind, options: &CompileOptions) -> Result<Vec<(String, GpuKernel)>, RuntimeError> {
     let (func, _) = options.rewrite(func)?;
     let lowered = lower_function(&func, true, |nest| {
-        let nest = options.schedule(nest, |n| Ok(default_gpu_schedule(n, adapter)?.0))?;
+        let nest = options.schedule(nest, |n| default_schedule(n, adapter))?;
         Ok(lower(&nest, target)?)
     })?;
     Ok(lowered.steps.into_iter().map(|s| (s.op, s.kernel)).collect())
@@ -467,7 +482,7 @@ impl GpuExecutable {
     pub fn compile(func: &Function, gpu: &GpuDevice, options: &CompileOptions) -> Result<GpuExecutable, RuntimeError> {
         let (func, report) = options.rewrite(func)?;
         let lowered = lower_function(&func, options.disable_memory_plan, |nest| {
-            let nest = options.schedule(nest, |n| Ok(default_gpu_schedule(n, gpu.adapter_kind())?.0))?;
+            let nest = options.schedule(nest, |n| default_schedule(n, gpu.adapter_kind()))?;
             let kernel = lower(&nest, &gpu.target())?;
             let pipeline = gpu.pipeline(&kernel)?;
             Ok(GpuStep { kernel, pipeline })
