@@ -28,6 +28,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// How running out of device memory is reported.
+const OUT_OF_MEMORY: &str = "out of GPU memory";
+
 fn gpu_error(message: impl Into<String>) -> RuntimeError {
     RuntimeError::Gpu { message: message.into() }
 }
@@ -106,7 +109,14 @@ impl GpuDevice {
             .map_err(|e| gpu_error(format!("opening {}: {e}", info.name)))?;
         let errors = Arc::new(Mutex::new(Vec::new()));
         let sink = errors.clone();
-        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| sink.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string())));
+        let name = info.name.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            let message = match e {
+                wgpu::Error::OutOfMemory { .. } => format!("{OUT_OF_MEMORY} on {name} (free memory by closing other GPU programs, or load a smaller or more quantized model)"),
+                e => e.to_string(),
+            };
+            sink.lock().unwrap_or_else(|p| p.into_inner()).push(message)
+        }));
         let lost = Arc::new(Mutex::new(None));
         let why = lost.clone();
         device.set_device_lost_callback(move |reason, message| *why.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{reason:?}: {message}")));
@@ -195,11 +205,28 @@ impl GpuDevice {
         if size > limit {
             return Err(gpu_error(format!("`{label}` needs a {size}-byte buffer, above the {limit}-byte max_buffer_size of {}", self.inner.info.name)));
         }
-        let buf = self.inner.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size, usage, mapped_at_creation: false });
+        let make = || self.inner.device.create_buffer(&wgpu::BufferDescriptor { label: Some(label), size, usage, mapped_at_creation: false });
+        let failed = |e: RuntimeError| match e {
+            RuntimeError::Gpu { message } => gpu_error(format!("making the {size}-byte buffer `{label}`: {message}")),
+            e => e,
+        };
         // running out of memory reaches the error callback (error scopes are
         // per thread and must nest, which concurrent callers break)
-        self.check().map_err(|e| gpu_error(format!("making the {size}-byte buffer `{label}`: {e}")))?;
-        Ok(buf)
+        let buf = make();
+        match self.check() {
+            Ok(()) => Ok(buf),
+            // buffers dropped since the last wait are freed only once the
+            // device is polled: wait for them, then try once more
+            Err(RuntimeError::Gpu { message }) if message.contains(OUT_OF_MEMORY) => {
+                drop(buf);
+                self.inner.queue.submit(std::iter::empty());
+                self.wait().map_err(failed)?;
+                let buf = make();
+                self.check().map_err(failed)?;
+                Ok(buf)
+            }
+            Err(e) => Err(failed(e)),
+        }
     }
 
     /// The device's memory bandwidth as a buffer-to-buffer copy measures it
@@ -237,6 +264,10 @@ impl GpuDevice {
             tail.resize(4, 0);
             self.inner.queue.write_buffer(&buffer, padded as u64, &tail);
         }
+        // the copy from wgpu's staging memory runs at the next submission:
+        // submit now, so a model's uploads never hold a staged copy of
+        // every weight at once
+        self.inner.queue.submit(std::iter::empty());
         self.check()?;
         Ok(GpuTensor { dtype: t.dtype, shape: t.shape.clone(), buffer, gpu: self.clone() })
     }
