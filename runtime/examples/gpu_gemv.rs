@@ -5,7 +5,9 @@
 //! of a buffer-to-buffer copy, and of a hand-written vec4 copy probe: the
 //! memory limit those rates meet. `cargo run --release -p kiln-runtime
 //! --example gpu_gemv -- [GPU_INDEX] [K N ...]`; `-- copy` prints only
-//! the buffer-copy bandwidth in GB/s.
+//! the buffer-copy bandwidth in GB/s. `KILN_GEMV_BACK_TO_BACK=N` runs each
+//! GEMV N times in one submission and reports the median kernel (default 1:
+//! one kernel per submission, after the host waited for the last).
 
 use kiln_dsl::{Bindings, DType, Dim, FunctionBuilder, HostTensor};
 use kiln_runtime::{CompileOptions, GpuDevice, GpuExecutable, Value};
@@ -81,45 +83,60 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect(),
         Err(_) => vec![None],
     };
+    let back_to_back: usize = std::env::var("KILN_GEMV_BACK_TO_BACK").ok().and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
     println!("{:>6} {:>6} {:>6} {:>8} {:>10} {:>9}", "K", "N", "dtype", "knobs", "us", "GB/s");
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    println!("buffer copy (1 GiB, best of 10 batches of 20, host clock): {:.1} GB/s read + written", gpu.copy_bandwidth(1 << 30, 20)?);
-    println!("vec4 copy probe (hand-written WGSL, 1 GiB, same timing): {:.1} GB/s read + written", probe_copy_bandwidth(&gpu, 1 << 30));
-    {
-        let n = (1usize << 28).min(gpu.limits().max_storage_buffer_binding_size as usize / 4);
-        let f = FunctionBuilder::new("copy");
-        let x = f.input("x", DType::F32, &[Dim::from(n)]);
-        let func = f.finish(&[&x.mul_scalar(1.0)])?;
-        let exe = GpuExecutable::compile(&func, &gpu, &CompileOptions::default())?;
-        let xs = gpu.upload("x", &HostTensor::from_f32(DType::F32, &[n], &vec![1.0; n]))?;
-        let mut times = Vec::new();
-        for _ in 0..5 {
-            let (_, t) = exe.run_profiled(&[Value::Gpu(xs.clone())], &HashMap::new(), &Bindings::new())?;
-            times.push(t[0]);
+    // KILN_GEMV_NO_COPIES=1: the GEMVs first, in a process that has made and
+    // freed no 1 GiB buffers
+    if std::env::var_os("KILN_GEMV_NO_COPIES").is_none() {
+        println!("buffer copy (1 GiB, best of 10 batches of 20, host clock): {:.1} GB/s read + written", gpu.copy_bandwidth(1 << 30, 20)?);
+        println!("vec4 copy probe (hand-written WGSL, 1 GiB, same timing): {:.1} GB/s read + written", probe_copy_bandwidth(&gpu, 1 << 30));
+        {
+            let n = (1usize << 28).min(gpu.limits().max_storage_buffer_binding_size as usize / 4);
+            let f = FunctionBuilder::new("copy");
+            let x = f.input("x", DType::F32, &[Dim::from(n)]);
+            let func = f.finish(&[&x.mul_scalar(1.0)])?;
+            let exe = GpuExecutable::compile(&func, &gpu, &CompileOptions::default())?;
+            let xs = gpu.upload("x", &HostTensor::from_f32(DType::F32, &[n], &vec![1.0; n]))?;
+            let mut times = Vec::new();
+            for _ in 0..5 {
+                let (_, t) = exe.run_profiled(&[Value::Gpu(xs.clone())], &HashMap::new(), &Bindings::new())?;
+                times.push(t[0]);
+            }
+            times.sort();
+            let t = times[times.len() / 2].as_secs_f64();
+            println!("copy of {} MiB (f32 x * 1.0): {:.1} us, {:.1} GB/s read + written", n * 4 >> 20, t * 1e6, 2.0 * (n * 4) as f64 / t / 1e9);
         }
-        times.sort();
-        let t = times[times.len() / 2].as_secs_f64();
-        println!("copy of {} MiB (f32 x * 1.0): {:.1} us, {:.1} GB/s read + written", n * 4 >> 20, t * 1e6, 2.0 * (n * 4) as f64 / t / 1e9);
     }
     for (k, n) in shapes {
         for (dt, knob) in [DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1].into_iter().flat_map(|d| knobs.iter().map(move |k| (d, *k))) {
             let f = FunctionBuilder::new("gemv");
             let x = f.input("x", DType::F32, &[Dim::from(1), Dim::from(k)]);
             let w = f.input("w", dt, &[Dim::from(n), Dim::from(k)]);
-            let func = f.finish(&[&x.matmul_t(&w)])?;
+            // the same GEMV `back_to_back` times in one submission: what a
+            // model's step sees, against one kernel after an idle gap
+            let ys: Vec<_> = (0..back_to_back).map(|_| x.matmul_t(&w)).collect();
+            let func = f.finish(&ys.iter().collect::<Vec<_>>())?;
             let mut options = CompileOptions::default();
             if let Some(kn) = knob {
                 options.scheduler = Some(Arc::new(move |nest| Ok(gpu_schedule(nest, &kn)?.0)));
             }
             let exe = GpuExecutable::compile(&func, &gpu, &options)?;
             let xs = gpu.upload("x", &HostTensor::random(DType::F32, &[1, k], 1, &mut rng))?;
-            let wt = HostTensor::random(dt, &[n, k], 1, &mut rng);
+            let wt = if std::env::var_os("KILN_GEMV_NARROW_WEIGHTS").is_some() {
+                // as the random-weight models have them: |w| in [2^-7, 2^-6)
+                use rand::Rng;
+                let v: Vec<f32> = (0..n * k).map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 } * (1.0 + rng.random::<f32>()) / 128.0).collect();
+                HostTensor::from_f32(dt, &[n, k], &v)
+            } else {
+                HostTensor::random(dt, &[n, k], 1, &mut rng)
+            };
             let bytes = wt.data.len() as f64;
             let ws = gpu.upload("w", &wt)?;
             let mut times = Vec::new();
             for _ in 0..7 {
                 let (_, t) = exe.run_profiled(&[Value::Gpu(xs.clone()), Value::Gpu(ws.clone())], &HashMap::new(), &Bindings::new())?;
-                times.push(t.iter().sum::<std::time::Duration>());
+                times.extend(t);
             }
             times.sort();
             let t = times[times.len() / 2].as_secs_f64();
