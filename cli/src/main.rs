@@ -214,7 +214,8 @@ enum Command {
     /// scheduled loop nests. Needs no GPU: `--device gpu` only picks what
     /// that GPU can use (e.g. unpack2x16float).
     Compile {
-        /// A GGUF file, or a known model name (fetched on first use).
+        /// A GGUF file, a known model name (fetched on first use), or
+        /// `random:SHAPE:DTYPE` as for `bench`.
         #[arg(long, default_value = "smollm2-135m")]
         model: String,
         /// What to write.
@@ -419,9 +420,10 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// The file `bench` measures: a model (fetched or named), or a random-weight
-/// stand-in written to a temporary file, which is deleted when the guard drops.
-fn bench_file(config: &Config, model: &str) -> Result<(PathBuf, Option<tempfile::TempDir>)> {
+/// The file `bench` measures and `compile` lowers: a model (fetched or
+/// named), or a random-weight stand-in written to a temporary file, which is
+/// deleted when the guard drops.
+fn model_file(config: &Config, model: &str) -> Result<(PathBuf, Option<tempfile::TempDir>)> {
     let Some(spec) = model.strip_prefix("random:") else {
         return Ok((config.cache.resolve(model, &mut progress)?, None));
     };
@@ -450,7 +452,7 @@ fn bench_file(config: &Config, model: &str) -> Result<(PathBuf, Option<tempfile:
 fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<NumericsChoice>, rewrite: RewriteChoice, prompt_tokens: usize, gen_tokens: usize, bandwidth: Option<f64>, json: bool) -> Result<Model> {
     let (device, info) = open_device(device)?;
     let numerics = numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
-    let (path, _guard) = bench_file(config, model)?;
+    let (path, _guard) = model_file(config, model)?;
     let started = std::time::Instant::now();
     let m = Model::load_on(&path, &device, &compile_options(rewrite, &device), numerics).with_context(|| format!("loading {}", path.display()))?;
     progress(&format!("{} loaded and compiled for {} in {:.1} s", m.name, info.selector, started.elapsed().as_secs_f64()));
@@ -523,7 +525,7 @@ fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, devi
         RewriteChoice::Off => kiln_runtime::CompileOptions::default(),
         _ => kiln_runtime::CompileOptions::default().rewriting(device.map_or_else(kiln_runtime::CostModel::gpu, Device::cost_model)),
     };
-    let path = config.cache.resolve(model, &mut progress)?;
+    let (path, _random) = model_file(config, model)?;
     let (name, module) = kiln_llm_zoo::model_graph(&path, numerics.numerics()).with_context(|| format!("loading {}", path.display()))?;
     let ext = match emit {
         Emit::Wgsl => "wgsl",
@@ -573,7 +575,7 @@ fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, devi
 /// written, after memory planning, and after rewriting too.
 fn compile_report(config: &Config, model: &str, device: Option<&Device>, numerics: NumericsChoice, dims: i64, json: bool) -> Result<()> {
     let cost = device.map_or_else(kiln_runtime::CostModel::gpu, Device::cost_model);
-    let path = config.cache.resolve(model, &mut progress)?;
+    let (path, _random) = model_file(config, model)?;
     let (name, module) = kiln_llm_zoo::model_graph(&path, numerics.numerics()).with_context(|| format!("loading {}", path.display()))?;
     let optimizer = kiln_runtime::Optimizer::new(cost);
     let mut reports = Vec::new();
