@@ -16,6 +16,12 @@
 //!   the target has subgroup arithmetic and the workgroup only reduces,
 //!   `subgroupAdd` (min/max) combines each subgroup's partials and one
 //!   barrier the subgroups' results.
+//! - A source cached at a serial reduction loop (`kiln_schedule::Cache`)
+//!   is staged in workgroup memory: at the start of each iteration the
+//!   workgroup copies in the tile its invocations and the loops inside will
+//!   read (the load's index must be affine in those loops, with constant
+//!   extents), a barrier, the loads read the tile, and a barrier before the
+//!   next fill.
 //! - A vectorized loop (constant extent W, innermost) is unrolled. Each
 //!   load of an f32, i32 or f16 source that its lanes read as W
 //!   consecutive elements from a multiple of W (proved on the index
@@ -52,6 +58,9 @@ pub const ROW_GROUPS: u32 = 32768;
 
 /// Invocations a workgroup may have (WebGPU's default limit).
 pub const MAX_WORKGROUP: u32 = 256;
+
+/// Bytes of workgroup memory a shader may use (WebGPU's default limit).
+pub const MAX_WORKGROUP_BYTES: i64 = 16384;
 
 /// What an adapter can do that changes the generated code.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -236,6 +245,31 @@ struct Builder {
     vec2_f32: Handle<Type>,
     target: GpuTarget,
     kernel: String,
+    /// Sources staged in workgroup memory, and those staged now (the tile's
+    /// first element along each axis).
+    caches: Vec<CachePlan>,
+    cache_bases: HashMap<u32, (Vec<Handle<Expression>>, CachePlan)>,
+    lidx: Handle<Expression>,
+    workgroup_len: u32,
+}
+
+/// Loop ids standing for a tile element's offsets while a cache fills
+/// (counting down from here; no nest has this many loops).
+const CACHE_OFFSET_IDS: u32 = u32::MAX;
+
+/// A source staged in workgroup memory at a loop: the tile every
+/// invocation of the workgroup reads in one iteration of that loop.
+#[derive(Clone, Debug)]
+struct CachePlan {
+    src: u32,
+    at: u32,
+    /// The tile's first element along each axis of the source (the load's
+    /// index with every loop that varies inside the tile at 0).
+    base: Vec<Expr>,
+    /// Its length along each axis.
+    extents: Vec<i64>,
+    /// The workgroup array.
+    shared: Handle<Expression>,
 }
 
 impl Builder {
@@ -654,6 +688,9 @@ impl Builder {
             Expr::Axis(a) => (*self.vars.get(a).ok_or_else(|| self.unsupported(format!("find loop {a}")))?, Kind::Int),
             Expr::Dim(d) => (self.dim(d)?, Kind::Int),
             Expr::Load { src, index } => {
+                if let Some(v) = self.cached_load(*src, index)? {
+                    return Ok((v, Kind::Float));
+                }
                 let Source { shape, dtype, .. } = self.source(*src)?;
                 let flat = self.flat(index, &shape)?;
                 match dtype {
@@ -815,13 +852,103 @@ impl Builder {
         Ok(self.emit(Expression::Select { condition: is_small, accept: small, reject: large }))
     }
 
+    /// At the start of an iteration of loop `at`: each source cached there
+    /// copied into its workgroup memory by the whole workgroup (zeros past
+    /// the source's end), then a barrier; its loads read from there until
+    /// [`Self::release_caches`]. Returns whether any was.
+    fn fill_caches(&mut self, at: u32) -> Res<bool> {
+        let caches: Vec<CachePlan> = self.caches.iter().filter(|c| c.at == at).cloned().collect();
+        for c in &caches {
+            let bases = c.base.iter().map(|e| Ok(self.value(e)?.0)).collect::<Res<Vec<_>>>()?;
+            let size: i64 = c.extents.iter().product();
+            let rounds = self.int((size + self.workgroup_len as i64 - 1) / self.workgroup_len as i64)?;
+            let lidx = self.cast(self.lidx, naga::ScalarKind::Sint, false);
+            self.loop_to(format!("fill_s{}", c.src), rounds, |b, round| {
+                let len = b.int(b.workgroup_len as i64)?;
+                let first = b.bin(BinaryOperator::Multiply, round, len);
+                let e = b.bin(BinaryOperator::Add, first, lidx);
+                let n = b.int(size)?;
+                let inside = b.bin(BinaryOperator::Less, e, n);
+                b.if_(inside, |b| {
+                    // the element's offset along each axis of the tile
+                    let mut rest = e;
+                    let mut index = vec![Expr::Int(0); c.extents.len()];
+                    for (a, &extent) in c.extents.iter().enumerate().rev() {
+                        let ext = b.int(extent)?;
+                        let off = b.bin(BinaryOperator::Modulo, rest, ext);
+                        rest = b.bin(BinaryOperator::Divide, rest, ext);
+                        let id = CACHE_OFFSET_IDS - a as u32;
+                        b.bind(id, off);
+                        index[a] = Expr::Binary(BinOp::Add, Box::new(c.base[a].clone()), Box::new(Expr::Axis(id)));
+                    }
+                    let at = b.emit(Expression::Access { base: c.shared, index: e });
+                    let zero = b.float(0.0)?;
+                    b.push(Statement::Store { pointer: at, value: zero });
+                    let shape = b.source(c.src)?.shape;
+                    let guards: Vec<(Expr, Expr)> = index.iter().zip(&shape).map(|(i, d)| (i.clone(), kiln_dsl::dim(d))).collect();
+                    let within = b.all_below(&guards)?;
+                    b.guarded(within, |b| {
+                        let v = b.value(&Expr::Load { src: c.src, index: index.clone() })?;
+                        let v = b.to_float(v);
+                        b.push(Statement::Store { pointer: at, value: v });
+                        Ok(())
+                    })
+                })
+            })?;
+            self.cache_bases.insert(c.src, (bases, c.clone()));
+        }
+        if !caches.is_empty() {
+            self.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+        }
+        Ok(!caches.is_empty())
+    }
+
+    /// After the iteration of loop `at` that [`Self::fill_caches`] began: a
+    /// barrier before the next fill overwrites what was read.
+    fn release_caches(&mut self, at: u32) {
+        self.cache_bases.retain(|_, (_, c)| c.at != at);
+        self.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+    }
+
+    /// A load of cached source `src` at `index`: its element in workgroup
+    /// memory.
+    fn cached_load(&mut self, src: u32, index: &[Expr]) -> Res<Option<Handle<Expression>>> {
+        let Some((bases, c)) = self.cache_bases.get(&src).cloned() else { return Ok(None) };
+        let mut offset: Option<Handle<Expression>> = None;
+        for ((e, base), &extent) in index.iter().zip(&bases).zip(&c.extents) {
+            let (i, _) = self.value(e)?;
+            let within = self.bin(BinaryOperator::Subtract, i, *base);
+            offset = Some(match offset {
+                None => within,
+                Some(o) => {
+                    let ext = self.int(extent)?;
+                    let scaled = self.bin(BinaryOperator::Multiply, o, ext);
+                    self.bin(BinaryOperator::Add, scaled, within)
+                }
+            });
+        }
+        let offset = match offset {
+            Some(o) => o,
+            None => self.int(0)?,
+        };
+        let at = self.emit(Expression::Access { base: c.shared, index: offset });
+        Ok(Some(self.emit(Expression::Load { pointer: at })))
+    }
+
     /// `loops` nested in order around `inner`, the vectorized loop `lanes`
     /// (innermost) by [`Self::vectorized_loop`] over `body` and `guards`.
     fn loop_nest(&mut self, loops: &[(u32, Expr)], lanes: Option<(u32, i64)>, body: &Expr, guards: &[(Expr, Expr)], inner: &mut dyn FnMut(&mut Self, bool) -> Res<()>) -> Res<()> {
         match (loops.split_first(), lanes) {
             (None, _) => inner(self, false),
             (Some(((id, _), [])), Some((lane, w))) if *id == lane => self.vectorized_loop(lane, w, body, guards, inner),
-            (Some(((id, extent), rest)), _) => self.serial_loop(*id, extent, |b| b.loop_nest(rest, lanes, body, guards, inner)),
+            (Some(((id, extent), rest)), _) => self.serial_loop(*id, extent, |b| {
+                let cached = b.fill_caches(*id)?;
+                b.loop_nest(rest, lanes, body, guards, inner)?;
+                if cached {
+                    b.release_caches(*id);
+                }
+                Ok(())
+            }),
         }
     }
 
@@ -1239,6 +1366,49 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
         )
     });
 
+    // the sources staged in workgroup memory: the tile of each that the
+    // loops inside its loop and the workgroup's invocations read
+    let mut cache_tiles = Vec::new();
+    for c in &nest.caches {
+        let mut indices: Vec<Vec<Expr>> = Vec::new();
+        body.visit(&mut |e| {
+            if let Expr::Load { src, index } = e {
+                if *src == c.src && !indices.contains(index) {
+                    indices.push(index.clone());
+                }
+            }
+        });
+        let [index] = &indices[..] else { return Err(unsupported(format!("stage s{} in workgroup memory: it is loaded at {} different indices", c.src, indices.len()))) };
+        let at = nest.loops.iter().position(|l| l.id == c.at).expect("validated");
+        let mut varying = Vec::new();
+        for (i, l) in nest.loops.iter().enumerate() {
+            if i > at || matches!(l.kind, LoopKind::GpuThread(_)) {
+                varying.push((l.id, l.const_extent().ok_or_else(|| unsupported(format!("stage s{} in workgroup memory over loop {} of symbolic extent", c.src, l.id)))?));
+            }
+        }
+        let mut base = Vec::new();
+        let mut extents = Vec::new();
+        for e in index {
+            let mut extent = 1;
+            for &(id, n) in &varying {
+                match crate::lanes::lane_coefficient(e, id, 0) {
+                    Some(k) if k >= 0 => extent += k * (n - 1),
+                    _ => return Err(unsupported(format!("stage s{} in workgroup memory: its index {e:?} is not affine in loop {id}", c.src))),
+                }
+            }
+            base.push(e.rewrite(&mut |x| matches!(x, Expr::Axis(a) if varying.iter().any(|v| v.0 == *a)).then_some(Expr::Int(0))));
+            extents.push(extent);
+        }
+        let len: i64 = extents.iter().product();
+        let size = u32::try_from(len).ok().and_then(std::num::NonZeroU32::new).ok_or_else(|| unsupported(format!("stage a tile of {len} elements")))?;
+        let ty = module.types.insert(Type { name: None, inner: TypeInner::Array { base: f32_ty, size: naga::ArraySize::Constant(size), stride: 4 } }, Span::UNDEFINED);
+        let var = GlobalVariable { name: Some(format!("s{}_tile", c.src)), space: AddressSpace::WorkGroup, binding: None, ty, init: None, memory_decorations: Default::default() };
+        cache_tiles.push((c.src, c.at, base, extents, module.global_variables.append(var, Span::UNDEFINED)));
+    }
+    let tile_bytes: i64 = cache_tiles.iter().map(|t| 4 * t.3.iter().product::<i64>()).sum::<i64>() + if shared_var.is_some() { 4 * workgroup_len as i64 } else { 0 };
+    if tile_bytes > MAX_WORKGROUP_BYTES {
+        return Err(unsupported(format!("use {tile_bytes} bytes of workgroup memory (at most {MAX_WORKGROUP_BYTES})")));
+    }
     // a workgroup that only reduces can combine its partials by subgroups
     let by_subgroups = target.subgroups && plan.shared_reduction.is_some_and(|(_, axis)| plan.workgroup_size[axis] == workgroup_len);
     let mut f = Function { name: Some("main".into()), ..Default::default() };
@@ -1261,7 +1431,12 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
         let view = view_vars.get(i).copied().flatten().map(|(g, v)| (f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED), v));
         globals.push(Source { ranges, range_words: target.range_words, shape: buf.shape.clone(), dtype: buf.dtype, view });
     }
+    let caches = cache_tiles.into_iter().map(|(src, at, base, extents, g)| CachePlan { src, at, base, extents, shared: f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED) }).collect();
     let mut b = Builder {
+        caches,
+        cache_bases: HashMap::new(),
+        lidx,
+        workgroup_len,
         f,
         pending: None,
         block: Block::new(),

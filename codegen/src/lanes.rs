@@ -28,7 +28,8 @@ fn constant(e: &Expr) -> Option<i64> {
     }
 }
 
-/// The coefficient of loop variable `lane` (running over `0..w`) in
+/// The coefficient of loop variable `lane` (running over `0..w`; `w` 0 for
+/// a loop of any length) in
 /// integer expression `e`, where `e` is affine in it with a constant
 /// coefficient. A fused axis split by a multiple of `w` counts: for `a`
 /// affine in the lane with coefficient 1 and a multiple of `w` at lane 0,
@@ -38,7 +39,7 @@ pub(crate) fn lane_coefficient(e: &Expr, lane: u32, w: i64) -> Option<i64> {
     if !mentions(e, lane) {
         return Some(0);
     }
-    let aligned = |a: &Expr, c: &Expr| constant(c).is_some_and(|c| c > 0 && c % w == 0) && lane_coefficient(a, lane, w) == Some(1) && multiple_when_lane_zero(a, w, lane);
+    let aligned = |a: &Expr, c: &Expr| w > 1 && constant(c).is_some_and(|c| c > 0 && c % w == 0) && lane_coefficient(a, lane, w) == Some(1) && multiple_when_lane_zero(a, w, lane);
     match e {
         Expr::Axis(_) => Some(1),
         Expr::Binary(BinOp::Add, a, b) => lane_coefficient(a, lane, w)?.checked_add(lane_coefficient(b, lane, w)?),

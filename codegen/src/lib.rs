@@ -13,7 +13,7 @@
 //! The GPU backend ([`gpu`]) builds a compute shader per scheduled stage as
 //! a `naga::Module` (GPU-bound loops become workgroup and invocation ids; a
 //! reduction bound to invocations is combined in workgroup memory with
-//! barriers; f16 and quantized tensors are read from u32 words; f16 and Q8
+//! barriers; cached operands are staged there in tiles; f16 and quantized tensors are read from u32 words; f16 and Q8
 //! outputs are written with atomics; a vectorized loop's lanes are
 //! unrolled, reading consecutive aligned elements with vector loads where
 //! `lanes` proves them so), validated by naga and written as WGSL, SPIR-V

@@ -78,7 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .split(',')
             .map(|p| {
                 let n: Vec<i64> = p.split('x').map(|v| v.parse().expect("TxR or TxRxW")).collect();
-                Some(GpuKnobs { reduce_threads: n[0], outputs_per_group: n[1], vector_width: n.get(2).copied().unwrap_or(1) })
+                Some(GpuKnobs { reduce_threads: n[0], outputs_per_group: n[1], vector_width: n.get(2).copied().unwrap_or(1), tile: 0 })
             })
             .collect(),
         Err(_) => vec![None],

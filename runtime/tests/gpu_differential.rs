@@ -5,7 +5,8 @@
 //! subgroups, 8-element vector loads in GEMVs), again with vectorized loops
 //! in every kernel, the f16 and reduction cases again on the portable path,
 //! and
-//! what is particular to the GPU: quantization's near-ties, resident
+//! what is particular to the GPU: tiles staged in workgroup memory,
+//! quantization's near-ties, resident
 //! outputs, the pipeline cache, device errors. A machine without a GPU
 //! adapter fails these tests; nothing is skipped.
 
@@ -184,6 +185,29 @@ fn tensors_of_constant_shape_above_the_binding_limit_are_bound_as_ranges() {
         let f = run_case(Backend::GpuRanges, "gather_ranges", &[(wt, c(&[50, 256])), (DType::I32, c(&[3]))], TOL, |t| t[0].gather(&t[1]));
         assert!(ranged(&f) >= 2, "{wt} table was bound whole");
     }
+}
+
+#[test]
+fn prefill_matmuls_stage_tiles_in_workgroup_memory() {
+    // rows that do not fill the last tile, a symbolic row count, a batch
+    for wt in [DType::F32, DType::F16, DType::Q4_0] {
+        let cases: [&[(DType, Case)]; 3] = [
+            &[(DType::F32, c(&[37, 64])), (wt, c(&[48, 64]))],
+            &[(DType::F32, sym_first("seq", &[21, 96])), (wt, c(&[40, 96]))],
+            &[(DType::F32, c(&[2, 17, 32])), (wt, c(&[16, 32]))],
+        ];
+        for case in cases {
+            let f = run_case(Backend::GpuDiscrete, "tiled_matmul", case, TOL, |t| t[0].matmul_t(&t[1]));
+            let kernels = kiln_runtime::gpu_kernels(&f, &gpu().target(), kiln_schedule::AdapterKind::Gpu, &Default::default()).unwrap();
+            let wgsl = kernels[0].1.wgsl().unwrap();
+            assert!(wgsl.contains("s0_tile") && wgsl.contains("workgroupBarrier"), "{wt}: the activations were not staged:\n{}", kernels[0].1.nest);
+            // plain weights are staged too; quantized ones are read through their bytes
+            assert_eq!(wgsl.contains("s1_tile"), wt != DType::Q4_0, "{wt}:\n{}", kernels[0].1.nest);
+        }
+    }
+    let f = run_case(Backend::GpuDiscrete, "plain_matmul", &[(DType::F32, sym_first("m", &[33, 48])), (DType::F32, c(&[48, 20]))], TOL, |t| t[0].matmul(&t[1]));
+    let kernels = kiln_runtime::gpu_kernels(&f, &gpu().target(), kiln_schedule::AdapterKind::Gpu, &Default::default()).unwrap();
+    assert!(kernels[0].1.wgsl().unwrap().contains("s1_tile"), "{}", kernels[0].1.nest);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use crate::error::ScheduleError;
 use crate::nest::{LoopKind, LoopNest, Validated};
 use crate::default::Recorder;
 use crate::primitives::Trace;
-use kiln_dsl::KernelClass;
+use kiln_dsl::{DType, Expr, KernelClass};
 
 /// Invocations per workgroup of the default schedules.
 pub const GPU_WORKGROUP: i64 = 64;
@@ -42,6 +42,11 @@ pub struct GpuKnobs {
     /// as an innermost vectorized loop: the GPU code loads them with one
     /// vector load where it can prove the access aligned and in bounds.
     pub vector_width: i64,
+    /// For a matmul over rows: each workgroup computes a `tile` x `tile`
+    /// block of the last two output axes, one output per invocation, over
+    /// chunks of `tile` of the reduction whose elements of the plain (f32,
+    /// f16) operands it first stages in workgroup memory; 0 for none.
+    pub tile: i64,
 }
 
 impl GpuKnobs {
@@ -51,17 +56,70 @@ impl GpuKnobs {
     /// a constant multiple of 8, each invocation takes 8 consecutive
     /// elements per step (vector loads: on the H100 a 4096x11008 f16 GEMV
     /// went from 104 to 37 us, and a 7B F16 decode step's matmuls from 15.1
-    /// to 6.6 ms; `benches/RESULTS.md`).
+    /// to 6.6 ms; `benches/RESULTS.md`). A matmul over rows (prefill) on a
+    /// GPU is tiled instead: 16 x 16 outputs per workgroup, its plain
+    /// operands staged in workgroup memory 16 reduction steps at a time.
     pub fn default_for(nest: &LoopNest, adapter: AdapterKind) -> GpuKnobs {
+        if adapter == AdapterKind::Gpu && tileable(nest, GEMM_TILE) {
+            return GpuKnobs { reduce_threads: 1, outputs_per_group: 1, vector_width: 1, tile: GEMM_TILE };
+        }
+        GpuKnobs::untiled(nest, adapter)
+    }
+
+    /// [`GpuKnobs::default_for`] without tiles.
+    pub fn untiled(nest: &LoopNest, adapter: AdapterKind) -> GpuKnobs {
         let rank = nest.out_rank();
         let reduction_len = nest.loops[rank..].iter().try_fold(1i64, |acc, l| l.const_extent().map(|n| acc * n));
         if nest.loops.len() == rank || reduction_len.is_some_and(|n| n <= SHORT_REDUCTION) || adapter == AdapterKind::Cpu {
-            return GpuKnobs { reduce_threads: 1, outputs_per_group: GPU_WORKGROUP, vector_width: 1 };
+            return GpuKnobs { reduce_threads: 1, outputs_per_group: GPU_WORKGROUP, vector_width: 1, tile: 0 };
         }
         let threads = reduction_len.map_or(GPU_WORKGROUP, |n| ((n / 8).max(1) as u64).next_power_of_two().clamp(4, GPU_WORKGROUP as u64) as i64);
         let vector_width = if reduction_len.is_some_and(|n| n % 8 == 0) { 8 } else { 1 };
-        GpuKnobs { reduce_threads: threads, outputs_per_group: GPU_WORKGROUP / threads, vector_width }
+        GpuKnobs { reduce_threads: threads, outputs_per_group: GPU_WORKGROUP / threads, vector_width, tile: 0 }
     }
+}
+
+/// The default GEMM tile (16 x 16 outputs per workgroup, reduction chunks
+/// of 16).
+const GEMM_TILE: i64 = 16;
+
+/// Whether `nest` is a matmul over rows (its last two output axes at least
+/// `tile` long or symbolic, its reduction a constant multiple of `tile`)
+/// with an operand that workgroup memory can stage.
+fn tileable(nest: &LoopNest, tile: i64) -> bool {
+    let rank = nest.out_rank();
+    let long = |l: &crate::nest::Loop| l.const_extent().is_none_or(|n| n >= tile);
+    nest.class == KernelClass::Matmul
+        && rank >= 2
+        && nest.loops.len() > rank
+        && long(&nest.loops[rank - 2])
+        && long(&nest.loops[rank - 1])
+        && nest.loops[rank..].iter().try_fold(1i64, |acc, l| l.const_extent().map(|n| acc * n)).is_some_and(|n| n % tile == 0)
+        && !cacheable_sources(nest).is_empty()
+}
+
+/// Sources the body reads only as plain elements of an f32 or f16 tensor
+/// (quantized ones are read through their bytes), at one index made of
+/// stage axes and constants (a matmul's operands; not attention's scores,
+/// whose RoPE reads each row at two places), so the tile is a box.
+fn cacheable_sources(nest: &LoopNest) -> Vec<u32> {
+    (0..nest.sources.len() as u32)
+        .filter(|&s| {
+            let mut plain = matches!(nest.sources[s as usize].dtype, DType::F32 | DType::F16);
+            let mut indices: Vec<Vec<Expr>> = Vec::new();
+            nest.body.visit(&mut |e| match e {
+                Expr::Load { src, index } if *src == s => {
+                    plain &= index.iter().all(|i| matches!(i, Expr::Axis(_) | Expr::Int(_)));
+                    if !indices.contains(index) {
+                        indices.push(index.clone());
+                    }
+                }
+                Expr::LoadByte { src, .. } | Expr::LoadHalf { src, .. } if *src == s => plain = false,
+                _ => {}
+            });
+            plain && indices.len() == 1
+        })
+        .collect()
 }
 
 /// The default GPU schedule ([`gpu_schedule`] with [`GpuKnobs::default_for`]).
@@ -108,6 +166,27 @@ pub fn gpu_schedule(nest: LoopNest, knobs: &GpuKnobs) -> Result<(Validated, Trac
         let (o, i) = r.split(p, knobs.outputs_per_group)?;
         r.annotate(o, LoopKind::GpuBlock(0))?;
         r.annotate(i, LoopKind::GpuThread(0))?;
+        let Recorder { nest, trace } = r;
+        return Ok((nest.validate()?, trace));
+    }
+    if knobs.tile > 0 {
+        if !tileable(&r.nest, knobs.tile) || knobs.tile * knobs.tile > 256 {
+            return Err(bad(&r, format!("{knobs:?}: tile {} does not fit this nest (a matmul over rows whose reduction is a multiple of it, at most 16x16 invocations)", knobs.tile)));
+        }
+        let rank = spatial.len();
+        let (mo, mi) = r.split(spatial[rank - 2], knobs.tile)?;
+        let (no, ni) = r.split(spatial[rank - 1], knobs.tile)?;
+        let red = r.fuse_all(&reductions)?.expect("a matmul reduces");
+        let (ko, ki) = r.split(red, knobs.tile)?;
+        let outer: Vec<u32> = spatial[..rank - 2].iter().copied().chain([mo, no]).collect();
+        r.step(crate::primitives::Step::Reorder { loops: outer.iter().copied().chain([mi, ni, ko, ki]).collect() })?;
+        let block = r.fuse_all(&outer)?.expect("the tiles' loops");
+        r.annotate(block, LoopKind::GpuBlock(0))?;
+        r.annotate(mi, LoopKind::GpuThread(1))?;
+        r.annotate(ni, LoopKind::GpuThread(0))?;
+        for src in cacheable_sources(&r.nest) {
+            r.step(crate::primitives::Step::CacheRead { src, at: ko })?;
+        }
         let Recorder { nest, trace } = r;
         return Ok((nest.validate()?, trace));
     }

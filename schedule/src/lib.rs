@@ -2,7 +2,8 @@
 //!
 //! Owns [`LoopNest`] (one kernel: loops with kinds, buffers, loads, a store
 //! and an optional reduction), the schedule primitives (split, reorder, fuse,
-//! vectorize, unroll, parallel, GPU binding) as pure functions with legality
+//! vectorize, unroll, parallel, GPU binding, staging a source in GPU
+//! workgroup memory) as pure functions with legality
 //! checks, the replayable [`Trace`] of those decisions, and the default
 //! schedule per kernel class for the CPU and for GPUs.
 //!
@@ -31,6 +32,6 @@ mod simplify;
 pub use default::{default_schedule, Target};
 pub use error::ScheduleError;
 pub use gpu::{default_gpu_schedule, gpu_schedule, AdapterKind, GpuKnobs, GPU_WORKGROUP};
-pub use nest::{Buffer, Guard, Loop, LoopKind, LoopNest, Validated};
+pub use nest::{Buffer, Cache, Guard, Loop, LoopKind, LoopNest, Validated};
 pub use primitives::{annotate, fuse, parallel, reorder, split, unroll, vectorize, Step, Trace};
 pub use simplify::{eval_int, loop_vars, monotone_in, simplify};

@@ -111,7 +111,21 @@ pub struct LoopNest {
     pub guards: Vec<Guard>,
     /// The compute rule over stage axes (quantized loads not yet expanded).
     pub body: Expr,
+    /// Sources staged in GPU workgroup memory (see [`Cache`]).
+    pub caches: Vec<Cache>,
     pub(crate) next_id: u32,
+}
+
+/// A source staged in GPU workgroup memory: at the start of each iteration
+/// of reduction loop `at`, the workgroup copies in every element that the
+/// loops inside `at` and the workgroup's invocations will read, then reads
+/// them from there (a GEMM's tiles). Other backends ignore it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cache {
+    /// The source (its number).
+    pub src: u32,
+    /// The serial reduction loop whose iterations refill it.
+    pub at: u32,
 }
 
 impl LoopNest {
@@ -136,6 +150,7 @@ impl LoopNest {
             loops,
             guards: Vec::new(),
             body: stage.body.clone(),
+            caches: Vec::new(),
         })
     }
 
@@ -215,6 +230,12 @@ impl LoopNest {
                 }
             }
         }
+        for c in &self.caches {
+            let at = self.loops.iter().find(|l| l.id == c.at);
+            if !at.is_some_and(|l| l.reduction && l.kind == LoopKind::Serial) || c.src as usize >= self.sources.len() {
+                return Err(ScheduleError::IllTyped { kernel, message: format!("a cache of s{} at loop {}: the loop must be a serial reduction loop of the nest", c.src, c.at) });
+            }
+        }
         Ok(Validated(self))
     }
 }
@@ -270,6 +291,9 @@ impl fmt::Display for LoopNest {
         }
         let pad = "  ".repeat(depth);
         let rank = self.out_rank();
+        for c in &self.caches {
+            writeln!(f, "{pad}cache s{} in workgroup memory at l{}", c.src, c.at)?;
+        }
         for g in &self.guards {
             writeln!(f, "{pad}if {} < {}", g.value.with_axis_prefix("l"), g.extent)?;
         }

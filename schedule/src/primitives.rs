@@ -37,6 +37,14 @@ pub enum Step {
         /// Its new kind.
         kind: LoopKind,
     },
+    /// Stage a source in GPU workgroup memory, refilled per iteration of a
+    /// serial reduction loop ([`crate::Cache`]).
+    CacheRead {
+        /// The source.
+        src: u32,
+        /// The loop.
+        at: u32,
+    },
 }
 
 /// A sequence of steps; replaying it on the naive nest of a stage gives the
@@ -75,6 +83,14 @@ impl Step {
             Step::Reorder { loops } => reorder(nest, loops),
             Step::Fuse { outer, inner } => fuse(nest, *outer, *inner).map(|(n, _)| n),
             Step::Annotate { loop_id, kind } => annotate(nest, *loop_id, *kind),
+            Step::CacheRead { src, at } => {
+                let mut nest = nest;
+                nest.position(*at)?;
+                if !nest.caches.iter().any(|c| c.src == *src) {
+                    nest.caches.push(crate::nest::Cache { src: *src, at: *at });
+                }
+                Ok(nest)
+            }
         }
     }
 }
