@@ -190,14 +190,20 @@ fn compile_writes_every_kernel_and_an_index() {
     assert!(first.contains("@compute"), "{first}");
 }
 
-/// A published shape (random weights) on a discrete GPU's schedules: its
-/// prefill matmuls stage tiles in workgroup memory, and every kernel
+/// A published shape (random weights) on a discrete GPU's schedules with
+/// `KILN_GPU_TILES=16`: its prefill matmuls stage tiles in workgroup
+/// memory, and every kernel
 /// (attention's RoPE-reading scores among them) lowers.
 #[test]
 fn compile_tiles_a_published_shapes_prefill() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("kernels");
-    let out = kiln_env(&["compile", "--model", "random:smollm2-135m:q4_0", "--numerics", "f32", "--emit", "nest", "--out", out_dir.to_str().unwrap()], dir.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["compile", "--model", "random:smollm2-135m:q4_0", "--numerics", "f32", "--emit", "nest", "--out", out_dir.to_str().unwrap()])
+        .env("KILN_HOME", dir.path())
+        .env("KILN_GPU_TILES", "16")
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let tiled = std::fs::read_dir(out_dir.join("prefill")).unwrap().filter(|e| std::fs::read_to_string(e.as_ref().unwrap().path()).unwrap().contains("in workgroup memory")).count();
     assert!(tiled >= 30 * 7, "{tiled} prefill kernels stage tiles");

@@ -1,7 +1,8 @@
 //! The GPU code generator's shaders, kept as reviewed snapshots: the WGSL
 //! and MSL naga writes for a few default-scheduled kernels (elementwise,
 //! layout, a workgroup-shared reduction, a Q4_0 GEMV, row quantization, an
-//! f16 store), for the portable target, and a GEMV whose weights are bound
+//! f16 store), for the portable target, a tiled matmul staging its operands
+//! in workgroup memory, and a GEMV whose weights are bound
 //! as several ranges and whose rows are reduced by subgroups, and an f16
 //! GEMV reading vectors, are compared with the files in
 //! `tests/snapshots/` (after a deliberate codegen change, regenerate them
@@ -32,6 +33,20 @@ fn kernels(func: &Function, target: &GpuTarget) -> Vec<GpuKernel> {
 /// The kernels of every stage of `func`'s ops, scheduled by default but
 /// with `vector_width` elements per invocation and step where given.
 fn kernels_with_lanes(func: &Function, target: &GpuTarget, vector_width: Option<i64>) -> Vec<GpuKernel> {
+    kernels_with(func, target, &|nest| {
+        let default = GpuKnobs::default_for(nest, AdapterKind::Gpu);
+        GpuKnobs { vector_width: vector_width.unwrap_or(default.vector_width), ..default }
+    })
+}
+
+/// The kernels of every stage of `func`'s ops, matmuls over rows tiled 16
+/// x 16 in workgroup memory.
+fn kernels_tiled(func: &Function, target: &GpuTarget) -> Vec<GpuKernel> {
+    kernels_with(func, target, &|nest| GpuKnobs::tiled(nest, 16).unwrap_or_else(|| GpuKnobs::default_for(nest, AdapterKind::Gpu)))
+}
+
+/// The kernels of every stage of `func`'s ops with the knobs `knobs` picks.
+fn kernels_with(func: &Function, target: &GpuTarget, knobs: &dyn Fn(&LoopNest) -> GpuKnobs) -> Vec<GpuKernel> {
     let mut out = Vec::new();
     for node in &func.nodes {
         let NodeKind::Op(op) = &node.kind else { continue };
@@ -39,9 +54,7 @@ fn kernels_with_lanes(func: &Function, target: &GpuTarget, vector_width: Option<
         let mut sources: Vec<_> = ins.iter().map(|t| (t.dtype, t.shape.clone())).collect();
         for stage in op.compute(&ins, &node.ty) {
             let nest = LoopNest::from_stage(&stage, &sources).unwrap();
-            let default = GpuKnobs::default_for(&nest, AdapterKind::Gpu);
-            let knobs = GpuKnobs { vector_width: vector_width.unwrap_or(default.vector_width), ..default };
-            let (nest, _) = gpu_schedule(nest, &knobs).unwrap();
+            let (nest, _) = gpu_schedule(nest.clone(), &knobs(&nest)).unwrap();
             out.push(lower(&nest, target).unwrap_or_else(|e| panic!("{e}")));
             sources.push((stage.dtype, stage.shape.clone()));
         }
@@ -111,6 +124,10 @@ fn vectorized_loops_load_vectors_where_provably_aligned() {
     }
     let ks = kernels_with_lanes(&gemv(DType::F16, 256), &TARGETS[0], Some(4));
     snapshot("gemv_f16_vectors.wgsl", &ks[0].wgsl().unwrap());
+    // a prefill matmul tiled in workgroup memory
+    let matmul = cases().into_iter().find(|c| c.0 == "matmul").unwrap().1;
+    let ks = kernels_tiled(&matmul, &TARGETS[0]);
+    snapshot("matmul_tiled.wgsl", &ks[0].wgsl().unwrap());
     let ks = kernels_with_lanes(&function("silu", &[(DType::F32, vec![Dim::sym("n"), Dim::new(64)])], |t| t[0].silu()), &TARGETS[2], Some(4));
     assert_eq!(ks[0].vector_views, [0], "elementwise lanes read vectors");
 }
@@ -124,8 +141,9 @@ fn every_spirv_module_is_valid() {
     let dir = std::env::temp_dir().join(format!("kiln-spirv-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for (name, func) in cases().into_iter().chain(more_stages()) {
-        let variants = TARGETS.iter().flat_map(|t| [1, 8].map(|lanes| (t, lanes)));
-        for (k, target, lanes) in variants.flat_map(|(t, lanes)| kernels_with_lanes(&func, t, Some(lanes)).into_iter().map(move |k| (k, t, lanes))) {
+        let variants = TARGETS.iter().flat_map(|t| [0, 1, 8].map(|lanes| (t, lanes)));
+        // lanes 0: tiled
+        for (k, target, lanes) in variants.flat_map(|(t, lanes)| if lanes == 0 { kernels_tiled(&func, t) } else { kernels_with_lanes(&func, t, Some(lanes)) }.into_iter().map(move |k| (k, t, lanes))) {
             let name = format!("{name}_{}{}{}_lanes{lanes}", k.name, if target.f16_in_f32 { "_f16_in_f32" } else { "" }, if target.range_words > 0 { "_every_feature" } else { "" });
             let words = k.spirv().unwrap();
             assert_eq!(words.first(), Some(&0x0723_0203), "{name}: the SPIR-V magic number");

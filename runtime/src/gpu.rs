@@ -324,7 +324,7 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE.union(wgpu::Buff
 
 /// What kiln's shaders may use on `adapter` opened with `limits`, less what
 /// `KILN_GPU_DISABLE` (a comma-separated list of `subgroups`, `native_f16`,
-/// `f16_in_f32`, and for the schedules `vectors` and `tiles`) turns off: for measuring
+/// `f16_in_f32`, and for the schedules `vectors`) turns off: for measuring
 /// what each feature gives, or for working around a driver bug.
 pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> GpuTarget {
     let enabled = |feature: &str| !disabled(feature);
@@ -454,10 +454,12 @@ impl Value {
 
 /// The default GPU schedule of `nest` on `adapter`; with `vectors` in
 /// `KILN_GPU_DISABLE`, one element per invocation and step (no vector
-/// loads), with `tiles`, no GEMM tiles in workgroup memory: for measuring
-/// what they give.
+/// loads): for measuring what they give. `KILN_GPU_TILES=T` tiles matmuls
+/// over rows T x T in workgroup memory ([`GpuKnobs::tiled`]; slower than
+/// the default on the H100 so far).
 fn default_schedule(nest: kiln_schedule::LoopNest, adapter: AdapterKind) -> Result<kiln_schedule::Validated, kiln_schedule::ScheduleError> {
-    let mut knobs = if disabled("tiles") { GpuKnobs::untiled(&nest, adapter) } else { GpuKnobs::default_for(&nest, adapter) };
+    let tiles = std::env::var("KILN_GPU_TILES").ok().and_then(|t| t.parse().ok()).filter(|&t| t > 0);
+    let mut knobs = tiles.and_then(|t| GpuKnobs::tiled(&nest, t)).unwrap_or_else(|| GpuKnobs::default_for(&nest, adapter));
     if disabled("vectors") {
         knobs.vector_width = 1;
     }

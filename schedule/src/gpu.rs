@@ -56,18 +56,10 @@ impl GpuKnobs {
     /// a constant multiple of 8, each invocation takes 8 consecutive
     /// elements per step (vector loads: on the H100 a 4096x11008 f16 GEMV
     /// went from 104 to 37 us, and a 7B F16 decode step's matmuls from 15.1
-    /// to 6.6 ms; `benches/RESULTS.md`). A matmul over rows (prefill) on a
-    /// GPU is tiled instead: 16 x 16 outputs per workgroup, its plain
-    /// operands staged in workgroup memory 16 reduction steps at a time.
+    /// to 6.6 ms; `benches/RESULTS.md`). No tiles: one output per invocation
+    /// with 16x16 tiles made prefill 2-2.5x slower on the H100 than these
+    /// shared reductions (`benches/RESULTS.md`).
     pub fn default_for(nest: &LoopNest, adapter: AdapterKind) -> GpuKnobs {
-        if adapter == AdapterKind::Gpu && tileable(nest, GEMM_TILE) {
-            return GpuKnobs { reduce_threads: 1, outputs_per_group: 1, vector_width: 1, tile: GEMM_TILE };
-        }
-        GpuKnobs::untiled(nest, adapter)
-    }
-
-    /// [`GpuKnobs::default_for`] without tiles.
-    pub fn untiled(nest: &LoopNest, adapter: AdapterKind) -> GpuKnobs {
         let rank = nest.out_rank();
         let reduction_len = nest.loops[rank..].iter().try_fold(1i64, |acc, l| l.const_extent().map(|n| acc * n));
         if nest.loops.len() == rank || reduction_len.is_some_and(|n| n <= SHORT_REDUCTION) || adapter == AdapterKind::Cpu {
@@ -77,11 +69,14 @@ impl GpuKnobs {
         let vector_width = if reduction_len.is_some_and(|n| n % 8 == 0) { 8 } else { 1 };
         GpuKnobs { reduce_threads: threads, outputs_per_group: GPU_WORKGROUP / threads, vector_width, tile: 0 }
     }
-}
 
-/// The default GEMM tile (16 x 16 outputs per workgroup, reduction chunks
-/// of 16).
-const GEMM_TILE: i64 = 16;
+    /// Tiles of `tile` x `tile` outputs for a matmul over rows (prefill),
+    /// its plain operands staged in workgroup memory `tile` reduction steps
+    /// at a time; None where `nest` is not such a matmul.
+    pub fn tiled(nest: &LoopNest, tile: i64) -> Option<GpuKnobs> {
+        (tile > 0 && tileable(nest, tile)).then_some(GpuKnobs { reduce_threads: 1, outputs_per_group: 1, vector_width: 1, tile })
+    }
+}
 
 /// Whether `nest` is a matmul over rows (its last two output axes at least
 /// `tile` long or symbolic, its reduction a constant multiple of `tile`)
@@ -169,8 +164,8 @@ pub fn gpu_schedule(nest: LoopNest, knobs: &GpuKnobs) -> Result<(Validated, Trac
         let Recorder { nest, trace } = r;
         return Ok((nest.validate()?, trace));
     }
-    if knobs.tile > 0 {
-        if !tileable(&r.nest, knobs.tile) || knobs.tile * knobs.tile > 256 {
+    if knobs.tile != 0 {
+        if knobs.tile < 0 || !tileable(&r.nest, knobs.tile) || knobs.tile * knobs.tile > 256 {
             return Err(bad(&r, format!("{knobs:?}: tile {} does not fit this nest (a matmul over rows whose reduction is a multiple of it, at most 16x16 invocations)", knobs.tile)));
         }
         let rank = spatial.len();

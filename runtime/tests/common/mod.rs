@@ -117,6 +117,10 @@ pub enum Backend {
     /// [`Backend::GpuVectors`] with 4 elements per step and no optional
     /// shader feature (f16 read as 2-vectors of u32 words).
     GpuVectorsPortable,
+    /// The first GPU adapter with a discrete GPU's schedules, matmuls over
+    /// rows tiled 16 x 16 with their plain operands staged in workgroup
+    /// memory ([`kiln_schedule::GpuKnobs::tiled`]).
+    GpuTiled,
 }
 
 /// The first GPU adapter, opened once per test process. No adapter is a
@@ -154,16 +158,17 @@ pub fn run_on_with(b: Backend, func: &Function, inputs: &[HostTensor], bindings:
             let exe = CpuExecutable::compile(func, &options).unwrap_or_else(|e| panic!("compile failed: {e}\n{func}"));
             exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("run failed: {e}\n{func}"))
         }
-        Backend::Gpu | Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuRanges | Backend::GpuVectors | Backend::GpuVectorsPortable => {
+        Backend::Gpu | Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuRanges | Backend::GpuVectors | Backend::GpuVectorsPortable | Backend::GpuTiled => {
             let mut options = options;
             let vector_width = match b {
                 Backend::GpuVectors => Some(8),
                 Backend::GpuVectorsPortable => Some(4),
                 _ => None,
             };
-            if matches!(b, Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuVectors | Backend::GpuVectorsPortable) {
+            if matches!(b, Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuVectors | Backend::GpuVectorsPortable | Backend::GpuTiled) {
+                let tile = if b == Backend::GpuTiled { 16 } else { 0 };
                 options.scheduler = Some(std::sync::Arc::new(move |nest| {
-                    let default = kiln_schedule::GpuKnobs::default_for(&nest, kiln_schedule::AdapterKind::Gpu);
+                    let default = kiln_schedule::GpuKnobs::tiled(&nest, tile).unwrap_or_else(|| kiln_schedule::GpuKnobs::default_for(&nest, kiln_schedule::AdapterKind::Gpu));
                     let knobs = kiln_schedule::GpuKnobs { vector_width: vector_width.unwrap_or(default.vector_width), ..default };
                     Ok(kiln_schedule::gpu_schedule(nest, &knobs)?.0)
                 }));
