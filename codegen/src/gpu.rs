@@ -506,7 +506,7 @@ impl Builder {
     fn half(&mut self, src: u32, half: Handle<Expression>) -> Res<Handle<Expression>> {
         if storage_scalar(self.source(src)?.dtype, &self.target) == Scalar::F16 {
             let h = self.element(src, half)?;
-            return Ok(self.emit(Expression::As { expr: h, kind: naga::ScalarKind::Float, convert: Some(4) }));
+            return Ok(self.widen_f16(h));
         }
         let one = self.uint(1);
         let word_index = self.bin(BinaryOperator::ShiftRight, half, one);
@@ -516,7 +516,17 @@ impl Builder {
         let lane = self.cast(lane, naga::ScalarKind::Uint, false);
         let sixteen = self.uint(16);
         let shift = self.bin(BinaryOperator::Multiply, lane, sixteen);
-        let bits = self.bin(BinaryOperator::ShiftRight, w, shift);
+        self.f16_in_word(w, shift)
+    }
+
+    /// A native f16 value as f32.
+    fn widen_f16(&mut self, h: Handle<Expression>) -> Handle<Expression> {
+        self.emit(Expression::As { expr: h, kind: naga::ScalarKind::Float, convert: Some(4) })
+    }
+
+    /// The f16 `shift` (u32: 0 or 16) bits up in u32 `word`, as f32.
+    fn f16_in_word(&mut self, word: Handle<Expression>, shift: Handle<Expression>) -> Res<Handle<Expression>> {
+        let bits = self.bin(BinaryOperator::ShiftRight, word, shift);
         let mask = self.uint(0xffff);
         let bits = self.bin(BinaryOperator::And, bits, mask);
         self.f16_to_f32(bits)
@@ -1006,15 +1016,12 @@ impl Builder {
                             Scalar::I32 => (b.emit(Expression::AccessIndex { base: vector, index: e }), Kind::Int),
                             Scalar::F16 => {
                                 let h = b.emit(Expression::AccessIndex { base: vector, index: e });
-                                (b.emit(Expression::As { expr: h, kind: naga::ScalarKind::Float, convert: Some(4) }), Kind::Float)
+                                (b.widen_f16(h), Kind::Float)
                             }
                             _ => {
                                 let word = b.emit(Expression::AccessIndex { base: vector, index: e / 2 });
                                 let shift = b.uint(16 * (e % 2));
-                                let bits = b.bin(BinaryOperator::ShiftRight, word, shift);
-                                let mask = b.uint(0xffff);
-                                let bits = b.bin(BinaryOperator::And, bits, mask);
-                                (b.f16_to_f32(bits)?, Kind::Float)
+                                (b.f16_in_word(word, shift)?, Kind::Float)
                             }
                         };
                         values[(j * view.elements + e) as usize].push((key.clone(), value));
@@ -1325,11 +1332,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     let lanes = nest.loops.iter().find(|l| l.kind == LoopKind::Vectorized).and_then(|l| Some((l.id, l.const_extent()?)));
     let mut views: Vec<Option<VectorView>> = vec![None; n_src];
     if let Some((lane, w)) = lanes {
-        let mut guarded = false;
-        for (g, bound) in &all_guards {
-            g.visit(&mut |x| guarded |= *x == Expr::Axis(lane));
-            bound.visit(&mut |x| guarded |= *x == Expr::Axis(lane));
-        }
+        let guarded = all_guards.iter().any(|(g, bound)| crate::lanes::mentions(g, lane) || crate::lanes::mentions(bound, lane));
         body.visit(&mut |e| {
             if let Expr::Load { src, index } = e {
                 let (i, b) = (*src as usize, &nest.sources[*src as usize]);

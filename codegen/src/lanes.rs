@@ -14,7 +14,8 @@ pub(crate) fn flat_index(index: &[Expr], shape: &[Dim]) -> Expr {
     parts.fold(first.clone(), |acc, (e, d)| Expr::Binary(BinOp::Add, Box::new(Expr::Binary(BinOp::Mul, Box::new(acc), Box::new(Expr::Dim(d.clone())))), Box::new(e.clone())))
 }
 
-fn mentions(e: &Expr, lane: u32) -> bool {
+/// Whether `e` reads loop variable `lane`.
+pub(crate) fn mentions(e: &Expr, lane: u32) -> bool {
     let mut found = false;
     e.visit(&mut |x| found |= *x == Expr::Axis(lane));
     found
@@ -59,15 +60,7 @@ pub(crate) fn lane_coefficient(e: &Expr, lane: u32, w: i64) -> Option<i64> {
 /// Whether integer expression `e` is a multiple of `w` whenever loop
 /// variable `lane` is 0 (every other loop variable is unknown).
 pub(crate) fn multiple_when_lane_zero(e: &Expr, w: i64, lane: u32) -> bool {
-    match e {
-        Expr::Int(c) => c % w == 0,
-        Expr::Dim(d) => d.terms().all(|(_, c)| c % w == 0),
-        Expr::Axis(a) => *a == lane,
-        Expr::Binary(BinOp::Add | BinOp::Sub, a, b) => multiple_when_lane_zero(a, w, lane) && multiple_when_lane_zero(b, w, lane),
-        Expr::Binary(BinOp::Mul, a, b) => multiple_when_lane_zero(a, w, lane) || multiple_when_lane_zero(b, w, lane),
-        Expr::Binary(BinOp::Rem, a, c) => multiple_when_lane_zero(a, w, lane) && constant(c).is_some_and(|c| c % w == 0),
-        _ => false,
-    }
+    kiln_schedule::multiple_of(&e.rewrite(&mut |x| (*x == Expr::Axis(lane)).then_some(Expr::Int(0))), w)
 }
 
 /// Whether a load at `index` of a source of `shape`, inside a vectorized

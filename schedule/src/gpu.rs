@@ -61,7 +61,7 @@ impl GpuKnobs {
     /// shared reductions (`benches/RESULTS.md`).
     pub fn default_for(nest: &LoopNest, adapter: AdapterKind) -> GpuKnobs {
         let rank = nest.out_rank();
-        let reduction_len = nest.loops[rank..].iter().try_fold(1i64, |acc, l| l.const_extent().map(|n| acc * n));
+        let reduction_len = reduction_len(nest);
         if nest.loops.len() == rank || reduction_len.is_some_and(|n| n <= SHORT_REDUCTION) || adapter == AdapterKind::Cpu {
             return GpuKnobs { reduce_threads: 1, outputs_per_group: GPU_WORKGROUP, vector_width: 1, tile: 0 };
         }
@@ -78,6 +78,11 @@ impl GpuKnobs {
     }
 }
 
+/// The product of a naive nest's reduction extents, if all are constant.
+fn reduction_len(nest: &LoopNest) -> Option<i64> {
+    nest.loops[nest.out_rank()..].iter().try_fold(1i64, |acc, l| l.const_extent().map(|n| acc * n))
+}
+
 /// Whether `nest` is a matmul over rows (its last two output axes at least
 /// `tile` long or symbolic, its reduction a constant multiple of `tile`)
 /// with an operand that workgroup memory can stage.
@@ -89,7 +94,7 @@ fn tileable(nest: &LoopNest, tile: i64) -> bool {
         && nest.loops.len() > rank
         && long(&nest.loops[rank - 2])
         && long(&nest.loops[rank - 1])
-        && nest.loops[rank..].iter().try_fold(1i64, |acc, l| l.const_extent().map(|n| acc * n)).is_some_and(|n| n % tile == 0)
+        && reduction_len(nest).is_some_and(|n| n % tile == 0)
         && !cacheable_sources(nest).is_empty()
 }
 

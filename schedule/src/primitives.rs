@@ -115,7 +115,7 @@ pub fn split(mut nest: LoopNest, id: u32, factor: i64) -> Result<(LoopNest, u32,
         return Err(ScheduleError::BadSplitFactor { kernel: nest.name.clone(), loop_id: id, factor });
     }
     let old = nest.loops[pos].clone();
-    let exact = multiple_of(&old.extent, factor);
+    let exact = crate::simplify::multiple_of(&old.extent, factor);
     let (o, i) = (nest.next_id, nest.next_id + 1);
     nest.next_id += 2;
     let outer_extent = simplify(&old.extent.clone().add(int(factor - 1)).div(int(factor)));
@@ -133,17 +133,6 @@ pub fn split(mut nest: LoopNest, id: u32, factor: i64) -> Result<(LoopNest, u32,
     }
     substitute(&mut nest, id, &recombined);
     Ok((nest, o, i))
-}
-
-/// Whether extent `e` is a multiple of `factor` for every value of its dims.
-fn multiple_of(e: &Expr, factor: i64) -> bool {
-    match e {
-        Expr::Int(v) => v % factor == 0,
-        Expr::Dim(d) => d.terms().all(|(_, c)| c % factor == 0),
-        Expr::Binary(kiln_dsl::BinOp::Mul, a, b) => multiple_of(a, factor) || multiple_of(b, factor),
-        Expr::Binary(kiln_dsl::BinOp::Add, a, b) => multiple_of(a, factor) && multiple_of(b, factor),
-        _ => false,
-    }
 }
 
 /// Reorder: the loops named take the positions they occupy together, in the

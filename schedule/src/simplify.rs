@@ -54,6 +54,24 @@ fn fold(op: BinOp, x: i64, y: i64) -> Option<i64> {
     })
 }
 
+/// Whether integer expression `e` (loop variables unknown) is a multiple of
+/// `factor` for every value of its dims.
+pub fn multiple_of(e: &Expr, factor: i64) -> bool {
+    let constant = |c: &Expr| match c {
+        Expr::Int(v) => Some(*v),
+        Expr::Dim(d) => d.as_const(),
+        _ => None,
+    };
+    match e {
+        Expr::Int(v) => v % factor == 0,
+        Expr::Dim(d) => d.terms().all(|(_, c)| c % factor == 0),
+        Expr::Binary(BinOp::Mul, a, b) => multiple_of(a, factor) || multiple_of(b, factor),
+        Expr::Binary(BinOp::Add | BinOp::Sub, a, b) => multiple_of(a, factor) && multiple_of(b, factor),
+        Expr::Binary(BinOp::Rem, a, c) => multiple_of(a, factor) && constant(c).is_some_and(|c| c % factor == 0),
+        _ => false,
+    }
+}
+
 /// Whether `e` is non-decreasing in loop variable `var` (all variables and
 /// dims being non-negative): the variable occurs only under `+`, `*`, `/` by
 /// non-negative terms, `min` and `max`.
