@@ -187,16 +187,6 @@ fn tensors_of_constant_shape_above_the_binding_limit_are_bound_as_ranges() {
     }
 }
 
-/// Compile options that tile matmuls over rows 16 x 16.
-fn tiled() -> kiln_runtime::CompileOptions {
-    let mut options = kiln_runtime::CompileOptions::default();
-    options.scheduler = Some(std::sync::Arc::new(|nest| {
-        let knobs = kiln_schedule::GpuKnobs::tiled(&nest, 16).unwrap_or_else(|| kiln_schedule::GpuKnobs::default_for(&nest, kiln_schedule::AdapterKind::Gpu));
-        Ok(kiln_schedule::gpu_schedule(nest, &knobs)?.0)
-    }));
-    options
-}
-
 /// Every case again with matmuls over rows tiled in workgroup memory.
 mod tiles {
     use super::*;
@@ -214,7 +204,7 @@ fn prefill_matmuls_stage_tiles_in_workgroup_memory() {
         ];
         for case in cases {
             let f = run_case(Backend::GpuTiled, "tiled_matmul", case, TOL, |t| t[0].matmul_t(&t[1]));
-            let kernels = kiln_runtime::gpu_kernels(&f, &gpu().target(), kiln_schedule::AdapterKind::Gpu, &tiled()).unwrap();
+            let kernels = kiln_runtime::gpu_kernels(&f, &gpu().target(), kiln_schedule::AdapterKind::Gpu, &scheduled_for(Backend::GpuTiled, Default::default())).unwrap();
             let wgsl = kernels[0].1.wgsl().unwrap();
             assert!(wgsl.contains("s0_tile") && wgsl.contains("workgroupBarrier"), "{wt}: the activations were not staged:\n{}", kernels[0].1.nest);
             // plain weights are staged too; quantized ones are read through their bytes
@@ -222,7 +212,7 @@ fn prefill_matmuls_stage_tiles_in_workgroup_memory() {
         }
     }
     let f = run_case(Backend::GpuTiled, "plain_matmul", &[(DType::F32, sym_first("m", &[33, 48])), (DType::F32, c(&[48, 20]))], TOL, |t| t[0].matmul(&t[1]));
-    let kernels = kiln_runtime::gpu_kernels(&f, &gpu().target(), kiln_schedule::AdapterKind::Gpu, &tiled()).unwrap();
+    let kernels = kiln_runtime::gpu_kernels(&f, &gpu().target(), kiln_schedule::AdapterKind::Gpu, &scheduled_for(Backend::GpuTiled, Default::default())).unwrap();
     assert!(kernels[0].1.wgsl().unwrap().contains("s1_tile"), "{}", kernels[0].1.nest);
 }
 

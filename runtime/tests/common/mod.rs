@@ -159,24 +159,30 @@ pub fn run_on_with(b: Backend, func: &Function, inputs: &[HostTensor], bindings:
             exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("run failed: {e}\n{func}"))
         }
         Backend::Gpu | Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuRanges | Backend::GpuVectors | Backend::GpuVectorsPortable | Backend::GpuTiled => {
-            let mut options = options;
-            let vector_width = match b {
-                Backend::GpuVectors => Some(8),
-                Backend::GpuVectorsPortable => Some(4),
-                _ => None,
-            };
-            if matches!(b, Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuVectors | Backend::GpuVectorsPortable | Backend::GpuTiled) {
-                let tile = if b == Backend::GpuTiled { 16 } else { 0 };
-                options.scheduler = Some(std::sync::Arc::new(move |nest| {
-                    let default = kiln_schedule::GpuKnobs::tiled(&nest, tile).unwrap_or_else(|| kiln_schedule::GpuKnobs::default_for(&nest, kiln_schedule::AdapterKind::Gpu));
-                    let knobs = kiln_schedule::GpuKnobs { vector_width: vector_width.unwrap_or(default.vector_width), ..default };
-                    Ok(kiln_schedule::gpu_schedule(nest, &knobs)?.0)
-                }));
-            }
+            let options = scheduled_for(b, options);
             let exe = GpuExecutable::compile(func, &device_for(b), &options).unwrap_or_else(|e| panic!("GPU compile failed: {e}\n{func}"));
             exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("GPU run failed: {e}\n{func}"))
         }
     }
+}
+
+/// `options` with backend `b`'s scheduler: a discrete GPU's schedules,
+/// with its vector width or tiles, on the backends that set their own.
+pub fn scheduled_for(b: Backend, mut options: CompileOptions) -> CompileOptions {
+    let vector_width = match b {
+        Backend::GpuVectors => Some(8),
+        Backend::GpuVectorsPortable => Some(4),
+        _ => None,
+    };
+    if matches!(b, Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuVectors | Backend::GpuVectorsPortable | Backend::GpuTiled) {
+        let tile = if b == Backend::GpuTiled { 16 } else { 0 };
+        options.scheduler = Some(std::sync::Arc::new(move |nest| {
+            let default = kiln_schedule::GpuKnobs::tiled(&nest, tile).unwrap_or_else(|| kiln_schedule::GpuKnobs::default_for(&nest, kiln_schedule::AdapterKind::Gpu));
+            let knobs = kiln_schedule::GpuKnobs { vector_width: vector_width.unwrap_or(default.vector_width), ..default };
+            Ok(kiln_schedule::gpu_schedule(nest, &knobs)?.0)
+        }));
+    }
+    options
 }
 
 /// The worst relative L2 error of `got` against the interpreter's `want`
