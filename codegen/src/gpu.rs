@@ -187,6 +187,12 @@ fn storage_scalar(d: DType, target: &GpuTarget) -> Scalar {
 
 type Res<T> = Result<T, CodegenError>;
 
+/// The key of an expression's value in [`Builder::known`] (its debug text;
+/// [`Builder::bind`] forgets those naming a rebound loop).
+fn known_key(e: &Expr) -> String {
+    format!("{e:?}")
+}
+
 /// A source as the shader sees it: one global per bound range.
 #[derive(Clone)]
 struct Source {
@@ -682,7 +688,7 @@ impl Builder {
         if matches!(e, Expr::Float(_) | Expr::Int(_) | Expr::Axis(_)) {
             return self.compute(e);
         }
-        let key = format!("{e:?}");
+        let key = known_key(e);
         if let Some(&v) = self.known.iter().rev().find_map(|level| level.get(&key)) {
             return Ok(v);
         }
@@ -973,7 +979,7 @@ impl Builder {
         let mut loads: Vec<(String, u32, Vec<Expr>)> = Vec::new();
         body.visit(&mut |e| {
             if let Expr::Load { src, index } = e {
-                let key = format!("{e:?}");
+                let key = known_key(e);
                 let viewed = self.globals.get(*src as usize).is_some_and(|s| s.view.is_some() && crate::lanes::consecutive_aligned(index, &s.shape, lanes, id));
                 if viewed && !loads.iter().any(|l| l.0 == key) {
                     loads.push((key, *src, index.clone()));

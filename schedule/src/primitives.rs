@@ -83,14 +83,7 @@ impl Step {
             Step::Reorder { loops } => reorder(nest, loops),
             Step::Fuse { outer, inner } => fuse(nest, *outer, *inner).map(|(n, _)| n),
             Step::Annotate { loop_id, kind } => annotate(nest, *loop_id, *kind),
-            Step::CacheRead { src, at } => {
-                let mut nest = nest;
-                nest.position(*at)?;
-                if !nest.caches.iter().any(|c| c.src == *src) {
-                    nest.caches.push(crate::nest::Cache { src: *src, at: *at });
-                }
-                Ok(nest)
-            }
+            Step::CacheRead { src, at } => cache_read(nest, *src, *at),
         }
     }
 }
@@ -175,6 +168,17 @@ pub fn fuse(mut nest: LoopNest, outer: u32, inner: u32) -> Result<(LoopNest, u32
     substitute(&mut nest, outer, &Expr::Axis(f).div(li.extent.clone()));
     substitute(&mut nest, inner, &Expr::Axis(f).rem(li.extent));
     Ok((nest, f))
+}
+
+/// Stage source `src` in GPU workgroup memory at loop `at` ([`crate::Cache`];
+/// a source is staged at one loop, the first asked). Which loop may hold it
+/// is checked by [`LoopNest::validate`].
+pub fn cache_read(mut nest: LoopNest, src: u32, at: u32) -> Result<LoopNest, ScheduleError> {
+    nest.position(at)?;
+    if !nest.caches.iter().any(|c| c.src == src) {
+        nest.caches.push(crate::nest::Cache { src, at });
+    }
+    Ok(nest)
 }
 
 /// Set how loop `id` runs. Immediate checks here; placement rules (innermost,
