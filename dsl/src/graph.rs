@@ -493,9 +493,15 @@ impl Tensor {
     pub fn slice(&self, axis: usize, start: impl Into<Dim>, end: impl Into<Dim>) -> Tensor {
         self.op(Builtin::Slice { axis, start: start.into(), end: end.into() }, &[])
     }
-    /// Causal attention of `self` (queries `[S, Hq, D]`) over `k, v: [T, Hkv, D]`.
+    /// Causal attention of `self` (queries `[S, Hq, D]`) over `k, v: [T, Hkv, D]`
+    /// (query `i` sees keys up to position `T - S + i`).
     pub fn attention(&self, k: &Tensor, v: &Tensor, scale: f64) -> Tensor {
-        self.op(Builtin::Attention { scale }, &[k, v])
+        self.op(Builtin::Attention { scale, causal: true }, &[k, v])
+    }
+    /// Attention of `self` (queries `[S, Hq, D]`) over every key of `k, v:
+    /// [T, Hkv, D]` (an encoder's).
+    pub fn attention_unmasked(&self, k: &Tensor, v: &Tensor, scale: f64) -> Tensor {
+        self.op(Builtin::Attention { scale, causal: false }, &[k, v])
     }
     /// Index of the maximum over the last axis.
     pub fn argmax(&self) -> Tensor {

@@ -49,8 +49,8 @@ mod vectors_portable {
         common::cases::matmul_with_quantized_and_f16_weights(Backend::GpuVectorsPortable)
     }
     #[test]
-    fn causal_attention_over_a_kv_cache() {
-        common::cases::causal_attention_over_a_kv_cache(Backend::GpuVectorsPortable)
+    fn attention_causal_over_a_kv_cache_and_unmasked() {
+        common::cases::attention_causal_over_a_kv_cache_and_unmasked(Backend::GpuVectorsPortable)
     }
 }
 
@@ -76,8 +76,8 @@ mod portable {
         common::cases::matmul_with_quantized_and_f16_weights(Backend::GpuPortable)
     }
     #[test]
-    fn causal_attention_over_a_kv_cache() {
-        common::cases::causal_attention_over_a_kv_cache(Backend::GpuPortable)
+    fn attention_causal_over_a_kv_cache_and_unmasked() {
+        common::cases::attention_causal_over_a_kv_cache_and_unmasked(Backend::GpuPortable)
     }
 }
 

@@ -164,7 +164,7 @@ pub(super) fn recognize(v: &Validated) -> Option<Template> {
             // exactly the rule `attention` defines for this stage (the scale
             // does not enter these three)
             let types: Vec<TensorType> = nest.sources[..3].iter().map(|b| TensorType::new(b.dtype, b.shape.clone())).collect();
-            let rule = Builtin::Attention { scale: 1.0 }.compute(&types, &TensorType::new(DType::F32, q.shape.clone()));
+            let rule = Builtin::Attention { scale: 1.0, causal: true }.compute(&types, &TensorType::new(DType::F32, q.shape.clone()));
             let fits = d % 32 == 0 && rule.get(nest.sources.len() - 3).is_some_and(|r| r.body == nest.body && r.name == nest.name);
             fits.then_some(Template::Attention { stage, hq, hkv, d })
         }

@@ -133,13 +133,17 @@ pub enum Builtin {
         /// One past the last kept index.
         end: Dim,
     },
-    /// Causal attention of `q: [S, Hq, D]` over a KV cache `k, v: [T, Hkv, D]`
-    /// (grouped-query when `Hkv < Hq`); query `i` sits at position `T - S + i`.
-    /// With f16 `v` the softmax probabilities are rounded to f16 before
-    /// they weight `v` (llama.cpp's arithmetic with an f16 KV cache).
+    /// Attention of `q: [S, Hq, D]` over keys and values `k, v: [T, Hkv, D]`
+    /// (grouped-query when `Hkv < Hq`): `softmax(scale q kᵀ) v` per head.
+    /// Causal (a decoder over its KV cache): query `i` sits at position
+    /// `T - S + i` and sees keys up to it. With f16 `v` the softmax
+    /// probabilities are rounded to f16 before they weight `v` (llama.cpp's
+    /// arithmetic with an f16 KV cache).
     Attention {
         /// Multiplies `q·k`, usually `1/sqrt(D)`; must be positive.
         scale: f64,
+        /// Each query sees only the keys up to its position (else every key).
+        causal: bool,
     },
     /// Index of the maximum over the last axis (first one on ties), i32.
     Argmax,
@@ -231,7 +235,8 @@ impl OpDef for Builtin {
             Builtin::Transpose(p) => format!("transpose({p:?})"),
             Builtin::Concat(a) => format!("concat(axis={a})"),
             Builtin::Slice { axis, start, end } => format!("slice(axis={axis}, {start}..{end})"),
-            Builtin::Attention { scale } => format!("attention(scale={scale})"),
+            Builtin::Attention { scale, causal: true } => format!("attention(scale={scale})"),
+            Builtin::Attention { scale, causal: false } => format!("attention(scale={scale}, unmasked)"),
             Builtin::Argmax => "argmax".into(),
             Builtin::Dequantize => "dequantize".into(),
             Builtin::Quantize(d) => format!("quantize({d})"),
@@ -445,7 +450,7 @@ impl OpDef for Builtin {
                     (Some(hq), Some(hk)) if hk > 0 && hq % hk == 0 => {}
                     _ => return Err(format!("query heads {} must be a constant multiple of kv heads {}", q.shape[1], k.shape[1])),
                 }
-                let Builtin::Attention { scale } = self else { unreachable!() };
+                let Builtin::Attention { scale, .. } = self else { unreachable!() };
                 if !(*scale > 0.0 && scale.is_finite()) {
                     return Err(format!("scale must be positive and finite, got {scale}"));
                 }
@@ -478,7 +483,7 @@ impl OpDef for Builtin {
                 (start.clone(), end.clone(), "slice start <= end".into()),
                 (end.clone(), ins[0].shape[*axis].clone(), format!("slice end <= length of axis {axis}")),
             ],
-            Builtin::Attention { .. } if ins.len() == 3 => {
+            Builtin::Attention { causal: true, .. } if ins.len() == 3 => {
                 vec![(ins[0].shape[0].clone(), ins[1].shape[0].clone(), "query count <= key count (queries are the last positions of the cache)".into())]
             }
             _ => Vec::new(),
@@ -668,7 +673,7 @@ impl OpDef for Builtin {
                 idx[*axis] = ax(*axis).add(dim(start));
                 vec![Stage::map("slice", oshape, out.dtype, load(0, idx))]
             }
-            Builtin::Attention { scale } => {
+            Builtin::Attention { scale, causal } => {
                 let (q, k, v) = (&ins[0], &ins[1], &ins[2]);
                 let (s, hq, d) = (q.shape[0].clone(), q.shape[1].clone(), q.shape[2].clone());
                 let t = k.shape[0].clone();
@@ -683,7 +688,7 @@ impl OpDef for Builtin {
                 // score before the max, as llama.cpp's softmax does.
                 let qk = load(0, vec![ax(1), ax(0), ax(3)]).mul(load(1, vec![ax(2), kv_head.clone(), ax(3)]));
                 let scaled = load(3, vec![ax(0), ax(1), ax(2)]).mul(flt(*scale));
-                let masked = |x: Expr, hidden: f64| select(ax(2).le(dim(&(&t - &s)).add(ax(1))), x, flt(hidden));
+                let masked = |x: Expr, hidden: f64| if *causal { select(ax(2).le(dim(&(&t - &s)).add(ax(1))), x, flt(hidden)) } else { x };
                 // Unnormalized weights exp(score - max), 0 where hidden:
                 // computed once per key, not once per output element.
                 let weight = masked(scaled.clone().sub(load(4, vec![ax(0), ax(1)])).exp(), 0.0);

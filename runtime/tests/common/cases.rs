@@ -188,7 +188,7 @@ pub fn layout_ops(b: Backend) {
     run_case(b, "slice_rows", &[(DType::F32, c(&[577]))], TOL, |t| t[0].slice(0, 1, 577));
 }
 
-pub fn causal_attention_over_a_kv_cache(b: Backend) {
+pub fn attention_causal_over_a_kv_cache_and_unmasked(b: Backend) {
     // (S, T, Hq, Hkv, D)
     for (s, t, hq, hkv, dd) in [(1, 7, 4, 2, 8), (7, 7, 4, 4, 16), (3, 33, 9, 3, 64), (1, 1, 2, 1, 4)] {
         let scale = 1.0 / (dd as f64).sqrt();
@@ -196,6 +196,10 @@ pub fn causal_attention_over_a_kv_cache(b: Backend) {
     }
     let cases = [(DType::F32, sym_first("seq", &[3, 6, 32])), (DType::F32, sym_first("kv", &[12, 2, 32])), (DType::F32, sym_first("kv", &[12, 2, 32]))];
     run_case(b, "attention_sym", &cases, TOL, |x| x[0].attention(&x[1], &x[2], 0.2));
+    // every query sees every key (an encoder's attention; more queries than keys is fine)
+    for (s, t, hq, hkv, dd) in [(5, 3, 4, 2, 8), (1, 9, 3, 3, 16)] {
+        run_case(b, "attention_unmasked", &[(DType::F32, c(&[s, hq, dd])), (DType::F32, c(&[t, hkv, dd])), (DType::F32, c(&[t, hkv, dd]))], TOL, |x| x[0].attention_unmasked(&x[1], &x[2], 0.3));
+    }
     // f16 q, k, v (llama.cpp's KV cache): probabilities round to f16, where
     // f32 and f64 may land on different sides of a rounding step
     for (s, t) in [(1, 33), (5, 40)] {

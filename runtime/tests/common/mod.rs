@@ -40,8 +40,8 @@ macro_rules! backend_tests {
             common::cases::layout_ops($backend)
         }
         #[test]
-        fn causal_attention_over_a_kv_cache() {
-            common::cases::causal_attention_over_a_kv_cache($backend)
+        fn attention_causal_over_a_kv_cache_and_unmasked() {
+            common::cases::attention_causal_over_a_kv_cache_and_unmasked($backend)
         }
         #[test]
         fn argmax_dequantize_and_cast() {
