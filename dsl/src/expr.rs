@@ -193,6 +193,15 @@ impl Stage {
         }
     }
 
+    /// Whether a later stage may compute this one's values where it reads
+    /// them instead of loading them (inline it): no reduction, not a
+    /// quantize stage, and f32 or i32 (an f16 stage rounds what it stores).
+    /// Attention's exp weights qualify: recomputed per read, they save a
+    /// kernel and a buffer of scores.
+    pub fn inlinable(&self) -> bool {
+        self.reduce.is_none() && matches!(self.class, KernelClass::Elementwise | KernelClass::Attention) && matches!(self.dtype, DType::F32 | DType::I32)
+    }
+
     /// The same stage with another kernel class.
     pub fn with_class(mut self, class: KernelClass) -> Stage {
         self.class = class;

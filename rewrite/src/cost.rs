@@ -2,7 +2,7 @@
 //! arithmetic done, in estimated seconds on a kind of device.
 
 use crate::graph::{Graph, Node};
-use egg::{CostFunction, Id, Language};
+use egg::{CostFunction, Id, Language, RecExpr};
 use kiln_dsl::ops::{OpDef, TensorType};
 use kiln_dsl::{Bindings, DType, Dim, Expr, Function, NodeKind, Stage};
 use serde::Serialize;
@@ -39,11 +39,8 @@ impl CostModel {
     }
 
     fn eval(&self, d: &Dim) -> f64 {
-        let mut b = self.hints.clone();
-        for s in d.symbols() {
-            b.entry(s.to_string()).or_insert(Self::DEFAULT_DIM);
-        }
-        d.eval(&b).unwrap_or(Self::DEFAULT_DIM) as f64
+        let value = |s: &str| *self.hints.get(s).unwrap_or(&Self::DEFAULT_DIM) as f64;
+        d.terms().map(|(mono, c)| mono.iter().fold(c as f64, |v, s| v * value(s))).sum()
     }
 
     fn bytes(&self, dtype: DType, shape: &[Dim]) -> f64 {
@@ -100,6 +97,118 @@ impl CostModel {
     }
 }
 
+/// The program extracted from `g` at `root`: the greedy choice of
+/// [`SharedCost`] per e-class, then improved by local search on the true
+/// cost of the program as a DAG (every chosen e-node counted once): each
+/// reachable e-class tries its other e-nodes, keeping a change that lowers
+/// that cost, for a few rounds. Greedy extraction alone sees a value every
+/// reader needs (a residual stream) as shared only approximately: it kept
+/// a matmul twice, once with its residual add absorbed and once without
+/// for a norm that recomputed the add.
+pub(crate) fn extract(model: &CostModel, g: &Graph, root: Id) -> RecExpr<Node> {
+    let root = g.find(root);
+    // per e-class (by index): its e-nodes' own costs and children, the choice
+    let mut cost = SharedCost::new(model, g);
+    let n = g.classes().map(|c| usize::from(c.id)).max().map_or(0, |m| m + 1);
+    let mut own: Vec<Vec<f64>> = vec![Vec::new(); n];
+    let mut kids: Vec<Vec<Vec<usize>>> = vec![Vec::new(); n];
+    for c in g.classes() {
+        let i = usize::from(c.id);
+        own[i] = c.nodes.iter().map(|node| cost.own(node)).collect();
+        kids[i] = c.nodes.iter().map(|node| node.children().iter().map(|&k| usize::from(g.find(k))).collect()).collect();
+    }
+    // (the own costs are kept in `cost`, which the greedy pass reuses)
+    let extractor = egg::Extractor::new(g, cost);
+    let mut choice: Vec<usize> = vec![0; n];
+    for c in g.classes() {
+        let i = usize::from(c.id);
+        let best = extractor.find_best_node(c.id);
+        choice[i] = c.nodes.iter().position(|node| node == best).expect("the best e-node is the class's");
+    }
+    let r = usize::from(root);
+    let mut best = dag_cost(&own, &kids, &choice, r).expect("greedy extraction is acyclic");
+    for _ in 0..3 {
+        let mut improved = false;
+        for class in reachable(&kids, &choice, r) {
+            for alt in 0..own[class].len() {
+                let old = std::mem::replace(&mut choice[class], alt);
+                if old == alt {
+                    continue;
+                }
+                match dag_cost(&own, &kids, &choice, r) {
+                    Some(c) if c < best * (1.0 - 1e-9) => {
+                        best = c;
+                        improved = true;
+                    }
+                    _ => choice[class] = old,
+                }
+            }
+        }
+        if !improved {
+            break;
+        }
+    }
+    let mut out = RecExpr::default();
+    let mut built: HashMap<usize, Id> = HashMap::new();
+    build(g, &choice, r, &mut out, &mut built);
+    out
+}
+
+fn build(g: &Graph, choice: &[usize], class: usize, out: &mut RecExpr<Node>, built: &mut HashMap<usize, Id>) -> Id {
+    if let Some(&id) = built.get(&class) {
+        return id;
+    }
+    let node = g[Id::from(class)].nodes[choice[class]].clone().map_children(|c| build(g, choice, usize::from(g.find(c)), out, built));
+    let id = out.add(node);
+    built.insert(class, id);
+    id
+}
+
+/// The e-classes the chosen e-nodes reach from `root`.
+fn reachable(kids: &[Vec<Vec<usize>>], choice: &[usize], root: usize) -> Vec<usize> {
+    let mut seen = vec![false; kids.len()];
+    let mut stack = vec![root];
+    let mut order = Vec::new();
+    while let Some(c) = stack.pop() {
+        if !std::mem::replace(&mut seen[c], true) {
+            order.push(c);
+            stack.extend(&kids[c][choice[c]]);
+        }
+    }
+    order
+}
+
+/// The summed own cost of the chosen e-nodes reachable from `root`, each
+/// once; None if the choice has a cycle.
+fn dag_cost(own: &[Vec<f64>], kids: &[Vec<Vec<usize>>], choice: &[usize], root: usize) -> Option<f64> {
+    // 0: unvisited, 1: on the path, 2: done
+    let mut state = vec![0u8; kids.len()];
+    let mut total = 0.0;
+    let mut stack = vec![(root, false)];
+    while let Some((c, leaving)) = stack.pop() {
+        if leaving {
+            state[c] = 2;
+            continue;
+        }
+        match state[c] {
+            2 => continue,
+            1 => return None,
+            _ => {}
+        }
+        state[c] = 1;
+        total += own[c][choice[c]];
+        stack.push((c, true));
+        for &k in &kids[c][choice[c]] {
+            match state[k] {
+                1 => return None,
+                2 => {}
+                _ => stack.push((k, false)),
+            }
+        }
+    }
+    Some(total)
+}
+
 /// Extraction's cost: an e-node's own seconds plus its operands', each
 /// operand's shared among the e-classes that read it (a tree cost would
 /// count a value read by many ops once per reader, and grow exponentially
@@ -131,7 +240,7 @@ impl<'a> SharedCost<'a> {
         let c = match node {
             Node::Op(k, args) => {
                 let ins: Vec<TensorType> = args.iter().map(|a| self.graph[*a].data.clone().expect("operands are tensors")).collect();
-                let info = self.graph.analysis.stage_info(k, &ins).expect("e-nodes are well typed");
+                let info = crate::graph::stage_info(self.graph, k, args).expect("e-nodes are well typed");
                 self.model.stages_cost(&info.stages, &ins)
             }
             Node::Leaf(_) | Node::Outputs(_) => 0.0,

@@ -5,7 +5,7 @@
 use egg::{Analysis, DidMerge, EGraph, Id, Language, RecExpr};
 use kiln_dsl::ops::{OpDef, TensorType};
 use kiln_dsl::{Function, Node as GraphNode, NodeId, NodeKind};
-use kiln_dsl::{DType, Expr, KernelClass, Stage};
+use kiln_dsl::{Expr, Stage};
 use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -19,6 +19,9 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct OpKey {
     key: Arc<str>,
+    /// `key`'s hash, computed once (e-graphs hash e-nodes often, and a
+    /// fused op's description is long).
+    hash: u64,
     /// The op.
     pub op: Arc<dyn OpDef>,
 }
@@ -26,13 +29,16 @@ pub struct OpKey {
 impl OpKey {
     /// Key `op`.
     pub fn new(op: Arc<dyn OpDef>) -> OpKey {
-        OpKey { key: format!("{op:?}").into(), op }
+        let key: Arc<str> = format!("{op:?}").into();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut h);
+        OpKey { hash: h.finish(), key, op }
     }
 }
 
 impl PartialEq for OpKey {
     fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
+        self.hash == other.hash && (Arc::ptr_eq(&self.key, &other.key) || self.key == other.key)
     }
 }
 impl Eq for OpKey {}
@@ -48,7 +54,7 @@ impl Ord for OpKey {
 }
 impl Hash for OpKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.key.hash(state)
+        state.write_u64(self.hash)
     }
 }
 impl fmt::Debug for OpKey {
@@ -128,6 +134,9 @@ pub struct Types {
     /// The function's inputs and parameters: their kind (with name) and type.
     pub leaves: Vec<(NodeKind, TensorType)>,
     stages: RefCell<HashMap<(OpKey, Vec<TensorType>), Arc<StageInfo>>>,
+    /// The same by operand e-classes (a class's type never changes; a
+    /// stale id is only a miss), which is cheaper to look up than types.
+    stages_at: RefCell<HashMap<(OpKey, Vec<Id>), Arc<StageInfo>>>,
 }
 
 /// What the stages of an op on given operand types are like.
@@ -153,13 +162,26 @@ impl Types {
         let out = op.op.infer(inputs).ok()?;
         let stages = op.op.compute(inputs, &out);
         let last = stages.last()?;
-        let inlinable = last.reduce.is_none() && last.class == KernelClass::Elementwise && matches!(last.dtype, DType::F32 | DType::I32);
+        let inlinable = last.inlinable();
         let mut last_loads = 0;
         last.body.visit(&mut |e| last_loads += matches!(e, Expr::Load { .. } | Expr::LoadByte { .. } | Expr::LoadHalf { .. }) as usize);
         let info = Arc::new(StageInfo { stages, inlinable, last_loads });
         self.stages.borrow_mut().insert(key, info.clone());
         Some(info)
     }
+}
+
+/// The stages of e-node op `op` applied to e-classes `args` of `g`
+/// (computed once; see [`Types::stage_info`]).
+pub fn stage_info(g: &Graph, op: &OpKey, args: &[Id]) -> Option<Arc<StageInfo>> {
+    let key = (op.clone(), args.to_vec());
+    if let Some(i) = g.analysis.stages_at.borrow().get(&key) {
+        return Some(i.clone());
+    }
+    let types: Option<Vec<TensorType>> = args.iter().map(|&a| g[a].data.clone()).collect();
+    let info = g.analysis.stage_info(op, &types?)?;
+    g.analysis.stages_at.borrow_mut().insert(key, info.clone());
+    Some(info)
 }
 
 /// The e-graph of a function.

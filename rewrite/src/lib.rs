@@ -2,10 +2,10 @@
 //!
 //! Owns the rewriting of a [`Function`] before it is scheduled: the graph as
 //! an e-graph ([`egg`]; [`graph`]), rewrite rules in families ([`rules`]:
-//! algebra, layout, fusion; users add their own [`Rule`] or a whole
-//! [`Pass`]), saturation under limits, and extraction of the program that
-//! the [`CostModel`] (kernels, bytes, arithmetic) finds cheapest, with a
-//! [`Report`] of what happened.
+//! algebra, layout, fusion, substitution; users add their own [`Rule`] or a
+//! whole [`Pass`]), saturation under limits, and extraction of the program
+//! that the [`CostModel`] (kernels, bytes, arithmetic) finds cheapest,
+//! counting each shared value once, with a [`Report`] of what happened.
 //!
 //! In: a verified [`Function`]. Out: an equivalent [`Function`] (same inputs
 //! in the same order, same outputs), usually of fewer ops, many of them
@@ -34,7 +34,7 @@ pub mod rules;
 pub use cost::CostModel;
 pub use rules::{Family, Rule, Term};
 
-use egg::{Extractor, Id, Language};
+use egg::{Id, Language};
 use graph::{from_function, to_function, Graph, Node, OpKey};
 use kiln_dsl::{Function, NodeKind};
 use serde::Serialize;
@@ -226,7 +226,7 @@ impl Optimizer {
         let (iterations, stop, applied) = self.saturate(&mut g, started);
         let saturation_s = saturation.elapsed().as_secs_f64();
         let extraction = Instant::now();
-        let expr = Extractor::new(&g, cost::SharedCost::new(&self.cost, &g)).find_best(root).1;
+        let expr = cost::extract(&self.cost, &g, root);
         let extraction_s = extraction.elapsed().as_secs_f64();
         let out = to_function(&func.name, &g.analysis.leaves, &expr);
         out.verify().map_err(|e| RewriteError::Invalid { function: out.name.clone(), message: e.to_string() })?;
@@ -274,6 +274,14 @@ impl Optimizer {
             for (class, term, r) in found {
                 if term.ty(g) != g[class].data {
                     continue; // a rule's term of another type: not equal, dropped
+                }
+                if let Term::Op(_, args) = &term {
+                    if args.iter().any(|a| matches!(a, Term::Class(c) if g.find(*c) == g.find(class))) {
+                        // an op of its own result (`x = transpose(transpose(x))`
+                        // fused): never extracted, and fusion would grow
+                        // such cycles into ever longer chains
+                        continue;
+                    }
                 }
                 let id = add_term(g, &term);
                 if g.union(class, id) {

@@ -1,12 +1,12 @@
 //! Rewrite rules, one function per family: [`algebra`], [`layout`],
-//! [`fusion`]. A rule looks at one e-node and says which terms equal it;
+//! [`fusion`], [`substitution`]. A rule looks at one e-node and says which terms equal it;
 //! the optimizer adds them to the e-node's e-class. Users add their own
 //! [`Rule`]s (see `examples/custom_rewrite.rs`).
 
-use crate::graph::{Graph, Node};
-use egg::Id;
+use crate::graph::{stage_info, Graph, Node};
+use egg::{Id, Language};
 use kiln_dsl::ops::{inline_stages, Arg, Fused, Member, OpDef, TensorType};
-use kiln_dsl::{Builtin, Elementwise, KernelClass};
+use kiln_dsl::{Builtin, DType, Elementwise, KernelClass};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -20,6 +20,8 @@ pub enum Family {
     Layout,
     /// Ops merged into one op that runs as fewer kernels.
     Fusion,
+    /// A pattern of ops replaced by one op that computes the same (attention).
+    Substitution,
     /// Rules from outside kiln.
     Custom,
 }
@@ -100,7 +102,7 @@ pub fn type_of(g: &Graph, id: Id) -> &TensorType {
 
 /// Every built-in rule.
 pub fn all() -> Vec<Rule> {
-    [algebra(), layout(), fusion()].concat()
+    [algebra(), layout(), fusion(), substitution()].concat()
 }
 
 /// Algebraic simplification: identities of scalar arithmetic, and chains of
@@ -171,7 +173,9 @@ pub const MAX_FUSED_MEMBERS: usize = 6;
 
 /// Fusion: an op whose operand is computed by another op becomes one
 /// [`Fused`] op, when that removes a kernel (the producer's last stage is
-/// elementwise and inlines into the consumer's stages). Elementwise maps,
+/// elementwise and inlines into the consumer's stages, or the producer sums
+/// and the consumer only adds to the sum: a matmul's residual add as its
+/// epilogue, `kiln_dsl::ops::absorb_epilogue`). Elementwise maps,
 /// reshapes, RoPE, a norm's scaling step and a SwiGLU gate fold into the
 /// matmul, norm or attention that reads them. The cost model decides where
 /// the recomputation this causes pays.
@@ -194,7 +198,7 @@ pub fn fusion() -> Vec<Rule> {
             let Node::Op(consumer, args) = node else { return Vec::new() };
             let consumer_members = consumer.op.as_fused().map_or(1, |f| f.members.len());
             // a quantize stage reads whole f32 rows (backends pack blocks from them)
-            let consumer_info = match g.analysis.stage_info(consumer, &types(g, args)) {
+            let consumer_info = match stage_info(g, consumer, args) {
                 Some(info) if !info.stages.iter().any(|s| s.class == KernelClass::Quantize) => info,
                 _ => return Vec::new(),
             };
@@ -206,10 +210,16 @@ pub fn fusion() -> Vec<Rule> {
                 }
                 for producer in &g[arg].nodes {
                     let Node::Op(p, p_args) = producer else { continue };
+                    if p_args.iter().any(|&a| g.find(a) == g.find(arg) || g[a].nodes.iter().any(|n| n.children().iter().any(|&c| g.find(c) == g.find(arg)))) {
+                        // a cycle (`x = transpose(transpose(x))`, so `x` and
+                        // `transpose(x)` each compute the other): fusing
+                        // around it only grows chains of inverse ops
+                        continue;
+                    }
                     if consumer_members + p.op.as_fused().map_or(1, |f| f.members.len()) > MAX_FUSED_MEMBERS {
                         continue;
                     }
-                    let Some(info) = g.analysis.stage_info(p, &types(g, p_args)) else { continue };
+                    let Some(info) = stage_info(g, p, p_args) else { continue };
                     // a single op of one stage of a few loads (a reshape, a
                     // map, a norm's scaling step), not itself fused: every
                     // reader recomputes it, and a fused one would grow into
@@ -218,13 +228,32 @@ pub fn fusion() -> Vec<Rule> {
                     // ... and only into a reduction or matmul, whose result is
                     // stored: an elementwise reader would be inlined onwards
                     let boundary = !consumer_info.inlinable;
-                    if !info.inlinable || (readers.len() > 1 && !(cheap && boundary)) {
-                        continue;
-                    }
                     let mut operands: Vec<Id> = args[..at].to_vec();
                     operands.extend_from_slice(p_args);
                     operands.extend_from_slice(&args[at + 1..]);
-                    out.push(Term::op(Fused::compose(&consumer.op, args.len(), at, &p.op, p_args.len()), &operands));
+                    let fused = Fused::compose(&consumer.op, args.len(), at, &p.op, p_args.len());
+                    // a sum read only by an add that it absorbs (an epilogue)
+                    let epilogue = || {
+                        // (cheap checks first: composing computes stages)
+                        let sums = info.stages.last().is_some_and(|s| s.reduce.as_ref().is_some_and(|r| r.op == kiln_dsl::ReduceOp::Sum));
+                        let adds = matches!(consumer.op.as_builtin(), Some(Builtin::Map(Elementwise::Add | Elementwise::Sub)));
+                        if !sums || !adds {
+                            return None;
+                        }
+                        let ins = types(g, &operands);
+                        let out = fused.infer(&ins).ok()?;
+                        (fused.compute(&ins, &out).len() < info.stages.len() + consumer_info.stages.len()).then_some(())
+                    };
+                    if info.inlinable {
+                        if readers.len() > 1 && !(cheap && boundary) {
+                            continue;
+                        }
+                    } else if epilogue().is_none() {
+                        // (other readers of the sum are alternatives the
+                        // cost model weighs: the sum computed twice costs more)
+                        continue;
+                    }
+                    out.push(Term::op(fused, &operands));
                 }
             }
             out
@@ -241,8 +270,9 @@ pub fn fusion() -> Vec<Rule> {
             }
             let mut operands: Vec<Term> = args.iter().map(|&a| Term::Class(a)).collect();
             let mut last = None;
+            let stages = Arc::new(info.stages.clone());
             for k in 0..info.stages.len() {
-                let stage = Term::Op(Arc::new(StageOf { op: op.op.clone(), inputs: ins.clone(), stage: k }), operands.clone());
+                let stage = Term::Op(Arc::new(StageOf { op: op.op.clone(), inputs: ins.clone(), stage: k, stages: stages.clone() }), operands.clone());
                 operands.push(stage.clone());
                 last = Some(stage);
             }
@@ -255,7 +285,7 @@ pub fn fusion() -> Vec<Rule> {
             if op.op.as_fused().is_some() {
                 return Vec::new(); // a fused op's stages are inlined already
             }
-            let Some(info) = g.analysis.stage_info(op, &types(g, args)) else { return Vec::new() };
+            let Some(info) = stage_info(g, op, args) else { return Vec::new() };
             let inlined = inline_stages(info.stages.clone(), args.len() as u32);
             if inlined.len() < info.stages.len() {
                 vec![Term::op(Fused { members: vec![Member { op: op.op.clone(), args: (0..args.len()).map(Arg::Input).collect() }] }, args)]
@@ -264,6 +294,53 @@ pub fn fusion() -> Vec<Rule> {
             }
         }),
     ]
+}
+
+/// Operator substitution: `softmax(scale · q kᵀ) v`, written with batched
+/// matmuls over heads (`q: [H, S, D]`, `k, v: [H, T, D]`, all f32; the
+/// scale a multiplication, a division or none), is one
+/// [`Builtin::Attention`] (unmasked), whose kernels need not store the
+/// scores nor the probabilities. It reads `[S, H, D]` operands, so the
+/// term transposes around it; the layout rules fold those into the
+/// transposes that usually made the heads axis first.
+pub fn substitution() -> Vec<Rule> {
+    let heads_first = || Builtin::Transpose(vec![1, 0, 2]);
+    vec![Rule::new("attention-pattern", Family::Substitution, move |g, _, node| {
+        let Some((Builtin::Matmul { transpose_b: false }, [probs, v])) = builtin(node) else { return Vec::new() };
+        let f32_3d = |id: Id| type_of(g, id).dtype == DType::F32 && type_of(g, id).rank() == 3;
+        if !f32_3d(*v) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for (op, args) in builtins_in(g, *probs) {
+            let (Builtin::Softmax, [scaled]) = (op, args) else { continue };
+            // (scale, scores) for each way the scores may be scaled
+            let mut scalings: Vec<(f64, Id)> = Vec::new();
+            for (op, args) in builtins_in(g, *scaled) {
+                match (op, args) {
+                    (Builtin::MapScalar(Elementwise::Mul, c), [x]) => scalings.push((*c, *x)),
+                    (Builtin::MapScalar(Elementwise::Div, c), [x]) => scalings.push((1.0 / c, *x)),
+                    (Builtin::Matmul { transpose_b: true }, _) => scalings.push((1.0, *scaled)),
+                    _ => {}
+                }
+            }
+            for (scale, scores) in scalings {
+                if !(scale > 0.0 && scale.is_finite()) {
+                    continue;
+                }
+                for (op, args) in builtins_in(g, scores) {
+                    let (Builtin::Matmul { transpose_b: true }, [q, k]) = (op, args) else { continue };
+                    if !f32_3d(*q) || !f32_3d(*k) {
+                        continue;
+                    }
+                    let operand = |id: Id| Term::Op(Arc::new(heads_first()), vec![Term::Class(id)]);
+                    let attention = Term::Op(Arc::new(Builtin::Attention { scale, causal: false }), vec![operand(*q), operand(*k), operand(*v)]);
+                    out.push(Term::Op(Arc::new(heads_first()), vec![attention]));
+                }
+            }
+        }
+        out
+    })]
 }
 
 fn types(g: &Graph, ids: &[Id]) -> Vec<TensorType> {
@@ -290,28 +367,26 @@ pub struct StageOf {
     pub inputs: Vec<TensorType>,
     /// Which stage.
     pub stage: usize,
-}
-
-impl StageOf {
-    fn stages(&self) -> Result<Vec<kiln_dsl::Stage>, String> {
-        let out = self.op.infer(&self.inputs)?;
-        Ok(self.op.compute(&self.inputs, &out))
-    }
+    /// `op`'s stages for `inputs`, computed once: `infer` runs on every call
+    /// of a compiled function (shape binding), and recomputing an
+    /// attention's stages there cost a SmolLM2 prefill on the H100 more CPU
+    /// time than its kernels took.
+    pub stages: Arc<Vec<kiln_dsl::Stage>>,
 }
 
 impl OpDef for StageOf {
     fn name(&self) -> String {
-        let stage = self.stages().ok().and_then(|s| s.get(self.stage).map(|s| s.name.clone())).unwrap_or_default();
+        let stage = self.stages.get(self.stage).map(|s| s.name.clone()).unwrap_or_default();
         format!("{}[{stage}]", self.op.name())
     }
 
     fn infer(&self, inputs: &[TensorType]) -> Result<TensorType, String> {
-        let stages = self.stages()?;
+        let stages = &self.stages;
         let n = self.inputs.len();
         if inputs.len() != n + self.stage || inputs[..n] != self.inputs[..] {
             return Err(format!("stage {} of {} reads {} operands of the op's types and the earlier stages", self.stage, self.op.name(), n + self.stage));
         }
-        for (t, s) in inputs[n..].iter().zip(&stages) {
+        for (t, s) in inputs[n..].iter().zip(stages.iter()) {
             if t.dtype != s.dtype || t.shape != s.shape {
                 return Err(format!("operand {t} is not stage `{}`'s {}", s.name, TensorType::new(s.dtype, s.shape.clone())));
             }
@@ -321,7 +396,7 @@ impl OpDef for StageOf {
     }
 
     fn compute(&self, _inputs: &[TensorType], _output: &TensorType) -> Vec<kiln_dsl::Stage> {
-        vec![self.stages().expect("inferred when applied").swap_remove(self.stage)]
+        self.stages.get(self.stage).cloned().into_iter().collect()
     }
 
     fn constraints(&self, _inputs: &[TensorType]) -> Vec<(kiln_dsl::Dim, kiln_dsl::Dim, String)> {

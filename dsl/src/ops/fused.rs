@@ -8,6 +8,13 @@
 //! order, so a fused op gives its members' results bit for bit on every
 //! backend (a reduction reading an inlined value recomputes it per read;
 //! whether that pays is the graph optimizer's cost model's call).
+//!
+//! One exception, an *epilogue*: when the last stage adds to (or subtracts
+//! from) the sum the stage before it reduces, and nothing else reads that
+//! sum, the addend joins the sum at its first step ([`absorb_epilogue`]): a
+//! matmul and its residual add run as one kernel. The addend is then
+//! rounded into the sum first rather than last, which changes the result
+//! within f32 rounding.
 
 use super::{OpDef, TensorType};
 use crate::dim::Dim;
@@ -126,7 +133,7 @@ impl OpDef for Fused {
             }
             result_of.push(n + stages.len() as u32 - 1);
         }
-        inline_stages(stages, n)
+        absorb_epilogue(inline_stages(stages, n), n)
     }
 
     fn constraints(&self, inputs: &[TensorType]) -> Vec<(Dim, Dim, String)> {
@@ -173,7 +180,7 @@ fn renumber(e: &Expr, map: &dyn Fn(u32) -> u32) -> Expr {
 /// elementwise, f32 or i32 (an f16 stage rounds what it stores), and read
 /// only by element loads.
 fn inlinable(stage: &Stage, src: u32, later: &[Stage]) -> bool {
-    if stage.reduce.is_some() || stage.class != KernelClass::Elementwise || !matches!(stage.dtype, DType::F32 | DType::I32) {
+    if !stage.inlinable() {
         return false;
     }
     let mut raw = false;
@@ -203,6 +210,51 @@ pub fn inline_stages(mut stages: Vec<Stage>, n_inputs: u32) -> Vec<Stage> {
             s.body = substitute(&s.body, src, &inlined.body);
         }
     }
+    stages
+}
+
+/// The last two stages as one, where the last is `sum ± rest` of the f32
+/// sum the one before reduces (read at its own point, by nothing else, and
+/// not through raw bytes: the CPU's instruction-sequence templates match
+/// those), `rest` reading neither: the sum's body gains `rest` at the
+/// first step of its reduction (`n_inputs` as for [`inline_stages`]).
+pub fn absorb_epilogue(mut stages: Vec<Stage>, n_inputs: u32) -> Vec<Stage> {
+    let k = stages.len();
+    if k < 2 {
+        return stages;
+    }
+    let (sum, last) = (&stages[k - 2], &stages[k - 1]);
+    let src = n_inputs + k as u32 - 2;
+    let Some(reduce) = sum.reduce.as_ref().filter(|r| r.op == crate::expr::ReduceOp::Sum) else { return stages };
+    let rank = sum.shape.len();
+    let raw = |e: &Expr| {
+        let mut raw = false;
+        e.visit(&mut |x| raw |= matches!(x, Expr::LoadByte { .. } | Expr::LoadHalf { .. }));
+        raw
+    };
+    if last.reduce.is_some() || last.class != KernelClass::Elementwise || sum.dtype != DType::F32 || last.dtype != DType::F32 || sum.shape != last.shape || raw(&sum.body) {
+        return stages;
+    }
+    let own_point = |e: &Expr| matches!(e, Expr::Load { src: s, index } if *s == src && index.iter().enumerate().all(|(a, i)| *i == Expr::Axis(a as u32)));
+    let reads_sum = |e: &Expr| {
+        let mut reads = false;
+        e.visit(&mut |x| reads |= matches!(x, Expr::Load { src: s, .. } | Expr::LoadByte { src: s, .. } | Expr::LoadHalf { src: s, .. } if *s == src));
+        reads
+    };
+    use crate::expr::BinOp;
+    let (op, rest) = match &last.body {
+        Expr::Binary(op @ (BinOp::Add | BinOp::Sub), a, b) if own_point(a) && !reads_sum(b) => (*op, (**b).clone()),
+        Expr::Binary(BinOp::Add, a, b) if own_point(b) && !reads_sum(a) => (BinOp::Add, (**a).clone()),
+        _ => return stages,
+    };
+    // rest is added where every reduction axis is at 0
+    let first_step = (0..reduce.extents.len()).map(|r| Expr::Binary(BinOp::Eq, Box::new(Expr::Axis((rank + r) as u32)), Box::new(Expr::Int(0)))).reduce(|a, b| Expr::Binary(BinOp::Mul, Box::new(a), Box::new(b)));
+    let Some(first_step) = first_step else { return stages };
+    let addend = Expr::Select(Box::new(first_step), Box::new(rest), Box::new(Expr::Float(0.0)));
+    let last = stages.pop().expect("two stages");
+    let sum = stages.last_mut().expect("two stages");
+    sum.body = Expr::Binary(op, Box::new(sum.body.clone()), Box::new(addend));
+    sum.name = format!("{}+{}", sum.name, last.name);
     stages
 }
 

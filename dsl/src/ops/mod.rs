@@ -13,7 +13,7 @@ mod builtin;
 mod fused;
 
 pub use builtin::{Builtin, Elementwise, RopeConfig};
-pub use fused::{inline_stages, Arg, Fused, Member};
+pub use fused::{absorb_epilogue, inline_stages, Arg, Fused, Member};
 
 /// The type of a tensor value in a graph: dtype and (possibly symbolic) shape.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
