@@ -2,7 +2,7 @@
 //! over buffers laid out by the static memory plan.
 
 use crate::error::RuntimeError;
-use crate::plan::{lower_function, Loc, Lowered};
+use crate::plan::{lower_function, Buffers, Loc, Lowered};
 use kiln_codegen::cpu::{compile, CpuKernel};
 use kiln_dsl::{Bindings, Function, HostTensor, Module};
 use kiln_rewrite::{CostModel, Optimizer, Report};
@@ -115,7 +115,7 @@ impl CpuExecutable {
     /// Compile every op of `func` to CPU kernels.
     pub fn compile(func: &Function, options: &CompileOptions) -> Result<CpuExecutable, RuntimeError> {
         let (func, report) = options.rewrite(func)?;
-        let lowered = lower_function(&func, options.disable_memory_plan, |nest| {
+        let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::SharedInPlace }, |nest| {
             let nest = options.schedule(nest, |n| Ok(default_schedule(n, Target::CPU)?.0))?;
             Ok(CpuStep { kernel: compile(&nest)?, nest })
         })?;

@@ -17,7 +17,7 @@
 //! watched for out-of-memory.
 
 use crate::error::RuntimeError;
-use crate::plan::{lower_function, Loc, Lowered};
+use crate::plan::{lower_function, Buffers, Loc, Lowered};
 use crate::CompileOptions;
 use kiln_codegen::gpu::{lower, GpuKernel, GpuTarget};
 use kiln_dsl::{Bindings, DType, Function, HostTensor, Module, TensorDesc};
@@ -476,7 +476,7 @@ fn disabled(feature: &str) -> bool {
 /// (`kiln compile --emit` writes them).
 pub fn gpu_kernels(func: &Function, target: &GpuTarget, adapter: AdapterKind, options: &CompileOptions) -> Result<Vec<(String, GpuKernel)>, RuntimeError> {
     let (func, _) = options.rewrite(func)?;
-    let lowered = lower_function(&func, true, |nest| {
+    let lowered = lower_function(&func, Buffers::OnePerValue, |nest| {
         let nest = options.schedule(nest, |n| default_schedule(n, adapter))?;
         Ok(lower(&nest, target)?)
     })?;
@@ -515,7 +515,7 @@ impl GpuExecutable {
     /// Compile every op of `func` to compute shaders for `gpu`.
     pub fn compile(func: &Function, gpu: &GpuDevice, options: &CompileOptions) -> Result<GpuExecutable, RuntimeError> {
         let (func, report) = options.rewrite(func)?;
-        let lowered = lower_function(&func, options.disable_memory_plan, |nest| {
+        let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::Shared }, |nest| {
             let nest = options.schedule(nest, |n| default_schedule(n, gpu.adapter_kind()))?;
             let kernel = lower(&nest, &gpu.target())?;
             let pipeline = gpu.pipeline(&kernel)?;

@@ -1,12 +1,13 @@
 //! The static memory plan: intermediate values share buffers whose
-//! lifetimes do not overlap.
+//! lifetimes do not overlap, and (where the backend allows) an elementwise
+//! kernel writes over the operand it is the last to read.
 //!
 //! Lifetimes are known when the function is compiled (kernels run in a fixed
 //! order), so slots are assigned once; only their sizes depend on the
 //! symbolic dims and are evaluated per run.
 
 use crate::error::RuntimeError;
-use kiln_dsl::{product, Bindings, DType, Dim, Function, GraphError, NodeKind};
+use kiln_dsl::{product, Bindings, DType, Dim, Expr, Function, GraphError, NodeKind, Stage};
 use kiln_schedule::LoopNest;
 
 /// An intermediate value to place: its size in bytes (symbolic), the step
@@ -19,6 +20,10 @@ pub struct Interval {
     pub def: usize,
     /// Last reading step (`usize::MAX` for function outputs, which must survive).
     pub last_use: usize,
+    /// A value the writing step may overwrite: one its kernel reads only at
+    /// the point it writes (elementwise, same shape and element size) and
+    /// is the last to read. The plan gives both one slot when it can.
+    pub in_place_of: Option<usize>,
 }
 
 impl Interval {
@@ -40,10 +45,13 @@ pub struct MemoryPlan {
 impl MemoryPlan {
     /// Best-fit interval colouring in order of definition: a value takes,
     /// of the slots whose occupants are all dead before it is written, the
-    /// smallest that holds it, else the largest (which grows least). Sizes
-    /// are compared with every symbolic dim at [`PLAN_DIM`]. A slot is never
-    /// both read and written by one step; a returned value (`last_use ==
-    /// usize::MAX`) gets a slot of its own, since it outlives the call.
+    /// smallest that holds it, else (in place) the slot of the operand it
+    /// overwrites, else the largest (which grows least). Sizes
+    /// are compared with every symbolic dim at [`PLAN_DIM`]. A slot is
+    /// read and written by one step only in place ([`Interval::in_place_of`]:
+    /// the value takes the slot of the operand it overwrites, if that is the
+    /// slot's latest occupant); a returned value (`last_use == usize::MAX`)
+    /// gets a slot of its own, since it outlives the call.
     pub fn new(values: &[Interval]) -> MemoryPlan {
         let mut order: Vec<usize> = (0..values.len()).collect();
         order.sort_by_key(|&v| values[v].def);
@@ -55,7 +63,10 @@ impl MemoryPlan {
             let size = approx_bytes(&iv.bytes);
             let free = (0..plan.slots.len()).filter(|&s| free_after[s] < iv.def);
             let fitting = free.clone().filter(|&s| slot_size[s] >= size).min_by_key(|&s| slot_size[s]);
-            let slot = match fitting.or_else(|| free.max_by_key(|&s| slot_size[s])) {
+            // else the overwritten operand's slot, if it is the latest there
+            // (it dies at this step), which holds the value without growing
+            let in_place = iv.in_place_of.map(|o| plan.slot_of[o]).filter(|&s| plan.slots[s].last() == iv.in_place_of.as_ref() && free_after[s] == iv.def);
+            let slot = match fitting.or(in_place).or_else(|| free.max_by_key(|&s| slot_size[s])) {
                 Some(s) if !iv.returned() => s,
                 _ => {
                     plan.slots.push(Vec::new());
@@ -116,13 +127,45 @@ pub(crate) struct Lowered<K> {
     pub outputs: Vec<Loc>,
 }
 
+/// How intermediate values get buffers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Buffers {
+    /// Each value its own (to measure what planning saves).
+    OnePerValue,
+    /// Values whose lifetimes do not overlap share ([`MemoryPlan`]).
+    Shared,
+    /// Shared, and an elementwise kernel may write over the operand it is
+    /// the last to read. A backend allows this when its kernels may read
+    /// and write one buffer: the CPU's do (each point is read before it is
+    /// written, and only by its own invocation); wgpu forbids binding one
+    /// buffer as read-only and read-write storage in one dispatch.
+    SharedInPlace,
+}
+
+/// Whether `stage` reads source `src` (of element type `dtype`, shape
+/// `shape`) only at the point it writes, so it may write over it.
+fn reads_only_own_point(stage: &Stage, src: u32, dtype: DType, shape: &[Dim]) -> bool {
+    if stage.reduce.is_some() || dtype != stage.dtype || dtype.is_quantized() || shape != stage.shape.as_slice() {
+        return false;
+    }
+    let mut own = true;
+    stage.body.visit(&mut |e| match e {
+        Expr::Load { src: s, index } if *s == src => own &= index.iter().enumerate().all(|(a, i)| *i == Expr::Axis(a as u32)),
+        Expr::LoadByte { src: s, .. } | Expr::LoadHalf { src: s, .. } if *s == src => own = false,
+        _ => {}
+    });
+    own
+}
+
 /// Walk `func`'s ops in order, compile each stage's naive nest with
 /// `compile` (which schedules it for its backend), and plan the buffers of
 /// the intermediate values.
-pub(crate) fn lower_function<K>(func: &Function, disable_memory_plan: bool, mut compile: impl FnMut(LoopNest) -> Result<K, RuntimeError>) -> Result<Lowered<K>, RuntimeError> {
+pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, mut compile: impl FnMut(LoopNest) -> Result<K, RuntimeError>) -> Result<Lowered<K>, RuntimeError> {
     func.verify()?;
     let mut steps: Vec<Step<K>> = Vec::new();
     let mut values: Vec<Interval> = Vec::new();
+    // per step, the values its kernel could overwrite (if it is their last reader)
+    let mut overwritable: Vec<Vec<usize>> = Vec::new();
     let mut loc_of: Vec<Option<Loc>> = vec![None; func.nodes.len()];
     let mut input_no = 0;
     for (i, node) in func.nodes.iter().enumerate() {
@@ -159,7 +202,16 @@ pub(crate) fn lower_function<K>(func: &Function, disable_memory_plan: bool, mut 
                         Some((last, rows)) if stage.dtype.is_quantized() => &product(rows) * &Dim::new(stage.dtype.storage_bytes(last.as_const().unwrap_or(0) as usize) as i64),
                         _ => &product(&stage.shape) * &Dim::new(stage.dtype.block_bytes() as i64),
                     };
-                    values.push(Interval { bytes, def: step_no, last_use: step_no });
+                    overwritable.push(
+                        args.iter()
+                            .enumerate()
+                            .filter_map(|(i, a)| match a {
+                                Loc::Value(v) if reads_only_own_point(stage, i as u32, src_types[i].0, &src_types[i].1) => Some(*v),
+                                _ => None,
+                            })
+                            .collect(),
+                    );
+                    values.push(Interval { bytes, def: step_no, last_use: step_no, in_place_of: None });
                     let out = values.len() - 1;
                     steps.push(Step { kernel, args: args.clone(), out, op: op.name() });
                     args.push(Loc::Value(out));
@@ -176,10 +228,15 @@ pub(crate) fn lower_function<K>(func: &Function, disable_memory_plan: bool, mut 
             values[*v].last_use = usize::MAX;
         }
     }
-    let plan = if disable_memory_plan {
-        MemoryPlan { slot_of: (0..values.len()).collect(), slots: (0..values.len()).map(|v| vec![v]).collect() }
-    } else {
-        MemoryPlan::new(&values)
+    if buffers == Buffers::SharedInPlace {
+        for (step, candidates) in overwritable.iter().enumerate() {
+            let out = steps[step].out;
+            values[out].in_place_of = candidates.iter().copied().find(|&v| values[v].last_use == step);
+        }
+    }
+    let plan = match buffers {
+        Buffers::OnePerValue => MemoryPlan { slot_of: (0..values.len()).collect(), slots: (0..values.len()).map(|v| vec![v]).collect() },
+        Buffers::Shared | Buffers::SharedInPlace => MemoryPlan::new(&values),
     };
     Ok(Lowered { steps, values, plan, outputs })
 }
@@ -192,6 +249,9 @@ pub struct MemoryReport {
     pub kernels: usize,
     /// Intermediate bytes when values share buffers by the plan.
     pub planned_bytes: u64,
+    /// The same when elementwise kernels also write over an operand they
+    /// are the last to read (the CPU backend's plan).
+    pub in_place_bytes: u64,
     /// Intermediate bytes when every value has its own buffer.
     pub unplanned_bytes: u64,
     /// Bytes of the returned values (each its own buffer either way).
@@ -201,7 +261,8 @@ pub struct MemoryReport {
 /// The [`MemoryReport`] of `func` with every symbolic dim set to `dims`
 /// (kernels are not compiled).
 pub fn memory_report(func: &Function, dims: i64) -> Result<MemoryReport, RuntimeError> {
-    let lowered = lower_function(func, false, |_| Ok(()))?;
+    let lowered = lower_function(func, Buffers::Shared, |_| Ok(()))?;
+    let in_place = lower_function(func, Buffers::SharedInPlace, |_| Ok(()))?;
     let mut b = Bindings::new();
     for n in &func.nodes {
         for d in &n.ty.shape {
@@ -213,8 +274,8 @@ pub fn memory_report(func: &Function, dims: i64) -> Result<MemoryReport, Runtime
     let sizes = lowered.value_sizes(&b, &func.name)?;
     let output_bytes = lowered.values.iter().zip(&sizes).filter(|(v, _)| v.returned()).map(|(_, &s)| s).sum();
     // returned values have slots of their own
-    let planned_bytes = lowered.plan.slots.iter().zip(lowered.slot_sizes(&sizes)).filter(|(s, _)| !s.iter().any(|&v| lowered.values[v].returned())).map(|(_, b)| b).sum();
-    Ok(MemoryReport { kernels: lowered.steps.len(), planned_bytes, unplanned_bytes: sizes.iter().sum::<u64>() - output_bytes, output_bytes })
+    let planned = |l: &Lowered<()>| -> u64 { l.plan.slots.iter().zip(l.slot_sizes(&sizes)).filter(|(s, _)| !s.iter().any(|&v| l.values[v].returned())).map(|(_, b)| b).sum() };
+    Ok(MemoryReport { kernels: lowered.steps.len(), planned_bytes: planned(&lowered), in_place_bytes: planned(&in_place), unplanned_bytes: sizes.iter().sum::<u64>() - output_bytes, output_bytes })
 }
 
 impl<K> Lowered<K> {
@@ -241,7 +302,7 @@ mod tests {
 
     #[test]
     fn reuses_dead_buffers_but_never_overlaps_lifetimes() {
-        let iv = |def, last_use| Interval { bytes: Dim::new(16), def, last_use };
+        let iv = |def, last_use| Interval { bytes: Dim::new(16), def, last_use, in_place_of: None };
         // a chain a -> b -> c -> d -> e: a and c can share, b and d can
         // share; e is returned and gets a slot of its own
         let plan = MemoryPlan::new(&[iv(0, 1), iv(1, 2), iv(2, 3), iv(3, 4), iv(4, usize::MAX)]);
@@ -251,11 +312,18 @@ mod tests {
         assert_ne!(plan.slot_of[0], plan.slot_of[1]);
         assert_eq!(plan.slots[plan.slot_of[4]], [4]);
         // best fit: a small value takes the small free slot, not the big one
-        let sized = |bytes, def, last_use| Interval { bytes: Dim::new(bytes), def, last_use };
+        let sized = |bytes, def, last_use| Interval { bytes: Dim::new(bytes), def, last_use, in_place_of: None };
         let plan = MemoryPlan::new(&[sized(1000, 0, 2), sized(10, 1, 2), sized(10, 3, 4), sized(1000, 3, 4)]);
         assert_eq!(plan.slots.len(), 2);
         assert_eq!(plan.slot_of[2], plan.slot_of[1]);
         assert_eq!(plan.slot_of[3], plan.slot_of[0]);
+        // in place: a chain a -> b -> c of elementwise steps, each the last
+        // reader of its operand, needs one slot, not two
+        let over = |def, last_use, of| Interval { bytes: Dim::new(16), def, last_use, in_place_of: Some(of) };
+        assert_eq!(MemoryPlan::new(&[iv(0, 1), over(1, 2, 0), over(2, 3, 1)]).slots.len(), 1);
+        // ... but not over an operand another step reads later
+        let plan = MemoryPlan::new(&[iv(0, 2), over(1, 3, 0), iv(2, 3)]);
+        assert_ne!(plan.slot_of[0], plan.slot_of[1]);
         // no two values in a slot are alive at once
         let vals = [iv(0, 5), iv(1, 2), iv(3, 4), iv(4, 6)];
         let plan = MemoryPlan::new(&vals);

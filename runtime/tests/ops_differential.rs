@@ -123,3 +123,26 @@ fn templated_stages_compile_to_their_instruction_sequences() {
     let asm = last_op_asm(&f.finish(&[&past.concat(&[&new], 0)]).unwrap());
     assert!(asm.contains("movdqu") && !asm.contains("cvt"), "{asm}");
 }
+
+/// Elementwise kernels write over the operand they are the last to read:
+/// a chain of maps needs fewer bytes than with shared buffers alone, and
+/// computes the same (against the interpreter, through `run_case`; here
+/// with the rewriter off, so each map is its own kernel).
+#[test]
+fn elementwise_chains_run_in_place() {
+    let f = FunctionBuilder::new("chain");
+    let x = f.input("x", DType::F32, &[Dim::new(5), Dim::new(33)]);
+    let y = f.input("y", DType::F32, &[Dim::new(33)]);
+    // exp -> tanh -> mul (broadcast y: y is an input, x's chain is in place) -> sin -> add of a reduction's row
+    let m = x.exp().tanh().mul(&y).sin();
+    let out = m.add(&m.softmax());
+    let func = f.finish(&[&out]).unwrap();
+    let r = &mut rng();
+    let ins = random_inputs(&func, &[&[5, 33], &[33]], 50, r);
+    check_on(Backend::Cpu, &func, &ins, &Bindings::new(), 1e-5);
+    let report = kiln_runtime::memory_report(&func, 1).unwrap();
+    assert!(report.in_place_bytes < report.planned_bytes, "{report:?}");
+    let exe = kiln_runtime::CpuExecutable::compile(&func, &kiln_runtime::CompileOptions::default()).unwrap();
+    let (planned, _) = exe.intermediate_bytes(&Bindings::new()).unwrap();
+    assert_eq!(planned, report.in_place_bytes + report.output_bytes, "the CPU backend plans in place");
+}
