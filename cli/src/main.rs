@@ -205,6 +205,10 @@ enum Command {
         /// sum beside the step's wall time shows the launch overhead.
         #[arg(long)]
         profile: bool,
+        /// With --profile, also time each kernel of a prefill of this many
+        /// tokens.
+        #[arg(long, value_name = "TOKENS", requires = "profile")]
+        profile_prefill: Option<usize>,
         /// Print JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -383,17 +387,17 @@ fn main() -> Result<()> {
                 ));
             }
             if profile {
-                print_profile(&model, &ids)?;
+                print_profile(&model, &ids, None)?;
             }
         }
         Command::Chat { model, system, max_tokens, sampling, json } => {
             let (model, _) = load(&config, &model)?;
             chat(&model, system, max_tokens, sampling.config(), json)?;
         }
-        Command::Bench { model, device, numerics, rewrite, prompt_tokens, gen_tokens, bandwidth, profile, json } => {
+        Command::Bench { model, device, numerics, rewrite, prompt_tokens, gen_tokens, bandwidth, profile, profile_prefill, json } => {
             let m = bench(&config, &model, device, numerics, rewrite, prompt_tokens, gen_tokens, bandwidth, json)?;
             if profile {
-                print_profile(&m, &[1])?;
+                print_profile(&m, &[1], profile_prefill)?;
             }
         }
         Command::Compile { model, emit, out, report, report_dims, rewrite, device, numerics, json } => {
@@ -586,14 +590,16 @@ fn compile_report(config: &Config, model: &str, device: Option<&Device>, numeric
         if !json {
             println!("{}", rewrite.summary());
             println!(
-                "  kernels {} -> {} ({:.0}% fewer); intermediate memory at dims = {dims}: {} B unplanned, {} B planned ({:.0}% less), {} B rewritten and planned",
+                "  kernels {} -> {} ({:.0}% fewer); intermediate memory at dims = {dims}: {} B unplanned, {} B planned ({:.0}% less; {} B with in-place kernels), {} B rewritten and planned ({} B in place)",
                 before.kernels,
                 after.kernels,
                 100.0 * (1.0 - after.kernels as f64 / before.kernels.max(1) as f64),
                 before.unplanned_bytes,
                 before.planned_bytes,
                 100.0 * (1.0 - before.planned_bytes as f64 / before.unplanned_bytes.max(1) as f64),
-                after.planned_bytes
+                before.in_place_bytes,
+                after.planned_bytes,
+                after.in_place_bytes
             );
             for g in rewrite.fused.iter().take(12) {
                 println!("  {:4} x {} kernel(s): {}", g.count, g.kernels, g.ops.join(" -> "));
@@ -615,8 +621,17 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
 }
 
-/// Where a decode step's time goes, slowest kernels first.
-fn print_profile(model: &Model, prompt: &[u32]) -> Result<()> {
+/// Where a decode step's time goes (and a prefill's of `prefill` tokens),
+/// slowest kernels first.
+fn print_profile(model: &Model, prompt: &[u32], prefill: Option<usize>) -> Result<()> {
+    if let Some(n) = prefill {
+        let times = model.profile_prefill(&vec![1u32; n], 4)?;
+        let total: f64 = times.iter().map(|k| k.time.as_secs_f64()).sum();
+        eprintln!("prefill of {n}: {:.2} ms in {} kernels", total * 1e3, times.iter().map(|k| k.launches).sum::<usize>());
+        for k in times.iter().take(12) {
+            eprintln!("{:>9.3} {:>5.1}% {:>8}  {}", k.time.as_secs_f64() * 1e3, 100.0 * k.time.as_secs_f64() / total, k.launches, k.name);
+        }
+    }
     let times = model.profile_decode(prompt, 16)?;
     let total: f64 = times.iter().map(|k| k.time.as_secs_f64()).sum();
     eprintln!("decode step: {:.2} ms in {} kernels", total * 1e3, times.iter().map(|k| k.launches).sum::<usize>());

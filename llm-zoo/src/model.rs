@@ -147,39 +147,46 @@ impl Model {
     pub fn profile_decode(&self, prompt: &[u32], steps: usize) -> Result<Vec<KernelTime>, ZooError> {
         let mut session = self.session();
         session.feed(prompt, Logits::Last)?;
-        let names: Vec<String> = match &self.module {
-            Compiled::Cpu(m) => m.function("decode")?.kernels().map(|(_, nest)| nest.to_string().lines().next().unwrap_or_default().trim_start_matches("kernel ").trim_end_matches(" {").to_string()).collect(),
-            Compiled::Gpu(m) => m.function("decode")?.kernels().map(|k| k.name.clone()).collect(),
-        };
-        let mut totals: Vec<KernelTime> = Vec::new();
+        let mut totals = KernelTimes::new(self.kernel_names("decode")?);
         for _ in 0..steps.max(1) {
             session.check_room(1, "profiling")?;
             let inputs = session.step_inputs(&[0], Logits::Last);
-            let (out, times) = match &self.module {
-                Compiled::Cpu(m) => {
-                    let inputs = inputs.iter().map(Value::to_host).collect::<Result<Vec<_>, _>>()?;
-                    let (out, times) = m.run_profiled("decode", &inputs, &Bindings::new())?;
-                    (out.into_iter().map(Value::Host).collect(), times)
-                }
-                Compiled::Gpu(m) => m.run_profiled("decode", &inputs, &Bindings::new())?,
-            };
+            let (out, times) = self.run_profiled("decode", &inputs)?;
             session.accept(&[0], out)?;
-            for (name, t) in names.iter().zip(times) {
-                match totals.iter_mut().find(|k| &k.name == name) {
-                    Some(k) => {
-                        k.time += t;
-                        k.launches += 1;
-                    }
-                    None => totals.push(KernelTime { name: name.clone(), time: t, launches: 1 }),
-                }
+            totals.add(times);
+        }
+        Ok(totals.finish(steps))
+    }
+
+    /// Each prefill kernel's time for `prompt`, averaged over `runs` fresh
+    /// sessions, slowest first (as [`Model::profile_decode`]).
+    pub fn profile_prefill(&self, prompt: &[u32], runs: usize) -> Result<Vec<KernelTime>, ZooError> {
+        let mut totals = KernelTimes::new(self.kernel_names("prefill")?);
+        for _ in 0..runs.max(1) {
+            let inputs = self.session().step_inputs(prompt, Logits::Last);
+            totals.add(self.run_profiled("prefill", &inputs)?.1);
+        }
+        Ok(totals.finish(runs))
+    }
+
+    /// The names of `function`'s kernels, in launch order.
+    fn kernel_names(&self, function: &str) -> Result<Vec<String>, ZooError> {
+        Ok(match &self.module {
+            Compiled::Cpu(m) => m.function(function)?.kernels().map(|(_, nest)| nest.to_string().lines().next().unwrap_or_default().trim_start_matches("kernel ").trim_end_matches(" {").to_string()).collect(),
+            Compiled::Gpu(m) => m.function(function)?.kernels().map(|k| k.name.clone()).collect(),
+        })
+    }
+
+    /// Run `function` timing each kernel launch.
+    fn run_profiled(&self, function: &str, inputs: &[Value]) -> Result<(Vec<Value>, Vec<Duration>), ZooError> {
+        Ok(match &self.module {
+            Compiled::Cpu(m) => {
+                let inputs = inputs.iter().map(Value::to_host).collect::<Result<Vec<_>, _>>()?;
+                let (out, times) = m.run_profiled(function, &inputs, &Bindings::new())?;
+                (out.into_iter().map(Value::Host).collect(), times)
             }
-        }
-        for k in &mut totals {
-            k.time /= steps.max(1) as u32;
-            k.launches /= steps.max(1);
-        }
-        totals.sort_by(|a, b| b.time.cmp(&a.time));
-        Ok(totals)
+            Compiled::Gpu(m) => m.run_profiled(function, inputs, &Bindings::new())?,
+        })
     }
 
     /// Kernels launched by one decode step.
@@ -269,6 +276,41 @@ pub struct KernelTime {
     pub time: Duration,
     /// Launches per step.
     pub launches: usize,
+}
+
+/// Per-kernel times summed over runs of one function (launch order gives
+/// each time its kernel's name).
+struct KernelTimes {
+    names: Vec<String>,
+    totals: Vec<KernelTime>,
+}
+
+impl KernelTimes {
+    fn new(names: Vec<String>) -> KernelTimes {
+        KernelTimes { names, totals: Vec::new() }
+    }
+
+    fn add(&mut self, times: Vec<Duration>) {
+        for (name, t) in self.names.iter().zip(times) {
+            match self.totals.iter_mut().find(|k| &k.name == name) {
+                Some(k) => {
+                    k.time += t;
+                    k.launches += 1;
+                }
+                None => self.totals.push(KernelTime { name: name.clone(), time: t, launches: 1 }),
+            }
+        }
+    }
+
+    /// The averages over `runs` runs, slowest first.
+    fn finish(mut self, runs: usize) -> Vec<KernelTime> {
+        for k in &mut self.totals {
+            k.time /= runs.max(1) as u32;
+            k.launches /= runs.max(1);
+        }
+        self.totals.sort_by(|a, b| b.time.cmp(&a.time));
+        self.totals
+    }
 }
 
 /// What [`Model::perplexity`] measured.
