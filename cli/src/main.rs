@@ -539,10 +539,9 @@ fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, devi
     };
     let mut index = Vec::new();
     let mut distinct = std::collections::HashSet::new();
-    for func in &module.functions {
+    for (func, kernels) in kiln_runtime::gpu_module_kernels(&module, &target, adapter, &options).context("lowering the model's functions")? {
         let dir = out.join(&func.name);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let kernels = kiln_runtime::gpu_kernels(func, &target, adapter, &options).with_context(|| format!("lowering `{}`", func.name))?;
         for (i, (op, k)) in kernels.iter().enumerate() {
             let file = dir.join(format!("{i:03}_{}.{ext}", k.name));
             let bytes = match emit {
@@ -581,12 +580,17 @@ fn compile_report(config: &Config, model: &str, device: Option<&Device>, numeric
     let cost = device.map_or_else(kiln_runtime::CostModel::gpu, Device::cost_model);
     let (path, _random) = model_file(config, model)?;
     let (name, module) = kiln_llm_zoo::model_graph(&path, numerics.numerics()).with_context(|| format!("loading {}", path.display()))?;
-    let optimizer = kiln_runtime::Optimizer::new(cost);
+    // as a model's functions are rewritten: ops of weights alone (merged
+    // projections) are folded into weights when the model loads
+    let optimizer = kiln_runtime::Optimizer::new(cost).folding_params();
     let mut reports = Vec::new();
-    for func in &module.functions {
+    let started = std::time::Instant::now();
+    let rewritten_all = optimizer.optimize_all(&module.functions);
+    let rewriting_s = started.elapsed().as_secs_f64();
+    for (func, result) in module.functions.iter().zip(rewritten_all) {
         let before = kiln_runtime::memory_report(func, dims)?;
-        let (rewritten, rewrite) = optimizer.optimize(func).with_context(|| format!("rewriting `{}`", func.name))?;
-        let after = kiln_runtime::memory_report(&rewritten, dims)?;
+        let (rewritten, rewrite) = result.with_context(|| format!("rewriting `{}`", func.name))?;
+        let after = kiln_runtime::memory_report(&kiln_dsl::fold::fold_param_ops(&rewritten)?, dims)?;
         if !json {
             println!("{}", rewrite.summary());
             println!(
@@ -608,7 +612,9 @@ fn compile_report(config: &Config, model: &str, device: Option<&Device>, numeric
         reports.push(serde_json::json!({ "function": func.name, "before": before, "after": after, "rewrite": rewrite }));
     }
     if json {
-        println!("{}", serde_json::json!({ "model": name, "dims": dims, "cost_model": optimizer.cost, "functions": reports }));
+        println!("{}", serde_json::json!({ "model": name, "dims": dims, "cost_model": optimizer.cost, "rewriting_s": rewriting_s, "functions": reports }));
+    } else {
+        println!("rewriting the {} functions took {rewriting_s:.2} s (in parallel, {} threads)", module.functions.len(), std::thread::available_parallelism().map_or(1, |n| n.get()).min(module.functions.len()));
     }
     Ok(())
 }

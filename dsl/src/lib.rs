@@ -28,6 +28,7 @@ mod dim;
 mod dtype;
 mod error;
 mod expr;
+pub mod fold;
 mod graph;
 mod interp;
 pub mod ops;

@@ -6,7 +6,7 @@ use egg::{CostFunction, Id, Language, RecExpr};
 use kiln_dsl::ops::{OpDef, TensorType};
 use kiln_dsl::{Bindings, DType, Dim, Expr, Function, NodeKind, Stage};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Estimated seconds per kernel, byte and operation on one kind of device.
 #[derive(Clone, Debug, Serialize)]
@@ -88,6 +88,8 @@ impl CostModel {
         let mut total = (0, 0.0);
         for n in &func.nodes {
             if let NodeKind::Op(op) = &n.kind {
+                // (ops of parameters alone are kernels until folded; see
+                // Optimizer::fold_params)
                 let ins: Vec<TensorType> = n.inputs.iter().map(|i| func.node(*i).ty.clone()).collect();
                 let (k, s) = self.op_cost(op.as_ref(), &ins, &n.ty);
                 total = (total.0 + k, total.1 + s);
@@ -99,9 +101,11 @@ impl CostModel {
 
 /// The program extracted from `g` at `root`: the greedy choice of
 /// [`SharedCost`] per e-class, then improved by local search on the true
-/// cost of the program as a DAG (every chosen e-node counted once): each
-/// reachable e-class tries its other e-nodes, keeping a change that lowers
-/// that cost, for a few rounds. Greedy extraction alone sees a value every
+/// cost of the program as a DAG (every chosen e-node counted once), for two
+/// rounds: each reachable e-class tries its other e-nodes, and each value
+/// no chosen e-node reads yet is tried with all its possible readers
+/// switched to it at once; a change that lowers the cost is kept. Greedy
+/// extraction alone sees a value every
 /// reader needs (a residual stream) as shared only approximately: it kept
 /// a matmul twice, once with its residual add absorbed and once without
 /// for a norm that recomputed the add.
@@ -125,29 +129,15 @@ pub(crate) fn extract(model: &CostModel, g: &Graph, root: Id) -> RecExpr<Node> {
         let best = extractor.find_best_node(c.id);
         choice[i] = c.nodes.iter().position(|node| node == best).expect("the best e-node is the class's");
     }
-    let r = usize::from(root);
-    let mut best = dag_cost(&own, &kids, &choice, r).expect("greedy extraction is acyclic");
-    for _ in 0..3 {
-        let mut improved = false;
-        for class in reachable(&kids, &choice, r) {
-            for alt in 0..own[class].len() {
-                let old = std::mem::replace(&mut choice[class], alt);
-                if old == alt {
-                    continue;
-                }
-                match dag_cost(&own, &kids, &choice, r) {
-                    Some(c) if c < best * (1.0 - 1e-9) => {
-                        best = c;
-                        improved = true;
-                    }
-                    _ => choice[class] = old,
-                }
-            }
-        }
-        if !improved {
+    let mut search = Search::new(own, kids, choice, usize::from(root));
+    for _ in 0..2 {
+        let single = search.single_moves();
+        let group = search.adoptions();
+        if !(single || group) {
             break;
         }
     }
+    let (r, choice) = (search.root, search.choice);
     let mut out = RecExpr::default();
     let mut built: HashMap<usize, Id> = HashMap::new();
     build(g, &choice, r, &mut out, &mut built);
@@ -164,49 +154,234 @@ fn build(g: &Graph, choice: &[usize], class: usize, out: &mut RecExpr<Node>, bui
     id
 }
 
-/// The e-classes the chosen e-nodes reach from `root`.
-fn reachable(kids: &[Vec<Vec<usize>>], choice: &[usize], root: usize) -> Vec<usize> {
-    let mut seen = vec![false; kids.len()];
-    let mut stack = vec![root];
-    let mut order = Vec::new();
-    while let Some(c) = stack.pop() {
-        if !std::mem::replace(&mut seen[c], true) {
-            order.push(c);
-            stack.extend(&kids[c][choice[c]]);
-        }
-    }
-    order
+
+/// The local search of [`extract`] over a choice of one e-node per e-class
+/// (by index): per e-class its e-nodes' own costs and operand e-classes.
+struct Search {
+    own: Vec<Vec<f64>>,
+    kids: Vec<Vec<Vec<usize>>>,
+    choice: Vec<usize>,
+    root: usize,
+    /// The chosen program's cost.
+    best: f64,
+    /// Per e-class, edges from chosen e-nodes of reachable e-classes into
+    /// it (the root counts one): reachable exactly when positive.
+    refs: Vec<u32>,
+    /// Per reachable e-class its place in a post-order of the chosen
+    /// program (operands before readers); `usize::MAX` if unreachable.
+    topo: Vec<usize>,
+    /// Per e-class, the last [`Search::delta`] that made it reachable.
+    reached: Vec<u64>,
+    stamp: u64,
+    dag: DagCost,
 }
 
-/// The summed own cost of the chosen e-nodes reachable from `root`, each
-/// once; None if the choice has a cycle.
-fn dag_cost(own: &[Vec<f64>], kids: &[Vec<Vec<usize>>], choice: &[usize], root: usize) -> Option<f64> {
-    // 0: unvisited, 1: on the path, 2: done
-    let mut state = vec![0u8; kids.len()];
-    let mut total = 0.0;
-    let mut stack = vec![(root, false)];
-    while let Some((c, leaving)) = stack.pop() {
-        if leaving {
-            state[c] = 2;
-            continue;
-        }
-        match state[c] {
-            2 => continue,
-            1 => return None,
-            _ => {}
-        }
-        state[c] = 1;
-        total += own[c][choice[c]];
-        stack.push((c, true));
-        for &k in &kids[c][choice[c]] {
-            match state[k] {
-                1 => return None,
-                2 => {}
-                _ => stack.push((k, false)),
+impl Search {
+    fn new(own: Vec<Vec<f64>>, kids: Vec<Vec<Vec<usize>>>, choice: Vec<usize>, root: usize) -> Search {
+        let n = kids.len();
+        let mut s = Search { own, kids, choice, root, best: 0.0, refs: vec![0; n], topo: vec![usize::MAX; n], reached: vec![0; n], stamp: 0, dag: DagCost::new(n) };
+        s.recount();
+        s
+    }
+
+    /// Recompute the cost, the reference counts and the post-order of the
+    /// current choice.
+    fn recount(&mut self) {
+        self.best = self.dag.eval(&self.own, &self.kids, &self.choice, self.root, f64::INFINITY).expect("extraction keeps the program acyclic");
+        self.refs.iter_mut().for_each(|r| *r = 0);
+        self.topo.iter_mut().for_each(|t| *t = usize::MAX);
+        self.refs[self.root] = 1;
+        let mut next = 0;
+        let mut stack = vec![(self.root, false)];
+        while let Some((c, leaving)) = stack.pop() {
+            if leaving {
+                self.topo[c] = next;
+                next += 1;
+                continue;
+            }
+            stack.push((c, true));
+            for &k in &self.kids[c][self.choice[c]] {
+                self.refs[k] += 1;
+                if self.refs[k] == 1 {
+                    stack.push((k, false));
+                }
             }
         }
     }
-    Some(total)
+
+    /// The cost change of choosing e-node `alt` of reachable e-class `c`,
+    /// from the reference counts: what becomes reachable under `alt` is
+    /// added, what becomes unreachable under the old e-node is removed; the
+    /// counts are kept so (`commit`) or restored. None, counts restored,
+    /// when `alt` might close a cycle: it reaches an e-class that was
+    /// reachable before and is not known to come before `c` in the
+    /// post-order (only those can reach `c`).
+    fn delta(&mut self, c: usize, alt: usize, commit: bool) -> Option<f64> {
+        if self.topo[c] == usize::MAX {
+            return None; // reachable since the last post-order: unknown
+        }
+        let old = self.choice[c];
+        self.stamp += 1;
+        let mut undo: Vec<(usize, u32)> = Vec::new();
+        let (mut added, mut removed, mut cycle) = (0.0, 0.0, false);
+        let mut stack: Vec<usize> = self.kids[c][alt].clone();
+        while let Some(k) = stack.pop() {
+            let reachable_before = self.refs[k] > 0 && self.reached[k] != self.stamp;
+            if k == c || (reachable_before && (self.topo[k] == usize::MAX || self.topo[k] > self.topo[c])) {
+                cycle = true;
+                break;
+            }
+            undo.push((k, self.refs[k]));
+            self.refs[k] += 1;
+            if self.refs[k] == 1 {
+                self.reached[k] = self.stamp;
+                added += self.own[k][self.choice[k]];
+                stack.extend(&self.kids[k][self.choice[k]]);
+            }
+        }
+        if !cycle {
+            let mut stack: Vec<usize> = self.kids[c][old].clone();
+            while let Some(k) = stack.pop() {
+                undo.push((k, self.refs[k]));
+                self.refs[k] -= 1;
+                if self.refs[k] == 0 {
+                    removed += self.own[k][self.choice[k]];
+                    stack.extend(&self.kids[k][self.choice[k]]);
+                }
+            }
+        }
+        if cycle || !commit {
+            for (k, r) in undo.into_iter().rev() {
+                self.refs[k] = r;
+            }
+        }
+        (!cycle).then(|| self.own[c][alt] - self.own[c][old] + added - removed)
+    }
+
+    /// Each reachable e-class tries its other e-nodes; a change that lowers
+    /// the cost is kept. Whether one was.
+    fn single_moves(&mut self) -> bool {
+        let mut improved = false;
+        let live: Vec<usize> = (0..self.kids.len()).filter(|&c| self.refs[c] > 0).collect();
+        for c in live {
+            for alt in 0..self.own[c].len() {
+                if alt == self.choice[c] || self.refs[c] == 0 {
+                    continue;
+                }
+                match self.delta(c, alt, false) {
+                    Some(d) if d < -1e-9 * self.best => {
+                        self.delta(c, alt, true);
+                        self.choice[c] = alt;
+                        self.best += d;
+                        improved = true;
+                    }
+                    Some(_) => {}
+                    None => {
+                        // might close a cycle: the whole program decides
+                        let old = std::mem::replace(&mut self.choice[c], alt);
+                        match self.dag.eval(&self.own, &self.kids, &self.choice, self.root, self.best) {
+                            Some(cost) if cost < self.best * (1.0 - 1e-9) => {
+                                self.recount();
+                                improved = true;
+                            }
+                            _ => self.choice[c] = old,
+                        }
+                    }
+                }
+            }
+        }
+        self.recount();
+        improved
+    }
+
+    /// Adopting a value no chosen e-node reads yet pays only when several
+    /// readers switch to it at once (a merged projection replaces three):
+    /// for each such e-class, every reachable e-class that can read it
+    /// takes its cheapest e-node that does. Whether that lowered the cost.
+    fn adoptions(&mut self) -> bool {
+        // unreachable e-class -> (reachable reader, its cheapest e-node reading it)
+        let mut readers: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
+        for c in (0..self.kids.len()).filter(|&c| self.refs[c] > 0) {
+            for (j, ks) in self.kids[c].iter().enumerate() {
+                for &k in ks.iter().filter(|&&k| self.refs[k] == 0) {
+                    let v = readers.entry(k).or_default();
+                    match v.last_mut() {
+                        Some((last, cheapest)) if *last == c => {
+                            if self.own[c][j] < self.own[c][*cheapest] {
+                                *cheapest = j;
+                            }
+                        }
+                        _ => v.push((c, j)),
+                    }
+                }
+            }
+        }
+        let mut improved = false;
+        for switches in readers.into_values().filter(|v| v.len() >= 2) {
+            let old: Vec<usize> = switches.iter().map(|&(c, j)| std::mem::replace(&mut self.choice[c], j)).collect();
+            match self.dag.eval(&self.own, &self.kids, &self.choice, self.root, self.best) {
+                Some(cost) if cost < self.best * (1.0 - 1e-9) => {
+                    self.recount();
+                    improved = true;
+                }
+                _ => switches.iter().zip(old).for_each(|(&(c, _), o)| self.choice[c] = o),
+            }
+        }
+        improved
+    }
+}
+
+/// The summed own cost of the chosen e-nodes reachable from a root, each
+/// once, with its scratch space kept between calls.
+struct DagCost {
+    /// Per e-class: `stamp` while on the path, `stamp + 1` when done,
+    /// less when not yet visited in this call.
+    mark: Vec<u64>,
+    stamp: u64,
+    stack: Vec<(usize, bool)>,
+}
+
+impl DagCost {
+    fn new(classes: usize) -> DagCost {
+        DagCost { mark: vec![0; classes], stamp: 0, stack: Vec::new() }
+    }
+
+    /// The cost of `choice` from `root`; None if the choice has a cycle or
+    /// costs more than `bound` (the search stops there: costs only add).
+    fn eval(&mut self, own: &[Vec<f64>], kids: &[Vec<Vec<usize>>], choice: &[usize], root: usize, bound: f64) -> Option<f64> {
+        self.stamp += 2;
+        let (on_path, done) = (self.stamp, self.stamp + 1);
+        let mut total = 0.0;
+        self.stack.clear();
+        self.stack.push((root, false));
+        while let Some((c, leaving)) = self.stack.pop() {
+            if leaving {
+                self.mark[c] = done;
+                continue;
+            }
+            if self.mark[c] == done {
+                continue;
+            }
+            if self.mark[c] == on_path {
+                return None;
+            }
+            self.mark[c] = on_path;
+            total += own[c][choice[c]];
+            if total > bound {
+                return None;
+            }
+            self.stack.push((c, true));
+            for &k in &kids[c][choice[c]] {
+                if self.mark[k] == on_path {
+                    return None;
+                }
+                if self.mark[k] != done {
+                    self.stack.push((k, false));
+                }
+            }
+        }
+        Some(total)
+    }
 }
 
 /// Extraction's cost: an e-node's own seconds plus its operands', each
@@ -238,6 +413,8 @@ impl<'a> SharedCost<'a> {
             return c;
         }
         let c = match node {
+            // computed once, when the parameters are loaded
+            Node::Op(k, args) if crate::graph::folds(self.graph, k, args) => 0.0,
             Node::Op(k, args) => {
                 let ins: Vec<TensorType> = args.iter().map(|a| self.graph[*a].data.clone().expect("operands are tensors")).collect();
                 let info = crate::graph::stage_info(self.graph, k, args).expect("e-nodes are well typed");

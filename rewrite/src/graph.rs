@@ -133,6 +133,10 @@ impl Language for Node {
 pub struct Types {
     /// The function's inputs and parameters: their kind (with name) and type.
     pub leaves: Vec<(NodeKind, TensorType)>,
+    /// Whether ops of parameters alone are computed once, when the
+    /// parameters are loaded ([`kiln_dsl::fold`]): then they cost nothing
+    /// per call, and rules may make them (merged projections).
+    pub fold_params: bool,
     stages: RefCell<HashMap<(OpKey, Vec<TensorType>), Arc<StageInfo>>>,
     /// The same by operand e-classes (a class's type never changes; a
     /// stale id is only a miss), which is cheaper to look up than types.
@@ -182,6 +186,23 @@ pub fn stage_info(g: &Graph, op: &OpKey, args: &[Id]) -> Option<Arc<StageInfo>> 
     let info = g.analysis.stage_info(op, &types?)?;
     g.analysis.stages_at.borrow_mut().insert(key, info.clone());
     Some(info)
+}
+
+/// The index of a parameter leaf in e-class `id`, if it holds one.
+pub fn param_leaf(g: &Graph, id: Id) -> Option<u32> {
+    g[id].nodes.iter().find_map(|n| match n {
+        Node::Leaf(i) if matches!(g.analysis.leaves[*i as usize].0, NodeKind::Param(_)) => Some(*i),
+        _ => None,
+    })
+}
+
+/// Whether e-node `op(args)` is computed once at load ([`Types::fold_params`]
+/// is set, the op folds, and every operand is a parameter).
+pub fn folds(g: &Graph, op: &OpKey, args: &[Id]) -> bool {
+    g.analysis.fold_params && !args.is_empty() && args.iter().all(|&a| param_leaf(g, a).is_some()) && {
+        let types: Option<Vec<TensorType>> = args.iter().map(|&a| g[a].data.clone()).collect();
+        types.is_some_and(|t| kiln_dsl::fold::foldable(op.op.as_ref(), &t))
+    }
 }
 
 /// The e-graph of a function.

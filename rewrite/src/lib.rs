@@ -38,7 +38,7 @@ use egg::{Id, Language};
 use graph::{from_function, to_function, Graph, Node, OpKey};
 use kiln_dsl::{Function, NodeKind};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -190,12 +190,26 @@ pub struct Optimizer {
     pub cost: CostModel,
     /// When saturation stops.
     pub limits: Limits,
+    /// Whether ops of parameters alone are computed once when the
+    /// parameters are loaded ([`kiln_dsl::fold::fold_params`], which the
+    /// runtime's modules do): they then cost nothing per call, and
+    /// projections that share an input may be merged into one matmul over
+    /// concatenated weights. Off by default: a lone function's parameters
+    /// are run-time inputs.
+    pub fold_params: bool,
 }
 
 impl Optimizer {
     /// Every built-in rule, no pass, default limits.
     pub fn new(cost: CostModel) -> Optimizer {
-        Optimizer { rules: rules::all(), passes: Vec::new(), cost, limits: Limits::default() }
+        Optimizer { rules: rules::all(), passes: Vec::new(), cost, limits: Limits::default(), fold_params: false }
+    }
+
+    /// The same optimizer for functions whose parameter-only ops are folded
+    /// at load ([`Optimizer::fold_params`]).
+    pub fn folding_params(mut self) -> Optimizer {
+        self.fold_params = true;
+        self
     }
 
     /// Add a rule.
@@ -222,6 +236,7 @@ impl Optimizer {
             func.verify().map_err(|e| RewriteError::Invalid { function: func.name.clone(), message: format!("after pass `{}`: {e}", p.name()) })?;
         }
         let (mut g, root) = from_function(&func);
+        g.analysis.fold_params = self.fold_params;
         let saturation = Instant::now();
         let (iterations, stop, applied) = self.saturate(&mut g, started);
         let saturation_s = saturation.elapsed().as_secs_f64();
@@ -230,7 +245,11 @@ impl Optimizer {
         let extraction_s = extraction.elapsed().as_secs_f64();
         let out = to_function(&func.name, &g.analysis.leaves, &expr);
         out.verify().map_err(|e| RewriteError::Invalid { function: out.name.clone(), message: e.to_string() })?;
-        let (kernels_after, estimated_s_after) = self.cost.function_cost(&out);
+        // as it runs: ops of parameters alone folded into parameters
+        let (kernels_after, estimated_s_after) = match self.fold_params {
+            true => self.cost.function_cost(&kiln_dsl::fold::fold_param_ops(&out).map_err(|e| RewriteError::Invalid { function: out.name.clone(), message: e.to_string() })?),
+            false => self.cost.function_cost(&out),
+        };
         let report = Report {
             function: func.name.clone(),
             ops_before,
@@ -252,21 +271,45 @@ impl Optimizer {
         Ok((out, report))
     }
 
+    /// [`Optimizer::optimize`] of each function, several at once (one
+    /// thread per core): a model's prefill and decode functions rewrite in
+    /// parallel. Results are in `funcs`' order.
+    pub fn optimize_all(&self, funcs: &[Function]) -> Vec<Result<(Function, Report), RewriteError>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(funcs.len()).max(1);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut results: Vec<Option<Result<(Function, Report), RewriteError>>> = (0..funcs.len()).map(|_| None).collect();
+        let done = std::sync::Mutex::new(&mut results);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(f) = funcs.get(i) else { break };
+                    let r = self.optimize(f);
+                    done.lock().expect("no rewriting thread panics while holding the results")[i] = Some(r);
+                });
+            }
+        });
+        results.into_iter().map(|r| r.expect("every function was rewritten")).collect()
+    }
+
     /// Apply every rule to every e-node, round after round, until nothing
     /// changes or a limit is reached. A rule sees an e-node again only when
     /// one of its operands' e-classes has grown (rules look into them).
     fn saturate(&self, g: &mut Graph, started: Instant) -> (usize, Stop, Vec<usize>) {
         let mut applied = vec![0; self.rules.len()];
-        let mut seen: HashSet<(usize, Node, usize)> = HashSet::new();
+        // each e-node with its operands' e-node count when the rules last saw it
+        let mut seen: HashMap<Node, usize> = HashMap::new();
         for iteration in 0..self.limits.max_iterations {
             let mut found: Vec<(Id, Term, usize)> = Vec::new();
             for class in g.classes() {
                 for node in &class.nodes {
                     let operand_nodes: usize = node.children().iter().map(|&c| g[c].nodes.len()).sum();
+                    if seen.get(node) == Some(&operand_nodes) {
+                        continue;
+                    }
+                    seen.insert(node.clone(), operand_nodes);
                     for (r, rule) in self.rules.iter().enumerate() {
-                        if seen.insert((r, node.clone(), operand_nodes)) {
-                            found.extend((rule.rewrite)(g, class.id, node).into_iter().map(|t| (class.id, t, r)));
-                        }
+                        found.extend((rule.rewrite)(g, class.id, node).into_iter().map(|t| (class.id, t, r)));
                     }
                 }
             }

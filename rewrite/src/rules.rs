@@ -3,7 +3,7 @@
 //! the optimizer adds them to the e-node's e-class. Users add their own
 //! [`Rule`]s (see `examples/custom_rewrite.rs`).
 
-use crate::graph::{stage_info, Graph, Node};
+use crate::graph::{folds, param_leaf, stage_info, Graph, Node};
 use egg::{Id, Language};
 use kiln_dsl::ops::{inline_stages, Arg, Fused, Member, OpDef, TensorType};
 use kiln_dsl::{Builtin, DType, Elementwise, KernelClass};
@@ -187,6 +187,11 @@ pub const MAX_FUSED_MEMBERS: usize = 6;
 /// reader whose result is stored (a reduction or matmul, not another map
 /// that would carry the recomputation onwards).
 ///
+/// Where parameters fold at load (`Types::fold_params`), projections of one
+/// input by weights of one type and width (Q, K and V; gate and up) also
+/// merge into one matmul over the weights concatenated by rows, sliced;
+/// a slice, a view, may then fuse into every reader.
+///
 /// An op of several stages whose last is elementwise (RMSNorm: the mean of
 /// squares, then the scaling) is also split into one op per stage
 /// ([`StageOf`]), so its last step can fuse into each of its readers (the
@@ -210,11 +215,8 @@ pub fn fusion() -> Vec<Rule> {
                 }
                 for producer in &g[arg].nodes {
                     let Node::Op(p, p_args) = producer else { continue };
-                    if p_args.iter().any(|&a| g.find(a) == g.find(arg) || g[a].nodes.iter().any(|n| n.children().iter().any(|&c| g.find(c) == g.find(arg)))) {
-                        // a cycle (`x = transpose(transpose(x))`, so `x` and
-                        // `transpose(x)` each compute the other): fusing
-                        // around it only grows chains of inverse ops
-                        continue;
+                    if folds(g, p, p_args) {
+                        continue; // computed once at load, not per reader
                     }
                     if consumer_members + p.op.as_fused().map_or(1, |f| f.members.len()) > MAX_FUSED_MEMBERS {
                         continue;
@@ -244,13 +246,23 @@ pub fn fusion() -> Vec<Rule> {
                         let out = fused.infer(&ins).ok()?;
                         (fused.compute(&ins, &out).len() < info.stages.len() + consumer_info.stages.len()).then_some(())
                     };
+                    // a slice of one value (a merged projection's part) is a
+                    // view: one load at a shifted index, free to recompute in
+                    // every reader, elementwise or not
+                    let view = matches!(p.op.as_builtin(), Some(Builtin::Slice { .. }));
                     if info.inlinable {
-                        if readers.len() > 1 && !(cheap && boundary) {
+                        if readers.len() > 1 && !(cheap && (boundary || view)) {
                             continue;
                         }
                     } else if epilogue().is_none() {
                         // (other readers of the sum are alternatives the
                         // cost model weighs: the sum computed twice costs more)
+                        continue;
+                    }
+                    if p_args.iter().any(|&a| g.find(a) == g.find(arg) || g[a].nodes.iter().any(|n| n.children().iter().any(|&c| g.find(c) == g.find(arg)))) {
+                        // a cycle (`x = transpose(transpose(x))`, so `x` and
+                        // `transpose(x)` each compute the other): fusing
+                        // around it only grows chains of inverse ops
                         continue;
                     }
                     out.push(Term::op(fused, &operands));
@@ -292,6 +304,49 @@ pub fn fusion() -> Vec<Rule> {
             } else {
                 Vec::new()
             }
+        }),
+        // projections of one input by weights of one type and width (Q, K
+        // and V; gate and up) as one matmul over the weights concatenated
+        // by rows, sliced: the input is read once and one kernel launches.
+        // Sound: row n of the concatenation is row n - offset of one
+        // weight, so each output column is the same dot product. Only
+        // where parameters fold at load (the concatenation is free).
+        Rule::new("merge-projections", Family::Fusion, |g, _, node| {
+            if !g.analysis.fold_params {
+                return Vec::new();
+            }
+            let Some((Builtin::Matmul { transpose_b: true }, [x, w])) = builtin(node) else { return Vec::new() };
+            let (Some(own), wt) = (param_leaf(g, *w), type_of(g, *w)) else { return Vec::new() };
+            if wt.rank() != 2 {
+                return Vec::new();
+            }
+            // (leaf, e-class, rows) of each weight projecting x alike
+            let mut group: Vec<(u32, Id, kiln_dsl::Dim)> = Vec::new();
+            for reader in reader_classes(g, *x) {
+                for (op, args) in builtins_in(g, reader) {
+                    let (Builtin::Matmul { transpose_b: true }, [x2, w2]) = (op, args) else { continue };
+                    let (Some(leaf), t) = (param_leaf(g, *w2), type_of(g, *w2)) else { continue };
+                    if g.find(*x2) == g.find(*x) && t.dtype == wt.dtype && t.rank() == 2 && t.shape[1] == wt.shape[1] && !group.iter().any(|(l, ..)| *l == leaf) {
+                        group.push((leaf, *w2, t.shape[0].clone()));
+                    }
+                }
+            }
+            if group.len() < 2 {
+                return Vec::new();
+            }
+            group.sort_by_key(|(leaf, ..)| *leaf);
+            let weights = Term::Op(Arc::new(Builtin::Concat(0)), group.iter().map(|(_, id, _)| Term::Class(*id)).collect());
+            let merged = Term::Op(Arc::new(Builtin::Matmul { transpose_b: true }), vec![Term::Class(*x), weights]);
+            let axis = type_of(g, *x).rank() - 1;
+            let mut start = kiln_dsl::Dim::new(0);
+            for (leaf, _, rows) in &group {
+                let end = &start + rows;
+                if *leaf == own {
+                    return vec![Term::Op(Arc::new(Builtin::Slice { axis, start, end }), vec![merged])];
+                }
+                start = end;
+            }
+            Vec::new()
         }),
     ]
 }

@@ -388,3 +388,43 @@ fn every_rule_together_turns_written_out_attention_into_the_attention_op() {
         assert!(rel_l2_error(&got[0].data, &want[0].data) <= TOLERANCE, "{}", report.summary());
     }
 }
+
+/// Projections of one input by weights of one type (Q, K, V; gate, up)
+/// merged into one matmul over the weights concatenated by rows, the
+/// concatenation folded into a parameter as a module does at load: same
+/// results on the interpreter, fewer kernels.
+#[test]
+fn merging_projections_of_one_input_is_sound() {
+    let mut r = rng();
+    let (rule, mut fired) = (rule("merge-projections"), 0);
+    for _ in 0..cases() {
+        let dtype = [DType::F32, DType::F16, DType::Q8_0, DType::Q4_0][r.random_range(0..4)];
+        let (rows, k, parts) = (r.random_range(1..=3), 32 * r.random_range(1..=3), r.random_range(2..=3));
+        let mut module = kiln_dsl::Module::new();
+        let widths: Vec<usize> = (0..parts).map(|_| r.random_range(1..=9)).collect();
+        for (i, n) in widths.iter().enumerate() {
+            module.declare_param(&format!("w{i}"), dtype, &d(&[*n, k])).unwrap();
+        }
+        let f = module.function_builder("projections");
+        let x = f.input("x", DType::F32, &d(&[rows, k]));
+        let outs: Vec<Tensor> = (0..parts).map(|i| random_unary(&mut r, &x.matmul_t(&f.param(&format!("w{i}"))))).collect();
+        let func = f.finish(&outs.iter().collect::<Vec<_>>()).unwrap();
+        // (with slices fused into the maps reading them, so that the merged
+        // matmul is what extraction keeps)
+        let optimizer = Optimizer { rules: vec![rule.clone(), self::rule("inline-producer")], ..Optimizer::new(CostModel::gpu()).folding_params() };
+        let (rewritten, report) = optimizer.optimize(&func).unwrap();
+        fired += report.rules[0].applied;
+        assert_eq!(report.kernels_after, parts + 1, "one matmul, each output's map: {}\n{rewritten}", report.summary());
+        let params: HashMap<String, HostTensor> = widths.iter().enumerate().map(|(i, n)| (format!("w{i}"), HostTensor::random(dtype, &[*n, k], 4, &mut r))).collect();
+        let (folded, made) = kiln_dsl::fold::fold_params(&rewritten, &params).unwrap();
+        assert_eq!(made.len(), 1, "{folded}");
+        let all: HashMap<String, HostTensor> = params.clone().into_iter().chain(made).collect();
+        let inputs = vec![HostTensor::random(DType::F32, &[rows, k], 4, &mut r)];
+        let want = interpret(&func, &inputs, &params, &Bindings::new()).unwrap();
+        let got = interpret(&folded, &inputs, &all, &Bindings::new()).unwrap();
+        for (g, w) in got.iter().zip(&want) {
+            assert!(rel_l2_error(&g.data, &w.data) <= TOLERANCE, "{dtype}: {rewritten}");
+        }
+    }
+    assert!(fired > 0);
+}

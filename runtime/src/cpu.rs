@@ -54,6 +54,40 @@ impl CompileOptions {
         }
     }
 
+    /// Rewrite every function of `module` as a module's are: parameters are
+    /// known when it is compiled, so ops of parameters alone (the merged
+    /// weights of projections sharing an input) are computed once here
+    /// ([`kiln_dsl::fold::fold_params`]). Returns each function rewritten
+    /// and folded with its report, and the parameters the functions read:
+    /// `params` and the folded ones, less those no function reads any more.
+    /// Without `params`, only the functions' form (no parameter values).
+    pub(crate) fn rewrite_module(&self, module: &Module, params: Option<&HashMap<String, HostTensor>>) -> Result<(Vec<(Function, Option<Report>)>, HashMap<String, HostTensor>), RuntimeError> {
+        // (the functions rewrite in parallel)
+        let rewritten: Vec<(Function, Option<Report>)> = match &self.optimizer {
+            None => module.functions.iter().map(|f| (f.clone(), None)).collect(),
+            Some(o) => o.clone().folding_params().optimize_all(&module.functions).into_iter().map(|r| r.map(|(f, report)| (f, Some(report)))).collect::<Result<_, _>>()?,
+        };
+        let mut made: HashMap<String, HostTensor> = HashMap::new();
+        let mut functions = Vec::new();
+        for (rewritten, report) in rewritten {
+            let folded = match params {
+                Some(params) => {
+                    // (host tensors share their bytes: the merged map is cheap)
+                    let known: HashMap<String, HostTensor> = params.iter().chain(&made).map(|(n, t)| (n.clone(), t.clone())).collect();
+                    let (folded, new) = kiln_dsl::fold::fold_params(&rewritten, &known)?;
+                    made.extend(new);
+                    folded
+                }
+                None => kiln_dsl::fold::fold_param_ops(&rewritten)?,
+            };
+            functions.push((folded, report));
+        }
+        let used: std::collections::HashSet<&str> = functions.iter().flat_map(|(f, _)| f.params().into_iter().map(|(_, name, _)| name)).collect();
+        let mut kept: HashMap<String, HostTensor> = params.into_iter().flatten().filter(|(n, _)| used.contains(n.as_str())).map(|(n, t)| (n.clone(), t.clone())).collect();
+        kept.extend(made.into_iter().filter(|(n, _)| used.contains(n.as_str())));
+        Ok((functions, kept))
+    }
+
     /// Schedule `nest` with [`CompileOptions::scheduler`], or with the
     /// backend's `default` schedule when none is set.
     pub(crate) fn schedule(&self, nest: LoopNest, default: impl FnOnce(LoopNest) -> Result<Validated, ScheduleError>) -> Result<Validated, ScheduleError> {
@@ -115,6 +149,11 @@ impl CpuExecutable {
     /// Compile every op of `func` to CPU kernels.
     pub fn compile(func: &Function, options: &CompileOptions) -> Result<CpuExecutable, RuntimeError> {
         let (func, report) = options.rewrite(func)?;
+        CpuExecutable::compile_rewritten(func, report, options)
+    }
+
+    /// Compile `func`, already rewritten (what `report` says was done).
+    fn compile_rewritten(func: Function, report: Option<Report>, options: &CompileOptions) -> Result<CpuExecutable, RuntimeError> {
         let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::SharedInPlace }, |nest| {
             let nest = options.schedule(nest, |n| Ok(default_schedule(n, Target::CPU)?.0))?;
             Ok(CpuStep { kernel: compile(&nest)?, nest })
@@ -253,7 +292,8 @@ impl CpuModule {
     /// parameter with its declared type.
     pub fn compile(module: &Module, params: HashMap<String, HostTensor>, options: &CompileOptions) -> Result<CpuModule, RuntimeError> {
         check_params(module, &params)?;
-        let functions = module.functions.iter().map(|f| Ok((f.name.clone(), CpuExecutable::compile(f, options)?))).collect::<Result<_, RuntimeError>>()?;
+        let (rewritten, params) = options.rewrite_module(module, Some(&params))?;
+        let functions = rewritten.into_iter().map(|(f, report)| Ok((f.name.clone(), CpuExecutable::compile_rewritten(f, report, options)?))).collect::<Result<_, RuntimeError>>()?;
         Ok(CpuModule { functions, params })
     }
 
@@ -272,3 +312,4 @@ impl CpuModule {
         self.functions.get(name).ok_or_else(|| RuntimeError::NoSuchFunction(name.into()))
     }
 }
+

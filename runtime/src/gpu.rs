@@ -472,11 +472,23 @@ fn disabled(feature: &str) -> bool {
 }
 
 /// The GPU kernels of `func` for `target` and `adapter`, in launch order, with the op each
-/// comes from: what [`GpuExecutable::compile`] would run, without a device
-/// (`kiln compile --emit` writes them).
+/// comes from: what [`GpuExecutable::compile`] would run, without a device.
 pub fn gpu_kernels(func: &Function, target: &GpuTarget, adapter: AdapterKind, options: &CompileOptions) -> Result<Vec<(String, GpuKernel)>, RuntimeError> {
     let (func, _) = options.rewrite(func)?;
-    let lowered = lower_function(&func, Buffers::OnePerValue, |nest| {
+    lowered_kernels(&func, target, adapter, options)
+}
+
+/// The GPU kernels of each function of `module`, as [`gpu_kernels`] gives a
+/// function's: what [`GpuModule::compile`] would run (parameter-only ops
+/// folded), without a device or parameter values (`kiln compile --emit`
+/// writes them).
+pub fn gpu_module_kernels(module: &Module, target: &GpuTarget, adapter: AdapterKind, options: &CompileOptions) -> Result<Vec<(Function, Vec<(String, GpuKernel)>)>, RuntimeError> {
+    let (functions, _) = options.rewrite_module(module, None)?;
+    functions.into_iter().map(|(func, _)| Ok((func.clone(), lowered_kernels(&func, target, adapter, options)?))).collect()
+}
+
+fn lowered_kernels(func: &Function, target: &GpuTarget, adapter: AdapterKind, options: &CompileOptions) -> Result<Vec<(String, GpuKernel)>, RuntimeError> {
+    let lowered = lower_function(func, Buffers::OnePerValue, |nest| {
         let nest = options.schedule(nest, |n| default_schedule(n, adapter))?;
         Ok(lower(&nest, target)?)
     })?;
@@ -515,6 +527,11 @@ impl GpuExecutable {
     /// Compile every op of `func` to compute shaders for `gpu`.
     pub fn compile(func: &Function, gpu: &GpuDevice, options: &CompileOptions) -> Result<GpuExecutable, RuntimeError> {
         let (func, report) = options.rewrite(func)?;
+        GpuExecutable::compile_rewritten(func, report, gpu, options)
+    }
+
+    /// Compile `func`, already rewritten (what `report` says was done).
+    fn compile_rewritten(func: Function, report: Option<Report>, gpu: &GpuDevice, options: &CompileOptions) -> Result<GpuExecutable, RuntimeError> {
         let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::Shared }, |nest| {
             let nest = options.schedule(nest, |n| default_schedule(n, gpu.adapter_kind()))?;
             let kernel = lower(&nest, &gpu.target())?;
@@ -741,10 +758,13 @@ impl GpuModule {
     /// which must give every declared parameter with its declared type.
     pub fn compile(module: &Module, params: &HashMap<String, HostTensor>, gpu: &GpuDevice, options: &CompileOptions) -> Result<GpuModule, RuntimeError> {
         crate::cpu::check_params(module, params)?;
-        let functions = module.functions.iter().map(|f| Ok((f.name.clone(), GpuExecutable::compile(f, gpu, options)?))).collect::<Result<_, RuntimeError>>()?;
+        let (rewritten, params) = options.rewrite_module(module, Some(params))?;
+        let functions = rewritten.into_iter().map(|(f, report)| Ok((f.name.clone(), GpuExecutable::compile_rewritten(f, report, gpu, options)?))).collect::<Result<_, RuntimeError>>()?;
         let mut resident = HashMap::new();
-        for p in &module.params {
-            resident.insert(p.name.clone(), gpu.upload(&p.name, &params[&p.name])?);
+        let mut names: Vec<&String> = params.keys().collect();
+        names.sort(); // (upload order does not matter; a fixed one keeps runs alike)
+        for name in names {
+            resident.insert(name.clone(), gpu.upload(name, &params[name])?);
         }
         gpu.wait()?;
         Ok(GpuModule { gpu: gpu.clone(), functions, params: resident })

@@ -410,8 +410,8 @@ impl OpDef for Builtin {
                     }
                     out[*axis] = &out[*axis] + &t.shape[*axis];
                 }
-                if first.dtype.is_quantized() {
-                    return Err("cannot concat quantized tensors".into());
+                if first.dtype.is_quantized() && *axis + 1 == first.rank() {
+                    return Err("cannot concat quantized tensors along their last (block) axis".into());
                 }
                 Ok(TensorType::new(first.dtype, out))
             }

@@ -381,3 +381,54 @@ pub fn rewritten_transformer_blocks(b: Backend) {
         }
     }
 }
+
+/// A module's projections of one input (Q, K, V in Q4_0; gate and up in
+/// f16) merge into one matmul each over weights concatenated when the
+/// module compiles: fewer kernels than the same function compiled alone,
+/// and the interpreter's results on the graph as written.
+pub fn a_modules_projections_merge(b: Backend) {
+    let mut r = rng();
+    let (rows, width) = (3, 64);
+    let mut module = kiln_dsl::Module::new();
+    let weights = [("wq", DType::Q4_0, 64), ("wk", DType::Q4_0, 32), ("wv", DType::Q4_0, 32), ("gate", DType::F16, 96), ("up", DType::F16, 96), ("norm", DType::F32, 0)];
+    for (name, dtype, n) in weights {
+        let shape = if n == 0 { d(&[width]) } else { d(&[n, width]) };
+        module.declare_param(name, dtype, &shape).unwrap();
+    }
+    let f = module.function_builder("block");
+    let x = f.input("x", DType::F32, &d(&[rows, width]));
+    let h = x.rms_norm(&f.param("norm"), 1e-5);
+    let (q, k, v) = (h.matmul_t(&f.param("wq")).silu(), h.matmul_t(&f.param("wk")).tanh(), h.matmul_t(&f.param("wv")));
+    let mlp = x.matmul_t(&f.param("gate")).silu().mul(&x.matmul_t(&f.param("up")));
+    let func = f.finish(&[&q, &k, &v, &mlp]).unwrap();
+    module.add_function(func.clone()).unwrap();
+    let params: HashMap<String, HostTensor> = weights.iter().map(|(name, dtype, n)| (name.to_string(), HostTensor::random(*dtype, &if *n == 0 { vec![width] } else { vec![*n, width] }, 0, &mut r))).collect();
+    let ins = vec![HostTensor::random(DType::F32, &[rows, width], 0, &mut r)];
+    let want = interpret(&func, &ins, &params, &Bindings::new()).unwrap();
+    let options = scheduled_for(b, CompileOptions::default().rewriting(kiln_runtime::CostModel::gpu()));
+    let alone = match b {
+        Backend::Cpu => CpuExecutable::compile(&func, &options).unwrap().kernel_count(),
+        _ => kiln_runtime::GpuExecutable::compile(&func, &device_for(b), &options).unwrap().kernel_count(),
+    };
+    let (got, kernels, report) = match b {
+        Backend::Cpu => {
+            let m = kiln_runtime::CpuModule::compile(&module, params.clone(), &options).unwrap();
+            let exe = m.function("block").unwrap();
+            (m.run("block", &ins, &Bindings::new()).unwrap(), exe.kernel_count(), exe.rewrite_report().unwrap().clone())
+        }
+        _ => {
+            let m = kiln_runtime::GpuModule::compile(&module, &params, &device_for(b), &options).unwrap();
+            let exe = m.function("block").unwrap();
+            let values: Vec<kiln_runtime::Value> = ins.iter().cloned().map(kiln_runtime::Value::Host).collect();
+            let out = m.run("block", &values, &Bindings::new()).unwrap().iter().map(|v| v.to_host().unwrap()).collect::<Vec<_>>();
+            (out, exe.kernel_count(), exe.rewrite_report().unwrap().clone())
+        }
+    };
+    let merged = report.rules.iter().find(|r| r.rule == "merge-projections").unwrap();
+    assert!(merged.applied >= 5, "{}", report.summary());
+    assert!(kernels < alone, "{kernels} kernels in the module, {alone} alone: {}", report.summary());
+    for (g, w) in got.iter().zip(&want) {
+        let err = kiln_dsl::rel_l2_error(&g.to_f64(), &w.data);
+        assert!(err <= TOL, "merged projections on {b:?}: relative L2 error {err:e}\n{}", report.summary());
+    }
+}

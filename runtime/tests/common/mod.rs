@@ -64,6 +64,10 @@ macro_rules! backend_tests {
             common::cases::f32_to_f16_rounds_to_nearest_even_like_the_half_crate($backend)
         }
         #[test]
+        fn a_modules_projections_merge() {
+            common::cases::a_modules_projections_merge($backend)
+        }
+        #[test]
         fn rewritten_transformer_blocks() {
             common::cases::rewritten_transformer_blocks($backend)
         }
