@@ -194,12 +194,13 @@ impl Stage {
     }
 
     /// Whether a later stage may compute this one's values where it reads
-    /// them instead of loading them (inline it): no reduction, not a
-    /// quantize stage, and f32 or i32 (an f16 stage rounds what it stores).
-    /// Attention's exp weights qualify: recomputed per read, they save a
-    /// kernel and a buffer of scores.
+    /// them instead of loading them (inline it): elementwise, and f32 or
+    /// i32 (an f16 stage rounds what it stores). Attention's exp weights do
+    /// not: recomputed inside its sum, the CPU backend's attention no longer
+    /// matches its instruction-sequence templates, and its logits drift
+    /// from llama.cpp's after a few decode steps.
     pub fn inlinable(&self) -> bool {
-        self.reduce.is_none() && matches!(self.class, KernelClass::Elementwise | KernelClass::Attention) && matches!(self.dtype, DType::F32 | DType::I32)
+        self.reduce.is_none() && matches!(self.class, KernelClass::Elementwise) && matches!(self.dtype, DType::F32 | DType::I32)
     }
 
     /// The same stage with another kernel class.

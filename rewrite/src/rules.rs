@@ -290,8 +290,8 @@ pub fn fusion() -> Vec<Rule> {
             }
             last.into_iter().collect()
         }),
-        // an op's own elementwise stages inlined into its later ones (e.g.
-        // attention's probabilities into its sum and its weighted values)
+        // an op's own elementwise stages inlined into its later ones (a
+        // softmax's exps into its sum and its normalization)
         Rule::new("inline-own-stages", Family::Fusion, |g, _, node| {
             let Node::Op(op, args) = node else { return Vec::new() };
             if op.op.as_fused().is_some() {
