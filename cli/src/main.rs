@@ -118,6 +118,15 @@ impl SamplingArgs {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// The tuning database: list, export and import measured schedules
+    /// (JSON lines, to share them between machines and people).
+    Tuning {
+        /// The database (default `$KILN_HOME/tuning.db`).
+        #[arg(long)]
+        db: Option<std::path::PathBuf>,
+        #[command(subcommand)]
+        action: TuningAction,
+    },
     /// List the devices kiln can run on, with their fingerprints.
     Devices {
         /// Print JSON on stdout.
@@ -318,10 +327,89 @@ fn load(config: &Config, args: &ModelArgs) -> Result<(Model, DeviceInfo)> {
     Ok((model, info))
 }
 
+/// What `kiln tuning` does.
+#[derive(Subcommand, Debug)]
+enum TuningAction {
+    /// How many devices, workloads and records, and the best record of
+    /// each workload per device.
+    List {
+        /// Only this device (its fingerprint, as `kiln devices` shows).
+        #[arg(long)]
+        device: Option<String>,
+        /// Print JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the records as JSON lines (stdout, or FILE through a temporary
+    /// file and a rename).
+    Export {
+        /// Only this device's records.
+        #[arg(long)]
+        device: Option<String>,
+        /// The file to write.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Add the records of a JSON-lines file (all or none; records the
+    /// database has already are counted, not added).
+    Import {
+        /// The file to read.
+        file: std::path::PathBuf,
+    },
+}
+
+/// `kiln tuning`.
+fn tuning(config: &Config, db: Option<std::path::PathBuf>, action: TuningAction) -> Result<()> {
+    let path = db.unwrap_or_else(|| config.cache.home.join("tuning.db"));
+    let db = kiln_tuning_db::TuningDb::open(&path)?;
+    match action {
+        TuningAction::List { device, json } => {
+            let records = db.records(device.as_deref())?;
+            // the fastest record per (device, workload), in first-seen order
+            let mut best: Vec<&kiln_tuning_db::Record> = Vec::new();
+            for r in &records {
+                match best.iter_mut().find(|b| b.device.fingerprint == r.device.fingerprint && b.workload.key == r.workload.key) {
+                    Some(b) if r.median_s < b.median_s => *b = r,
+                    Some(_) => {}
+                    None => best.push(r),
+                }
+            }
+            if json {
+                println!("{}", serde_json::json!({ "db": path, "counts": db.counts()?, "best": best }));
+            } else {
+                let c = db.counts()?;
+                println!("{}: {} devices, {} workloads, {} records", path.display(), c.devices, c.workloads, c.records);
+                for b in best {
+                    println!("  {} | {} | {:.2} us (median of {}) | {}", b.device.name, b.workload.description, b.median_s * 1e6, b.repeats, b.schedule);
+                }
+            }
+        }
+        TuningAction::Export { device, out } => match out {
+            Some(file) => {
+                let mut lines = Vec::new();
+                let n = db.export_jsonl(device.as_deref(), &mut lines)?;
+                write_atomically(&file, &lines)?;
+                eprintln!("kiln: wrote {n} records to {}", file.display());
+            }
+            None => {
+                let n = db.export_jsonl(device.as_deref(), std::io::stdout().lock())?;
+                eprintln!("kiln: wrote {n} records");
+            }
+        },
+        TuningAction::Import { file } => {
+            let f = std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
+            let done = db.import_jsonl(std::io::BufReader::new(f)).with_context(|| format!("importing {}", file.display()))?;
+            eprintln!("kiln: {} records added, {} already in {}", done.added, done.duplicates, path.display());
+        }
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     let config = Config::from_env();
     match cli.command {
+        Command::Tuning { db, action } => tuning(&config, db, action)?,
         Command::Devices { json } => {
             let devs = devices();
             if json {

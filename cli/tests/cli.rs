@@ -245,3 +245,46 @@ fn bench_prints_pp_tg_and_the_limit() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown shape `llama-9b`"));
 }
+
+/// `kiln tuning`: records imported from JSON lines are listed, exported
+/// again (read back equal), counted once on a second import; a malformed
+/// file names its line and adds nothing; a file that is not a tuning
+/// database is refused and left as it was.
+#[test]
+fn tuning_records_import_list_and_export() {
+    let home = tempfile::tempdir().unwrap();
+    let line = |fp: &str, median: f64| format!(r#"{{"kiln_tuning_record":1,"device":{{"fingerprint":"{fp}","name":"Test GPU","backend":"vulkan","driver":"1"}},"workload":{{"key":"gemv-4096","class":"gemv","description":"GEMV 4096 x 4096"}},"schedule":{{"rows":4}},"median_s":{median},"min_s":1e-6,"repeats":20,"kiln_version":"0.1.0","created_at":7}}"#);
+    let file = home.path().join("shared.jsonl");
+    std::fs::write(&file, format!("{}\n{}\n", line("fp-a", 4e-5), line("fp-b", 2e-5))).unwrap();
+    let ok = |out: std::process::Output| {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out
+    };
+    let out = ok(kiln_env(&["tuning", "import", file.to_str().unwrap()], home.path()));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2 records added, 0 already"));
+    let out = ok(kiln_env(&["tuning", "import", file.to_str().unwrap()], home.path()));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("0 records added, 2 already"));
+    assert!(home.path().join("tuning.db").is_file(), "the default database is $KILN_HOME/tuning.db");
+    let listed: serde_json::Value = serde_json::from_slice(&ok(kiln_env(&["tuning", "list", "--device", "fp-b", "--json"], home.path())).stdout).unwrap();
+    assert_eq!(listed["counts"]["records"], 2);
+    assert_eq!(listed["best"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["best"][0]["median_s"], 2e-5);
+    let exported = home.path().join("out.jsonl");
+    ok(kiln_env(&["tuning", "export", "--out", exported.to_str().unwrap()], home.path()));
+    let parse = |text: String| text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).collect::<Vec<_>>();
+    assert_eq!(parse(std::fs::read_to_string(&exported).unwrap()), parse(std::fs::read_to_string(&file).unwrap()));
+
+    std::fs::write(&file, format!("{}\n{{not json\n", line("fp-c", 1e-5))).unwrap();
+    let out = kiln_env(&["tuning", "import", file.to_str().unwrap()], home.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2 of the imported records"), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&ok(kiln_env(&["tuning", "list", "--json"], home.path())).stdout).unwrap();
+    assert_eq!(listed["counts"]["records"], 2, "a failed import adds nothing");
+
+    let notes = home.path().join("notes.txt");
+    std::fs::write(&notes, "not a database").unwrap();
+    let out = kiln_env(&["tuning", "--db", notes.to_str().unwrap(), "list"], home.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a kiln tuning database"));
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "not a database");
+}
