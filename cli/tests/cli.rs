@@ -206,7 +206,9 @@ fn compile_tiles_a_published_shapes_prefill() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let tiled = std::fs::read_dir(out_dir.join("prefill")).unwrap().filter(|e| std::fs::read_to_string(e.as_ref().unwrap().path()).unwrap().contains("in workgroup memory")).count();
-    assert!(tiled >= 30 * 7, "{tiled} prefill kernels stage tiles");
+    // per layer the weight matmuls: Q/K/V merged, the attention output,
+    // gate/up merged, down (and attention's q·k where it tiles)
+    assert!(tiled >= 30 * 4, "{tiled} prefill kernels stage tiles");
 }
 
 #[test]
