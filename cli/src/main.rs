@@ -6,6 +6,8 @@
 //! `KILN_PYTHON` (the Python that runs `pip download`, default `python3`),
 //! read once into [`Config`].
 
+mod autotune;
+
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use kiln_llm_zoo::{Message, Model, ModelCache, Numerics, SamplerConfig, KNOWN_MODELS};
@@ -38,6 +40,11 @@ struct ModelArgs {
     /// a GPU, off for the CPU).
     #[arg(long, value_enum, default_value_t = RewriteChoice::Auto)]
     rewrite: RewriteChoice,
+    /// The tuning database whose records for this device pick kernels'
+    /// schedules (default `$KILN_HOME/tuning.db` if it exists; see `kiln
+    /// autotune`).
+    #[arg(long)]
+    db: Option<PathBuf>,
 }
 
 /// Whether to rewrite graphs before compiling them.
@@ -118,6 +125,10 @@ impl SamplingArgs {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Measure candidate schedules of kernels on a device and keep the best
+    /// in the tuning database, which `generate`, `chat`, `bench` and
+    /// `perplexity` then use; prints a table of default and tuned times.
+    Autotune(autotune::AutotuneArgs),
     /// The tuning database: list, export and import measured schedules
     /// (JSON lines, to share them between machines and people).
     Tuning {
@@ -218,6 +229,10 @@ enum Command {
         /// tokens.
         #[arg(long, value_name = "TOKENS", requires = "profile")]
         profile_prefill: Option<usize>,
+        /// The tuning database whose records pick kernels' schedules
+        /// (default `$KILN_HOME/tuning.db` if it exists).
+        #[arg(long)]
+        db: Option<PathBuf>,
         /// Print JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -317,14 +332,22 @@ fn open_device(choice: DeviceChoice) -> Result<(Device, DeviceInfo)> {
     Ok((device, info))
 }
 
-fn load(config: &Config, args: &ModelArgs) -> Result<(Model, DeviceInfo)> {
+/// The model, the device, and (tuned kernels, kernels compiled, tuned
+/// workloads) where a tuning database was read.
+fn load(config: &Config, args: &ModelArgs) -> Result<(Model, DeviceInfo, Option<(usize, usize, usize)>)> {
     let (device, info) = open_device(args.device)?;
     let path = config.cache.resolve(&args.model, &mut progress)?;
     let numerics = args.numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
-    let model = Model::load_on(&path, &device, &compile_options(args.rewrite, &device), numerics).with_context(|| format!("loading {}", path.display()))?;
+    let db = autotune::db_path(config, args.db.clone());
+    let options = autotune::with_tuned(compile_options(args.rewrite, &device), &db, args.db.is_some(), &info)?;
+    let model = Model::load_on(&path, &device, &options, numerics).with_context(|| format!("loading {}", path.display()))?;
     let place = if info.selector == "cpu" { "cpu".to_string() } else { format!("{} ({})", info.selector, info.name) };
     progress(&format!("{} ({} layers, {} MiB) compiled for {place} in {:.1} s", model.name, model.config.layers, std::fs::metadata(&path).map_or(0, |m| m.len() >> 20), model.compile_time.as_secs_f64()));
-    Ok((model, info))
+    let tuned = autotune::tuned_summary(&options);
+    if let Some((found, compiled, known)) = tuned {
+        progress(&format!("tuned schedules: {found} of {compiled} kernels compiled ({known} tuned workloads for this device in {})", db.display()));
+    }
+    Ok((model, info, tuned))
 }
 
 /// What `kiln tuning` does.
@@ -360,20 +383,11 @@ enum TuningAction {
 
 /// `kiln tuning`.
 fn tuning(config: &Config, db: Option<std::path::PathBuf>, action: TuningAction) -> Result<()> {
-    let path = db.unwrap_or_else(|| config.cache.home.join("tuning.db"));
+    let path = autotune::db_path(config, db);
     let db = kiln_tuning_db::TuningDb::open(&path)?;
     match action {
         TuningAction::List { device, json } => {
-            let records = db.records(device.as_deref())?;
-            // the fastest record per (device, workload), in first-seen order
-            let mut best: Vec<&kiln_tuning_db::Record> = Vec::new();
-            for r in &records {
-                match best.iter_mut().find(|b| b.device.fingerprint == r.device.fingerprint && b.workload.key == r.workload.key) {
-                    Some(b) if r.median_s < b.median_s => *b = r,
-                    Some(_) => {}
-                    None => best.push(r),
-                }
-            }
+            let best = db.best_records(device.as_deref())?;
             if json {
                 println!("{}", serde_json::json!({ "db": path, "counts": db.counts()?, "best": best }));
             } else {
@@ -409,6 +423,7 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let config = Config::from_env();
     match cli.command {
+        Command::Autotune(args) => autotune::autotune(&config, args)?,
         Command::Tuning { db, action } => tuning(&config, db, action)?,
         Command::Devices { json } => {
             let devs = devices();
@@ -444,7 +459,7 @@ fn main() -> Result<()> {
             }
         }
         Command::Generate { model, prompt, max_tokens, sampling, json, profile } => {
-            let (model, device) = load(&config, &model)?;
+            let (model, device, tuned) = load(&config, &model)?;
             let ids = model.tokenizer.encode(&prompt, true)?;
             let mut stdout = std::io::stdout();
             let out = model.generate(&ids, max_tokens, &sampling.config(), |piece| {
@@ -461,6 +476,8 @@ fn main() -> Result<()> {
                     "prefill_tokens_per_s": out.prefill_tokens_per_s(),
                     "decode_tokens_per_s": out.decode_tokens_per_s(),
                     "device": device.selector,
+                    "tuned_kernels": tuned.map(|t| t.0),
+                    "kernels_compiled": tuned.map(|t| t.1),
                 });
                 println!("{v}");
             } else {
@@ -479,11 +496,11 @@ fn main() -> Result<()> {
             }
         }
         Command::Chat { model, system, max_tokens, sampling, json } => {
-            let (model, _) = load(&config, &model)?;
+            let (model, _, _) = load(&config, &model)?;
             chat(&model, system, max_tokens, sampling.config(), json)?;
         }
-        Command::Bench { model, device, numerics, rewrite, prompt_tokens, gen_tokens, bandwidth, profile, profile_prefill, json } => {
-            let m = bench(&config, &model, device, numerics, rewrite, prompt_tokens, gen_tokens, bandwidth, json)?;
+        Command::Bench { model, device, numerics, rewrite, prompt_tokens, gen_tokens, bandwidth, profile, profile_prefill, db, json } => {
+            let m = bench(&config, &model, device, numerics, rewrite, db, prompt_tokens, gen_tokens, bandwidth, json)?;
             if profile {
                 print_profile(&m, &[1], profile_prefill)?;
             }
@@ -499,7 +516,7 @@ fn main() -> Result<()> {
         }
         Command::Perplexity { model, file, window, json } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let (model, device) = load(&config, &model)?;
+            let (model, device, _) = load(&config, &model)?;
             let ids = model.tokenizer.encode(&text, false)?;
             let p = model.perplexity(&ids, window)?;
             if json {
@@ -541,13 +558,19 @@ fn model_file(config: &Config, model: &str) -> Result<(PathBuf, Option<tempfile:
 
 /// `kiln bench`: pp and tg tokens/s, and tg's bandwidth limit.
 #[allow(clippy::too_many_arguments)]
-fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<NumericsChoice>, rewrite: RewriteChoice, prompt_tokens: usize, gen_tokens: usize, bandwidth: Option<f64>, json: bool) -> Result<Model> {
+fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<NumericsChoice>, rewrite: RewriteChoice, db: Option<PathBuf>, prompt_tokens: usize, gen_tokens: usize, bandwidth: Option<f64>, json: bool) -> Result<Model> {
     let (device, info) = open_device(device)?;
     let numerics = numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
     let (path, _guard) = model_file(config, model)?;
     let started = std::time::Instant::now();
-    let m = Model::load_on(&path, &device, &compile_options(rewrite, &device), numerics).with_context(|| format!("loading {}", path.display()))?;
+    let db_file = autotune::db_path(config, db.clone());
+    let options = autotune::with_tuned(compile_options(rewrite, &device), &db_file, db.is_some(), &info)?;
+    let m = Model::load_on(&path, &device, &options, numerics).with_context(|| format!("loading {}", path.display()))?;
     progress(&format!("{} loaded and compiled for {} in {:.1} s", m.name, info.selector, started.elapsed().as_secs_f64()));
+    let tuned = autotune::tuned_summary(&options);
+    if let Some((found, compiled, known)) = tuned {
+        progress(&format!("tuned schedules: {found} of {compiled} kernels compiled ({known} tuned workloads for this device in {})", db_file.display()));
+    }
     if prompt_tokens == 0 || prompt_tokens + gen_tokens > m.config.context {
         bail!("--prompt-tokens {prompt_tokens} plus --gen-tokens {gen_tokens} must be at least 1 and fit the context of {}", m.config.context);
     }
@@ -581,6 +604,7 @@ fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<Nu
                 "tg": { "tokens": gen_tokens, "tokens_per_s": tg },
                 "weight_bytes_per_token": bytes_per_token,
                 "bandwidth_gbs": bandwidth, "tg_limit_tokens_per_s": limit, "tg_fraction_of_limit": limit.map(|l| tg / l),
+                "tuned_kernels": tuned.map(|t| t.0), "kernels_compiled": tuned.map(|t| t.1),
             })
         );
     } else {

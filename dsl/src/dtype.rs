@@ -93,6 +93,12 @@ impl DType {
         n / self.block_len() * self.block_bytes()
     }
 
+    /// The dtype named `name` as [`DType::name`] writes it.
+    pub fn parse(name: &str) -> Option<DType> {
+        use DType::*;
+        [F32, F16, I32, Q8_0, Q8_1, Q4_0, Q4_1, Q4_K, Q6_K].into_iter().find(|d| d.name() == name)
+    }
+
     /// The lower-case name used in text forms (`f32`, `q4_0`, ...).
     pub fn name(self) -> &'static str {
         match self {

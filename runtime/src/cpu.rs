@@ -6,7 +6,7 @@ use crate::plan::{lower_function, Buffers, Loc, Lowered};
 use kiln_codegen::cpu::{compile, CpuKernel};
 use kiln_dsl::{Bindings, Function, HostTensor, Module};
 use kiln_rewrite::{CostModel, Optimizer, Report};
-use kiln_schedule::{default_schedule, LoopNest, ScheduleError, Target, Validated};
+use kiln_schedule::{default_schedule, Knobs, LoopNest, ScheduleError, Target, TunedSchedules, Validated};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::fmt;
@@ -26,11 +26,15 @@ pub struct CompileOptions {
     /// Rewrite each function with this graph optimizer first (fusion: fewer
     /// kernels); `None` compiles the graph as written.
     pub optimizer: Option<Optimizer>,
+    /// Knobs the autotuner stored for this device, used for the kernels
+    /// whose workload they name (unless `scheduler` is set); other kernels
+    /// get the default schedule.
+    pub tuned: Option<Arc<TunedSchedules>>,
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions { scheduler: None, disable_memory_plan: false, optimizer: None }
+        CompileOptions { scheduler: None, disable_memory_plan: false, optimizer: None, tuned: None }
     }
 }
 
@@ -52,6 +56,14 @@ impl CompileOptions {
                 Ok((f, Some(r)))
             }
         }
+    }
+
+    /// The functions of `module` as [`CpuModule::compile`] and
+    /// [`GpuModule`](crate::GpuModule) compile them (rewritten, ops of
+    /// parameters alone folded), without parameter values: what the
+    /// autotuner takes a model's kernels from.
+    pub fn module_functions(&self, module: &Module) -> Result<Vec<Function>, RuntimeError> {
+        Ok(self.rewrite_module(module, None)?.0.into_iter().map(|(f, _)| f).collect())
     }
 
     /// Rewrite every function of `module` as a module's are: parameters are
@@ -88,12 +100,18 @@ impl CompileOptions {
         Ok((functions, kept))
     }
 
-    /// Schedule `nest` with [`CompileOptions::scheduler`], or with the
-    /// backend's `default` schedule when none is set.
-    pub(crate) fn schedule(&self, nest: LoopNest, default: impl FnOnce(LoopNest) -> Result<Validated, ScheduleError>) -> Result<Validated, ScheduleError> {
-        match &self.scheduler {
-            Some(s) => s(nest),
-            None => default(nest),
+    /// Schedule `nest` with [`CompileOptions::scheduler`], else with its
+    /// tuned knobs for this backend (`gpu`), else with the backend's
+    /// `default` schedule. Tuned knobs that no longer fit the nest (a record
+    /// from another kiln) fall back to the default.
+    pub(crate) fn schedule(&self, nest: LoopNest, gpu: bool, default: impl FnOnce(LoopNest) -> Result<Validated, ScheduleError>) -> Result<Validated, ScheduleError> {
+        if let Some(s) = &self.scheduler {
+            return s(nest);
+        }
+        let tuned = self.tuned.as_ref().and_then(|t| t.lookup(&nest)).filter(|k| matches!(k, Knobs::Gpu(_)) == gpu);
+        match tuned.map(|k| k.schedule(nest.clone(), Target::CPU)) {
+            Some(Ok(v)) => Ok(v),
+            _ => default(nest),
         }
     }
 }
@@ -104,6 +122,7 @@ impl fmt::Debug for CompileOptions {
             .field("custom_scheduler", &self.scheduler.is_some())
             .field("disable_memory_plan", &self.disable_memory_plan)
             .field("rewriting", &self.optimizer.as_ref().map(|o| o.rules.len()))
+            .field("tuned_workloads", &self.tuned.as_ref().map(|t| t.len()))
             .finish()
     }
 }
@@ -155,7 +174,7 @@ impl CpuExecutable {
     /// Compile `func`, already rewritten (what `report` says was done).
     fn compile_rewritten(func: Function, report: Option<Report>, options: &CompileOptions) -> Result<CpuExecutable, RuntimeError> {
         let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::SharedInPlace }, |nest| {
-            let nest = options.schedule(nest, |n| Ok(default_schedule(n, Target::CPU)?.0))?;
+            let nest = options.schedule(nest, false, |n| Ok(default_schedule(n, Target::CPU)?.0))?;
             Ok(CpuStep { kernel: compile(&nest)?, nest })
         })?;
         Ok(CpuExecutable { func, lowered, report })

@@ -489,7 +489,7 @@ pub fn gpu_module_kernels(module: &Module, target: &GpuTarget, adapter: AdapterK
 
 fn lowered_kernels(func: &Function, target: &GpuTarget, adapter: AdapterKind, options: &CompileOptions) -> Result<Vec<(String, GpuKernel)>, RuntimeError> {
     let lowered = lower_function(func, Buffers::OnePerValue, |nest| {
-        let nest = options.schedule(nest, |n| default_schedule(n, adapter))?;
+        let nest = options.schedule(nest, true, |n| default_schedule(n, adapter))?;
         Ok(lower(&nest, target)?)
     })?;
     Ok(lowered.steps.into_iter().map(|s| (s.op, s.kernel)).collect())
@@ -533,7 +533,7 @@ impl GpuExecutable {
     /// Compile `func`, already rewritten (what `report` says was done).
     fn compile_rewritten(func: Function, report: Option<Report>, gpu: &GpuDevice, options: &CompileOptions) -> Result<GpuExecutable, RuntimeError> {
         let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::Shared }, |nest| {
-            let nest = options.schedule(nest, |n| default_schedule(n, gpu.adapter_kind()))?;
+            let nest = options.schedule(nest, true, |n| default_schedule(n, gpu.adapter_kind()))?;
             let kernel = lower(&nest, &gpu.target())?;
             let pipeline = gpu.pipeline(&kernel)?;
             Ok(GpuStep { kernel, pipeline })

@@ -6,6 +6,7 @@ use crate::error::ScheduleError;
 use crate::nest::{LoopKind, LoopNest, Validated};
 use crate::primitives::{Step, Trace};
 use kiln_dsl::{Expr, KernelClass, ScalarKind};
+use serde::{Deserialize, Serialize};
 
 /// What the default schedules need to know about the target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,10 +83,45 @@ fn big_enough(e: &Expr, n: i64) -> bool {
     }
 }
 
+/// The knobs of the CPU schedules ([`cpu_schedule`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CpuKnobs {
+    /// Output rows (or columns of a dot-product matmul) computed together
+    /// in registers by a matmul, each reusing the loaded operand (1, 2, 4
+    /// or 8).
+    pub tile: i64,
+    /// SIMD vectors per iteration along the contiguous output axis of
+    /// elementwise stages and outer-product matmuls (1, 2 or 4).
+    pub unroll: i64,
+}
+
+impl CpuKnobs {
+    /// The default knobs: a matmul computes 4 rows together, other stages
+    /// 1; two vectors per iteration.
+    pub fn default_for(nest: &LoopNest) -> CpuKnobs {
+        CpuKnobs { tile: if nest.class == KernelClass::Matmul { 4 } else { 1 }, unroll: 2 }
+    }
+}
+
 /// The default schedule of a naive nest (as made by [`LoopNest::from_stage`]),
-/// and the trace that reproduces it.
+/// and the trace that reproduces it: [`cpu_schedule`] with
+/// [`CpuKnobs::default_for`].
 pub fn default_schedule(nest: LoopNest, target: Target) -> Result<(Validated, Trace), ScheduleError> {
+    let knobs = CpuKnobs::default_for(&nest);
+    cpu_schedule(nest, target, &knobs)
+}
+
+/// The CPU schedule of a naive nest under `knobs`, and its trace: the
+/// outer output axes fused and run in parallel; a reduction along a
+/// contiguous axis vectorized as a dot product (quantized weights a whole
+/// 32-value block per step) beside `tile` rows; otherwise the contiguous
+/// output axis vectorized, `unroll` vectors per step, over `tile` rows.
+pub fn cpu_schedule(nest: LoopNest, target: Target, knobs: &CpuKnobs) -> Result<(Validated, Trace), ScheduleError> {
+    if ![1, 2, 4, 8].contains(&knobs.tile) || ![1, 2, 4].contains(&knobs.unroll) {
+        return Err(ScheduleError::IllTyped { kernel: nest.name.clone(), message: format!("{knobs:?}: the tile is 1, 2, 4 or 8 and the unroll 1, 2 or 4") });
+    }
     let lanes = target.vector_lanes;
+    let unroll = knobs.unroll;
     let rank = nest.out_rank();
     let n_red = nest.loops.len() - rank;
     let float = nest.output.dtype.scalar_kind() == ScalarKind::Float;
@@ -110,7 +146,7 @@ pub fn default_schedule(nest: LoopNest, target: Target) -> Result<(Validated, Tr
         // Elementwise: vectorize the last axis, two vectors per iteration.
         if let Some(ls) = last_spatial {
             if float && big_enough(&extent(&r, ls)?, lanes) {
-                let (o, i) = r.split(ls, 2 * lanes)?;
+                let (o, i) = r.split(ls, unroll * lanes)?;
                 let (u, v) = r.split(i, lanes)?;
                 r.annotate(u, LoopKind::Unrolled)?;
                 r.annotate(v, LoopKind::Vectorized)?;
@@ -123,7 +159,7 @@ pub fn default_schedule(nest: LoopNest, target: Target) -> Result<(Validated, Tr
         let lr = last_red.unwrap();
         let red_score = contiguity(&body, lr);
         let sp_score = last_spatial.map_or(i64::MIN, |s| contiguity(&body, s));
-        let tile = if r.nest.class == KernelClass::Matmul { 4 } else { 1 };
+        let tile = if r.nest.class == KernelClass::Matmul { knobs.tile } else { 1 };
         if float && red_score >= sp_score && red_score > 0 && big_enough(&extent(&r, lr)?, lanes) {
             // Dot-product style: vector accumulator along the reduction,
             // a few independent rows of output unrolled beside it.
@@ -165,7 +201,7 @@ pub fn default_schedule(nest: LoopNest, target: Target) -> Result<(Validated, Tr
                 outer_spatial.push(mo);
                 tail.push(mi);
             }
-            let (no, ni) = r.split(ls, lanes * 2)?;
+            let (no, ni) = r.split(ls, lanes * unroll)?;
             let (nm, nv) = r.split(ni, lanes)?;
             r.annotate(nm, LoopKind::Unrolled)?;
             r.annotate(nv, LoopKind::Vectorized)?;

@@ -29,7 +29,7 @@ pub enum AdapterKind {
 }
 
 /// The knobs of the GPU schedules ([`gpu_schedule`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct GpuKnobs {
     /// Invocations sharing one output's reduction (a power of two; 1 keeps
     /// each reduction in one invocation).

@@ -28,10 +28,12 @@ mod gpu;
 mod nest;
 mod primitives;
 mod simplify;
+mod tuned;
 
-pub use default::{default_schedule, Target};
+pub use default::{cpu_schedule, default_schedule, CpuKnobs, Target};
 pub use error::ScheduleError;
 pub use gpu::{default_gpu_schedule, gpu_schedule, AdapterKind, GpuKnobs, GPU_WORKGROUP};
 pub use nest::{Buffer, Cache, Guard, Loop, LoopKind, LoopNest, Validated};
 pub use primitives::{annotate, cache_read, fuse, parallel, reorder, split, unroll, vectorize, Step, Trace};
 pub use simplify::{eval_int, loop_vars, monotone_in, multiple_of, simplify};
+pub use tuned::{Knobs, TunedSchedules, WorkloadKey};

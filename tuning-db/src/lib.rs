@@ -391,10 +391,25 @@ impl TuningDb {
         self.conn.query_row(&sql, params![device_fingerprint, workload_key], row_record).optional().map_err(|e| self.err(e))?.transpose().map_err(|e| self.err(e))
     }
 
+    /// The fastest record (by median, the oldest of equals) of every
+    /// workload, per device; only those of one device if given. Ordered by
+    /// device and workload key.
+    pub fn best_records(&self, device_fingerprint: Option<&str>) -> Result<Vec<Record>, DbError> {
+        let sql = format!(
+            "{SELECT_RECORDS} WHERE (?1 IS NULL OR d.fingerprint = ?1) AND r.id = (SELECT b.id FROM records b WHERE b.device_id = r.device_id AND b.workload_id = r.workload_id ORDER BY b.median_s, b.id LIMIT 1) ORDER BY d.fingerprint, w.key"
+        );
+        self.query(&sql, device_fingerprint)
+    }
+
     /// Every record, oldest first; only those of one device if given.
     pub fn records(&self, device_fingerprint: Option<&str>) -> Result<Vec<Record>, DbError> {
-        let sql = format!("{SELECT_RECORDS} WHERE ?1 IS NULL OR d.fingerprint = ?1 ORDER BY r.id");
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        self.query(&format!("{SELECT_RECORDS} WHERE ?1 IS NULL OR d.fingerprint = ?1 ORDER BY r.id"), device_fingerprint)
+    }
+
+    /// The records `sql` (a [`SELECT_RECORDS`] query of one optional
+    /// device parameter) selects.
+    fn query(&self, sql: &str, device_fingerprint: Option<&str>) -> Result<Vec<Record>, DbError> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
         let rows = stmt.query_map(params![device_fingerprint], row_record).map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for r in rows {

@@ -26,6 +26,12 @@ fn best_is_the_fastest_median_of_that_device_and_workload() {
     assert_eq!(db.best("fp-a10", "mm").unwrap().unwrap().schedule["tile"], 64);
     assert!(db.best("fp-h100", "nothing").unwrap().is_none());
     assert!(db.best("fp-unknown", "mm").unwrap().is_none());
+    // the best of every workload at once: per device, by key
+    let all: Vec<(String, String, serde_json::Value)> = db.best_records(None).unwrap().into_iter().map(|r| (r.device.fingerprint, r.workload.key, r.schedule["tile"].clone())).collect();
+    let want = [("fp-a10", "mm", 64), ("fp-h100", "mm", 16), ("fp-h100", "mv", 4)];
+    assert_eq!(all, want.map(|(d, w, t)| (d.to_string(), w.to_string(), serde_json::json!(t))));
+    let h100: Vec<u32> = db.best_records(Some("fp-h100")).unwrap().iter().map(|r| r.schedule["tile"].as_u64().unwrap() as u32).collect();
+    assert_eq!(h100, [16, 4]);
 }
 
 #[test]

@@ -1,0 +1,238 @@
+//! `kiln autotune`, and the tuned schedules other commands read.
+
+use crate::{compile_options, default_numerics, model_file, open_device, progress, Config, NumericsChoice, RewriteChoice};
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use kiln_autotune::{Backend, MeasureOptions, Outcome, Stop, TuneOptions};
+use kiln_runtime::{CompileOptions, Device, DeviceChoice, DeviceInfo};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The arguments of `kiln autotune`.
+#[derive(clap::Args, Debug)]
+pub struct AutotuneArgs {
+    /// Where to tune: cpu, gpu, gpu:N or auto.
+    #[arg(long, default_value = "auto")]
+    device: DeviceChoice,
+    /// Tune the GEMV and GEMM kernels of this model (a GGUF file, a known
+    /// name, or `random:SHAPE:DTYPE` as for `bench`), as kiln compiles it
+    /// for the device.
+    #[arg(long, conflicts_with = "workload", required_unless_present = "workload")]
+    model: Option<String>,
+    /// Tune this workload instead: `matmul:DTYPE:MxKxN` (x[M, K] · w[N, K]ᵀ,
+    /// f32 x; M = 1 is a GEMV); repeat for several.
+    #[arg(long)]
+    workload: Vec<String>,
+    /// Most candidates measured per workload (the default schedule included).
+    #[arg(long, default_value_t = 64)]
+    trials: usize,
+    /// Stop a workload after this many trials without a 1% gain (default: trials / 2, at least 8).
+    #[arg(long)]
+    patience: Option<usize>,
+    /// Timed runs per candidate (after 3 warm-up runs); the median counts.
+    #[arg(long, default_value_t = 15)]
+    repeats: usize,
+    /// The tuning database (default `$KILN_HOME/tuning.db`).
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// Prompt tokens a model's prefill (GEMM) kernels are measured at.
+    #[arg(long, default_value_t = 128)]
+    seq: i64,
+    /// Write the convergence plot (best time over trials per workload) to this SVG file.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// The device's memory bandwidth in GB/s for the roof column (default:
+    /// measured by a 1 GiB buffer copy on a GPU; none on the CPU).
+    #[arg(long)]
+    bandwidth: Option<f64>,
+    /// Random seed of the search.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The arithmetic of the model's graph (default: as `kiln generate` on that device).
+    #[arg(long, value_enum)]
+    numerics: Option<NumericsChoice>,
+    /// Graph rewriting of the model's graph: as `kiln generate` (auto: on for a GPU).
+    #[arg(long, value_enum, default_value_t = RewriteChoice::Auto)]
+    rewrite: RewriteChoice,
+    /// Print JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The database path: `--db`, else `$KILN_HOME/tuning.db`.
+pub fn db_path(config: &Config, db: Option<PathBuf>) -> PathBuf {
+    db.unwrap_or_else(|| config.cache.home.join("tuning.db"))
+}
+
+/// The tuning database's record of `info` as the database keys it.
+fn db_device(info: &DeviceInfo) -> kiln_tuning_db::Device {
+    kiln_tuning_db::Device { fingerprint: info.fingerprint(), name: info.name.clone(), backend: info.backend.clone(), driver: info.features.join(" ") }
+}
+
+/// `options` with the tuned schedules of `info` from the database at
+/// `path` (`explicit`: the user named it, so it must exist), and a line
+/// saying where they came from; unchanged where there is no database.
+pub fn with_tuned(options: CompileOptions, path: &Path, explicit: bool, info: &DeviceInfo) -> Result<CompileOptions> {
+    if !path.exists() {
+        if explicit {
+            bail!("no tuning database at {} (`kiln autotune --db {}` makes one)", path.display(), path.display());
+        }
+        return Ok(options);
+    }
+    let db = kiln_tuning_db::TuningDb::open(path)?;
+    let (tuned, skipped) = kiln_autotune::tuned_schedules(&db, &info.fingerprint())?;
+    if skipped > 0 {
+        progress(&format!("{skipped} records in {} have schedules this kiln does not read; their kernels use the default", path.display()));
+    }
+    Ok(CompileOptions { tuned: Some(Arc::new(tuned)), ..options })
+}
+
+/// A line on the tuned schedules a compile used, if any were read.
+pub fn tuned_summary(options: &CompileOptions) -> Option<(usize, usize, usize)> {
+    let t = options.tuned.as_ref()?;
+    let (found, compiled) = t.usage();
+    Some((found, compiled, t.len()))
+}
+
+/// `kiln autotune`.
+pub fn autotune(config: &Config, a: AutotuneArgs) -> Result<()> {
+    if a.trials == 0 {
+        bail!("--trials must be at least 1");
+    }
+    if a.repeats == 0 {
+        bail!("--repeats must be at least 1");
+    }
+    if a.seq < 1 {
+        bail!("--seq must be at least 1");
+    }
+    let (device, info) = open_device(a.device)?;
+    let backend = match &device {
+        Device::Cpu => Backend::Cpu,
+        Device::Gpu(g, _) => Backend::Gpu(g.clone()),
+    };
+    let mut workloads = Vec::new();
+    let _random_model;
+    if let Some(model) = &a.model {
+        let (path, guard) = model_file(config, model)?;
+        _random_model = guard;
+        let numerics = a.numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
+        let (_, module) = kiln_llm_zoo::model_graph(&path, numerics).with_context(|| format!("loading {}", path.display()))?;
+        let bindings = [("seq", a.seq), ("past", a.seq), ("rows", 1)].map(|(k, v)| (k.to_string(), v)).into_iter().collect();
+        let found = kiln_autotune::workloads_of_module(&module, &compile_options(a.rewrite, &device), &bindings, &|c| c == "gemv" || c == "gemm")?;
+        progress(&format!("{model}: {} distinct GEMV and GEMM kernels as compiled for {}", found.len(), info.selector));
+        workloads.extend(found);
+    }
+    for spec in &a.workload {
+        workloads.extend(kiln_autotune::workload_from_spec(spec)?);
+    }
+    let path = db_path(config, a.db.clone());
+    let db = kiln_tuning_db::TuningDb::open(&path)?;
+    let bandwidth = match (a.bandwidth, &device) {
+        (Some(b), _) => Some(b),
+        (None, Device::Gpu(g, _)) => {
+            let bytes = (1u64 << 30).min(g.limits().max_storage_buffer_binding_size as u64);
+            Some(g.copy_bandwidth(bytes, 10)? )
+        }
+        (None, Device::Cpu) => None,
+    };
+    let options = TuneOptions {
+        trials: a.trials,
+        patience: a.patience.unwrap_or((a.trials / 2).max(8)),
+        seed: a.seed,
+        measure: MeasureOptions { repeats: a.repeats, ..MeasureOptions::default() },
+        ..TuneOptions::default()
+    };
+    progress(&format!("tuning {} workloads on {} ({}), up to {} trials each, records in {}", workloads.len(), info.selector, info.name, a.trials, path.display()));
+    let device_record = db_device(&info);
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    let style = ProgressStyle::with_template("{prefix} [{bar:24}] {pos}/{len} trials, {msg}, ETA {eta}").expect("a valid template").progress_chars("=> ");
+    for (i, w) in workloads.iter().enumerate() {
+        let bar = ProgressBar::new(a.trials as u64).with_style(style.clone()).with_prefix(format!("{}/{} {}", i + 1, workloads.len(), w.key.class));
+        let outcome = kiln_autotune::tune(&backend, w, &db, &device_record, &options, &mut |p| {
+            bar.set_position(p.trial as u64);
+            bar.set_message(format!("best {} (default {}, {:.2}x)", us(p.best_s), us(p.default_s), p.default_s / p.best_s));
+        })
+        .with_context(|| format!("tuning {} ({})", w.key.description, w.origin))?;
+        bar.finish_and_clear();
+        let failed = outcome.trials.iter().filter(|t| t.result.is_err()).count();
+        progress(&format!(
+            "{} {}: default {} -> tuned {} ({:.2}x, {}) after {} trials{}{}{}",
+            w.key.class,
+            w.key.description,
+            us(outcome.default.median_s),
+            us(outcome.best.1.median_s),
+            outcome.default.median_s / outcome.best.1.median_s,
+            outcome.best.0.short(),
+            outcome.trials.len(),
+            if failed > 0 { format!(" ({failed} failed)") } else { String::new() },
+            if outcome.resumed > 0 { format!(", resumed from {} stored records", outcome.resumed) } else { String::new() },
+            match outcome.stopped {
+                Stop::Budget => String::new(),
+                Stop::Exhausted => format!(", every distinct schedule of the space ({} points) measured", outcome.space_size),
+                Stop::Converged => format!(", no 1% gain in {} trials", options.patience),
+            }
+        ));
+        outcomes.push(outcome);
+    }
+    if let Some(plot) = &a.plot {
+        kiln_autotune::convergence_plot(&outcomes, plot)?;
+        progress(&format!("convergence plot written to {}", plot.display()));
+    }
+    print_table(&outcomes, &info, &path, bandwidth, a.json);
+    Ok(())
+}
+
+fn us(s: f64) -> String {
+    format!("{:.1} us", s * 1e6)
+}
+
+/// The final table: per workload, default and tuned time, speed-up, and
+/// the fraction of the memory roof (bytes of sources and output over the
+/// bandwidth).
+fn print_table(outcomes: &[Outcome], info: &DeviceInfo, db: &Path, bandwidth: Option<f64>, json: bool) {
+    let rows: Vec<serde_json::Value> = outcomes
+        .iter()
+        .map(|o| {
+            let w = &o.workload;
+            let bytes = w.bytes() as f64;
+            let tuned = o.best.1.median_s;
+            serde_json::json!({
+                "key": w.key.key, "class": w.key.class, "description": w.key.description, "origin": w.origin,
+                "default_s": o.default.median_s, "tuned_s": tuned, "speedup": o.default.median_s / tuned,
+                "schedule": o.best.0, "bytes": bytes, "gb_per_s": bytes / tuned / 1e9,
+                "roof_fraction": bandwidth.map(|b| bytes / tuned / 1e9 / b), "gflops": w.flops() / tuned / 1e9,
+                "trials": o.trials.len(), "failed": o.trials.iter().filter(|t| t.result.is_err()).count(),
+                "resumed": o.resumed, "stopped": format!("{:?}", o.stopped).to_lowercase(), "space_size": o.space_size,
+                "input_sets": o.input_sets, "timing": if o.host_clock { "host clock" } else { "timestamp queries" },
+            })
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::json!({ "device": info.selector, "device_name": info.name, "fingerprint": info.fingerprint(), "db": db, "bandwidth_gbs": bandwidth, "workloads": rows }));
+        return;
+    }
+    println!("{} ({}); records in {}", info.selector, info.name, db.display());
+    println!("{:<6} {:<52} {:>11} {:>11} {:>7} {:>9} {:>6}  {}", "class", "workload", "default", "tuned", "speedup", "GB/s", "roof", "schedule");
+    for (o, r) in outcomes.iter().zip(&rows) {
+        let mut desc = o.workload.key.description.clone();
+        if desc.len() > 52 {
+            desc.truncate(49);
+            desc.push_str("...");
+        }
+        let roof = r["roof_fraction"].as_f64().map_or("-".to_string(), |f| format!("{:.0}%", 100.0 * f));
+        println!(
+            "{:<6} {:<52} {:>11} {:>11} {:>6.2}x {:>9.1} {:>6}  {}",
+            o.workload.key.class,
+            desc,
+            us(o.default.median_s),
+            us(o.best.1.median_s),
+            r["speedup"].as_f64().unwrap_or(0.0),
+            r["gb_per_s"].as_f64().unwrap_or(0.0),
+            roof,
+            o.best.0.short()
+        );
+    }
+    if let Some(b) = bandwidth {
+        println!("roof: bytes read and written over {b:.0} GB/s");
+    }
+}
