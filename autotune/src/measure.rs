@@ -68,7 +68,8 @@ enum Exe {
 pub(crate) struct Bench {
     backend: Backend,
     sets: Vec<Inputs>,
-    reference: Vec<f64>,
+    /// The correctness check's inputs, dimensions and f64 result.
+    check: (Inputs, kiln_dsl::Bindings, Vec<f64>),
     host_clock: bool,
 }
 
@@ -80,32 +81,39 @@ enum Inputs {
 /// Input bytes worth rotating through: past the last-level cache.
 const ROTATE_BYTES: u64 = 256 << 20;
 const MAX_SETS: u64 = 8;
+/// Symbolic dimensions (prompt length) are at most this in the
+/// correctness check, so the f64 interpreter's GEMM stays quick; the same
+/// compiled kernel is then timed at the workload's own values.
+pub(crate) const CHECK_DIM: i64 = 8;
 
 impl Bench {
     /// Random input sets of `w` on `backend` (enough to exceed the caches,
-    /// at most 8) and the reference interpreter's result on the first.
+    /// at most 8), and the check's inputs with the reference interpreter's
+    /// result (symbolic dimensions at most [`CHECK_DIM`]).
     pub fn new(backend: &Backend, w: &Workload) -> Result<Bench, crate::TuneError> {
-        let first = w.random_inputs(0)?;
-        let reference = kiln_dsl::interpret(&w.func, &first, &HashMap::new(), &w.bindings).map_err(|e| crate::TuneError::Reference(e.to_string()))?;
+        let check_bindings: kiln_dsl::Bindings = w.bindings.iter().map(|(k, &v)| (k.clone(), v.min(CHECK_DIM))).collect();
+        let check_inputs = w.random_inputs_at(&check_bindings, 1000)?;
+        let reference = kiln_dsl::interpret(&w.func, &check_inputs, &HashMap::new(), &check_bindings).map_err(|e| crate::TuneError::Reference(e.to_string()))?;
         let reference = reference.into_iter().next().ok_or_else(|| crate::TuneError::Reference("no output".into()))?.data;
+        let first = w.random_inputs(0)?;
         let set_bytes: u64 = first.iter().map(|t| t.data.len() as u64).sum::<u64>().max(1);
         let n_sets = ROTATE_BYTES.div_ceil(set_bytes).clamp(1, MAX_SETS);
         let mut host_sets = vec![first];
         for seed in 1..n_sets {
             host_sets.push(w.random_inputs(seed)?);
         }
-        let (sets, host_clock) = match backend {
-            Backend::Cpu => (host_sets.into_iter().map(Inputs::Host).collect(), true),
-            Backend::Gpu(gpu) => {
-                let mut sets = Vec::new();
-                for set in host_sets {
-                    let uploaded = set.iter().map(|t| gpu.upload("tuning input", t).map(Value::Gpu)).collect::<Result<Vec<_>, _>>()?;
-                    sets.push(Inputs::Gpu(uploaded));
-                }
-                (sets, !gpu.has_timestamps())
-            }
+        let place = |set: Vec<HostTensor>| -> Result<Inputs, crate::TuneError> {
+            Ok(match backend {
+                Backend::Cpu => Inputs::Host(set),
+                Backend::Gpu(gpu) => Inputs::Gpu(set.iter().map(|t| gpu.upload("tuning input", t).map(Value::Gpu)).collect::<Result<Vec<_>, _>>()?),
+            })
         };
-        Ok(Bench { backend: backend.clone(), sets, reference, host_clock })
+        let sets = host_sets.into_iter().map(place).collect::<Result<Vec<_>, _>>()?;
+        let host_clock = match backend {
+            Backend::Cpu => true,
+            Backend::Gpu(gpu) => !gpu.has_timestamps(),
+        };
+        Ok(Bench { backend: backend.clone(), sets, check: (place(check_inputs)?, check_bindings, reference), host_clock })
     }
 
     /// Input sets rotated through.
@@ -151,13 +159,13 @@ impl Bench {
         Ok(Compiled { exe, kernel })
     }
 
-    /// One run on input set `set`: the output (when `want_output`) and the
-    /// tuned kernel's time in seconds.
-    fn run(&self, c: &Compiled, set: usize, w: &Workload, want_output: bool) -> Result<(Option<Vec<f64>>, f64), String> {
+    /// One run on `inputs` at `bindings`: the output (when `want_output`)
+    /// and the tuned kernel's time in seconds.
+    fn run(&self, c: &Compiled, inputs: &Inputs, bindings: &kiln_dsl::Bindings, want_output: bool) -> Result<(Option<Vec<f64>>, f64), String> {
         let params = HashMap::new();
-        match (&c.exe, &self.sets[set]) {
+        match (&c.exe, inputs) {
             (Exe::Cpu(exe), Inputs::Host(inputs)) => {
-                let (out, times) = exe.run_profiled(inputs, &params, &w.bindings).map_err(|e| e.to_string())?;
+                let (out, times) = exe.run_profiled(inputs, &params, bindings).map_err(|e| e.to_string())?;
                 Ok((want_output.then(|| out[0].to_f64()), times[c.kernel].as_secs_f64()))
             }
             (Exe::Gpu(exe), Inputs::Gpu(inputs)) => {
@@ -165,11 +173,11 @@ impl Bench {
                 let (out, t) = if self.host_clock {
                     let Backend::Gpu(gpu) = &self.backend else { unreachable!("GPU inputs come with a GPU") };
                     let started = Instant::now();
-                    let out = exe.run_values(inputs, &gpu_params, &w.bindings).map_err(|e| e.to_string())?;
+                    let out = exe.run_values(inputs, &gpu_params, bindings).map_err(|e| e.to_string())?;
                     let _ = gpu.raw().0.poll(wgpu::PollType::wait_indefinitely());
                     (out, started.elapsed().as_secs_f64())
                 } else {
-                    let (out, times) = exe.run_profiled(inputs, &gpu_params, &w.bindings).map_err(|e| e.to_string())?;
+                    let (out, times) = exe.run_profiled(inputs, &gpu_params, bindings).map_err(|e| e.to_string())?;
                     (out, times[c.kernel].as_secs_f64())
                 };
                 let values = if want_output { Some(out[0].to_host().map_err(|e| e.to_string())?.to_f64()) } else { None };
@@ -181,17 +189,18 @@ impl Bench {
 
     /// Check `c` against the reference, then time it.
     pub fn measure(&self, c: &Compiled, w: &Workload, o: &MeasureOptions) -> Result<Timing, String> {
-        let (out, _) = self.run(c, 0, w, true)?;
-        let err = rel_l2(&out.unwrap_or_default(), &self.reference);
+        let (check_inputs, check_bindings, reference) = &self.check;
+        let (out, _) = self.run(c, check_inputs, check_bindings, true)?;
+        let err = rel_l2(&out.unwrap_or_default(), reference);
         if !(err <= o.tolerance) {
             return Err(format!("wrong result: relative L2 error {err:.3e} against the f64 reference (tolerance {:.0e})", o.tolerance));
         }
         for i in 0..o.warmup {
-            self.run(c, (i + 1) % self.sets.len(), w, false)?;
+            self.run(c, &self.sets[i % self.sets.len()], &w.bindings, false)?;
         }
         let mut times = Vec::with_capacity(o.repeats);
         for i in 0..o.repeats.max(1) {
-            times.push(self.run(c, (o.warmup + 1 + i) % self.sets.len(), w, false)?.1);
+            times.push(self.run(c, &self.sets[(o.warmup + i) % self.sets.len()], &w.bindings, false)?.1);
         }
         times.sort_by(f64::total_cmp);
         Ok(Timing { median_s: times[times.len() / 2], min_s: times[0], repeats: times.len() as u32 })

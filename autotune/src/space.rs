@@ -81,8 +81,20 @@ impl Space {
     }
 
     /// `p` with each knob moved, with probability `rate`, to a neighbouring
-    /// value (or, one time in four, any value); at least one knob moves.
+    /// value (or, one time in four, any value); the result differs from `p`
+    /// (unless 16 tries found no other canonical point).
     pub fn mutate(&self, p: &[usize], rate: f64, rng: &mut impl Rng) -> Point {
+        let mut q = p.to_vec();
+        for _ in 0..16 {
+            q = self.mutate_once(p, rate, rng);
+            if q != p {
+                break;
+            }
+        }
+        q
+    }
+
+    fn mutate_once(&self, p: &[usize], rate: f64, rng: &mut impl Rng) -> Point {
         let mut q = p.to_vec();
         let forced = rng.random_range(0..q.len());
         for (i, (_, vs)) in self.knobs.iter().enumerate() {

@@ -28,12 +28,17 @@ impl Workload {
     /// Random inputs of `func` at `bindings` (floats in [-1, 1), quantized
     /// from those).
     pub fn random_inputs(&self, seed: u64) -> Result<Vec<HostTensor>, TuneError> {
+        self.random_inputs_at(&self.bindings, seed)
+    }
+
+    /// Random inputs of `func` at other values of its symbolic dimensions.
+    pub fn random_inputs_at(&self, bindings: &Bindings, seed: u64) -> Result<Vec<HostTensor>, TuneError> {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         self.func
             .inputs()
             .iter()
             .map(|(_, name, ty)| {
-                let shape = ty.shape.iter().map(|d| d.eval(&self.bindings).map(|v| v as usize)).collect::<Result<Vec<_>, _>>().map_err(|e| TuneError::Workload(format!("input `{name}`: {e}")))?;
+                let shape = ty.shape.iter().map(|d| d.eval(bindings).map(|v| v as usize)).collect::<Result<Vec<_>, _>>().map_err(|e| TuneError::Workload(format!("input `{name}`: {e}")))?;
                 Ok(HostTensor::random(ty.dtype, &shape, 1, &mut rng))
             })
             .collect()

@@ -290,3 +290,54 @@ fn tuning_records_import_list_and_export() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a kiln tuning database"));
     assert_eq!(std::fs::read_to_string(&notes).unwrap(), "not a database");
 }
+
+/// `kiln autotune` as a user runs it, on the CPU and on the GPU (lavapipe
+/// in CI): a short tuning of a model's GEMV and GEMM kernels writes
+/// records; a second run resumes from them; `kiln generate` then compiles
+/// with the stored schedules (its report says how many kernels) and gives
+/// the same greedy tokens as without them.
+#[test]
+fn autotune_writes_records_that_generate_and_a_second_run_read() {
+    let (dir, model) = tiny_model();
+    let m = model.to_str().unwrap();
+    let db = dir.path().join("tuned.db");
+    let db_arg = db.to_str().unwrap();
+    for device in ["cpu", "gpu"] {
+        let tune = || {
+            let out = kiln_env(&["autotune", "--device", device, "--model", m, "--trials", "4", "--repeats", "2", "--seq", "8", "--db", db_arg, "--json"], dir.path());
+            assert!(out.status.success(), "{device}: {}", String::from_utf8_lossy(&out.stderr));
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+        };
+        let first = tune();
+        let rows = first["workloads"].as_array().unwrap();
+        assert!(rows.len() >= 2, "{device}: {first}");
+        assert!(rows.iter().any(|r| r["class"] == "gemv") && rows.iter().any(|r| r["class"] == "gemm"), "{first}");
+        for r in rows {
+            assert!(r["tuned_s"].as_f64().unwrap() <= r["default_s"].as_f64().unwrap() && r["tuned_s"].as_f64().unwrap() > 0.0, "{r}");
+            assert_eq!(r["resumed"], 0, "{r}");
+        }
+        let second = tune();
+        assert!(second["workloads"].as_array().unwrap().iter().all(|r| r["resumed"].as_u64().unwrap() >= 1), "{second}");
+
+        let generate = |extra: &[&str]| {
+            let mut args = vec!["generate", "--model", m, "--device", device, "--prompt", "hello there", "--temperature", "0", "--max-tokens", "6", "--json"];
+            args.extend_from_slice(extra);
+            let out = kiln_env(&args, dir.path());
+            assert!(out.status.success(), "{device} {extra:?}: {}", String::from_utf8_lossy(&out.stderr));
+            (serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap(), String::from_utf8_lossy(&out.stderr).to_string())
+        };
+        let (tuned, report) = generate(&["--db", db_arg]);
+        let (plain, _) = generate(&[]);
+        assert!(tuned["tuned_kernels"].as_u64().unwrap() >= 1, "{device}: {tuned}");
+        assert!(report.contains("tuned schedules:"), "{report}");
+        assert!(plain["tuned_kernels"].is_null(), "no database in KILN_HOME: {plain}");
+        assert_eq!(tuned["tokens"], plain["tokens"], "{device}");
+    }
+    // a --db that does not exist is an error for generate, not a new file
+    let missing = dir.path().join("missing.db");
+    let out = kiln_env(&["generate", "--model", m, "--device", "cpu", "--prompt", "hi", "--db", missing.to_str().unwrap()], dir.path());
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no tuning database"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!missing.exists());
+    let out = kiln_env(&["autotune", "--device", "cpu", "--workload", "matmul:q4_0:1x100x8"], dir.path());
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("multiple of the 32-value blocks"), "{}", String::from_utf8_lossy(&out.stderr));
+}
