@@ -187,8 +187,10 @@ impl Bench {
         }
     }
 
-    /// Check `c` against the reference, then time it.
-    pub fn measure(&self, c: &Compiled, w: &Workload, o: &MeasureOptions) -> Result<Timing, String> {
+    /// Check `c` against the reference, then time it. A candidate whose
+    /// first three timed runs are all over 10 times `cutoff_s` (the best so
+    /// far) stops there: its median is not going to matter.
+    pub fn measure(&self, c: &Compiled, w: &Workload, o: &MeasureOptions, cutoff_s: Option<f64>) -> Result<Timing, String> {
         let (check_inputs, check_bindings, reference) = &self.check;
         let (out, _) = self.run(c, check_inputs, check_bindings, true)?;
         let err = rel_l2(&out.unwrap_or_default(), reference);
@@ -201,6 +203,9 @@ impl Bench {
         let mut times = Vec::with_capacity(o.repeats);
         for i in 0..o.repeats.max(1) {
             times.push(self.run(c, &self.sets[(o.warmup + i) % self.sets.len()], &w.bindings, false)?.1);
+            if times.len() == 3 && cutoff_s.is_some_and(|c| times.iter().all(|&t| t > 10.0 * c)) {
+                break;
+            }
         }
         times.sort_by(f64::total_cmp);
         Ok(Timing { median_s: times[times.len() / 2], min_s: times[0], repeats: times.len() as u32 })

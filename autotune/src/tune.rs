@@ -119,7 +119,7 @@ pub fn tune(backend: &Backend, w: &Workload, db: &TuningDb, device: &Device, o: 
     // the default first: the baseline every candidate is compared with
     let default_knobs = space.default_knobs(&w.nest, adapter);
     let compiled = bench.compile(w, default_knobs).map_err(|message| TuneError::Default { workload: w.key.key.clone(), message })?;
-    let default = bench.measure(&compiled, w, &o.measure).map_err(|message| TuneError::Default { workload: w.key.key.clone(), message })?;
+    let default = bench.measure(&compiled, w, &o.measure, None).map_err(|message| TuneError::Default { workload: w.key.key.clone(), message })?;
     let mut s = Search { space: &space, w, seen: HashSet::new(), schedules: HashMap::new(), train: Vec::new(), trials: Vec::new(), best: (default_knobs, default), last_gain: 0 };
     s.note(default_knobs, Ok(default), None);
     if let Some(p) = space.point(&default_knobs) {
@@ -185,7 +185,7 @@ pub fn tune(backend: &Backend, w: &Workload, db: &TuningDb, device: &Device, o: 
                 }
             });
             for ((k, predicted), compiled) in knobs.into_iter().zip(rx) {
-                let result = compiled.and_then(|c| bench.measure(&c, w, &o.measure));
+                let result = compiled.and_then(|c| bench.measure(&c, w, &o.measure, Some(s.best.1.median_s)));
                 if let Ok(t) = &result {
                     records.push(Record::new(device.clone(), db_workload.clone(), serde_json::to_value(k).expect("knobs serialize"), t.median_s, t.min_s, t.repeats));
                 }
