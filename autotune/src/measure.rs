@@ -90,11 +90,23 @@ impl Bench {
     /// Random input sets of `w` on `backend` (enough to exceed the caches,
     /// at most 8), and the check's inputs with the reference interpreter's
     /// result (symbolic dimensions at most [`CHECK_DIM`]).
-    pub fn new(backend: &Backend, w: &Workload) -> Result<Bench, crate::TuneError> {
+    /// Where signed inputs make the reference NaN (a square root of an
+    /// input), `w` switches to positive ones.
+    pub fn new(backend: &Backend, w: &mut Workload) -> Result<Bench, crate::TuneError> {
         let check_bindings: kiln_dsl::Bindings = w.bindings.iter().map(|(k, &v)| (k.clone(), v.min(CHECK_DIM))).collect();
-        let check_inputs = w.random_inputs_at(&check_bindings, 1000)?;
-        let reference = kiln_dsl::interpret(&w.func, &check_inputs, &HashMap::new(), &check_bindings).map_err(|e| crate::TuneError::Reference(e.to_string()))?;
-        let reference = reference.into_iter().next().ok_or_else(|| crate::TuneError::Reference("no output".into()))?.data;
+        let reference_of = |w: &Workload| -> Result<(Vec<HostTensor>, Vec<f64>), crate::TuneError> {
+            let inputs = w.random_inputs_at(&check_bindings, 1000)?;
+            let out = kiln_dsl::interpret(&w.func, &inputs, &HashMap::new(), &check_bindings).map_err(|e| crate::TuneError::Reference(e.to_string()))?;
+            Ok((inputs, out.into_iter().next().ok_or_else(|| crate::TuneError::Reference("no output".into()))?.data))
+        };
+        let (mut check_inputs, mut reference) = reference_of(w)?;
+        if reference.iter().any(|v| !v.is_finite()) {
+            w.positive_inputs = true;
+            (check_inputs, reference) = reference_of(w)?;
+            if reference.iter().any(|v| !v.is_finite()) {
+                return Err(crate::TuneError::Reference(format!("{} is not finite on random inputs, signed or positive", w.key.description)));
+            }
+        }
         let first = w.random_inputs(0)?;
         let set_bytes: u64 = first.iter().map(|t| t.data.len() as u64).sum::<u64>().max(1);
         let n_sets = ROTATE_BYTES.div_ceil(set_bytes).clamp(1, MAX_SETS);
@@ -111,7 +123,11 @@ impl Bench {
         let sets = host_sets.into_iter().map(place).collect::<Result<Vec<_>, _>>()?;
         let host_clock = match backend {
             Backend::Cpu => true,
-            Backend::Gpu(gpu) => !gpu.has_timestamps(),
+            Backend::Gpu(gpu) => {
+                // the uploads done before anything is timed
+                let _ = gpu.raw().0.poll(wgpu::PollType::wait_indefinitely());
+                !gpu.has_timestamps()
+            }
         };
         Ok(Bench { backend: backend.clone(), sets, check: (place(check_inputs)?, check_bindings, reference), host_clock })
     }

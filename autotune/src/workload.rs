@@ -5,7 +5,7 @@ use crate::error::TuneError;
 use kiln_dsl::{Bindings, DType, Dim, Function, FunctionBuilder, HostTensor, Module, NodeKind};
 use kiln_runtime::CompileOptions;
 use kiln_schedule::{LoopNest, WorkloadKey};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use std::collections::HashSet;
 
 /// One kernel to tune.
@@ -22,11 +22,15 @@ pub struct Workload {
     pub bindings: Bindings,
     /// The naive nest (what a schedule is applied to).
     pub nest: LoopNest,
+    /// Draw inputs in [0.25, 1.25) rather than [-1, 1): for ops that need
+    /// positive values (an RMS computed by another kernel, read under a
+    /// square root). Set when the reference gives NaN on signed inputs.
+    pub positive_inputs: bool,
 }
 
 impl Workload {
-    /// Random inputs of `func` at `bindings` (floats in [-1, 1), quantized
-    /// from those).
+    /// Random inputs of `func` at `bindings` (floats in [-1, 1), or
+    /// [0.25, 1.25) with `positive_inputs`; quantized from those).
     pub fn random_inputs(&self, seed: u64) -> Result<Vec<HostTensor>, TuneError> {
         self.random_inputs_at(&self.bindings, seed)
     }
@@ -39,7 +43,11 @@ impl Workload {
             .iter()
             .map(|(_, name, ty)| {
                 let shape = ty.shape.iter().map(|d| d.eval(bindings).map(|v| v as usize)).collect::<Result<Vec<_>, _>>().map_err(|e| TuneError::Workload(format!("input `{name}`: {e}")))?;
-                Ok(HostTensor::random(ty.dtype, &shape, 1, &mut rng))
+                if !self.positive_inputs || ty.dtype == DType::I32 {
+                    return Ok(HostTensor::random(ty.dtype, &shape, 1, &mut rng));
+                }
+                let values: Vec<f32> = (0..shape.iter().product::<usize>()).map(|_| rng.random_range(0.25f32..1.25)).collect();
+                Ok(HostTensor::from_f32(ty.dtype, &shape, &values))
             })
             .collect()
     }
@@ -149,7 +157,7 @@ fn kernels_of(func: &Function, bindings: &Bindings, origin: &str, seen: &mut Has
                 // indices (gathers, positions) would need meaningful values
                 continue;
             }
-            out.push(Workload { key, origin: origin.to_string(), func: func.clone(), bindings: b, nest });
+            out.push(Workload { key, origin: origin.to_string(), func: func.clone(), bindings: b, nest, positive_inputs: false });
         }
     }
     Ok(out)

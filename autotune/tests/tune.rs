@@ -33,13 +33,21 @@ fn tune_twice_and_apply(backend: Backend, dev: Device, spec: &str) {
     assert!(first.trials.len() >= 2 && first.trials.len() <= 9, "{}", first.trials.len());
     assert!(first.trials[0].result.is_ok(), "the default is trial 0");
     let timed = first.trials.iter().filter(|t| t.result.is_ok()).count();
-    assert_eq!(db.records(Some(&dev.fingerprint)).unwrap().len(), timed, "every timed trial is stored");
+    // every timed trial is stored, and the final comparison of default and
+    // best where the search found something faster (a record equal to one
+    // of the same second is kept once)
+    let confirmed = if first.search_best.0 != first.trials[0].knobs { 2 } else { 0 };
+    let stored = db.records(Some(&dev.fingerprint)).unwrap().len();
+    assert!(stored >= timed && stored <= timed + confirmed, "{stored} records for {timed} timed trials");
     assert!(first.best.1.median_s <= first.default.median_s);
     assert!(first.trials.iter().any(|t| t.predicted_s.is_some()) || first.stopped == Stop::Exhausted, "after the random population the cost model ranks candidates: {first:?}");
 
     let second = tune(&backend, &w, &db, &dev, &short(4), &mut |_| {}).unwrap();
-    assert_eq!(second.resumed, timed, "the second run reads the first's records");
-    assert!(db.records(Some(&dev.fingerprint)).unwrap().len() > timed);
+    assert_eq!(second.resumed, stored, "the second run reads the first's records");
+    // and measures again only the default and the stored best, then new points
+    let first_knobs: Vec<Knobs> = first.trials.iter().map(|t| t.knobs).collect();
+    let again: Vec<&Knobs> = second.trials.iter().map(|t| &t.knobs).filter(|k| first_knobs.contains(k)).collect();
+    assert!(again.len() <= 2 && again[0] == &first.trials[0].knobs, "{again:?}");
 
     // what a compile applies: the stored best, for this kernel
     let (tuned, skipped) = kiln_autotune::tuned_schedules(&db, &dev.fingerprint).unwrap();

@@ -33,6 +33,11 @@ tune() { # name, then the model
 [ -n "$MODEL" ] && tune smollm2 "$MODEL"
 for s in $SHAPES; do tune "$s" "random:$s:q4_0"; done
 
+# the same GEMV alone in a fresh process, default knobs against two tuned
+# ones (gpu_gemv: invocations per row x rows per workgroup x vector width)
+echo "== gpu_gemv 4096 x 22016, default 64x1x8 against 8x4x8 and 128x1x8"
+[ -x "$BIN/gpu_gemv" ] && KILN_GEMV_NO_COPIES=1 KILN_GEMV_KNOBS=64x1x8,8x4x8,128x1x8,64x1x8 timeout 120 "$BIN/gpu_gemv" 0 4096 22016 2>&1 | grep -i "q4_0\|K " | tee "$OUT/gemv_knobs.txt"
+
 if [ -n "$MODEL" ]; then
     for run in first second; do
         echo "== generate ($run run with the records)"
@@ -40,6 +45,14 @@ if [ -n "$MODEL" ]; then
         cat "$OUT/generate_$run.log" "$OUT/generate_$run.json"
     done
     timeout 300 "$BIN/kiln" generate --model "$MODEL" --device gpu --prompt "The capital of France is" --max-tokens 32 --temperature 0 --json >"$OUT/generate_default.json" 2>/dev/null
+    # decode speed with and without the records, alternated
+    for round in 1 2 3; do
+        for with in default tuned; do
+            extra=()
+            [ $with = tuned ] && extra=(--db "$DB")
+            timeout 120 "$BIN/kiln" bench --model "$MODEL" --device gpu --prompt-tokens 128 --gen-tokens 64 "${extra[@]}" --json >"$OUT/bench_smollm2_${with}_$round.json" 2>/dev/null
+        done
+    done
 fi
 
 # tg with and without the records (alternated rounds: KILN_ROUNDS, default

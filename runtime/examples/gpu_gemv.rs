@@ -16,55 +16,10 @@ use std::sync::Arc;
 use rand::SeedableRng;
 use std::collections::HashMap;
 
-/// A hand-written probe, not a kiln kernel: 16-byte loads and stores in a
-/// grid-stride loop, the usual way to find what memory delivers.
-const COPY_PROBE: &str = "
-@group(0) @binding(0) var<storage, read> src: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read_write> dst: array<vec4<f32>>;
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n: vec3<u32>) {
-    let stride = n.x * 256u;
-    for (var i = g.x; i < arrayLength(&src); i += stride) {
-        dst[i] = src[i];
-    }
-}";
-
-/// Read-plus-write GB/s of the probe copying `bytes`: best of ten batches
-/// of twenty copies, host clock.
-fn probe_copy_bandwidth(gpu: &GpuDevice, bytes: u64) -> f64 {
-    let (dev, queue) = gpu.raw();
-    let bytes = bytes.min(gpu.limits().max_storage_buffer_binding_size as u64) / 16 * 16;
-    let module = dev.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("copy probe"), source: wgpu::ShaderSource::Wgsl(COPY_PROBE.into()) });
-    let pipeline = dev.create_compute_pipeline(&wgpu::ComputePipelineDescriptor { label: None, layout: None, module: &module, entry_point: Some("main"), compilation_options: Default::default(), cache: None });
-    let usage = wgpu::BufferUsages::STORAGE;
-    let a = dev.create_buffer(&wgpu::BufferDescriptor { label: None, size: bytes, usage, mapped_at_creation: false });
-    let b = dev.create_buffer(&wgpu::BufferDescriptor { label: None, size: bytes, usage, mapped_at_creation: false });
-    let group = dev.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: None,
-        layout: &pipeline.get_bind_group_layout(0),
-        entries: &[wgpu::BindGroupEntry { binding: 0, resource: a.as_entire_binding() }, wgpu::BindGroupEntry { binding: 1, resource: b.as_entire_binding() }],
-    });
-    let mut best = f64::MAX;
-    for _ in 0..10 {
-        let started = std::time::Instant::now();
-        let mut encoder = dev.create_command_encoder(&Default::default());
-        for _ in 0..20 {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &group, &[]);
-            pass.dispatch_workgroups(4096, 1, 1);
-        }
-        queue.submit([encoder.finish()]);
-        let _ = dev.poll(wgpu::PollType::wait_indefinitely());
-        best = best.min(started.elapsed().as_secs_f64());
-    }
-    2.0 * bytes as f64 * 20.0 / best / 1e9
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::args().nth(1).as_deref() == Some("copy") {
         // just the probe's copy bandwidth in GB/s, for scripts
-        println!("{:.0}", probe_copy_bandwidth(&GpuDevice::open(0)?, 1 << 30));
+        println!("{:.0}", GpuDevice::open(0)?.probe_bandwidth(1 << 30)?);
         return Ok(());
     }
     let args: Vec<usize> = std::env::args().skip(1).map(|a| a.parse()).collect::<Result<_, _>>()?;
@@ -90,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // freed no 1 GiB buffers
     if std::env::var_os("KILN_GEMV_NO_COPIES").is_none() {
         println!("buffer copy (1 GiB, best of 10 batches of 20, host clock): {:.1} GB/s read + written", gpu.copy_bandwidth(1 << 30, 20)?);
-        println!("vec4 copy probe (hand-written WGSL, 1 GiB, same timing): {:.1} GB/s read + written", probe_copy_bandwidth(&gpu, 1 << 30));
+        println!("vec4 copy probe (hand-written WGSL, 1 GiB, same timing): {:.1} GB/s read + written", gpu.probe_bandwidth(1 << 30)?);
         {
             let n = (1usize << 28).min(gpu.limits().max_storage_buffer_binding_size as usize / 4);
             let f = FunctionBuilder::new("copy");
