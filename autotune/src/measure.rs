@@ -26,7 +26,7 @@ pub enum Backend {
 /// How to time one candidate.
 #[derive(Clone, Copy, Debug)]
 pub struct MeasureOptions {
-    /// Untimed runs first.
+    /// Untimed runs first (at least this many, and on a real GPU for at least 20 ms).
     pub warmup: usize,
     /// Timed runs; the median counts.
     pub repeats: usize,
@@ -78,6 +78,9 @@ enum Inputs {
     Gpu(Vec<Value>),
 }
 
+/// Sustained GPU work before a workload's first timing (clocks ramp up).
+const GPU_WARM_UP_MS: u64 = 500;
+
 /// Input bytes worth rotating through: past the last-level cache.
 const ROTATE_BYTES: u64 = 256 << 20;
 const MAX_SETS: u64 = 8;
@@ -124,8 +127,9 @@ impl Bench {
         let host_clock = match backend {
             Backend::Cpu => true,
             Backend::Gpu(gpu) => {
-                // the uploads done before anything is timed
+                // the uploads done, and the clocks up, before anything is timed
                 let _ = gpu.raw().0.poll(wgpu::PollType::wait_indefinitely());
+                gpu.warm_up(std::time::Duration::from_millis(GPU_WARM_UP_MS))?;
                 !gpu.has_timestamps()
             }
         };
@@ -213,8 +217,17 @@ impl Bench {
         if !(err <= o.tolerance) {
             return Err(format!("wrong result: relative L2 error {err:.3e} against the f64 reference (tolerance {:.0e})", o.tolerance));
         }
-        for i in 0..o.warmup {
+        // warm-up: `warmup` runs, on a real GPU for at least 20 ms (the
+        // device busy right before timing, its clocks up)
+        let busy_ms = match &self.backend {
+            Backend::Gpu(g) if g.adapter_kind() == kiln_schedule::AdapterKind::Gpu => 20,
+            _ => 0,
+        };
+        let started = Instant::now();
+        let mut i = 0;
+        while i < o.warmup || started.elapsed().as_millis() < busy_ms {
             self.run(c, &self.sets[i % self.sets.len()], &w.bindings, false)?;
+            i += 1;
         }
         let mut times = Vec::with_capacity(o.repeats);
         for i in 0..o.repeats.max(1) {

@@ -273,6 +273,11 @@ enum Command {
         /// The arithmetic.
         #[arg(long, value_enum, default_value_t = NumericsChoice::Llamacpp)]
         numerics: NumericsChoice,
+        /// With `--device gpu[:N]`: the tuning database whose records for
+        /// that GPU pick the written kernels' schedules (default
+        /// `$KILN_HOME/tuning.db` if it exists).
+        #[arg(long)]
+        db: Option<PathBuf>,
         /// Print JSON on stdout.
         #[arg(long)]
         json: bool,
@@ -505,13 +510,13 @@ fn main() -> Result<()> {
                 print_profile(&m, &[1], profile_prefill)?;
             }
         }
-        Command::Compile { model, emit, out, report, report_dims, rewrite, device, numerics, json } => {
+        Command::Compile { model, emit, out, report, report_dims, rewrite, device, numerics, db, json } => {
             let device = device.map(open_device).transpose()?.map(|(d, _)| d);
             if report {
                 compile_report(&config, &model, device.as_ref(), numerics, report_dims, json)?;
             }
             if let Some(out) = out {
-                compile(&config, &model, emit, &out, device.as_ref(), rewrite, numerics, json)?;
+                compile(&config, &model, emit, &out, device.as_ref(), rewrite, numerics, db, json)?;
             }
         }
         Command::Perplexity { model, file, window, json } => {
@@ -630,7 +635,7 @@ fn default_numerics(device: &Device) -> Numerics {
 
 /// `kiln compile`: every kernel of every function, written to `out`.
 #[allow(clippy::too_many_arguments)]
-fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, device: Option<&Device>, rewrite: RewriteChoice, numerics: NumericsChoice, json: bool) -> Result<()> {
+fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, device: Option<&Device>, rewrite: RewriteChoice, numerics: NumericsChoice, db: Option<PathBuf>, json: bool) -> Result<()> {
     let (target, adapter) = match device {
         Some(Device::Gpu(g, _)) => (g.target(), g.adapter_kind()),
         _ => Default::default(),
@@ -640,6 +645,13 @@ fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, devi
     let options = match rewrite {
         RewriteChoice::Off => kiln_runtime::CompileOptions::default(),
         _ => kiln_runtime::CompileOptions::default().rewriting(device.map_or_else(kiln_runtime::CostModel::gpu, Device::cost_model)),
+    };
+    // a GPU given: its tuned schedules, as `generate` would use them
+    let db_file = autotune::db_path(config, db.clone());
+    let options = match device {
+        Some(d @ Device::Gpu(..)) => autotune::with_tuned(options, &db_file, db.is_some(), &d.info())?,
+        _ if db.is_some() => bail!("--db needs --device gpu[:N]: tuning records belong to a device"),
+        _ => options,
     };
     let (path, _random) = model_file(config, model)?;
     let (name, module) = kiln_llm_zoo::model_graph(&path, numerics.numerics()).with_context(|| format!("loading {}", path.display()))?;
@@ -672,10 +684,14 @@ fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, devi
             }));
         }
     }
-    let listing = serde_json::json!({ "model": name, "target": format!("{target:?}"), "emit": ext, "kernels": index, "distinct_shaders": distinct.len() });
+    let tuned = autotune::tuned_summary(&options);
+    if let Some((found, compiled, known)) = tuned {
+        progress(&format!("tuned schedules: {found} of {compiled} kernels ({known} tuned workloads for this device in {})", db_file.display()));
+    }
+    let listing = serde_json::json!({ "model": name, "target": format!("{target:?}"), "emit": ext, "kernels": index, "distinct_shaders": distinct.len(), "tuned_kernels": tuned.map(|t| t.0) });
     write_atomically(&out.join("kernels.json"), serde_json::to_string_pretty(&listing)?.as_bytes())?;
     if json {
-        println!("{}", serde_json::json!({ "out": out, "kernels": index.len(), "distinct_shaders": distinct.len(), "functions": module.functions.iter().map(|f| f.name.clone()).collect::<Vec<_>>() }));
+        println!("{}", serde_json::json!({ "out": out, "kernels": index.len(), "distinct_shaders": distinct.len(), "tuned_kernels": tuned.map(|t| t.0), "functions": module.functions.iter().map(|f| f.name.clone()).collect::<Vec<_>>() }));
     } else {
         for func in &module.functions {
             let n = index.iter().filter(|k| k["function"] == func.name.as_str()).count();

@@ -332,6 +332,14 @@ fn autotune_writes_records_that_generate_and_a_second_run_read() {
         assert!(report.contains("tuned schedules:"), "{report}");
         assert!(plain["tuned_kernels"].is_null(), "no database in KILN_HOME: {plain}");
         assert_eq!(tuned["tokens"], plain["tokens"], "{device}");
+        if device == "gpu" {
+            // `kiln compile` writes the kernels with the same schedules
+            let out_dir = dir.path().join("kernels");
+            let out = kiln_env(&["compile", "--model", m, "--device", "gpu", "--numerics", "f32", "--emit", "nest", "--out", out_dir.to_str().unwrap(), "--db", db_arg, "--json"], dir.path());
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert!(v["tuned_kernels"].as_u64().unwrap() >= 1, "{v}");
+        }
     }
     // a --db that does not exist is an error for generate, not a new file
     let missing = dir.path().join("missing.db");

@@ -63,6 +63,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("copy of {} MiB (f32 x * 1.0): {:.1} us, {:.1} GB/s read + written", n * 4 >> 20, t * 1e6, 2.0 * (n * 4) as f64 / t / 1e9);
         }
     }
+    // clocks up before the first GEMV is timed (an idle H100 ran them 5x slower)
+    gpu.warm_up(std::time::Duration::from_millis(500))?;
     for (k, n) in shapes {
         for (dt, knob) in [DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1].into_iter().flat_map(|d| knobs.iter().map(move |k| (d, *k))) {
             let f = FunctionBuilder::new("gemv");

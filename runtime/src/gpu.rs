@@ -299,6 +299,20 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n:
         Ok(2.0 * bytes as f64 * 20.0 / best.as_secs_f64() / 1e9)
     }
 
+    /// Keep the GPU busy with the copy probe for at least `duration`, so
+    /// that an idle GPU raises its clocks before kernels are timed: on the
+    /// NVIDIA H100 a Q4_0 GEMV timed in a fresh process ran at 806 us, and
+    /// the same kernel after sustained work at 146 us (the idle-to-boost
+    /// clock ratio); `benches/RESULTS.md`, issue 6.
+    /// A CPU adapter (lavapipe) has no clocks to raise: nothing is done.
+    pub fn warm_up(&self, duration: Duration) -> Result<(), RuntimeError> {
+        let started = std::time::Instant::now();
+        while self.adapter_kind() == AdapterKind::Gpu && started.elapsed() < duration {
+            self.probe_bandwidth(64 << 20)?;
+        }
+        Ok(())
+    }
+
     /// Copy a host tensor to the device.
     pub fn upload(&self, label: &str, t: &HostTensor) -> Result<GpuTensor, RuntimeError> {
         let buffer = self.buffer(label, t.data.len() as u64, STORAGE)?;
