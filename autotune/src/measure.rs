@@ -26,7 +26,7 @@ pub enum Backend {
 /// How to time one candidate.
 #[derive(Clone, Copy, Debug)]
 pub struct MeasureOptions {
-    /// Untimed runs first (at least this many, and on a real GPU for at least 20 ms).
+    /// Untimed runs first (at least this many, and on a real GPU for at least 50 ms).
     pub warmup: usize,
     /// Timed runs; the median counts.
     pub repeats: usize,
@@ -79,7 +79,7 @@ enum Inputs {
 }
 
 /// Sustained GPU work before a workload's first timing (clocks ramp up).
-const GPU_WARM_UP_MS: u64 = 500;
+const GPU_WARM_UP_MS: u64 = 1000;
 
 /// Input bytes worth rotating through: past the last-level cache.
 const ROTATE_BYTES: u64 = 256 << 20;
@@ -217,10 +217,10 @@ impl Bench {
         if !(err <= o.tolerance) {
             return Err(format!("wrong result: relative L2 error {err:.3e} against the f64 reference (tolerance {:.0e})", o.tolerance));
         }
-        // warm-up: `warmup` runs, on a real GPU for at least 20 ms (the
+        // warm-up: `warmup` runs, on a real GPU for at least 50 ms (the
         // device busy right before timing, its clocks up)
         let busy_ms = match &self.backend {
-            Backend::Gpu(g) if g.adapter_kind() == kiln_schedule::AdapterKind::Gpu => 20,
+            Backend::Gpu(g) if g.adapter_kind() == kiln_schedule::AdapterKind::Gpu => 50,
             _ => 0,
         };
         let started = Instant::now();

@@ -63,8 +63,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("copy of {} MiB (f32 x * 1.0): {:.1} us, {:.1} GB/s read + written", n * 4 >> 20, t * 1e6, 2.0 * (n * 4) as f64 / t / 1e9);
         }
     }
-    // clocks up before the first GEMV is timed (an idle H100 ran them 5x slower)
-    gpu.warm_up(std::time::Duration::from_millis(500))?;
     for (k, n) in shapes {
         for (dt, knob) in [DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1].into_iter().flat_map(|d| knobs.iter().map(move |k| (d, *k))) {
             let f = FunctionBuilder::new("gemv");
@@ -90,6 +88,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             let bytes = wt.data.len() as f64;
             let ws = gpu.upload("w", &wt)?;
+            // the SM clock up right before timing (making the weights left the
+            // GPU idle; an idle H100 ran quantized GEMVs 5x slower):
+            // KILN_GEMV_WARM_MS, default 300, 0 for none
+            let warm_ms = std::env::var("KILN_GEMV_WARM_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+            gpu.warm_up(std::time::Duration::from_millis(warm_ms))?;
             let mut times = Vec::new();
             for _ in 0..7 {
                 let (_, t) = exe.run_profiled(&[Value::Gpu(xs.clone()), Value::Gpu(ws.clone())], &HashMap::new(), &Bindings::new())?;

@@ -299,16 +299,45 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n:
         Ok(2.0 * bytes as f64 * 20.0 / best.as_secs_f64() / 1e9)
     }
 
-    /// Keep the GPU busy with the copy probe for at least `duration`, so
-    /// that an idle GPU raises its clocks before kernels are timed: on the
-    /// NVIDIA H100 a Q4_0 GEMV timed in a fresh process ran at 806 us, and
-    /// the same kernel after sustained work at 146 us (the idle-to-boost
-    /// clock ratio); `benches/RESULTS.md`, issue 6.
-    /// A CPU adapter (lavapipe) has no clocks to raise: nothing is done.
+    /// Keep the GPU's arithmetic units busy for at least `duration` (a
+    /// chain of FMAs per invocation), so that an idle GPU raises its SM
+    /// clock before kernels are timed. On the NVIDIA H100 the SM clock stays
+    /// at its idle 345 MHz through memory-bound work (the copy probe), and a
+    /// Q4_0 GEMV, bound by its integer arithmetic, ran 5.5x slower there
+    /// (806 against 146 us, the idle-to-boost clock ratio; `benches/RESULTS.md`,
+    /// issue 6). A CPU adapter (lavapipe) has no clock to raise: nothing is done.
     pub fn warm_up(&self, duration: Duration) -> Result<(), RuntimeError> {
+        const HEATER: &str = "
+@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+    var a = f32(g.x) * 1e-7;
+    var b = 1.0;
+    for (var i = 0u; i < 4096u; i++) {
+        b = fma(b, 0.9999, a);
+        a = fma(a, 1.0001, -b * 1e-9);
+    }
+    out[g.x % 256u] = a + b;
+}";
+        if self.adapter_kind() != AdapterKind::Gpu {
+            return Ok(());
+        }
+        let dev = &self.inner.device;
+        let module = dev.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("clock heater"), source: wgpu::ShaderSource::Wgsl(HEATER.into()) });
+        let pipeline = dev.create_compute_pipeline(&wgpu::ComputePipelineDescriptor { label: Some("clock heater"), layout: None, module: &module, entry_point: Some("main"), compilation_options: Default::default(), cache: None });
+        let out = self.buffer("clock heater", 1024, STORAGE)?;
+        let group = dev.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("clock heater"), layout: &pipeline.get_bind_group_layout(0), entries: &[wgpu::BindGroupEntry { binding: 0, resource: out.as_entire_binding() }] });
         let started = std::time::Instant::now();
-        while self.adapter_kind() == AdapterKind::Gpu && started.elapsed() < duration {
-            self.probe_bandwidth(64 << 20)?;
+        while started.elapsed() < duration {
+            let mut encoder = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("clock heater") });
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                pass.set_pipeline(&pipeline);
+                pass.set_bind_group(0, &group, &[]);
+                pass.dispatch_workgroups(2048, 1, 1);
+            }
+            self.inner.queue.submit([encoder.finish()]);
+            self.wait()?;
         }
         Ok(())
     }
