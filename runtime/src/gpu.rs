@@ -272,29 +272,12 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n:
         dst[i] = src[i];
     }
 }";
-        let dev = &self.inner.device;
         let bytes = bytes.min(self.inner.limits.max_storage_buffer_binding_size as u64).min(self.inner.limits.max_buffer_size) / 16 * 16;
-        let module = dev.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("copy probe"), source: wgpu::ShaderSource::Wgsl(COPY_PROBE.into()) });
-        let pipeline = dev.create_compute_pipeline(&wgpu::ComputePipelineDescriptor { label: Some("copy probe"), layout: None, module: &module, entry_point: Some("main"), compilation_options: Default::default(), cache: None });
         let (a, b) = (self.buffer("probe source", bytes, STORAGE)?, self.buffer("probe target", bytes, STORAGE)?);
-        let group = dev.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("copy probe"),
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &[wgpu::BindGroupEntry { binding: 0, resource: a.as_entire_binding() }, wgpu::BindGroupEntry { binding: 1, resource: b.as_entire_binding() }],
-        });
+        let probe = self.hand_written("copy probe", COPY_PROBE, &[&a, &b]);
         let mut best = Duration::MAX;
         for _ in 0..10 {
-            let started = std::time::Instant::now();
-            let mut encoder = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("copy probe") });
-            for _ in 0..20 {
-                let mut pass = encoder.begin_compute_pass(&Default::default());
-                pass.set_pipeline(&pipeline);
-                pass.set_bind_group(0, &group, &[]);
-                pass.dispatch_workgroups(4096, 1, 1);
-            }
-            self.inner.queue.submit([encoder.finish()]);
-            self.wait()?;
-            best = best.min(started.elapsed());
+            best = best.min(self.dispatch_batch(&probe, 4096, 20)?);
         }
         Ok(2.0 * bytes as f64 * 20.0 / best.as_secs_f64() / 1e9)
     }
@@ -305,7 +288,8 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n:
     /// at its idle 345 MHz through memory-bound work (the copy probe), and a
     /// Q4_0 GEMV, bound by its integer arithmetic, ran 5.5x slower there
     /// (806 against 146 us, the idle-to-boost clock ratio; `benches/RESULTS.md`,
-    /// issue 6). A CPU adapter (lavapipe) has no clock to raise: nothing is done.
+    /// issue 6). A CPU adapter (lavapipe) has no clock to raise: one small
+    /// dispatch only.
     pub fn warm_up(&self, duration: Duration) -> Result<(), RuntimeError> {
         const HEATER: &str = "
 @group(0) @binding(0) var<storage, read_write> out: array<f32>;
@@ -319,27 +303,44 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
     }
     out[g.x % 256u] = a + b;
 }";
+        let out = self.buffer("clock heater", 1024, STORAGE)?;
+        let heater = self.hand_written("clock heater", HEATER, &[&out]);
         if self.adapter_kind() != AdapterKind::Gpu {
+            self.dispatch_batch(&heater, 1, 1)?;
             return Ok(());
         }
-        let dev = &self.inner.device;
-        let module = dev.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("clock heater"), source: wgpu::ShaderSource::Wgsl(HEATER.into()) });
-        let pipeline = dev.create_compute_pipeline(&wgpu::ComputePipelineDescriptor { label: Some("clock heater"), layout: None, module: &module, entry_point: Some("main"), compilation_options: Default::default(), cache: None });
-        let out = self.buffer("clock heater", 1024, STORAGE)?;
-        let group = dev.create_bind_group(&wgpu::BindGroupDescriptor { label: Some("clock heater"), layout: &pipeline.get_bind_group_layout(0), entries: &[wgpu::BindGroupEntry { binding: 0, resource: out.as_entire_binding() }] });
         let started = std::time::Instant::now();
         while started.elapsed() < duration {
-            let mut encoder = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("clock heater") });
-            {
-                let mut pass = encoder.begin_compute_pass(&Default::default());
-                pass.set_pipeline(&pipeline);
-                pass.set_bind_group(0, &group, &[]);
-                pass.dispatch_workgroups(2048, 1, 1);
-            }
-            self.inner.queue.submit([encoder.finish()]);
-            self.wait()?;
+            self.dispatch_batch(&heater, 2048, 1)?;
         }
         Ok(())
+    }
+
+    /// A hand-written measuring shader (`wgsl`, entry `main`) with
+    /// `buffers` bound in order to group 0.
+    fn hand_written(&self, label: &str, wgsl: &str, buffers: &[&wgpu::Buffer]) -> (wgpu::ComputePipeline, wgpu::BindGroup) {
+        let dev = &self.inner.device;
+        let module = dev.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(label), source: wgpu::ShaderSource::Wgsl(wgsl.into()) });
+        let pipeline = dev.create_compute_pipeline(&wgpu::ComputePipelineDescriptor { label: Some(label), layout: None, module: &module, entry_point: Some("main"), compilation_options: Default::default(), cache: None });
+        let entries: Vec<wgpu::BindGroupEntry> = buffers.iter().enumerate().map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() }).collect();
+        let group = dev.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(label), layout: &pipeline.get_bind_group_layout(0), entries: &entries });
+        (pipeline, group)
+    }
+
+    /// `times` dispatches of `workgroups` workgroups of `shader` in one
+    /// submission, waited for: the host-clock time it took.
+    fn dispatch_batch(&self, shader: &(wgpu::ComputePipeline, wgpu::BindGroup), workgroups: u32, times: u32) -> Result<Duration, RuntimeError> {
+        let started = std::time::Instant::now();
+        let mut encoder = self.inner.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("measuring shader") });
+        for _ in 0..times {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&shader.0);
+            pass.set_bind_group(0, &shader.1, &[]);
+            pass.dispatch_workgroups(workgroups, 1, 1);
+        }
+        self.inner.queue.submit([encoder.finish()]);
+        self.wait()?;
+        Ok(started.elapsed())
     }
 
     /// Copy a host tensor to the device.

@@ -154,6 +154,17 @@ fn layers_with_equal_kernels_share_one_pipeline() {
     assert_eq!(g.cached_pipelines(), 2, "six layers of two kernels each");
 }
 
+/// The measuring shaders the autotuner and the benchmarks use: the copy
+/// probe gives a finite positive bandwidth, the clock heater compiles and
+/// runs (one dispatch on a CPU adapter).
+#[test]
+fn the_bandwidth_probe_and_the_clock_heater_run() {
+    let bw = gpu().probe_bandwidth(1 << 20).unwrap();
+    assert!(bw.is_finite() && bw > 0.0, "{bw}");
+    gpu().warm_up(std::time::Duration::from_millis(10)).unwrap();
+    gpu().check().unwrap();
+}
+
 #[test]
 fn kernels_are_timed_by_timestamp_queries_where_the_device_has_them() {
     let f = FunctionBuilder::new("timed");
