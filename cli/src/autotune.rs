@@ -14,15 +14,20 @@ pub struct AutotuneArgs {
     /// Where to tune: cpu, gpu, gpu:N or auto.
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
-    /// Tune the GEMV and GEMM kernels of this model (a GGUF file, a known
-    /// name, or `random:SHAPE:DTYPE` as for `bench`), as kiln compiles it
-    /// for the device.
+    /// Tune this model's kernels of the classes `--class` names (a GGUF
+    /// file, a known name, or `random:SHAPE:DTYPE` as for `bench`), as kiln
+    /// compiles it for the device.
     #[arg(long, conflicts_with = "workload", required_unless_present = "workload")]
     model: Option<String>,
     /// Tune this workload instead: `matmul:DTYPE:MxKxN` (x[M, K] · w[N, K]ᵀ,
     /// f32 x; M = 1 is a GEMV); repeat for several.
     #[arg(long)]
     workload: Vec<String>,
+    /// The kernel classes of the model to tune, comma-separated: gemv,
+    /// gemm, reduction (norms, softmax parts), attention, elementwise
+    /// (kernels reading integer inputs, such as gathers, are left out).
+    #[arg(long, value_delimiter = ',', default_value = "gemv,gemm")]
+    class: Vec<String>,
     /// Most candidates measured per workload (the default schedule included).
     #[arg(long, default_value_t = 64)]
     trials: usize,
@@ -111,6 +116,10 @@ pub fn autotune(config: &Config, a: AutotuneArgs) -> Result<()> {
         Device::Cpu => Backend::Cpu,
         Device::Gpu(g, _) => Backend::Gpu(g.clone()),
     };
+    const CLASSES: [&str; 5] = ["gemv", "gemm", "reduction", "attention", "elementwise"];
+    if let Some(bad) = a.class.iter().find(|c| !CLASSES.contains(&c.as_str())) {
+        bail!("--class {bad}: the classes are {}", CLASSES.join(", "));
+    }
     let mut workloads = Vec::new();
     let _random_model;
     if let Some(model) = &a.model {
@@ -119,8 +128,8 @@ pub fn autotune(config: &Config, a: AutotuneArgs) -> Result<()> {
         let numerics = a.numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
         let (_, module) = kiln_llm_zoo::model_graph(&path, numerics).with_context(|| format!("loading {}", path.display()))?;
         let bindings = [("seq", a.seq), ("past", a.seq), ("rows", 1)].map(|(k, v)| (k.to_string(), v)).into_iter().collect();
-        let found = kiln_autotune::workloads_of_module(&module, &compile_options(a.rewrite, &device), &bindings, &|c| c == "gemv" || c == "gemm")?;
-        progress(&format!("{model}: {} distinct GEMV and GEMM kernels as compiled for {}", found.len(), info.selector));
+        let found = kiln_autotune::workloads_of_module(&module, &compile_options(a.rewrite, &device), &bindings, &|c| a.class.iter().any(|w| w == c))?;
+        progress(&format!("{model}: {} distinct {} kernels as compiled for {}", found.len(), a.class.join("/"), info.selector));
         workloads.extend(found);
     }
     for spec in &a.workload {
@@ -225,7 +234,7 @@ fn print_table(outcomes: &[Outcome], failures: &[String], info: &DeviceInfo, db:
         return;
     }
     println!("{} ({}); records in {}", info.selector, info.name, db.display());
-    println!("{:<6} {:<52} {:>11} {:>11} {:>7} {:>9} {:>6}  {}", "class", "workload", "default", "tuned", "speedup", "GB/s", "roof", "schedule");
+    println!("{:<11} {:<52} {:>11} {:>11} {:>7} {:>9} {:>6}  {}", "class", "workload", "default", "tuned", "speedup", "GB/s", "roof", "schedule");
     for (o, r) in outcomes.iter().zip(&rows) {
         let mut desc = o.workload.key.description.clone();
         if desc.chars().count() > 52 {
@@ -233,7 +242,7 @@ fn print_table(outcomes: &[Outcome], failures: &[String], info: &DeviceInfo, db:
         }
         let roof = r["roof_fraction"].as_f64().map_or("-".to_string(), |f| format!("{:.0}%", 100.0 * f));
         println!(
-            "{:<6} {:<52} {:>11} {:>11} {:>6.2}x {:>9.1} {:>6}  {}",
+            "{:<11} {:<52} {:>11} {:>11} {:>6.2}x {:>9.1} {:>6}  {}",
             o.workload.key.class,
             desc,
             us(o.default.median_s),

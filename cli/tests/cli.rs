@@ -346,6 +346,8 @@ fn autotune_writes_records_that_generate_and_a_second_run_read() {
     let out = kiln_env(&["generate", "--model", m, "--device", "cpu", "--prompt", "hi", "--db", missing.to_str().unwrap()], dir.path());
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no tuning database"), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!missing.exists());
+    let out = kiln_env(&["autotune", "--device", "cpu", "--model", m, "--class", "conv"], dir.path());
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("the classes are gemv, gemm"), "{}", String::from_utf8_lossy(&out.stderr));
     let out = kiln_env(&["autotune", "--device", "cpu", "--workload", "matmul:q4_0:1x100x8"], dir.path());
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("multiple of the 32-value blocks"), "{}", String::from_utf8_lossy(&out.stderr));
 }
