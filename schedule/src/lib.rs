@@ -4,8 +4,10 @@
 //! and an optional reduction), the schedule primitives (split, reorder, fuse,
 //! vectorize, unroll, parallel, GPU binding, staging a source in GPU
 //! workgroup memory) as pure functions with legality
-//! checks, the replayable [`Trace`] of those decisions, and the default
-//! schedule per kernel class for the CPU and for GPUs.
+//! checks, the replayable [`Trace`] of those decisions, the default
+//! schedule per kernel class for the CPU and for GPUs with the knobs that
+//! drive it ([`CpuKnobs`], [`GpuKnobs`]), and tuned schedules: a kernel's
+//! [`WorkloadKey`] and the [`TunedSchedules`] the autotuner found.
 //!
 //! In: a `kiln_dsl` [`Stage`](kiln_dsl::Stage) and its source types. Out: a
 //! [`Validated`] nest that code generators compile.
