@@ -85,8 +85,17 @@ pub fn with_tuned(options: CompileOptions, path: &Path, explicit: bool, info: &D
         }
         return Ok(options);
     }
-    let db = kiln_tuning_db::TuningDb::open(path)?;
-    let (tuned, skipped) = kiln_autotune::tuned_schedules(&db, &info.fingerprint())?;
+    // the default database unreadable (corrupt, foreign, newer): say so
+    // and compile with the default schedules; a named one must work
+    let read = kiln_tuning_db::TuningDb::open(path).map_err(kiln_autotune::TuneError::from).and_then(|db| kiln_autotune::tuned_schedules(&db, &info.fingerprint()));
+    let (tuned, skipped) = match read {
+        Ok(t) => t,
+        Err(e) if !explicit => {
+            progress(&format!("not using tuned schedules: {e}"));
+            return Ok(options);
+        }
+        Err(e) => return Err(e.into()),
+    };
     if skipped > 0 {
         progress(&format!("{skipped} records in {} have schedules this kiln does not read; their kernels use the default", path.display()));
     }

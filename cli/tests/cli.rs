@@ -341,6 +341,17 @@ fn autotune_writes_records_that_generate_and_a_second_run_read() {
             assert!(v["tuned_kernels"].as_u64().unwrap() >= 1, "{v}");
         }
     }
+    // an unreadable default database: a warning, and the default schedules;
+    // the same file named with --db: an error; the file untouched either way
+    let home = tempfile::tempdir().unwrap();
+    let junk = b"not a database, certainly not kiln's".repeat(200);
+    std::fs::write(home.path().join("tuning.db"), &junk).unwrap();
+    let out = kiln_env(&["generate", "--model", m, "--device", "cpu", "--prompt", "hi", "--max-tokens", "2", "--json"], home.path());
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stderr).contains("not using tuned schedules"), "{}", String::from_utf8_lossy(&out.stderr));
+    let junk_path = home.path().join("tuning.db");
+    let out = kiln_env(&["generate", "--model", m, "--device", "cpu", "--prompt", "hi", "--db", junk_path.to_str().unwrap()], home.path());
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("not a kiln tuning database"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(&junk_path).unwrap(), junk);
     // a --db that does not exist is an error for generate, not a new file
     let missing = dir.path().join("missing.db");
     let out = kiln_env(&["generate", "--model", m, "--device", "cpu", "--prompt", "hi", "--db", missing.to_str().unwrap()], dir.path());
