@@ -119,21 +119,23 @@ pub fn tune(backend: &Backend, w: &Workload, db: &TuningDb, device: &Device, o: 
     let w = &workload;
     let mut rng = rand::rngs::StdRng::seed_from_u64(o.seed);
     let db_workload = kiln_tuning_db::Workload { key: w.key.key.clone(), class: w.key.class.clone(), description: format!("{} ({})", w.key.description, w.origin) };
+    let record = |k: Knobs, t: &Timing| Record::new(device.clone(), db_workload.clone(), serde_json::to_value(k).expect("knobs serialize"), t.median_s, t.min_s, t.repeats);
+    let failed = |message: String| TuneError::Default { workload: w.key.key.clone(), message };
 
     // earlier runs' records: training data; their best is measured again
-    let stored: Vec<Record> = db.records(Some(&device.fingerprint))?.into_iter().filter(|r| r.workload.key == w.key.key).collect();
+    let stored = db.workload_records(&device.fingerprint, &w.key.key)?;
     let stored_best = db.best(&device.fingerprint, &w.key.key)?;
 
     // the default first: the baseline every candidate is compared with
     let default_knobs = space.default_knobs(&w.nest, adapter);
-    let compiled = bench.compile(w, default_knobs).map_err(|message| TuneError::Default { workload: w.key.key.clone(), message })?;
-    let default = bench.measure(&compiled, w, &o.measure, None).map_err(|message| TuneError::Default { workload: w.key.key.clone(), message })?;
+    let default_exe = bench.compile(w, default_knobs).map_err(failed)?;
+    let default = bench.measure(&default_exe, w, &o.measure, None).map_err(failed)?;
     let mut s = Search { space: &space, w, seen: HashSet::new(), schedules: HashMap::new(), train: Vec::new(), trials: Vec::new(), best: (default_knobs, default), last_gain: 0 };
     s.note(default_knobs, Ok(default), None);
     if let Some(p) = space.point(&default_knobs) {
         s.seen.insert(p);
     }
-    db.insert(&Record::new(device.clone(), db_workload.clone(), serde_json::to_value(default_knobs).expect("knobs serialize"), default.median_s, default.min_s, default.repeats))?;
+    db.insert(&record(default_knobs, &default))?;
     progress(Progress { trial: 1, trials: o.trials, best_s: default.median_s, default_s: default.median_s });
 
     let mut queue: Vec<(Point, Option<f64>)> = Vec::new();
@@ -160,6 +162,9 @@ pub fn tune(backend: &Backend, w: &Workload, db: &TuningDb, device: &Device, o: 
         }
     }
 
+    // the executable of the best candidate (None while that is the default),
+    // kept for the final comparison
+    let mut best_exe = None;
     let space_size = space.size();
     let stopped = loop {
         if s.trials.len() >= o.trials {
@@ -193,10 +198,17 @@ pub fn tune(backend: &Backend, w: &Workload, db: &TuningDb, device: &Device, o: 
                 }
             });
             for ((k, predicted), compiled) in knobs.into_iter().zip(rx) {
-                let result = compiled.and_then(|c| bench.measure(&c, w, &o.measure, Some(s.best.1.median_s)));
-                if let Ok(t) = &result {
-                    records.push(Record::new(device.clone(), db_workload.clone(), serde_json::to_value(k).expect("knobs serialize"), t.median_s, t.min_s, t.repeats));
-                }
+                let result = compiled.and_then(|c| Ok((bench.measure(&c, w, &o.measure, Some(s.best.1.median_s))?, c)));
+                let result = match result {
+                    Ok((t, c)) => {
+                        records.push(record(k, &t));
+                        if t.median_s < s.best.1.median_s {
+                            best_exe = Some(c);
+                        }
+                        Ok(t)
+                    }
+                    Err(e) => Err(e),
+                };
                 s.note(k, result, predicted);
                 progress(Progress { trial: s.trials.len(), trials: o.trials, best_s: s.best.1.median_s, default_s: default.median_s });
             }
@@ -208,21 +220,19 @@ pub fn tune(backend: &Backend, w: &Workload, db: &TuningDb, device: &Device, o: 
     // so that a drift of the device over the search (clocks, other work)
     // cannot make either look better
     let search_best = s.best;
-    let (default, best) = if search_best.0 == default_knobs {
-        (default, search_best)
-    } else {
-        let d = bench.compile(w, default_knobs).map_err(|message| TuneError::Default { workload: w.key.key.clone(), message })?;
-        let b = bench.compile(w, search_best.0).map_err(|message| TuneError::Default { workload: w.key.key.clone(), message })?;
-        let (mut ds, mut bs) = (Vec::new(), Vec::new());
-        for _ in 0..CONFIRM_ROUNDS {
-            ds.push(bench.measure(&d, w, &o.measure, None).map_err(|message| TuneError::Default { workload: w.key.key.clone(), message })?);
-            bs.push(bench.measure(&b, w, &o.measure, None).map_err(|message| TuneError::Default { workload: w.key.key.clone(), message })?);
+    let (default, best) = match best_exe {
+        None => (default, search_best),
+        Some(best_exe) => {
+            let (mut ds, mut bs) = (Vec::new(), Vec::new());
+            for _ in 0..CONFIRM_ROUNDS {
+                ds.push(bench.measure(&default_exe, w, &o.measure, None).map_err(failed)?);
+                bs.push(bench.measure(&best_exe, w, &o.measure, None).map_err(failed)?);
+            }
+            let (d, b) = (median_timing(ds), median_timing(bs));
+            // (a record equal to one of the same second is kept once)
+            db.insert_all(&[record(default_knobs, &d), record(search_best.0, &b)])?;
+            if b.median_s < d.median_s { (d, (search_best.0, b)) } else { (d, (default_knobs, d)) }
         }
-        let (d, b) = (median_timing(ds), median_timing(bs));
-        // (a record equal to one of the same second is kept once)
-        let records: Vec<Record> = [(default_knobs, d), (search_best.0, b)].iter().map(|(k, t)| Record::new(device.clone(), db_workload.clone(), serde_json::to_value(k).expect("knobs serialize"), t.median_s, t.min_s, t.repeats)).collect();
-        db.insert_all(&records)?;
-        if b.median_s < d.median_s { (d, (search_best.0, b)) } else { (d, (default_knobs, d)) }
     };
     Ok(Outcome { workload: w.clone(), default, best, search_best, trials: s.trials, resumed, space_size, stopped, input_sets: bench.sets(), host_clock: bench.host_clock() })
 }

@@ -75,10 +75,18 @@ fn db_device(info: &DeviceInfo) -> kiln_tuning_db::Device {
     kiln_tuning_db::Device { fingerprint: info.fingerprint(), name: info.name.clone(), backend: info.backend.clone(), driver: info.features.join(" ") }
 }
 
-/// `options` with the tuned schedules of `info` from the database at
-/// `path` (`explicit`: the user named it, so it must exist), and a line
-/// saying where they came from; unchanged where there is no database.
-pub fn with_tuned(options: CompileOptions, path: &Path, explicit: bool, info: &DeviceInfo) -> Result<CompileOptions> {
+/// `options` with the tuned schedules of `info` from the database `db`
+/// (named by the user, so it must exist and be readable) or else
+/// `$KILN_HOME/tuning.db`; unchanged where there is none. Also returns the
+/// database's path, for [`tuned_summary`].
+pub fn with_tuned(options: CompileOptions, config: &Config, db: Option<&Path>, info: &DeviceInfo) -> Result<(CompileOptions, PathBuf)> {
+    let explicit = db.is_some();
+    let path = db_path(config, db.map(Path::to_path_buf));
+    let options = tuned_from(options, &path, explicit, info)?;
+    Ok((options, path))
+}
+
+fn tuned_from(options: CompileOptions, path: &Path, explicit: bool, info: &DeviceInfo) -> Result<CompileOptions> {
     if !path.exists() {
         if explicit {
             bail!("no tuning database at {} (`kiln autotune --db {}` makes one)", path.display(), path.display());
@@ -102,10 +110,13 @@ pub fn with_tuned(options: CompileOptions, path: &Path, explicit: bool, info: &D
     Ok(CompileOptions { tuned: Some(Arc::new(tuned)), ..options })
 }
 
-/// A line on the tuned schedules a compile used, if any were read.
-pub fn tuned_summary(options: &CompileOptions) -> Option<(usize, usize, usize)> {
+/// After compiling with `options`: a line on the tuned schedules used (read
+/// from `db`), and (tuned kernels, kernels compiled, tuned workloads); None
+/// where no database was read.
+pub fn tuned_summary(options: &CompileOptions, db: &Path) -> Option<(usize, usize, usize)> {
     let t = options.tuned.as_ref()?;
     let (found, compiled) = t.usage();
+    progress(&format!("tuned schedules: {found} of {compiled} kernels compiled ({} tuned workloads for this device in {})", t.len(), db.display()));
     Some((found, compiled, t.len()))
 }
 

@@ -343,15 +343,11 @@ fn load(config: &Config, args: &ModelArgs) -> Result<(Model, DeviceInfo, Option<
     let (device, info) = open_device(args.device)?;
     let path = config.cache.resolve(&args.model, &mut progress)?;
     let numerics = args.numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
-    let db = autotune::db_path(config, args.db.clone());
-    let options = autotune::with_tuned(compile_options(args.rewrite, &device), &db, args.db.is_some(), &info)?;
+    let (options, db) = autotune::with_tuned(compile_options(args.rewrite, &device), config, args.db.as_deref(), &info)?;
     let model = Model::load_on(&path, &device, &options, numerics).with_context(|| format!("loading {}", path.display()))?;
     let place = if info.selector == "cpu" { "cpu".to_string() } else { format!("{} ({})", info.selector, info.name) };
     progress(&format!("{} ({} layers, {} MiB) compiled for {place} in {:.1} s", model.name, model.config.layers, std::fs::metadata(&path).map_or(0, |m| m.len() >> 20), model.compile_time.as_secs_f64()));
-    let tuned = autotune::tuned_summary(&options);
-    if let Some((found, compiled, known)) = tuned {
-        progress(&format!("tuned schedules: {found} of {compiled} kernels compiled ({known} tuned workloads for this device in {})", db.display()));
-    }
+    let tuned = autotune::tuned_summary(&options, &db);
     Ok((model, info, tuned))
 }
 
@@ -568,14 +564,10 @@ fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<Nu
     let numerics = numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
     let (path, _guard) = model_file(config, model)?;
     let started = std::time::Instant::now();
-    let db_file = autotune::db_path(config, db.clone());
-    let options = autotune::with_tuned(compile_options(rewrite, &device), &db_file, db.is_some(), &info)?;
+    let (options, db_file) = autotune::with_tuned(compile_options(rewrite, &device), config, db.as_deref(), &info)?;
     let m = Model::load_on(&path, &device, &options, numerics).with_context(|| format!("loading {}", path.display()))?;
     progress(&format!("{} loaded and compiled for {} in {:.1} s", m.name, info.selector, started.elapsed().as_secs_f64()));
-    let tuned = autotune::tuned_summary(&options);
-    if let Some((found, compiled, known)) = tuned {
-        progress(&format!("tuned schedules: {found} of {compiled} kernels compiled ({known} tuned workloads for this device in {})", db_file.display()));
-    }
+    let tuned = autotune::tuned_summary(&options, &db_file);
     if prompt_tokens == 0 || prompt_tokens + gen_tokens > m.config.context {
         bail!("--prompt-tokens {prompt_tokens} plus --gen-tokens {gen_tokens} must be at least 1 and fit the context of {}", m.config.context);
     }
@@ -647,11 +639,10 @@ fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, devi
         _ => kiln_runtime::CompileOptions::default().rewriting(device.map_or_else(kiln_runtime::CostModel::gpu, Device::cost_model)),
     };
     // a GPU given: its tuned schedules, as `generate` would use them
-    let db_file = autotune::db_path(config, db.clone());
-    let options = match device {
-        Some(d @ Device::Gpu(..)) => autotune::with_tuned(options, &db_file, db.is_some(), &d.info())?,
+    let (options, db_file) = match device {
+        Some(d @ Device::Gpu(..)) => autotune::with_tuned(options, config, db.as_deref(), &d.info())?,
         _ if db.is_some() => bail!("--db needs --device gpu[:N]: tuning records belong to a device"),
-        _ => options,
+        _ => (options, PathBuf::new()),
     };
     let (path, _random) = model_file(config, model)?;
     let (name, module) = kiln_llm_zoo::model_graph(&path, numerics.numerics()).with_context(|| format!("loading {}", path.display()))?;
@@ -684,10 +675,7 @@ fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, devi
             }));
         }
     }
-    let tuned = autotune::tuned_summary(&options);
-    if let Some((found, compiled, known)) = tuned {
-        progress(&format!("tuned schedules: {found} of {compiled} kernels ({known} tuned workloads for this device in {})", db_file.display()));
-    }
+    let tuned = autotune::tuned_summary(&options, &db_file);
     let listing = serde_json::json!({ "model": name, "target": format!("{target:?}"), "emit": ext, "kernels": index, "distinct_shaders": distinct.len(), "tuned_kernels": tuned.map(|t| t.0) });
     write_atomically(&out.join("kernels.json"), serde_json::to_string_pretty(&listing)?.as_bytes())?;
     if json {

@@ -398,19 +398,23 @@ impl TuningDb {
         let sql = format!(
             "{SELECT_RECORDS} WHERE (?1 IS NULL OR d.fingerprint = ?1) AND r.id = (SELECT b.id FROM records b WHERE b.device_id = r.device_id AND b.workload_id = r.workload_id ORDER BY b.median_s, b.id LIMIT 1) ORDER BY d.fingerprint, w.key"
         );
-        self.query(&sql, device_fingerprint)
+        self.query(&sql, params![device_fingerprint])
     }
 
     /// Every record, oldest first; only those of one device if given.
     pub fn records(&self, device_fingerprint: Option<&str>) -> Result<Vec<Record>, DbError> {
-        self.query(&format!("{SELECT_RECORDS} WHERE ?1 IS NULL OR d.fingerprint = ?1 ORDER BY r.id"), device_fingerprint)
+        self.query(&format!("{SELECT_RECORDS} WHERE ?1 IS NULL OR d.fingerprint = ?1 ORDER BY r.id"), params![device_fingerprint])
     }
 
-    /// The records `sql` (a [`SELECT_RECORDS`] query of one optional
-    /// device parameter) selects.
-    fn query(&self, sql: &str, device_fingerprint: Option<&str>) -> Result<Vec<Record>, DbError> {
+    /// The records of one workload on one device, oldest first.
+    pub fn workload_records(&self, device_fingerprint: &str, workload_key: &str) -> Result<Vec<Record>, DbError> {
+        self.query(&format!("{SELECT_RECORDS} WHERE d.fingerprint = ?1 AND w.key = ?2 ORDER BY r.id"), params![device_fingerprint, workload_key])
+    }
+
+    /// The records `sql` (a [`SELECT_RECORDS`] query) selects with `args`.
+    fn query(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<Record>, DbError> {
         let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
-        let rows = stmt.query_map(params![device_fingerprint], row_record).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map(args, row_record).map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for r in rows {
             out.push(r.map_err(|e| self.err(e))?.map_err(|e| self.err(e))?);

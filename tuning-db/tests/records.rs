@@ -32,6 +32,10 @@ fn best_is_the_fastest_median_of_that_device_and_workload() {
     assert_eq!(all, want.map(|(d, w, t)| (d.to_string(), w.to_string(), serde_json::json!(t))));
     let h100: Vec<u32> = db.best_records(Some("fp-h100")).unwrap().iter().map(|r| r.schedule["tile"].as_u64().unwrap() as u32).collect();
     assert_eq!(h100, [16, 4]);
+    // one workload's records on one device, oldest first
+    let mm: Vec<u32> = db.workload_records("fp-h100", "mm").unwrap().iter().map(|r| r.schedule["tile"].as_u64().unwrap() as u32).collect();
+    assert_eq!(mm, [8, 16, 32]);
+    assert!(db.workload_records("fp-a10", "mv").unwrap().is_empty());
 }
 
 #[test]
