@@ -672,18 +672,26 @@ fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, devi
                 "file": file.strip_prefix(out).unwrap_or(&file),
                 "workgroup_size": k.workgroup_size,
                 "workgroups": [k.grid[0].to_string(), k.grid[1].to_string()],
+                "bounds_proven": k.bounds_proof.is_ok(),
+                "not_proven": k.bounds_proof.as_ref().err(),
             }));
         }
     }
     let tuned = autotune::tuned_summary(&options, &db_file);
     let listing = serde_json::json!({ "model": name, "target": format!("{target:?}"), "emit": ext, "kernels": index, "distinct_shaders": distinct.len(), "tuned_kernels": tuned.map(|t| t.0) });
     write_atomically(&out.join("kernels.json"), serde_json::to_string_pretty(&listing)?.as_bytes())?;
+    let proven = index.iter().filter(|k| k["bounds_proven"] == true).count();
     if json {
-        println!("{}", serde_json::json!({ "out": out, "kernels": index.len(), "distinct_shaders": distinct.len(), "tuned_kernels": tuned.map(|t| t.0), "functions": module.functions.iter().map(|f| f.name.clone()).collect::<Vec<_>>() }));
+        println!("{}", serde_json::json!({ "out": out, "kernels": index.len(), "distinct_shaders": distinct.len(), "bounds_proven": proven, "tuned_kernels": tuned.map(|t| t.0), "functions": module.functions.iter().map(|f| f.name.clone()).collect::<Vec<_>>() }));
     } else {
         for func in &module.functions {
-            let n = index.iter().filter(|k| k["function"] == func.name.as_str()).count();
-            println!("{}: {n} kernels", func.name);
+            let of = |k: &&serde_json::Value| k["function"] == func.name.as_str();
+            let n = index.iter().filter(of).count();
+            let p = index.iter().filter(of).filter(|k| k["bounds_proven"] == true).count();
+            println!("{}: {n} kernels, {p} proven in bounds (run without run-time checks)", func.name);
+        }
+        for k in index.iter().filter(|k| k["bounds_proven"] == false) {
+            println!("  not proven: {}/{} ({}): {}", k["function"].as_str().unwrap_or(""), k["kernel"].as_str().unwrap_or(""), k["op"].as_str().unwrap_or(""), k["not_proven"].as_str().unwrap_or(""));
         }
         println!("{} kernels ({} distinct shaders) of {name} written to {}", index.len(), distinct.len(), out.display());
     }

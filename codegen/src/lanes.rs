@@ -74,6 +74,54 @@ pub(crate) fn consecutive_aligned(index: &[Expr], shape: &[Dim], w: i64, lane: u
     lane_coefficient(&flat, lane, w) == Some(1) && multiple_when_lane_zero(&flat, w, lane) && multiple_when_lane_zero(&len, w, lane)
 }
 
+/// Whether `e` is non-negative by its form: loop variables, non-negative
+/// constants and dims, and sums, products, quotients and remainders of
+/// such.
+fn nonneg_by_form(e: &Expr) -> bool {
+    match e {
+        Expr::Axis(_) => true,
+        Expr::Int(c) => *c >= 0,
+        Expr::Dim(d) => d.terms().all(|(_, c)| c >= 0),
+        Expr::Binary(BinOp::Add | BinOp::Mul | BinOp::Div | BinOp::Rem, a, b) => nonneg_by_form(a) && nonneg_by_form(b),
+        _ => false,
+    }
+}
+
+/// Integer `a / c` (or `a % c`, by `op`) at lane `j` of vectorized loop
+/// `lane` of `w` lanes, rewritten so the lanes share its lane-free part:
+/// where `a = a0 + k * lane` with `a0` a non-negative multiple of some `m`
+/// dividing the constant `c` and `k * (w - 1) < m`, every lane has
+/// `a / c = a0 / c` and `a % c = a0 % c + k * j`. A quantized weight's
+/// block index and the scale read from it are then computed once per
+/// vector of lanes, not once per lane. `None` where this does not apply.
+pub(crate) fn fold_at_lane(op: BinOp, a: &Expr, c: &Expr, lane: u32, w: i64, j: i64) -> Option<Expr> {
+    let c = constant(c).filter(|&c| c > 0)?;
+    if !matches!(op, BinOp::Div | BinOp::Rem) || !mentions(a, lane) {
+        return None;
+    }
+    let k = lane_coefficient(a, lane, w).filter(|&k| k >= 0)?;
+    let a0 = kiln_schedule::simplify(&a.rewrite(&mut |x| (*x == Expr::Axis(lane)).then_some(Expr::Int(0))));
+    let spread = k.checked_mul(w - 1)?;
+    let aligned = (1..=c).rev().filter(|m| c % m == 0 && *m > spread).any(|m| kiln_schedule::multiple_of(&a0, m));
+    if !aligned || !nonneg_by_form(&a0) {
+        return None;
+    }
+    let whole = Expr::Binary(op, Box::new(a0), Box::new(Expr::Int(c)));
+    Some(if op == BinOp::Div { whole } else { Expr::Binary(BinOp::Add, Box::new(whole), Box::new(Expr::Int(k * j))) })
+}
+
+/// Expression `e` at lane `j` of vectorized loop `lane` of `w` lanes: the
+/// lane variable replaced by `j`, and each division or remainder the lanes
+/// share ([`fold_at_lane`]) written without it, so that lanes compute
+/// their common parts (a block's index and scale) once.
+pub(crate) fn at_lane(e: &Expr, lane: u32, w: i64, j: i64) -> Expr {
+    e.rewrite(&mut |x| match x {
+        Expr::Axis(a) if *a == lane => Some(Expr::Int(j)),
+        Expr::Binary(op, a, c) => fold_at_lane(*op, a, c, lane, w, j),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +132,31 @@ mod tests {
     }
     fn mul(a: Expr, b: Expr) -> Expr {
         Expr::Binary(BinOp::Mul, Box::new(a), Box::new(b))
+    }
+
+    #[test]
+    fn block_indices_fold_to_one_per_vector_of_lanes() {
+        // k = (o * 8 + t) * 8 + v over 8 lanes v: the Q4_0 block k / 32 and
+        // the nibble's half (k % 32) / 16 are the same in every lane
+        let k = add(mul(add(mul(ax(3), Expr::Int(8)), ax(4)), Expr::Int(8)), ax(5));
+        let base = kiln_schedule::simplify(&mul(add(mul(ax(3), Expr::Int(8)), ax(4)), Expr::Int(8)));
+        let div = |a: Expr, c: i64| Expr::Binary(BinOp::Div, Box::new(a), Box::new(Expr::Int(c)));
+        let rem = |a: Expr, c: i64| Expr::Binary(BinOp::Rem, Box::new(a), Box::new(Expr::Int(c)));
+        for j in 0..8 {
+            assert_eq!(fold_at_lane(BinOp::Div, &k, &Expr::Int(32), 5, 8, j), Some(div(base.clone(), 32)));
+            assert_eq!(fold_at_lane(BinOp::Rem, &k, &Expr::Int(32), 5, 8, j), Some(add(rem(base.clone(), 32), Expr::Int(j))));
+            // nested: (k % 32) / 16
+            assert_eq!(fold_at_lane(BinOp::Div, &rem(k.clone(), 32), &Expr::Int(16), 5, 8, j), Some(div(rem(base.clone(), 32), 16)));
+        }
+        // lanes that straddle a block (width 8 from an odd start) do not fold
+        let odd = add(add(mul(ax(3), Expr::Int(8)), Expr::Int(1)), ax(5));
+        assert_eq!(fold_at_lane(BinOp::Div, &odd, &Expr::Int(32), 5, 8, 0), None);
+        // nor lanes spread wider than the alignment (coefficient 2 over 8 lanes from multiples of 8)
+        let wide = add(mul(ax(3), Expr::Int(8)), mul(ax(5), Expr::Int(2)));
+        assert_eq!(fold_at_lane(BinOp::Div, &wide, &Expr::Int(32), 5, 8, 0), None);
+        // nor a possibly negative base (truncating division)
+        let neg = add(Expr::Binary(BinOp::Sub, Box::new(mul(ax(3), Expr::Int(8))), Box::new(Expr::Int(32))), ax(5));
+        assert_eq!(fold_at_lane(BinOp::Div, &neg, &Expr::Int(32), 5, 8, 0), None);
     }
 
     #[test]

@@ -73,6 +73,8 @@ struct GpuInner {
 pub struct GpuDevice {
     inner: Arc<GpuInner>,
     target: GpuTarget,
+    /// Every shader keeps wgpu's run-time checks, proven safe or not.
+    checked: bool,
 }
 
 impl std::fmt::Debug for GpuDevice {
@@ -121,7 +123,7 @@ impl GpuDevice {
         let why = lost.clone();
         device.set_device_lost_callback(move |reason, message| *why.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{reason:?}: {message}")));
         let target = adapter_target(&adapter, &limits);
-        Ok(GpuDevice { inner: Arc::new(GpuInner { device, queue, info, limits, errors, lost, pipelines: Mutex::new(HashMap::new()), timestamps }), target })
+        Ok(GpuDevice { inner: Arc::new(GpuInner { device, queue, info, limits, errors, lost, pipelines: Mutex::new(HashMap::new()), timestamps }), target, checked: disabled("trusted") })
     }
 
     /// The wgpu device and queue, for tools that measure the device itself
@@ -153,7 +155,22 @@ impl GpuDevice {
     /// The same device, generating code for `target` (which must be no
     /// more than the device can do): tests use it to run the portable paths.
     pub fn with_target(&self, target: GpuTarget) -> GpuDevice {
-        GpuDevice { inner: self.inner.clone(), target }
+        GpuDevice { target, ..self.clone() }
+    }
+
+    /// The same device, creating every shader with wgpu's run-time checks
+    /// (bounds, integer division), also those proven not to need them: the
+    /// checked mode, for telling a wrong proof from a wrong kernel
+    /// (`KILN_GPU_DISABLE=trusted` opens devices this way).
+    pub fn with_checked_shaders(&self) -> GpuDevice {
+        GpuDevice { checked: true, ..self.clone() }
+    }
+
+    /// Whether `kernel` runs without wgpu's run-time checks here: its
+    /// accesses are proven in bounds ([`GpuKernel::bounds_proof`]) and the
+    /// device is not in checked mode.
+    pub fn runs_unchecked(&self, kernel: &GpuKernel) -> bool {
+        !self.checked && kernel.bounds_proof.is_ok()
     }
 
     /// The limits the device was opened with.
@@ -374,14 +391,25 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
         Ok(wgpu::BufferBinding { buffer, offset: 0, size: None })
     }
 
-    /// The pipeline of `kernel`, compiled once per distinct shader.
+    /// The pipeline of `kernel`, compiled once per distinct shader: without
+    /// wgpu's run-time checks where [`GpuDevice::runs_unchecked`].
     fn pipeline(&self, kernel: &GpuKernel) -> Result<wgpu::ComputePipeline, RuntimeError> {
-        let key = kernel.wgsl()?;
+        let unchecked = self.runs_unchecked(kernel);
+        let key = format!("{}{}", if unchecked { "// unchecked\n" } else { "" }, kernel.wgsl()?);
         if let Some(p) = self.inner.pipelines.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(p.clone());
         }
         let dev = &self.inner.device;
-        let module = dev.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(&kernel.name), source: wgpu::ShaderSource::Naga(Cow::Owned(kernel.module.clone())) });
+        let desc = wgpu::ShaderModuleDescriptor { label: Some(&kernel.name), source: wgpu::ShaderSource::Naga(Cow::Owned(kernel.module.clone())) };
+        let module = if unchecked {
+            // SAFETY: every access of the shader is proven in bounds and
+            // every integer divisor positive for symbolic dims of at least 1
+            // (`GpuKernel::bounds_proof`), which `run_inner` checks before
+            // dispatching; its loops have constant or dim-valued trip counts.
+            unsafe { dev.create_shader_module_trusted(desc, wgpu::ShaderRuntimeChecks::unchecked()) }
+        } else {
+            dev.create_shader_module(desc)
+        };
         // every binding in the layout, used by the shader or not (a kernel
         // without symbolic dims never reads `dims`)
         let entry = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
@@ -413,7 +441,8 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE.union(wgpu::Buff
 
 /// What kiln's shaders may use on `adapter` opened with `limits`, less what
 /// `KILN_GPU_DISABLE` (a comma-separated list of `subgroups`, `native_f16`,
-/// `f16_in_f32`, and for the schedules `vectors`) turns off: for measuring
+/// `f16_in_f32`, `fold_lanes`, for the schedules `vectors`, and `trusted`:
+/// keep wgpu's run-time checks in every shader) turns off: for measuring
 /// what each feature gives, or for working around a driver bug.
 pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> GpuTarget {
     let enabled = |feature: &str| !disabled(feature);
@@ -426,6 +455,7 @@ pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> 
         range_words,
         subgroups: enabled("subgroups") && adapter.features().contains(wgpu::Features::SUBGROUP),
         native_f16: enabled("native_f16") && adapter.features().contains(wgpu::Features::SHADER_F16),
+        fold_lanes: enabled("fold_lanes"),
     }
 }
 
@@ -588,6 +618,8 @@ fn lowered_kernels(func: &Function, target: &GpuTarget, adapter: AdapterKind, op
 struct GpuStep {
     kernel: GpuKernel,
     pipeline: wgpu::ComputePipeline,
+    /// Created without run-time checks: its symbols must be at least 1.
+    unchecked: bool,
 }
 
 impl std::fmt::Debug for GpuStep {
@@ -625,7 +657,7 @@ impl GpuExecutable {
             let nest = options.schedule(nest, true, |n| default_schedule(n, gpu.adapter_kind()))?;
             let kernel = lower(&nest, &gpu.target())?;
             let pipeline = gpu.pipeline(&kernel)?;
-            Ok(GpuStep { kernel, pipeline })
+            Ok(GpuStep { unchecked: gpu.runs_unchecked(&kernel), kernel, pipeline })
         })?;
         let slots = lowered.plan.slots.len();
         Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]) })
@@ -644,6 +676,12 @@ impl GpuExecutable {
     /// The kernels' shaders, in launch order.
     pub fn kernels(&self) -> impl Iterator<Item = &GpuKernel> {
         self.lowered.steps.iter().map(|s| &s.kernel.kernel)
+    }
+
+    /// Kernels launched per call that run without wgpu's run-time checks
+    /// (proven in bounds).
+    pub fn unchecked_kernel_count(&self) -> usize {
+        self.lowered.steps.iter().filter(|s| s.kernel.unchecked).count()
     }
 
     /// Bytes of intermediate buffers under `bindings`: with the memory plan,
@@ -727,6 +765,12 @@ impl GpuExecutable {
         for s in &self.lowered.steps {
             dims_at.push(dims_bytes.len() as u64);
             for sym in &s.kernel.kernel.symbols {
+                if s.kernel.unchecked && b[sym] < 1 {
+                    return Err(gpu_error(format!(
+                        "dim `{sym}` is {} in kernel `{}`, which runs without run-time checks because its accesses are proven in bounds only for dims of at least 1 (KILN_GPU_DISABLE=trusted runs every kernel checked)",
+                        b[sym], s.kernel.kernel.name
+                    )));
+                }
                 dims_bytes.extend_from_slice(&(b[sym] as i32).to_le_bytes());
             }
             dims_bytes.resize((dims_bytes.len() + 4).div_ceil(align) * align, 0);

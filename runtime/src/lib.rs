@@ -6,7 +6,10 @@
 //! [`MemoryPlan`] (intermediates whose lifetimes do not overlap share a
 //! buffer); [`CpuModule`] holds a module's functions and their shared
 //! parameters. [`GpuExecutable`] runs functions as compute shaders on a wgpu
-//! device, keeping outputs resident ([`GpuTensor`], [`Value`]);
+//! device, keeping outputs resident ([`GpuTensor`], [`Value`]), kernels
+//! proven in bounds created without wgpu's run-time checks
+//! ([`GpuDevice::runs_unchecked`]; [`GpuDevice::with_checked_shaders`] is
+//! the checked mode);
 //! [`GpuModule`] holds a module's parameters on the device.
 //! Also lists the devices kiln can use ([`devices`]).
 //!

@@ -81,6 +81,63 @@ mod portable {
     }
 }
 
+/// The attention, matmul and transformer-block cases in checked mode:
+/// every shader with wgpu's run-time checks (the other GPU backends run
+/// the kernels proven in bounds without them).
+mod checked {
+    use super::*;
+    #[test]
+    fn attention_causal_over_a_kv_cache_and_unmasked() {
+        common::cases::attention_causal_over_a_kv_cache_and_unmasked(Backend::GpuChecked)
+    }
+    #[test]
+    fn matmul_with_quantized_and_f16_weights() {
+        common::cases::matmul_with_quantized_and_f16_weights(Backend::GpuChecked)
+    }
+    #[test]
+    fn rewritten_transformer_blocks() {
+        common::cases::rewritten_transformer_blocks(Backend::GpuChecked)
+    }
+}
+
+#[test]
+fn proven_kernels_run_unchecked_and_match_checked_mode_bit_for_bit() {
+    let mut r = rng();
+    let (func, shapes) = transformer_block(2, 5);
+    let shapes: Vec<&[usize]> = shapes.iter().map(|(_, s)| s.as_slice()).collect();
+    let ins = random_inputs(&func, &shapes, 50, &mut r);
+    let options = scheduled_for(Backend::GpuDiscrete, kiln_runtime::CompileOptions::default().rewriting(kiln_runtime::CostModel::gpu()));
+    let fast = GpuExecutable::compile(&func, gpu(), &options).unwrap();
+    let unproven: Vec<String> = fast.kernels().filter_map(|k| k.bounds_proof.as_ref().err().map(|e| format!("{}: {e}", k.name))).collect();
+    assert!(unproven.is_empty(), "kernels not proven in bounds: {unproven:?}");
+    assert_eq!(fast.unchecked_kernel_count(), fast.kernel_count());
+    let checked = GpuExecutable::compile(&func, &gpu().with_checked_shaders(), &options).unwrap();
+    assert_eq!(checked.unchecked_kernel_count(), 0);
+    let params = HashMap::new();
+    let (a, b) = (fast.run(&ins, &params, &Bindings::new()).unwrap(), checked.run(&ins, &params, &Bindings::new()).unwrap());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.data, y.data, "unchecked and checked shaders of the same kernels differ");
+    }
+}
+
+#[test]
+fn a_symbolic_dim_of_zero_is_refused_by_unchecked_kernels() {
+    // proofs hold for dims of at least 1: an empty cache would make the
+    // concatenation read its element -1
+    let f = FunctionBuilder::new("append");
+    let past = f.input("past", DType::F32, &[Dim::sym("past"), 4.into()]);
+    let new = f.input("new", DType::F32, &[1.into(), 4.into()]);
+    let func = f.finish(&[&past.concat(&[&new], 0)]).unwrap();
+    let ins = [HostTensor::from_f32(DType::F32, &[0, 4], &[]), HostTensor::from_f32(DType::F32, &[1, 4], &[1.0; 4])];
+    let exe = GpuExecutable::compile(&func, gpu(), &Default::default()).unwrap();
+    let err = exe.run(&ins, &HashMap::new(), &Bindings::new()).unwrap_err().to_string();
+    assert!(err.contains("dim `past` is 0") && err.contains("KILN_GPU_DISABLE=trusted"), "{err}");
+    // checked, it runs (the checks make the stray read harmless)
+    let exe = GpuExecutable::compile(&func, &gpu().with_checked_shaders(), &Default::default()).unwrap();
+    let out = exe.run(&ins, &HashMap::new(), &Bindings::new()).unwrap();
+    assert_eq!(out[0].to_f64(), vec![1.0; 4]);
+}
+
 #[test]
 fn activation_quantization_differs_from_the_interpreter_only_at_near_ties() {
     let mut r = rng();

@@ -114,6 +114,11 @@ pub struct LoopNest {
     /// Sources staged in GPU workgroup memory (see [`Cache`]).
     pub caches: Vec<Cache>,
     pub(crate) next_id: u32,
+    /// Whether every load of the body is proven in bounds and every
+    /// division by a positive value (for symbols bound to 1 or more), at
+    /// every point of the stage's iteration space: proven once from the
+    /// stage, since schedules change loops, never the rule or its domain.
+    bounds_proof: Result<(), String>,
 }
 
 /// A source staged in GPU workgroup memory: at the start of each iteration
@@ -151,7 +156,16 @@ impl LoopNest {
             guards: Vec::new(),
             body: stage.body.clone(),
             caches: Vec::new(),
+            bounds_proof: crate::bounds::prove_in_bounds(&stage.body, &stage.axis_extents(), sources),
         })
+    }
+
+    /// `Ok` when every load of the body is proven in bounds and every
+    /// division by a positive value at every point of the stage (symbols
+    /// bound to 1 or more; see [`crate::prove_in_bounds`]), else what was
+    /// not proven.
+    pub fn bounds_proof(&self) -> Result<(), &str> {
+        self.bounds_proof.as_ref().map(|_| ()).map_err(String::as_str)
     }
 
     /// Rank of the output (stage axes before this are spatial).

@@ -41,77 +41,77 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
             if (_e44 < 256i) {
                 let _e49 = (_e44 / 16i);
                 s0_tile[_e44] = 0f;
-                let _e55 = (_e31 + (_e49 % 16i));
-                let _e59 = dims[0i];
-                let _e62 = (_e35 + (_e44 % 16i));
-                if ((_e55 < (1i * _e59)) && (_e62 < 64i)) {
-                    let _e70 = s0_[((_e55 * 64i) + _e62)];
-                    s0_tile[_e44] = _e70;
+                let _e56 = (_e31 + (_e49 % 16i));
+                let _e59 = (_e35 + (_e44 % 16i));
+                let _e65 = dims[0i];
+                if ((((-1i < _e56) && (-1i < _e59)) && (_e56 < (1i * _e65))) && (_e59 < 64i)) {
+                    let _e76 = s0_[((_e56 * 64i) + _e59)];
+                    s0_tile[_e44] = _e76;
                 }
             }
             continuing {
-                let _e71 = fill_s0_;
-                fill_s0_ = (_e71 + 1i);
+                let _e77 = fill_s0_;
+                fill_s0_ = (_e77 + 1i);
             }
         }
-        let _e77 = ((_e14 % 2i) * 16i);
-        let _e79 = (_e77 + 0i);
+        let _e83 = ((_e14 % 2i) * 16i);
+        let _e85 = (_e83 + 0i);
         fill_s1_ = 0i;
         loop {
-            let _e84 = fill_s1_;
-            if (_e84 >= 1i) {
+            let _e90 = fill_s1_;
+            if (_e90 >= 1i) {
                 break;
             }
-            let _e88 = ((_e84 * 256i) + bitcast<i32>(lidx));
-            if (_e88 < 256i) {
-                let _e93 = (_e88 / 16i);
-                s1_tile[_e88] = 0f;
-                let _e99 = (_e35 + (_e93 % 16i));
-                let _e102 = (_e79 + (_e88 % 16i));
-                if ((_e99 < 64i) && (_e102 < 32i)) {
-                    let _e110 = s1_[((_e99 * 32i) + _e102)];
-                    s1_tile[_e88] = _e110;
+            let _e94 = ((_e90 * 256i) + bitcast<i32>(lidx));
+            if (_e94 < 256i) {
+                let _e99 = (_e94 / 16i);
+                s1_tile[_e94] = 0f;
+                let _e106 = (_e35 + (_e99 % 16i));
+                let _e109 = (_e85 + (_e94 % 16i));
+                if ((((-1i < _e106) && (-1i < _e109)) && (_e106 < 64i)) && (_e109 < 32i)) {
+                    let _e122 = s1_[((_e106 * 32i) + _e109)];
+                    s1_tile[_e94] = _e122;
                 }
             }
             continuing {
-                let _e111 = fill_s1_;
-                fill_s1_ = (_e111 + 1i);
+                let _e123 = fill_s1_;
+                fill_s1_ = (_e123 + 1i);
             }
         }
         workgroupBarrier();
         l8_ = 0i;
         loop {
-            let _e117 = l8_;
-            if (_e117 >= 16i) {
+            let _e129 = l8_;
+            if (_e129 >= 16i) {
                 break;
             }
-            let _e122 = dims[0i];
-            let _e123 = (1i * _e122);
-            let _e131 = (_e29 + _e18);
-            if ((_e14 < (((_e123 + 15i) / 16i) * 2i)) && (_e131 < _e123)) {
-                let _e135 = (_e33 + _e117);
-                let _e141 = s0_tile[(((_e131 - _e31) * 16i) + (_e135 - _e35))];
-                let _e149 = s1_tile[(((_e135 - _e35) * 16i) + ((_e77 + _e16) - _e79))];
-                let _e151 = acc;
-                acc = (_e151 + (_e141 * _e149));
+            let _e134 = dims[0i];
+            let _e135 = (1i * _e134);
+            let _e143 = (_e29 + _e18);
+            if ((_e14 < (((_e135 + 15i) / 16i) * 2i)) && (_e143 < _e135)) {
+                let _e147 = (_e33 + _e129);
+                let _e153 = s0_tile[(((_e143 - _e31) * 16i) + (_e147 - _e35))];
+                let _e161 = s1_tile[(((_e147 - _e35) * 16i) + ((_e83 + _e16) - _e85))];
+                let _e163 = acc;
+                acc = (_e163 + (_e153 * _e161));
             }
             continuing {
-                let _e153 = l8_;
-                l8_ = (_e153 + 1i);
+                let _e165 = l8_;
+                l8_ = (_e165 + 1i);
             }
         }
         workgroupBarrier();
         continuing {
-            let _e156 = l7_;
-            l7_ = (_e156 + 1i);
+            let _e168 = l7_;
+            l7_ = (_e168 + 1i);
         }
     }
-    let _e159 = acc;
-    let _e163 = dims[0i];
-    let _e164 = (1i * _e163);
-    let _e176 = (((_e14 / 2i) * 16i) + _e18);
-    if ((_e14 < (((_e164 + 15i) / 16i) * 2i)) && (_e176 < _e164)) {
-        out[((_e176 * 32i) + (((_e14 % 2i) * 16i) + _e16))] = _e159;
+    let _e171 = acc;
+    let _e175 = dims[0i];
+    let _e176 = (1i * _e175);
+    let _e188 = (((_e14 / 2i) * 16i) + _e18);
+    if ((_e14 < (((_e176 + 15i) / 16i) * 2i)) && (_e188 < _e176)) {
+        out[((_e188 * 32i) + (((_e14 % 2i) * 16i) + _e16))] = _e171;
     }
     return;
 }

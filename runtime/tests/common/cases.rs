@@ -330,7 +330,7 @@ pub fn f32_to_f16_rounds_to_nearest_even_like_the_half_crate(b: Backend) {
 /// A Llama-style block (norm, Q/K/V projections with a quantized one, RoPE,
 /// attention over a grown KV cache, SwiGLU MLP, residual adds) of `rows`
 /// new tokens after `past` cached ones.
-fn transformer_block(rows: usize, past: usize) -> (kiln_dsl::Function, Vec<(DType, Vec<usize>)>) {
+pub fn transformer_block(rows: usize, past: usize) -> (kiln_dsl::Function, Vec<(DType, Vec<usize>)>) {
     let (width, heads, hd, ffn) = (64usize, 4usize, 16usize, 96usize);
     let f = FunctionBuilder::new("block");
     let mut shapes = Vec::new();

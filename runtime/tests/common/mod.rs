@@ -125,6 +125,10 @@ pub enum Backend {
     /// rows tiled 16 x 16 with their plain operands staged in workgroup
     /// memory ([`kiln_schedule::GpuKnobs::tiled`]).
     GpuTiled,
+    /// [`Backend::GpuDiscrete`] in checked mode: every shader keeps wgpu's
+    /// run-time checks, also those proven in bounds (which the other GPU
+    /// backends run unchecked).
+    GpuChecked,
 }
 
 /// The first GPU adapter, opened once per test process. No adapter is a
@@ -141,6 +145,7 @@ pub fn gpu() -> &'static GpuDevice {
 pub fn device_for(b: Backend) -> GpuDevice {
     match b {
         Backend::GpuPortable | Backend::GpuVectorsPortable => gpu().with_target(GpuTarget::default()),
+        Backend::GpuChecked => gpu().with_checked_shaders(),
         Backend::GpuRanges => {
             static SMALL: OnceLock<GpuDevice> = OnceLock::new();
             SMALL.get_or_init(|| GpuDevice::open_with(0, |l| l.max_storage_buffer_binding_size = 4096).unwrap_or_else(|e| panic!("{e}"))).clone()
@@ -162,7 +167,7 @@ pub fn run_on_with(b: Backend, func: &Function, inputs: &[HostTensor], bindings:
             let exe = CpuExecutable::compile(func, &options).unwrap_or_else(|e| panic!("compile failed: {e}\n{func}"));
             exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("run failed: {e}\n{func}"))
         }
-        Backend::Gpu | Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuRanges | Backend::GpuVectors | Backend::GpuVectorsPortable | Backend::GpuTiled => {
+        Backend::Gpu | Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuRanges | Backend::GpuVectors | Backend::GpuVectorsPortable | Backend::GpuTiled | Backend::GpuChecked => {
             let options = scheduled_for(b, options);
             let exe = GpuExecutable::compile(func, &device_for(b), &options).unwrap_or_else(|e| panic!("GPU compile failed: {e}\n{func}"));
             exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("GPU run failed: {e}\n{func}"))
@@ -178,7 +183,7 @@ pub fn scheduled_for(b: Backend, mut options: CompileOptions) -> CompileOptions 
         Backend::GpuVectorsPortable => Some(4),
         _ => None,
     };
-    if matches!(b, Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuVectors | Backend::GpuVectorsPortable | Backend::GpuTiled) {
+    if matches!(b, Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuVectors | Backend::GpuVectorsPortable | Backend::GpuTiled | Backend::GpuChecked) {
         let tile = if b == Backend::GpuTiled { 16 } else { 0 };
         options.scheduler = Some(std::sync::Arc::new(move |nest| {
             let default = kiln_schedule::GpuKnobs::tiled(&nest, tile).unwrap_or_else(|| kiln_schedule::GpuKnobs::default_for(&nest, kiln_schedule::AdapterKind::Gpu));
