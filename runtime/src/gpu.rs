@@ -620,6 +620,7 @@ struct GpuStep {
     pipeline: wgpu::ComputePipeline,
     /// Created without run-time checks: its symbols must be at least 1.
     unchecked: bool,
+    layout: wgpu::BindGroupLayout,
 }
 
 impl std::fmt::Debug for GpuStep {
@@ -636,7 +637,23 @@ pub struct GpuExecutable {
     gpu: GpuDevice,
     /// The memory plan's slots, kept between calls.
     pool: Mutex<Vec<Option<wgpu::Buffer>>>,
+    /// Each step's last bind group and the bindings it was made for, for
+    /// steps that bind no input or returned value: a call whose step binds
+    /// the same buffers (parameters, the plan's slots, the dims buffer;
+    /// most steps) reuses it.
+    bind_groups: Mutex<Vec<Option<(Vec<BindingKey>, wgpu::BindGroup)>>>,
+    /// The buffer of every step's dims, kept between calls.
+    dims: Mutex<Option<wgpu::Buffer>>,
 }
+
+/// A binding of a bind group: buffer, offset and size.
+type BindingKey = (wgpu::Buffer, u64, Option<std::num::NonZeroU64>);
+
+/// Dispatches recorded per submission when a call is not profiled: the GPU
+/// starts on the first ones while the CPU records the rest (one
+/// submission would leave the GPU idle until every dispatch is recorded).
+/// `KILN_GPU_SUBMIT_EVERY` overrides it (0: one submission per call).
+const SUBMIT_EVERY: usize = 64;
 
 impl std::fmt::Debug for GpuExecutable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -657,10 +674,11 @@ impl GpuExecutable {
             let nest = options.schedule(nest, true, |n| default_schedule(n, gpu.adapter_kind()))?;
             let kernel = lower(&nest, &gpu.target())?;
             let pipeline = gpu.pipeline(&kernel)?;
-            Ok(GpuStep { unchecked: gpu.runs_unchecked(&kernel), kernel, pipeline })
+            Ok(GpuStep { unchecked: gpu.runs_unchecked(&kernel), layout: pipeline.get_bind_group_layout(0), kernel, pipeline })
         })?;
         let slots = lowered.plan.slots.len();
-        Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]) })
+        let steps = lowered.steps.len();
+        Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]), bind_groups: Mutex::new(vec![None; steps]), dims: Mutex::new(None) })
     }
 
     /// What the graph optimizer did, if the options set one.
@@ -775,69 +793,108 @@ impl GpuExecutable {
             }
             dims_bytes.resize((dims_bytes.len() + 4).div_ceil(align) * align, 0);
         }
-        let dims = g.buffer("dims", dims_bytes.len() as u64, STORAGE)?;
+        let mut dims_slot = self.dims.lock().unwrap_or_else(|p| p.into_inner());
+        if dims_slot.as_ref().is_none_or(|d| d.size() < dims_bytes.len() as u64) {
+            *dims_slot = Some(g.buffer("dims", dims_bytes.len() as u64, STORAGE)?);
+        }
+        let dims = dims_slot.clone().expect("made above");
+        drop(dims_slot);
         g.inner.queue.write_buffer(&dims, 0, &dims_bytes);
         let dev = &g.inner.device;
-        let mut groups = Vec::new();
-        let mut dispatches = Vec::new();
-        for (i, s) in self.lowered.steps.iter().enumerate() {
+        let steps = self.lowered.steps.len();
+        let mut cache = self.bind_groups.lock().unwrap_or_else(|p| p.into_inner());
+        // step i's bind group: the cached one where its bindings are the same
+        let mut bind_group = |i: usize| -> Result<wgpu::BindGroup, RuntimeError> {
+            let s = &self.lowered.steps[i];
             let k = &s.kernel.kernel;
-            let mut buffers: Vec<wgpu::BufferBinding> = Vec::new();
+            let mut buffers: Vec<BindingKey> = Vec::new();
             let arg_buffer = |a: &Loc| match a {
                 Loc::Input(i) => &inputs[*i].buffer,
                 Loc::Param(n) => &params[n.as_str()].buffer,
                 Loc::Value(v) => value_buffer(*v),
             };
+            let whole = |buffer: &wgpu::Buffer| -> Result<BindingKey, RuntimeError> {
+                let b = g.whole_binding(&k.name, buffer)?;
+                Ok((buffer.clone(), b.offset, b.size))
+            };
             for (a, &ranges) in s.args.iter().zip(&k.ranges) {
                 let buffer = arg_buffer(a);
                 if ranges == 1 {
-                    buffers.push(g.whole_binding(&k.name, buffer)?);
+                    buffers.push(whole(buffer)?);
                     continue;
                 }
                 let range_bytes = 4 * k.target.range_words as u64;
                 for r in 0..ranges as u64 {
                     let offset = r * range_bytes;
-                    let size = std::num::NonZeroU64::new(range_bytes.min(buffer.size().saturating_sub(offset)));
-                    buffers.push(wgpu::BufferBinding { buffer, offset, size });
+                    buffers.push((buffer.clone(), offset, std::num::NonZeroU64::new(range_bytes.min(buffer.size().saturating_sub(offset)))));
                 }
             }
-            buffers.push(g.whole_binding(&k.name, value_buffer(s.out))?);
+            buffers.push(whole(value_buffer(s.out))?);
             let dims_len = (4 * k.symbols.len()).max(4) as u64;
-            buffers.push(wgpu::BufferBinding { buffer: &dims, offset: dims_at[i], size: std::num::NonZeroU64::new(dims_len) });
+            buffers.push((dims.clone(), dims_at[i], std::num::NonZeroU64::new(dims_len)));
             for &v in &k.vector_views {
-                buffers.push(g.whole_binding(&k.name, arg_buffer(&s.args[v]))?);
+                buffers.push(whole(arg_buffer(&s.args[v]))?);
             }
-            let layout = s.kernel.pipeline.get_bind_group_layout(0);
-            let entries: Vec<wgpu::BindGroupEntry> = buffers.into_iter().enumerate().map(|(i, buf)| wgpu::BindGroupEntry { binding: i as u32, resource: wgpu::BindingResource::Buffer(buf) }).collect();
-            groups.push(dev.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(&k.name), layout: &layout, entries: &entries }));
-            dispatches.push(k.dispatch(&b).map_err(|sym| kiln_dsl::GraphError::UnboundDim { op: k.name.clone(), sym })?);
-        }
-        let mut encoder = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&self.func.name) });
-        let steps = self.lowered.steps.len() as u32;
-        let queries = profile.then(|| dev.create_query_set(&wgpu::QuerySetDescriptor { label: Some("kernel times"), ty: wgpu::QueryType::Timestamp, count: (2 * steps).max(2) }));
-        let record = |pass: &mut wgpu::ComputePass, i: usize| {
-            let [x, y, z] = dispatches[i];
+            if let Some((key, group)) = &cache[i] {
+                if *key == buffers {
+                    return Ok(group.clone());
+                }
+            }
+            let entries: Vec<wgpu::BindGroupEntry> = buffers
+                .iter()
+                .enumerate()
+                .map(|(i, (buffer, offset, size))| wgpu::BindGroupEntry { binding: i as u32, resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer, offset: *offset, size: *size }) })
+                .collect();
+            let group = dev.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(&k.name), layout: &s.kernel.layout, entries: &entries });
+            // a call's inputs and returned values are new buffers each call:
+            // not kept (a cached group would keep them alive)
+            let per_call = s.args.iter().chain([&Loc::Value(s.out)]).any(|a| matches!(a, Loc::Input(_)) || matches!(a, Loc::Value(v) if own.contains_key(v)));
+            cache[i] = (!per_call).then(|| (buffers, group.clone()));
+            Ok(group)
+        };
+        let dispatch = |i: usize| -> Result<[u32; 3], RuntimeError> {
+            let k = &self.lowered.steps[i].kernel.kernel;
+            Ok(k.dispatch(&b).map_err(|sym| kiln_dsl::GraphError::UnboundDim { op: k.name.clone(), sym })?)
+        };
+        let record = |pass: &mut wgpu::ComputePass, i: usize, group: &wgpu::BindGroup, [x, y, z]: [u32; 3]| {
             if x > 0 && y > 0 && z > 0 {
                 pass.set_pipeline(&self.lowered.steps[i].kernel.pipeline);
-                pass.set_bind_group(0, &groups[i], &[]);
+                pass.set_bind_group(0, group, &[]);
                 pass.dispatch_workgroups(x, y, z);
             }
         };
+        let queries = profile.then(|| dev.create_query_set(&wgpu::QuerySetDescriptor { label: Some("kernel times"), ty: wgpu::QueryType::Timestamp, count: (2 * steps as u32).max(2) }));
+        let mut encoder = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&self.func.name) });
         match &queries {
-            // one pass: consecutive dispatches are ordered by wgpu's usage tracking
+            // passes of consecutive dispatches, ordered by wgpu's usage
+            // tracking, submitted as they are recorded
             None => {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.func.name), timestamp_writes: None });
-                (0..dispatches.len()).for_each(|i| record(&mut pass, i));
+                let every = std::env::var("KILN_GPU_SUBMIT_EVERY").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(SUBMIT_EVERY);
+                let every = if every == 0 { steps.max(1) } else { every };
+                for chunk in (0..steps).collect::<Vec<_>>().chunks(every) {
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.func.name), timestamp_writes: None });
+                    for &i in chunk {
+                        record(&mut pass, i, &bind_group(i)?, dispatch(i)?);
+                    }
+                    drop(pass);
+                    if chunk.last() != Some(&(steps - 1)) {
+                        let done = std::mem::replace(&mut encoder, dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&self.func.name) }));
+                        g.inner.queue.submit([done.finish()]);
+                    }
+                }
             }
             // a pass per kernel, timed at its start and end
             Some(q) => {
-                for i in 0..dispatches.len() {
+                for i in 0..steps {
+                    let (group, size) = (bind_group(i)?, dispatch(i)?);
                     let timestamp_writes = wgpu::ComputePassTimestampWrites { query_set: q, beginning_of_pass_write_index: Some(2 * i as u32), end_of_pass_write_index: Some(2 * i as u32 + 1) };
                     let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.lowered.steps[i].kernel.kernel.name), timestamp_writes: Some(timestamp_writes) });
-                    record(&mut pass, i);
+                    record(&mut pass, i, &group, size);
                 }
             }
         }
+        drop(cache);
+        let steps = steps as u32;
         let resolved = match &queries {
             Some(q) => {
                 let resolve = dev.create_buffer(&wgpu::BufferDescriptor { label: Some("timestamps"), size: 16 * steps.max(1) as u64, usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC, mapped_at_creation: false });

@@ -121,6 +121,30 @@ fn proven_kernels_run_unchecked_and_match_checked_mode_bit_for_bit() {
 }
 
 #[test]
+fn calls_reuse_bind_groups_only_where_their_buffers_are_the_same() {
+    // a chain longer than a submission (64 dispatches), called with growing
+    // and shrinking lengths: the plan's slots grow (new buffers, new bind
+    // groups), and each call's inputs and outputs are new buffers
+    let f = FunctionBuilder::new("chain");
+    let x = f.input("x", DType::F32, &[Dim::sym("n")]);
+    let mut y = x.clone();
+    for i in 0..100 {
+        y = if i % 2 == 0 { y.mul_scalar(1.01) } else { y.add_scalar(0.5).sub(&x) };
+    }
+    let func = f.finish(&[&y]).unwrap();
+    let exe = GpuExecutable::compile(&func, gpu(), &Default::default()).unwrap();
+    assert!(exe.kernel_count() > 64, "{} kernels", exe.kernel_count());
+    let mut r = rng();
+    for n in [3usize, 1000, 5, 4000, 4000, 2] {
+        let ins = random_inputs(&func, &[&[n]], 50, &mut r);
+        let want = kiln_dsl::interpret(&func, &ins, &HashMap::new(), &Bindings::new()).unwrap();
+        let got = exe.run(&ins, &HashMap::new(), &Bindings::new()).unwrap();
+        let err = kiln_dsl::rel_l2_error(&got[0].to_f64(), &want[0].data);
+        assert!(err <= 1e-5, "n = {n}: relative L2 error {err:e}");
+    }
+}
+
+#[test]
 fn a_symbolic_dim_of_zero_is_refused_by_unchecked_kernels() {
     // proofs hold for dims of at least 1: an empty cache would make the
     // concatenation read its element -1
