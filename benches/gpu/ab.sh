@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Two builds of kiln against each other, alternated in rounds on the same
-# GPU, in one script that prints a short table last: `kiln bench` pp/tg of
-# each model (with --profile, whose decode-step line gives the kernels' GPU
-# time beside the wall time of tg). Run from the repository root:
+# GPU, in one script that prints a short table last: the GEMVs of the
+# Llama-2-7B shape (`gpu_gemv`, where both directories have it), then
+# `kiln bench` pp/tg of each model (with --profile, whose decode-step line
+# gives the kernels' GPU time beside the wall time of tg). Run from the
+# repository root:
 #
 #   benches/gpu/ab.sh A_BIN_DIR B_BIN_DIR OUT_DIR MODEL [MODEL...]
 #
@@ -20,6 +22,15 @@ TG=${KILN_TG:-128}
 BW=${KILN_BANDWIDTH_GBS:-2766}
 mkdir -p "$OUT"
 export RUST_BACKTRACE=0
+if [ -x "$A/gpu_gemv" ] && [ -x "$B/gpu_gemv" ]; then
+    for round in $(seq "${KILN_ROUNDS:-2}"); do
+        for build in a b; do
+            bin=$A
+            [ $build = b ] && bin=$B
+            KILN_GEMV_NO_COPIES=1 timeout 120 "$bin/gpu_gemv" 0 4096 4096 4096 11008 11008 4096 4096 32000 >"$OUT/gemv.$build.$round.txt" 2>&1
+        done
+    done
+fi
 for model in "$@"; do
     tag=$(basename "$model" | tr ':/' '__')
     for round in $(seq "${KILN_ROUNDS:-2}"); do
@@ -35,7 +46,20 @@ done
 echo "== table (a: $A, b: $B; limit at $BW GB/s)"
 python3 - "$OUT" <<'PY'
 import json, pathlib, re, sys
-for f in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
+out = pathlib.Path(sys.argv[1])
+gemv = {}
+for f in sorted(out.glob("gemv.*.txt")):
+    build = f.name.split(".")[1]
+    for line in f.read_text().splitlines():
+        m = re.match(r"\s*(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+([\d.]+)\s+([\d.]+)", line)
+        if m:
+            gemv.setdefault((m[3], m[1], m[2]), {}).setdefault(build, []).append((float(m[5]), float(m[6])))
+for (dt, k, n), runs in sorted(gemv.items()):
+    a, b = runs.get("a", []), runs.get("b", [])
+    if a and b:
+        ta, tb = min(t for t, _ in a), min(t for t, _ in b)
+        print(f"gemv {dt:5} K={k:>5} N={n:>5}: a {' '.join(f'{t:.1f}' for t, _ in a)} us | b {' '.join(f'{t:.1f}' for t, _ in b)} us ({max(g for _, g in b):.0f} GB/s) | b/a x{ta / tb:.2f}")
+for f in sorted(out.glob("*.json")):
     r = json.loads(f.read_text())
     if "error" in r:
         print(f"{f.stem:40} failed ({r['error']})")

@@ -115,11 +115,51 @@ pub(crate) fn fold_at_lane(op: BinOp, a: &Expr, c: &Expr, lane: u32, w: i64, j: 
 /// share ([`fold_at_lane`]) written without it, so that lanes compute
 /// their common parts (a block's index and scale) once.
 pub(crate) fn at_lane(e: &Expr, lane: u32, w: i64, j: i64) -> Expr {
-    e.rewrite(&mut |x| match x {
+    constants_last(&e.rewrite(&mut |x| match x {
         Expr::Axis(a) if *a == lane => Some(Expr::Int(j)),
         Expr::Binary(op, a, c) => fold_at_lane(*op, a, c, lane, w, j),
         _ => None,
-    })
+    }))
+}
+
+/// `e` with the integer literals of each sum gathered into one term added
+/// last (`a + (b + 3)` is `(a + b) + 3`), so lanes whose index differs by a
+/// constant share the rest of the sum. Only sums with a literal are
+/// reordered: those compute in integers (an operation's operands have one
+/// kind), where the order does not change the value.
+fn constants_last(e: &Expr) -> Expr {
+    fn terms(e: &Expr, out: &mut Vec<Expr>, constant: &mut i64, literals: &mut usize) {
+        match e {
+            Expr::Binary(BinOp::Add, a, b) => {
+                terms(a, out, constant, literals);
+                terms(b, out, constant, literals);
+            }
+            Expr::Int(c) => {
+                *constant = constant.wrapping_add(*c);
+                *literals += 1;
+            }
+            other => out.push(constants_last(other)),
+        }
+    }
+    match e {
+        Expr::Binary(BinOp::Add, ..) => {
+            let (mut rest, mut constant, mut literals) = (Vec::new(), 0, 0);
+            terms(e, &mut rest, &mut constant, &mut literals);
+            let add = |a: Expr, b: Expr| Expr::Binary(BinOp::Add, Box::new(a), Box::new(b));
+            if literals == 0 {
+                // floats, or integers without a literal: as written
+                let Expr::Binary(_, a, b) = e else { unreachable!() };
+                return add(constants_last(a), constants_last(b));
+            }
+            let sum = rest.into_iter().reduce(add);
+            match (sum, constant) {
+                (Some(s), 0) => s,
+                (Some(s), c) => add(s, Expr::Int(c)),
+                (None, c) => Expr::Int(c),
+            }
+        }
+        _ => e.rewrite(&mut |x| (x != e && matches!(x, Expr::Binary(BinOp::Add, ..))).then(|| constants_last(x))),
+    }
 }
 
 #[cfg(test)]
@@ -157,6 +197,17 @@ mod tests {
         // nor a possibly negative base (truncating division)
         let neg = add(Expr::Binary(BinOp::Sub, Box::new(mul(ax(3), Expr::Int(8))), Box::new(Expr::Int(32))), ax(5));
         assert_eq!(fold_at_lane(BinOp::Div, &neg, &Expr::Int(32), 5, 8, 0), None);
+    }
+
+    #[test]
+    fn lanes_share_sums_but_for_their_constant() {
+        // byte offset b * 18 + (2 + (h + lane)) at lane 3: (b * 18 + h) + 5
+        let off = add(mul(ax(1), Expr::Int(18)), add(Expr::Int(2), add(ax(2), ax(5))));
+        assert_eq!(at_lane(&off, 5, 8, 3), add(add(mul(ax(1), Expr::Int(18)), ax(2)), Expr::Int(5)));
+        // inside other operations too; sums without a literal stay as written
+        let shifted = Expr::Binary(BinOp::Shr, Box::new(off.clone()), Box::new(Expr::Int(2)));
+        assert_eq!(at_lane(&shifted, 5, 8, 0), Expr::Binary(BinOp::Shr, Box::new(add(add(mul(ax(1), Expr::Int(18)), ax(2)), Expr::Int(2))), Box::new(Expr::Int(2))));
+        assert_eq!(at_lane(&add(ax(1), add(ax(2), ax(3))), 5, 8, 0), add(ax(1), add(ax(2), ax(3))));
     }
 
     #[test]

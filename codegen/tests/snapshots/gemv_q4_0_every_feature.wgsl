@@ -59,167 +59,167 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
                 }
             }
             let _e83 = s1_element;
-            let _e96 = (_e65 % 32i);
-            let _e98 = (_e96 % 16i);
-            let _e102 = (_e69 + (2i + (_e98 + 0i)));
-            let _e104 = (_e102 >> 2u);
-            let _e109 = (_e104 & 1023i);
-            switch (_e104 >> 10u) {
+            let _e95 = (_e65 % 32i);
+            let _e98 = (_e69 + (_e95 % 16i));
+            let _e100 = (_e98 + 2i);
+            let _e102 = (_e100 >> 2u);
+            let _e107 = (_e102 & 1023i);
+            switch (_e102 >> 10u) {
                 case 0: {
-                    let _e111 = s1_0_[_e109];
+                    let _e109 = s1_0_[_e107];
+                    s1_element_1 = _e109;
+                }
+                default: {
+                    let _e111 = s1_1_[_e107];
                     s1_element_1 = _e111;
                 }
-                default: {
-                    let _e113 = s1_1_[_e109];
-                    s1_element_1 = _e113;
-                }
             }
-            let _e114 = s1_element_1;
-            let _e127 = ((_e96 / 16i) * 4i);
-            let _e137 = acc;
-            acc = (_e137 + (_e47.x * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(((bitcast<i32>(((_e114 >> (bitcast<u32>((_e102 & 3i)) * 8u)) & 255u)) >> bitcast<u32>(_e127)) & 15i)) - 8f))));
-            let _e144 = (_e69 + (2i + (_e98 + 1i)));
-            let _e146 = (_e144 >> 2u);
-            let _e151 = (_e146 & 1023i);
-            switch (_e146 >> 10u) {
+            let _e112 = s1_element_1;
+            let _e120 = ((_e95 / 16i) * 4i);
+            let _e131 = acc;
+            acc = (_e131 + (_e47.x * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(bitcast<i32>(extractBits(_e112, bitcast<u32>((((_e100 & 3i) * 8i) + _e120)), 4u))) - 8f))));
+            let _e135 = (_e98 + 3i);
+            let _e137 = (_e135 >> 2u);
+            let _e142 = (_e137 & 1023i);
+            switch (_e137 >> 10u) {
                 case 0: {
-                    let _e153 = s1_0_[_e151];
-                    s1_element_2 = _e153;
+                    let _e144 = s1_0_[_e142];
+                    s1_element_2 = _e144;
                 }
                 default: {
-                    let _e155 = s1_1_[_e151];
-                    s1_element_2 = _e155;
+                    let _e146 = s1_1_[_e142];
+                    s1_element_2 = _e146;
                 }
             }
-            let _e156 = s1_element_2;
-            let _e175 = acc;
-            acc = (_e175 + (_e47.y * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(((bitcast<i32>(((_e156 >> (bitcast<u32>((_e144 & 3i)) * 8u)) & 255u)) >> bitcast<u32>(_e127)) & 15i)) - 8f))));
-            let _e182 = (_e69 + (2i + (_e98 + 2i)));
-            let _e184 = (_e182 >> 2u);
-            let _e189 = (_e184 & 1023i);
-            switch (_e184 >> 10u) {
+            let _e147 = s1_element_2;
+            let _e162 = acc;
+            acc = (_e162 + (_e47.y * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(bitcast<i32>(extractBits(_e147, bitcast<u32>((((_e135 & 3i) * 8i) + _e120)), 4u))) - 8f))));
+            let _e166 = (_e98 + 4i);
+            let _e168 = (_e166 >> 2u);
+            let _e173 = (_e168 & 1023i);
+            switch (_e168 >> 10u) {
                 case 0: {
-                    let _e191 = s1_0_[_e189];
-                    s1_element_3 = _e191;
+                    let _e175 = s1_0_[_e173];
+                    s1_element_3 = _e175;
                 }
                 default: {
-                    let _e193 = s1_1_[_e189];
-                    s1_element_3 = _e193;
+                    let _e177 = s1_1_[_e173];
+                    s1_element_3 = _e177;
                 }
             }
-            let _e194 = s1_element_3;
-            let _e213 = acc;
-            acc = (_e213 + (_e47.z * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(((bitcast<i32>(((_e194 >> (bitcast<u32>((_e182 & 3i)) * 8u)) & 255u)) >> bitcast<u32>(_e127)) & 15i)) - 8f))));
-            let _e220 = (_e69 + (2i + (_e98 + 3i)));
-            let _e222 = (_e220 >> 2u);
-            let _e227 = (_e222 & 1023i);
-            switch (_e222 >> 10u) {
+            let _e178 = s1_element_3;
+            let _e193 = acc;
+            acc = (_e193 + (_e47.z * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(bitcast<i32>(extractBits(_e178, bitcast<u32>((((_e166 & 3i) * 8i) + _e120)), 4u))) - 8f))));
+            let _e197 = (_e98 + 5i);
+            let _e199 = (_e197 >> 2u);
+            let _e204 = (_e199 & 1023i);
+            switch (_e199 >> 10u) {
                 case 0: {
-                    let _e229 = s1_0_[_e227];
-                    s1_element_4 = _e229;
+                    let _e206 = s1_0_[_e204];
+                    s1_element_4 = _e206;
                 }
                 default: {
-                    let _e231 = s1_1_[_e227];
-                    s1_element_4 = _e231;
+                    let _e208 = s1_1_[_e204];
+                    s1_element_4 = _e208;
                 }
             }
-            let _e232 = s1_element_4;
-            let _e251 = acc;
-            acc = (_e251 + (_e47.w * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(((bitcast<i32>(((_e232 >> (bitcast<u32>((_e220 & 3i)) * 8u)) & 255u)) >> bitcast<u32>(_e127)) & 15i)) - 8f))));
-            let _e258 = (_e69 + (2i + (_e98 + 4i)));
-            let _e260 = (_e258 >> 2u);
-            let _e265 = (_e260 & 1023i);
-            switch (_e260 >> 10u) {
+            let _e209 = s1_element_4;
+            let _e224 = acc;
+            acc = (_e224 + (_e47.w * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(bitcast<i32>(extractBits(_e209, bitcast<u32>((((_e197 & 3i) * 8i) + _e120)), 4u))) - 8f))));
+            let _e228 = (_e98 + 6i);
+            let _e230 = (_e228 >> 2u);
+            let _e235 = (_e230 & 1023i);
+            switch (_e230 >> 10u) {
                 case 0: {
-                    let _e267 = s1_0_[_e265];
-                    s1_element_5 = _e267;
+                    let _e237 = s1_0_[_e235];
+                    s1_element_5 = _e237;
                 }
                 default: {
-                    let _e269 = s1_1_[_e265];
-                    s1_element_5 = _e269;
+                    let _e239 = s1_1_[_e235];
+                    s1_element_5 = _e239;
                 }
             }
-            let _e270 = s1_element_5;
-            let _e289 = acc;
-            acc = (_e289 + (_e55.x * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(((bitcast<i32>(((_e270 >> (bitcast<u32>((_e258 & 3i)) * 8u)) & 255u)) >> bitcast<u32>(_e127)) & 15i)) - 8f))));
-            let _e296 = (_e69 + (2i + (_e98 + 5i)));
-            let _e298 = (_e296 >> 2u);
-            let _e303 = (_e298 & 1023i);
-            switch (_e298 >> 10u) {
+            let _e240 = s1_element_5;
+            let _e255 = acc;
+            acc = (_e255 + (_e55.x * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(bitcast<i32>(extractBits(_e240, bitcast<u32>((((_e228 & 3i) * 8i) + _e120)), 4u))) - 8f))));
+            let _e259 = (_e98 + 7i);
+            let _e261 = (_e259 >> 2u);
+            let _e266 = (_e261 & 1023i);
+            switch (_e261 >> 10u) {
                 case 0: {
-                    let _e305 = s1_0_[_e303];
-                    s1_element_6 = _e305;
+                    let _e268 = s1_0_[_e266];
+                    s1_element_6 = _e268;
                 }
                 default: {
-                    let _e307 = s1_1_[_e303];
-                    s1_element_6 = _e307;
+                    let _e270 = s1_1_[_e266];
+                    s1_element_6 = _e270;
                 }
             }
-            let _e308 = s1_element_6;
-            let _e327 = acc;
-            acc = (_e327 + (_e55.y * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(((bitcast<i32>(((_e308 >> (bitcast<u32>((_e296 & 3i)) * 8u)) & 255u)) >> bitcast<u32>(_e127)) & 15i)) - 8f))));
-            let _e334 = (_e69 + (2i + (_e98 + 6i)));
-            let _e336 = (_e334 >> 2u);
-            let _e341 = (_e336 & 1023i);
-            switch (_e336 >> 10u) {
+            let _e271 = s1_element_6;
+            let _e286 = acc;
+            acc = (_e286 + (_e55.y * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(bitcast<i32>(extractBits(_e271, bitcast<u32>((((_e259 & 3i) * 8i) + _e120)), 4u))) - 8f))));
+            let _e290 = (_e98 + 8i);
+            let _e292 = (_e290 >> 2u);
+            let _e297 = (_e292 & 1023i);
+            switch (_e292 >> 10u) {
                 case 0: {
-                    let _e343 = s1_0_[_e341];
-                    s1_element_7 = _e343;
+                    let _e299 = s1_0_[_e297];
+                    s1_element_7 = _e299;
                 }
                 default: {
-                    let _e345 = s1_1_[_e341];
-                    s1_element_7 = _e345;
+                    let _e301 = s1_1_[_e297];
+                    s1_element_7 = _e301;
                 }
             }
-            let _e346 = s1_element_7;
-            let _e365 = acc;
-            acc = (_e365 + (_e55.z * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(((bitcast<i32>(((_e346 >> (bitcast<u32>((_e334 & 3i)) * 8u)) & 255u)) >> bitcast<u32>(_e127)) & 15i)) - 8f))));
-            let _e372 = (_e69 + (2i + (_e98 + 7i)));
-            let _e374 = (_e372 >> 2u);
-            let _e379 = (_e374 & 1023i);
-            switch (_e374 >> 10u) {
+            let _e302 = s1_element_7;
+            let _e317 = acc;
+            acc = (_e317 + (_e55.z * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(bitcast<i32>(extractBits(_e302, bitcast<u32>((((_e290 & 3i) * 8i) + _e120)), 4u))) - 8f))));
+            let _e321 = (_e98 + 9i);
+            let _e323 = (_e321 >> 2u);
+            let _e328 = (_e323 & 1023i);
+            switch (_e323 >> 10u) {
                 case 0: {
-                    let _e381 = s1_0_[_e379];
-                    s1_element_8 = _e381;
+                    let _e330 = s1_0_[_e328];
+                    s1_element_8 = _e330;
                 }
                 default: {
-                    let _e383 = s1_1_[_e379];
-                    s1_element_8 = _e383;
+                    let _e332 = s1_1_[_e328];
+                    s1_element_8 = _e332;
                 }
             }
-            let _e384 = s1_element_8;
-            let _e403 = acc;
-            acc = (_e403 + (_e55.w * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(((bitcast<i32>(((_e384 >> (bitcast<u32>((_e372 & 3i)) * 8u)) & 255u)) >> bitcast<u32>(_e127)) & 15i)) - 8f))));
+            let _e333 = s1_element_8;
+            let _e348 = acc;
+            acc = (_e348 + (_e55.w * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(bitcast<i32>(extractBits(_e333, bitcast<u32>((((_e321 & 3i) * 8i) + _e120)), 4u))) - 8f))));
         }
         continuing {
-            let _e405 = l6_;
-            l6_ = (_e405 + 1i);
+            let _e350 = l6_;
+            l6_ = (_e350 + 1i);
         }
     }
-    let _e408 = acc;
-    let _e409 = subgroupAdd(_e408);
+    let _e353 = acc;
+    let _e354 = subgroupAdd(_e353);
     if (lane == 0u) {
-        partial[subgroup] = _e409;
+        partial[subgroup] = _e354;
     }
     workgroupBarrier();
     if ((_e20 == 0i) && (_e18 < 8i)) {
         acc = 0f;
         subgroup_partial = 0i;
         loop {
-            let _e421 = subgroup_partial;
-            if (_e421 >= bitcast<i32>(subgroups)) {
+            let _e366 = subgroup_partial;
+            if (_e366 >= bitcast<i32>(subgroups)) {
                 break;
             }
-            let _e424 = partial[_e421];
-            let _e425 = acc;
-            acc = (_e425 + _e424);
+            let _e369 = partial[_e366];
+            let _e370 = acc;
+            acc = (_e370 + _e369);
             continuing {
-                let _e427 = subgroup_partial;
-                subgroup_partial = (_e427 + 1i);
+                let _e372 = subgroup_partial;
+                subgroup_partial = (_e372 + 1i);
             }
         }
-        let _e430 = acc;
-        out[(((_e18 / 8i) * 8i) + (_e18 % 8i))] = _e430;
+        let _e375 = acc;
+        out[(((_e18 / 8i) * 8i) + (_e18 % 8i))] = _e375;
     }
     workgroupBarrier();
     return;
