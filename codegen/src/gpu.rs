@@ -169,12 +169,10 @@ impl GpuKernel {
         naga::back::spv::write_vec(&self.module, &self.info, &options, None).map_err(|e| self.backend(e))
     }
 
-    /// The shader as Metal Shading Language (version 1.2).
+    /// The shader as Metal Shading Language.
     pub fn msl(&self) -> Result<String, CodegenError> {
         let pipeline = naga::back::msl::PipelineOptions::default();
-        // MSL 1.2 (macOS 10.12) for bit-field extraction (a nibble in one instruction)
-        let options = naga::back::msl::Options { lang_version: (1, 2), ..Default::default() };
-        naga::back::msl::write_string(&self.module, &self.info, &options, &pipeline).map(|(s, _)| s).map_err(|e| self.backend(e))
+        naga::back::msl::write_string(&self.module, &self.info, &naga::back::msl::Options::default(), &pipeline).map(|(s, _)| s).map_err(|e| self.backend(e))
     }
 
     /// Workgroups to dispatch along x, y, z under `bindings` (an unbound
@@ -732,9 +730,6 @@ impl Builder {
     }
 
     fn compute(&mut self, e: &Expr) -> Res<(Handle<Expression>, Kind)> {
-        if let Some(bits) = self.bit_field(e)? {
-            return Ok((bits, Kind::Int));
-        }
         Ok(match e {
             Expr::Float(v) => (self.float(*v)?, Kind::Float),
             Expr::Int(v) => (self.int(*v)?, Kind::Int),
@@ -956,35 +951,6 @@ impl Builder {
             self.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
         }
         Ok(!caches.is_empty())
-    }
-
-    /// `(byte >> s) & (2^n - 1)` of an unsigned raw byte (a quantized
-    /// weight's nibble) as one bit-field extract from the byte's word,
-    /// where `s + n <= 8` is proven (so no bit of the next byte is read):
-    /// one instruction for the shift, mask and byte extraction.
-    fn bit_field(&mut self, e: &Expr) -> Res<Option<Handle<Expression>>> {
-        let Expr::Binary(BinOp::And, x, mask) = e else { return Ok(None) };
-        let (Expr::Binary(BinOp::Shr, byte, shift), Expr::Int(mask)) = (&**x, &**mask) else { return Ok(None) };
-        let Expr::LoadByte { src, offset, signed: false } = &**byte else { return Ok(None) };
-        let bits = (mask + 1).trailing_zeros() as i64;
-        let fits = (*mask + 1).count_ones() == 1 && (1..=8).contains(&bits) && matches!(kiln_schedule::int_bounds(shift), (Some(lo), Some(hi)) if lo >= 0 && hi + bits <= 8);
-        if !fits {
-            return Ok(None);
-        }
-        let (off, _) = self.value(offset)?;
-        let two = self.uint(2);
-        let word_index = self.bin(BinaryOperator::ShiftRight, off, two);
-        let word = self.element(*src, word_index)?;
-        let three = self.int(3)?;
-        let byte_in_word = self.bin(BinaryOperator::And, off, three);
-        let eight = self.int(8)?;
-        let first = self.bin(BinaryOperator::Multiply, byte_in_word, eight);
-        let (s, _) = self.value(shift)?;
-        let first = self.bin(BinaryOperator::Add, first, s);
-        let first = self.cast(first, naga::ScalarKind::Uint, false);
-        let count = self.uint(bits as u32);
-        let field = self.emit(Expression::Math { fun: MathFunction::ExtractBits, arg: word, arg1: Some(first), arg2: Some(count), arg3: None });
-        Ok(Some(self.cast(field, naga::ScalarKind::Sint, false)))
     }
 
     /// After the iteration of loop `at` that [`Self::fill_caches`] began: a

@@ -414,15 +414,6 @@ pub fn prove_divisors(e: &Expr, sources: &[DType]) -> Result<(), String> {
     problem
 }
 
-/// Constant bounds of integer expression `e` over loop variables (never
-/// negative, otherwise unknown) and symbols bound to 1 or more: `(lo, hi)`,
-/// each `None` where not a known constant.
-pub fn int_bounds(e: &Expr) -> (Option<i64>, Option<i64>) {
-    let mut p = Prover { sources: &[], failure: None };
-    let r = p.range(e, &[], false);
-    (r.lo.and_then(|d| d.as_const()), r.hi.and_then(|d| d.as_const()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -485,14 +476,6 @@ mod tests {
         // but as an index, the select's condition bounds each arm
         let chosen = load(0, vec![select(ax(0).lt(dim(&t)), ax(0), ax(0).sub(dim(&t)))]);
         assert!(prove_in_bounds(&chosen, &[&t + &s], &[f32s(&[&t + &s])]).is_ok());
-    }
-
-    #[test]
-    fn constant_bounds_of_loop_arithmetic() {
-        // a Q4_0 nibble's shift: ((k % 32) / 16) * 4 for any loop value k
-        assert_eq!(int_bounds(&Expr::Axis(7).rem(int(32)).div(int(16)).mul(int(4))), (Some(0), Some(4)));
-        assert_eq!(int_bounds(&Expr::Axis(7).add(int(3))), (Some(3), None));
-        assert_eq!(int_bounds(&Expr::Axis(7).sub(int(3)).rem(int(4))), (None, None));
     }
 
     #[test]

@@ -33,7 +33,7 @@ mod primitives;
 mod simplify;
 mod tuned;
 
-pub use bounds::{int_bounds, prove_divisors, prove_in_bounds};
+pub use bounds::{prove_divisors, prove_in_bounds};
 pub use default::{cpu_schedule, default_schedule, CpuKnobs, Target};
 pub use error::ScheduleError;
 pub use gpu::{default_gpu_schedule, gpu_schedule, AdapterKind, GpuKnobs, GPU_WORKGROUP};

@@ -75,151 +75,151 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
                 }
             }
             let _e112 = s1_element_1;
-            let _e120 = ((_e95 / 16i) * 4i);
-            let _e131 = acc;
-            acc = (_e131 + (_e47.x * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(bitcast<i32>(extractBits(_e112, bitcast<u32>((((_e100 & 3i) * 8i) + _e120)), 4u))) - 8f))));
-            let _e135 = (_e98 + 3i);
-            let _e137 = (_e135 >> 2u);
-            let _e142 = (_e137 & 1023i);
-            switch (_e137 >> 10u) {
+            let _e125 = ((_e95 / 16i) * 4i);
+            let _e135 = acc;
+            acc = (_e135 + (_e47.x * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(((bitcast<i32>(((_e112 >> (bitcast<u32>((_e100 & 3i)) * 8u)) & 255u)) >> bitcast<u32>(_e125)) & 15i)) - 8f))));
+            let _e139 = (_e98 + 3i);
+            let _e141 = (_e139 >> 2u);
+            let _e146 = (_e141 & 1023i);
+            switch (_e141 >> 10u) {
                 case 0: {
-                    let _e144 = s1_0_[_e142];
-                    s1_element_2 = _e144;
+                    let _e148 = s1_0_[_e146];
+                    s1_element_2 = _e148;
                 }
                 default: {
-                    let _e146 = s1_1_[_e142];
-                    s1_element_2 = _e146;
+                    let _e150 = s1_1_[_e146];
+                    s1_element_2 = _e150;
                 }
             }
-            let _e147 = s1_element_2;
-            let _e162 = acc;
-            acc = (_e162 + (_e47.y * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(bitcast<i32>(extractBits(_e147, bitcast<u32>((((_e135 & 3i) * 8i) + _e120)), 4u))) - 8f))));
-            let _e166 = (_e98 + 4i);
-            let _e168 = (_e166 >> 2u);
-            let _e173 = (_e168 & 1023i);
-            switch (_e168 >> 10u) {
+            let _e151 = s1_element_2;
+            let _e170 = acc;
+            acc = (_e170 + (_e47.y * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(((bitcast<i32>(((_e151 >> (bitcast<u32>((_e139 & 3i)) * 8u)) & 255u)) >> bitcast<u32>(_e125)) & 15i)) - 8f))));
+            let _e174 = (_e98 + 4i);
+            let _e176 = (_e174 >> 2u);
+            let _e181 = (_e176 & 1023i);
+            switch (_e176 >> 10u) {
                 case 0: {
-                    let _e175 = s1_0_[_e173];
-                    s1_element_3 = _e175;
+                    let _e183 = s1_0_[_e181];
+                    s1_element_3 = _e183;
                 }
                 default: {
-                    let _e177 = s1_1_[_e173];
-                    s1_element_3 = _e177;
+                    let _e185 = s1_1_[_e181];
+                    s1_element_3 = _e185;
                 }
             }
-            let _e178 = s1_element_3;
-            let _e193 = acc;
-            acc = (_e193 + (_e47.z * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(bitcast<i32>(extractBits(_e178, bitcast<u32>((((_e166 & 3i) * 8i) + _e120)), 4u))) - 8f))));
-            let _e197 = (_e98 + 5i);
-            let _e199 = (_e197 >> 2u);
-            let _e204 = (_e199 & 1023i);
-            switch (_e199 >> 10u) {
+            let _e186 = s1_element_3;
+            let _e205 = acc;
+            acc = (_e205 + (_e47.z * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(((bitcast<i32>(((_e186 >> (bitcast<u32>((_e174 & 3i)) * 8u)) & 255u)) >> bitcast<u32>(_e125)) & 15i)) - 8f))));
+            let _e209 = (_e98 + 5i);
+            let _e211 = (_e209 >> 2u);
+            let _e216 = (_e211 & 1023i);
+            switch (_e211 >> 10u) {
                 case 0: {
-                    let _e206 = s1_0_[_e204];
-                    s1_element_4 = _e206;
+                    let _e218 = s1_0_[_e216];
+                    s1_element_4 = _e218;
                 }
                 default: {
-                    let _e208 = s1_1_[_e204];
-                    s1_element_4 = _e208;
+                    let _e220 = s1_1_[_e216];
+                    s1_element_4 = _e220;
                 }
             }
-            let _e209 = s1_element_4;
-            let _e224 = acc;
-            acc = (_e224 + (_e47.w * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(bitcast<i32>(extractBits(_e209, bitcast<u32>((((_e197 & 3i) * 8i) + _e120)), 4u))) - 8f))));
-            let _e228 = (_e98 + 6i);
-            let _e230 = (_e228 >> 2u);
-            let _e235 = (_e230 & 1023i);
-            switch (_e230 >> 10u) {
+            let _e221 = s1_element_4;
+            let _e240 = acc;
+            acc = (_e240 + (_e47.w * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(((bitcast<i32>(((_e221 >> (bitcast<u32>((_e209 & 3i)) * 8u)) & 255u)) >> bitcast<u32>(_e125)) & 15i)) - 8f))));
+            let _e244 = (_e98 + 6i);
+            let _e246 = (_e244 >> 2u);
+            let _e251 = (_e246 & 1023i);
+            switch (_e246 >> 10u) {
                 case 0: {
-                    let _e237 = s1_0_[_e235];
-                    s1_element_5 = _e237;
+                    let _e253 = s1_0_[_e251];
+                    s1_element_5 = _e253;
                 }
                 default: {
-                    let _e239 = s1_1_[_e235];
-                    s1_element_5 = _e239;
+                    let _e255 = s1_1_[_e251];
+                    s1_element_5 = _e255;
                 }
             }
-            let _e240 = s1_element_5;
-            let _e255 = acc;
-            acc = (_e255 + (_e55.x * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(bitcast<i32>(extractBits(_e240, bitcast<u32>((((_e228 & 3i) * 8i) + _e120)), 4u))) - 8f))));
-            let _e259 = (_e98 + 7i);
-            let _e261 = (_e259 >> 2u);
-            let _e266 = (_e261 & 1023i);
-            switch (_e261 >> 10u) {
+            let _e256 = s1_element_5;
+            let _e275 = acc;
+            acc = (_e275 + (_e55.x * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(((bitcast<i32>(((_e256 >> (bitcast<u32>((_e244 & 3i)) * 8u)) & 255u)) >> bitcast<u32>(_e125)) & 15i)) - 8f))));
+            let _e279 = (_e98 + 7i);
+            let _e281 = (_e279 >> 2u);
+            let _e286 = (_e281 & 1023i);
+            switch (_e281 >> 10u) {
                 case 0: {
-                    let _e268 = s1_0_[_e266];
-                    s1_element_6 = _e268;
+                    let _e288 = s1_0_[_e286];
+                    s1_element_6 = _e288;
                 }
                 default: {
-                    let _e270 = s1_1_[_e266];
-                    s1_element_6 = _e270;
+                    let _e290 = s1_1_[_e286];
+                    s1_element_6 = _e290;
                 }
             }
-            let _e271 = s1_element_6;
-            let _e286 = acc;
-            acc = (_e286 + (_e55.y * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(bitcast<i32>(extractBits(_e271, bitcast<u32>((((_e259 & 3i) * 8i) + _e120)), 4u))) - 8f))));
-            let _e290 = (_e98 + 8i);
-            let _e292 = (_e290 >> 2u);
-            let _e297 = (_e292 & 1023i);
-            switch (_e292 >> 10u) {
+            let _e291 = s1_element_6;
+            let _e310 = acc;
+            acc = (_e310 + (_e55.y * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(((bitcast<i32>(((_e291 >> (bitcast<u32>((_e279 & 3i)) * 8u)) & 255u)) >> bitcast<u32>(_e125)) & 15i)) - 8f))));
+            let _e314 = (_e98 + 8i);
+            let _e316 = (_e314 >> 2u);
+            let _e321 = (_e316 & 1023i);
+            switch (_e316 >> 10u) {
                 case 0: {
-                    let _e299 = s1_0_[_e297];
-                    s1_element_7 = _e299;
+                    let _e323 = s1_0_[_e321];
+                    s1_element_7 = _e323;
                 }
                 default: {
-                    let _e301 = s1_1_[_e297];
-                    s1_element_7 = _e301;
+                    let _e325 = s1_1_[_e321];
+                    s1_element_7 = _e325;
                 }
             }
-            let _e302 = s1_element_7;
-            let _e317 = acc;
-            acc = (_e317 + (_e55.z * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(bitcast<i32>(extractBits(_e302, bitcast<u32>((((_e290 & 3i) * 8i) + _e120)), 4u))) - 8f))));
-            let _e321 = (_e98 + 9i);
-            let _e323 = (_e321 >> 2u);
-            let _e328 = (_e323 & 1023i);
-            switch (_e323 >> 10u) {
+            let _e326 = s1_element_7;
+            let _e345 = acc;
+            acc = (_e345 + (_e55.z * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(((bitcast<i32>(((_e326 >> (bitcast<u32>((_e314 & 3i)) * 8u)) & 255u)) >> bitcast<u32>(_e125)) & 15i)) - 8f))));
+            let _e349 = (_e98 + 9i);
+            let _e351 = (_e349 >> 2u);
+            let _e356 = (_e351 & 1023i);
+            switch (_e351 >> 10u) {
                 case 0: {
-                    let _e330 = s1_0_[_e328];
-                    s1_element_8 = _e330;
+                    let _e358 = s1_0_[_e356];
+                    s1_element_8 = _e358;
                 }
                 default: {
-                    let _e332 = s1_1_[_e328];
-                    s1_element_8 = _e332;
+                    let _e360 = s1_1_[_e356];
+                    s1_element_8 = _e360;
                 }
             }
-            let _e333 = s1_element_8;
-            let _e348 = acc;
-            acc = (_e348 + (_e55.w * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(bitcast<i32>(extractBits(_e333, bitcast<u32>((((_e321 & 3i) * 8i) + _e120)), 4u))) - 8f))));
+            let _e361 = s1_element_8;
+            let _e380 = acc;
+            acc = (_e380 + (_e55.w * (unpack2x16float(((_e83 >> (bitcast<u32>((_e71 & 1i)) * 16u)) & 65535u)).x * (f32(((bitcast<i32>(((_e361 >> (bitcast<u32>((_e349 & 3i)) * 8u)) & 255u)) >> bitcast<u32>(_e125)) & 15i)) - 8f))));
         }
         continuing {
-            let _e350 = l6_;
-            l6_ = (_e350 + 1i);
+            let _e382 = l6_;
+            l6_ = (_e382 + 1i);
         }
     }
-    let _e353 = acc;
-    let _e354 = subgroupAdd(_e353);
+    let _e385 = acc;
+    let _e386 = subgroupAdd(_e385);
     if (lane == 0u) {
-        partial[subgroup] = _e354;
+        partial[subgroup] = _e386;
     }
     workgroupBarrier();
     if ((_e20 == 0i) && (_e18 < 8i)) {
         acc = 0f;
         subgroup_partial = 0i;
         loop {
-            let _e366 = subgroup_partial;
-            if (_e366 >= bitcast<i32>(subgroups)) {
+            let _e398 = subgroup_partial;
+            if (_e398 >= bitcast<i32>(subgroups)) {
                 break;
             }
-            let _e369 = partial[_e366];
-            let _e370 = acc;
-            acc = (_e370 + _e369);
+            let _e401 = partial[_e398];
+            let _e402 = acc;
+            acc = (_e402 + _e401);
             continuing {
-                let _e372 = subgroup_partial;
-                subgroup_partial = (_e372 + 1i);
+                let _e404 = subgroup_partial;
+                subgroup_partial = (_e404 + 1i);
             }
         }
-        let _e375 = acc;
-        out[(((_e18 / 8i) * 8i) + (_e18 % 8i))] = _e375;
+        let _e407 = acc;
+        out[(((_e18 / 8i) * 8i) + (_e18 % 8i))] = _e407;
     }
     workgroupBarrier();
     return;
