@@ -65,6 +65,75 @@ struct GpuInner {
     /// Compiled pipelines by shader text: layers share their kernels.
     pipelines: Mutex<HashMap<String, wgpu::ComputePipeline>>,
     timestamps: bool,
+    /// Buffers of dropped call outputs, for the next calls' outputs.
+    recycled: Arc<BufferPool>,
+}
+
+/// Buffers of call outputs that were dropped, for the next call's outputs:
+/// a decode step's grown KV caches and logits take the buffers of the
+/// previous step's instead of new ones (no allocation, no zeroing by
+/// wgpu). Output sizes are rounded up to classes an eighth of a power of
+/// two apart (at least 4 KiB), so a cache growing by a row a step keeps
+/// fitting its buffer for many steps. A buffer no call took by the end of
+/// the call after the one it was dropped in is freed: the pool holds about
+/// one call's outputs.
+#[derive(Default)]
+struct BufferPool {
+    /// (the call it was dropped during, the buffer)
+    free: Mutex<Vec<(u64, wgpu::Buffer)>>,
+    /// Calls started.
+    calls: std::sync::atomic::AtomicU64,
+    /// Outputs that took a pooled buffer.
+    reused: std::sync::atomic::AtomicU64,
+}
+
+impl BufferPool {
+    /// The size class of a buffer of `bytes`, no more than `limit`.
+    fn class(bytes: u64, limit: u64) -> u64 {
+        let n = bytes.max(4096);
+        let step = ((1u64 << n.ilog2()) / 8).max(4096);
+        (n.div_ceil(step) * step).min(limit).max(bytes)
+    }
+
+    /// A call starts: buffers dropped before the previous call began are freed.
+    fn next_call(&self) {
+        let call = self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        self.free.lock().unwrap_or_else(|p| p.into_inner()).retain(|(dropped, _)| dropped + 1 >= call);
+    }
+
+    /// The smallest pooled buffer of `size` bytes up to twice that.
+    fn take(&self, size: u64) -> Option<wgpu::Buffer> {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        let fits = free.iter().enumerate().filter(|(_, (_, b))| (size..=2 * size).contains(&b.size())).min_by_key(|(_, (_, b))| b.size()).map(|(i, _)| i)?;
+        self.reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(free.swap_remove(fits).1)
+    }
+
+    fn put(&self, buffer: wgpu::Buffer) {
+        let call = self.calls.load(std::sync::atomic::Ordering::Relaxed);
+        self.free.lock().unwrap_or_else(|p| p.into_inner()).push((call, buffer));
+    }
+}
+
+/// A buffer that returns to its device's [`BufferPool`] when the last
+/// tensor using it is dropped (or is simply freed, without a pool).
+struct PooledBuffer {
+    buffer: wgpu::Buffer,
+    pool: Option<Arc<BufferPool>>,
+}
+
+impl Drop for PooledBuffer {
+    fn drop(&mut self) {
+        if let Some(pool) = &self.pool {
+            pool.put(self.buffer.clone());
+        }
+    }
+}
+
+impl From<wgpu::Buffer> for PooledBuffer {
+    fn from(buffer: wgpu::Buffer) -> PooledBuffer {
+        PooledBuffer { buffer, pool: None }
+    }
 }
 
 /// An opened GPU: a wgpu device, its queue and its pipeline cache. Clones
@@ -123,7 +192,7 @@ impl GpuDevice {
         let why = lost.clone();
         device.set_device_lost_callback(move |reason, message| *why.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{reason:?}: {message}")));
         let target = adapter_target(&adapter, &limits);
-        Ok(GpuDevice { inner: Arc::new(GpuInner { device, queue, info, limits, errors, lost, pipelines: Mutex::new(HashMap::new()), timestamps }), target, checked: disabled("trusted") })
+        Ok(GpuDevice { inner: Arc::new(GpuInner { device, queue, info, limits, errors, lost, pipelines: Mutex::new(HashMap::new()), timestamps, recycled: Arc::default() }), target, checked: disabled("trusted") })
     }
 
     /// The wgpu device and queue, for tools that measure the device itself
@@ -173,6 +242,14 @@ impl GpuDevice {
         !self.checked && kernel.bounds_proof.is_ok()
     }
 
+    /// Buffers of dropped call outputs kept for later outputs now, and how
+    /// many outputs took such a buffer so far (a decode step takes those of
+    /// the step before).
+    pub fn buffer_pool(&self) -> (usize, u64) {
+        let pool = &self.inner.recycled;
+        (pool.free.lock().unwrap_or_else(|p| p.into_inner()).len(), pool.reused.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     /// The limits the device was opened with.
     pub fn limits(&self) -> &wgpu::Limits {
         &self.inner.limits
@@ -216,6 +293,19 @@ impl GpuDevice {
     /// A device buffer of `bytes` (rounded up to whole words), checked
     /// against the limits and for running out of memory. (What a kernel may
     /// bind of it is checked when it is bound.)
+    /// A storage buffer of at least `bytes` for a call's output: one a
+    /// dropped output left (of its size class up to twice that), or a new
+    /// one of the class's size.
+    fn output_buffer(&self, label: &str, bytes: u64) -> Result<Arc<PooledBuffer>, RuntimeError> {
+        let limit = (self.inner.limits.max_storage_buffer_binding_size as u64).min(self.inner.limits.max_buffer_size);
+        let size = BufferPool::class(bytes.max(4).div_ceil(4) * 4, limit);
+        let buffer = match self.inner.recycled.take(size) {
+            Some(b) => b,
+            None => self.buffer(label, size, STORAGE)?,
+        };
+        Ok(Arc::new(PooledBuffer { buffer, pool: Some(self.inner.recycled.clone()) }))
+    }
+
     fn buffer(&self, label: &str, bytes: u64, usage: wgpu::BufferUsages) -> Result<wgpu::Buffer, RuntimeError> {
         let size = bytes.max(4).div_ceil(4) * 4;
         let limit = self.inner.limits.max_buffer_size;
@@ -375,7 +465,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
         // every weight at once
         self.inner.queue.submit(std::iter::empty());
         self.check()?;
-        Ok(GpuTensor { dtype: t.dtype, shape: t.shape.clone(), buffer, gpu: self.clone() })
+        Ok(GpuTensor { dtype: t.dtype, shape: t.shape.clone(), buffer: Arc::new(buffer.into()), gpu: self.clone() })
     }
 
     /// `buffer` bound whole by kernel `kernel`, if a binding may be that large.
@@ -466,7 +556,7 @@ pub struct GpuTensor {
     pub dtype: DType,
     /// Concrete shape.
     pub shape: Vec<usize>,
-    buffer: wgpu::Buffer,
+    buffer: Arc<PooledBuffer>,
     gpu: GpuDevice,
 }
 
@@ -497,7 +587,7 @@ impl GpuTensor {
         let bytes = self.bytes() as u64;
         let staging = g.buffer("readback", bytes, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST)?;
         let mut encoder = g.inner.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
-        encoder.copy_buffer_to_buffer(&self.buffer, 0, &staging, 0, bytes.max(4).div_ceil(4) * 4);
+        encoder.copy_buffer_to_buffer(&self.buffer.buffer, 0, &staging, 0, bytes.max(4).div_ceil(4) * 4);
         g.inner.queue.submit([encoder.finish()]);
         let slice = staging.slice(..);
         let (tx, rx) = std::sync::mpsc::channel();
@@ -741,6 +831,7 @@ impl GpuExecutable {
     fn run_inner(&self, inputs: &[Value], params: &HashMap<String, GpuTensor>, bindings: &Bindings, profile: bool) -> Result<(Vec<Value>, Vec<Duration>), RuntimeError> {
         let g = &self.gpu;
         g.check()?;
+        g.inner.recycled.next_call();
         let descs: Vec<TensorDesc> = inputs.iter().map(Value::desc).collect();
         let b = self.func.bind_shapes(&descs, &|name| params.get(name).map(|t| TensorDesc { dtype: t.dtype, shape: &t.shape, bytes: t.bytes() }), bindings)?;
         let inputs: Vec<GpuTensor> = inputs
@@ -754,11 +845,11 @@ impl GpuExecutable {
         let sizes = self.lowered.value_sizes(&b, &self.func.name)?;
         let slot_sizes = self.lowered.slot_sizes(&sizes);
         // outputs escape the call: each gets its own buffer
-        let mut own: HashMap<usize, wgpu::Buffer> = HashMap::new();
+        let mut own: HashMap<usize, Arc<PooledBuffer>> = HashMap::new();
         for loc in &self.lowered.outputs {
             if let Loc::Value(v) = loc {
                 if !own.contains_key(v) {
-                    own.insert(*v, g.buffer(&format!("{} output", self.func.name), sizes[*v], STORAGE)?);
+                    own.insert(*v, g.output_buffer(&format!("{} output", self.func.name), sizes[*v])?);
                 }
             }
         }
@@ -775,7 +866,7 @@ impl GpuExecutable {
                 pool[slot] = Some(g.buffer(&format!("{} slot {slot}", self.func.name), size, STORAGE)?);
             }
         }
-        let value_buffer = |v: usize| -> &wgpu::Buffer { own.get(&v).unwrap_or_else(|| pool[self.lowered.plan.slot_of[v]].as_ref().expect("slots are made above")) };
+        let value_buffer = |v: usize| -> &wgpu::Buffer { own.get(&v).map(|b| &b.buffer).unwrap_or_else(|| pool[self.lowered.plan.slot_of[v]].as_ref().expect("slots are made above")) };
         // every step's dims in one buffer, at aligned offsets
         let align = g.inner.limits.min_storage_buffer_offset_alignment.max(4) as usize;
         let mut dims_bytes = Vec::new();
@@ -809,8 +900,8 @@ impl GpuExecutable {
             let k = &s.kernel.kernel;
             let mut buffers: Vec<BindingKey> = Vec::new();
             let arg_buffer = |a: &Loc| match a {
-                Loc::Input(i) => &inputs[*i].buffer,
-                Loc::Param(n) => &params[n.as_str()].buffer,
+                Loc::Input(i) => &inputs[*i].buffer.buffer,
+                Loc::Param(n) => &params[n.as_str()].buffer.buffer,
                 Loc::Value(v) => value_buffer(*v),
             };
             let whole = |buffer: &wgpu::Buffer| -> Result<BindingKey, RuntimeError> {
@@ -908,7 +999,7 @@ impl GpuExecutable {
         drop(pool);
         let times = match resolved {
             Some(resolve) => {
-                let t = GpuTensor { dtype: DType::I32, shape: vec![4 * steps as usize], buffer: resolve, gpu: g.clone() }.to_host()?;
+                let t = GpuTensor { dtype: DType::I32, shape: vec![4 * steps as usize], buffer: Arc::new(resolve.into()), gpu: g.clone() }.to_host()?;
                 let ticks: Vec<u64> = t.data.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))).collect();
                 let period = g.inner.queue.get_timestamp_period() as f64;
                 ticks.chunks_exact(2).map(|p| Duration::from_nanos((p[1].saturating_sub(p[0]) as f64 * period) as u64)).collect()

@@ -145,6 +145,32 @@ fn calls_reuse_bind_groups_only_where_their_buffers_are_the_same() {
 }
 
 #[test]
+fn a_growing_cache_reuses_the_buffers_of_dropped_outputs() {
+    // decode's pattern: each call appends a row to the cache the previous
+    // call returned, and the old cache is dropped
+    let gpu = GpuDevice::open(0).unwrap();
+    let f = FunctionBuilder::new("append");
+    let past = f.input("past", DType::F32, &[Dim::sym("past"), 64.into()]);
+    let new = f.input("new", DType::F32, &[1.into(), 64.into()]);
+    let func = f.finish(&[&past.concat(&[&new], 0)]).unwrap();
+    let exe = GpuExecutable::compile(&func, &gpu, &Default::default()).unwrap();
+    let mut cache = Value::Host(HostTensor::from_f32(DType::F32, &[1, 64], &[0.0; 64]));
+    for step in 1..=40 {
+        let row = HostTensor::from_f32(DType::F32, &[1, 64], &[step as f32; 64]);
+        let out = exe.run_values(&[cache, Value::Host(row)], &HashMap::new(), &Bindings::new()).unwrap();
+        cache = out.into_iter().next().unwrap();
+        assert!(gpu.buffer_pool().0 <= 2, "step {step}: {:?} buffers pooled, reused", gpu.buffer_pool());
+    }
+    let Value::Gpu(t) = &cache else { panic!("the output stays on the device") };
+    let want: Vec<f32> = (0..=40).flat_map(|s| [s as f32; 64]).collect();
+    assert_eq!(t.to_host().unwrap().to_f32(), want);
+    // the 40 outputs were mostly the buffers of the previous step's (new
+    // ones where the cache outgrew its size class: 4, 8, 9, 10 KiB, ...)
+    let (pooled, reused) = gpu.buffer_pool();
+    assert!(reused >= 30 && pooled <= 2, "{pooled} buffers pooled, {reused} reused");
+}
+
+#[test]
 fn a_symbolic_dim_of_zero_is_refused_by_unchecked_kernels() {
     // proofs hold for dims of at least 1: an empty cache would make the
     // concatenation read its element -1
