@@ -137,3 +137,18 @@ fn the_gpu_space_keeps_to_the_device_limits() {
     assert!(space.size() > 100 && space.size() < Space::gpu(256).size(), "{}", space.size());
     assert_eq!(Space::cpu().size(), 12);
 }
+
+#[test]
+fn only_kernels_scheduled_with_their_tuned_knobs_are_counted() {
+    // CPU knobs stored for a workload that is then compiled for a GPU: not
+    // applied (the default schedules it), not counted
+    let w = workload_from_spec("matmul:f32:1x64x32").unwrap().remove(0);
+    let cpu = Knobs::Cpu(kiln_schedule::CpuKnobs { tile: 2, unroll: 1 });
+    let tuned = Arc::new(kiln_schedule::TunedSchedules::new([(w.key.key.clone(), cpu)]));
+    let options = CompileOptions { tuned: Some(tuned.clone()), ..CompileOptions::default() };
+    let kernels = kiln_runtime::gpu_kernels(&w.func, &Default::default(), AdapterKind::Gpu, &options).unwrap();
+    assert_eq!(tuned.usage(), (0, kernels.len()));
+    // on the CPU they schedule its kernel
+    CpuExecutable::compile(&w.func, &options).unwrap();
+    assert_eq!(tuned.usage().0, 1, "{:?}", tuned.usage());
+}

@@ -108,9 +108,12 @@ impl CompileOptions {
         if let Some(s) = &self.scheduler {
             return s(nest);
         }
-        let tuned = self.tuned.as_ref().and_then(|t| t.lookup(&nest)).filter(|k| matches!(k, Knobs::Gpu(_)) == gpu);
-        match tuned.map(|k| k.schedule(nest.clone(), Target::CPU)) {
-            Some(Ok(v)) => Ok(v),
+        let Some(tuned) = &self.tuned else { return default(nest) };
+        match tuned.lookup(&nest).filter(|k| matches!(k, Knobs::Gpu(_)) == gpu).map(|k| k.schedule(nest.clone(), Target::CPU)) {
+            Some(Ok(v)) => {
+                tuned.applied();
+                Ok(v)
+            }
             _ => default(nest),
         }
     }

@@ -83,12 +83,12 @@ impl LoopNest {
 }
 
 /// The best knobs per workload key for one device, read from a tuning
-/// database, and how often compiling found a kernel among them.
+/// database, and how many kernels compiling scheduled with them.
 #[derive(Debug, Default)]
 pub struct TunedSchedules {
     knobs: HashMap<String, Knobs>,
     looked_up: AtomicUsize,
-    found: AtomicUsize,
+    applied: AtomicUsize,
 }
 
 impl TunedSchedules {
@@ -97,14 +97,18 @@ impl TunedSchedules {
         TunedSchedules { knobs: knobs.into_iter().collect(), ..TunedSchedules::default() }
     }
 
-    /// The tuned knobs of `nest`, if any (counted for [`TunedSchedules::usage`]).
+    /// The tuned knobs of `nest`, if any (a kernel compiled, for
+    /// [`TunedSchedules::usage`]).
     pub fn lookup(&self, nest: &LoopNest) -> Option<Knobs> {
         self.looked_up.fetch_add(1, Ordering::Relaxed);
-        let found = self.knobs.get(&nest.workload_key().key).copied();
-        if found.is_some() {
-            self.found.fetch_add(1, Ordering::Relaxed);
-        }
-        found
+        self.knobs.get(&nest.workload_key().key).copied()
+    }
+
+    /// A kernel was compiled with its tuned knobs (they scheduled it; a
+    /// record that no longer fits its nest falls back to the default and is
+    /// not counted).
+    pub fn applied(&self) {
+        self.applied.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Workloads known.
@@ -119,6 +123,6 @@ impl TunedSchedules {
 
     /// (kernels compiled with tuned knobs, kernels compiled) so far.
     pub fn usage(&self) -> (usize, usize) {
-        (self.found.load(Ordering::Relaxed), self.looked_up.load(Ordering::Relaxed))
+        (self.applied.load(Ordering::Relaxed), self.looked_up.load(Ordering::Relaxed))
     }
 }
