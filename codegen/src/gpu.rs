@@ -46,8 +46,8 @@
 //!
 //! Bounds: every kernel says whether its accesses are proven in bounds
 //! ([`GpuKernel::bounds_proof`]), in which case the runtime creates its
-//! shader without wgpu's injected checks (on the H100 a Q4 GEMV ran 2.5x
-//! faster without them).
+//! shader without wgpu's injected checks (on the H100 kiln's quantized
+//! GEMVs ran 1.03-1.05x faster without them; `benches/RESULTS.md`).
 
 use crate::error::CodegenError;
 use kiln_dsl::{BinOp, Bindings, DType, Dim, Expr, KernelClass, ReduceOp, ScalarKind, UnOp};

@@ -158,7 +158,8 @@ fn constants_last(e: &Expr) -> Expr {
                 (None, c) => Expr::Int(c),
             }
         }
-        _ => e.rewrite(&mut |x| (x != e && matches!(x, Expr::Binary(BinOp::Add, ..))).then(|| constants_last(x))),
+        // (not a sum itself: the rewrite reaches its sums)
+        _ => e.rewrite(&mut |x| matches!(x, Expr::Binary(BinOp::Add, ..)).then(|| constants_last(x))),
     }
 }
 

@@ -290,9 +290,6 @@ impl GpuDevice {
         self.check()
     }
 
-    /// A device buffer of `bytes` (rounded up to whole words), checked
-    /// against the limits and for running out of memory. (What a kernel may
-    /// bind of it is checked when it is bound.)
     /// A storage buffer of at least `bytes` for a call's output: one a
     /// dropped output left (of its size class up to twice that), or a new
     /// one of the class's size.
@@ -306,6 +303,9 @@ impl GpuDevice {
         Ok(Arc::new(PooledBuffer { buffer, pool: Some(self.inner.recycled.clone()) }))
     }
 
+    /// A device buffer of `bytes` (rounded up to whole words), checked
+    /// against the limits and for running out of memory. (What a kernel may
+    /// bind of it is checked when it is bound.)
     fn buffer(&self, label: &str, bytes: u64, usage: wgpu::BufferUsages) -> Result<wgpu::Buffer, RuntimeError> {
         let size = bytes.max(4).div_ceil(4) * 4;
         let limit = self.inner.limits.max_buffer_size;
