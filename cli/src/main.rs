@@ -7,6 +7,7 @@
 //! read once into [`Config`].
 
 mod autotune;
+mod serve;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -23,7 +24,7 @@ struct Cli {
     command: Command,
 }
 
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Clone, Debug)]
 struct ModelArgs {
     /// A GGUF file, or a known model name (fetched on first use).
     #[arg(long, default_value = "smollm2-135m")]
@@ -177,6 +178,9 @@ enum Command {
         #[arg(long)]
         profile: bool,
     },
+    /// Serve a model over an OpenAI-compatible HTTP API (chat and text
+    /// completions, streamed or not), several requests at once.
+    Serve(serve::ServeArgs),
     /// Talk to a model with its chat template; an empty line or end of input quits.
     Chat {
         #[command(flatten)]
@@ -299,13 +303,16 @@ enum Command {
 }
 
 /// Settings from the environment, read once.
+#[derive(Clone, Debug)]
 struct Config {
     cache: ModelCache,
+    /// `KILN_API_KEY`: the key `kiln serve` requires when `--api-key` is not given.
+    api_key: Option<String>,
 }
 
 impl Config {
     fn from_env() -> Config {
-        Config { cache: ModelCache::from_env() }
+        Config { cache: ModelCache::from_env(), api_key: std::env::var("KILN_API_KEY").ok().filter(|k| !k.is_empty()) }
     }
 }
 
@@ -496,6 +503,7 @@ fn main() -> Result<()> {
                 print_profile(&model, &ids, None)?;
             }
         }
+        Command::Serve(args) => serve::serve(&config, args)?,
         Command::Chat { model, system, max_tokens, sampling, json } => {
             let (model, _, _) = load(&config, &model)?;
             chat(&model, system, max_tokens, sampling.config(), json)?;

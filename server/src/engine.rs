@@ -1,0 +1,510 @@
+//! The engine: one thread that owns the model and runs every request's
+//! sequence, a step at a time, so concurrent requests share the device.
+//!
+//! Requests arrive as [`Job`]s. The engine tokenizes each at once (a prompt
+//! that does not fit the context is refused before it waits), queues it
+//! (refused when `max_queue` are already waiting), and admits it when fewer
+//! than `max_concurrent` sequences are running. Each round every running
+//! sequence takes one step: its prompt's prefill, or one sampled token and
+//! that token's decode. A sequence whose client went away (its event
+//! channel closed) or whose time ran out is dropped at its next step, with
+//! its KV cache; one whose client stopped reading waits (its events are
+//! kept in a short outbox) without taking steps.
+
+use crate::api::{ApiError, Limits, Usage};
+use crate::stop::StopMatcher;
+use kiln_llm_zoo::tokenizer::Utf8Stream;
+use kiln_llm_zoo::{Logits, Message, Model, Sampler, SamplerConfig, Session};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::mpsc::Sender;
+
+/// Events a request's channel should hold: a sequence whose client has
+/// not read this many pauses (it takes no steps) until the client catches
+/// up, so a slow or stalled client costs neither compute nor memory.
+pub const EVENTS_IN_FLIGHT: usize = 16;
+
+/// How many requests run and wait, and for how long.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Sequences generating at once (each holds its KV cache).
+    pub max_concurrent: usize,
+    /// Requests waiting for a place beyond those; more are refused (503).
+    pub max_queue: usize,
+    /// Longest a request may take, waiting included (504 after it).
+    pub timeout: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig { max_concurrent: 8, max_queue: 64, timeout: Duration::from_secs(600) }
+    }
+}
+
+/// What to generate from.
+#[derive(Clone, Debug)]
+pub enum PromptInput {
+    /// A conversation, rendered with the model's chat template.
+    Chat(Vec<Message>),
+    /// Text, tokenized as written (control tokens recognised).
+    Text(String),
+}
+
+/// One request for the engine.
+#[derive(Debug)]
+pub struct Job {
+    /// The prompt.
+    pub prompt: PromptInput,
+    /// Validated sampling and length settings.
+    pub limits: Limits,
+    /// Where the engine reports (a channel of [`EVENTS_IN_FLIGHT`] or more:
+    /// a sequence whose client does not read pauses when it is full);
+    /// dropping the receiver cancels the job.
+    pub events: Sender<Event>,
+}
+
+/// Why generation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FinishReason {
+    /// An end-of-generation token or a stop sequence.
+    Stop,
+    /// `max_tokens` (or the context) ran out.
+    Length,
+}
+
+impl FinishReason {
+    /// As the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+        }
+    }
+}
+
+/// What the engine tells a request, in order: `Accepted` or `Failed`
+/// first; then text; then `Done` or `Failed`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// The prompt fits and the request is queued.
+    Accepted {
+        /// Tokens of the prompt.
+        prompt_tokens: usize,
+    },
+    /// Generated text (complete UTF-8, never part of a stop sequence).
+    Text(String),
+    /// Generation ended.
+    Done {
+        /// Why.
+        finish_reason: FinishReason,
+        /// Token counts.
+        usage: Usage,
+    },
+    /// The request failed (refused, timed out, or the model failed).
+    Failed(ApiError),
+}
+
+/// Counters the engine keeps (read by `GET /health`).
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Sequences generating now.
+    pub active: AtomicUsize,
+    /// Requests waiting for a place.
+    pub queued: AtomicUsize,
+    /// Requests finished with a reply.
+    pub completed: AtomicUsize,
+    /// Requests dropped because their client went away.
+    pub cancelled: AtomicUsize,
+    /// Requests refused or failed.
+    pub failed: AtomicUsize,
+    /// Tokens generated, all requests together.
+    pub generated_tokens: AtomicUsize,
+}
+
+/// The served model's description.
+#[derive(Clone, Debug)]
+pub struct ModelInfo {
+    /// The id clients name in `model`.
+    pub id: String,
+    /// The model's own name (`general.name`).
+    pub name: String,
+    /// Context length in tokens.
+    pub context: usize,
+    /// When it was loaded (Unix seconds; `created` in `/v1/models`).
+    pub created: u64,
+}
+
+/// A running engine thread.
+#[derive(Debug)]
+pub struct Engine {
+    jobs: mpsc::Sender<Job>,
+    stats: Arc<Stats>,
+    info: ModelInfo,
+    config: EngineConfig,
+}
+
+impl Engine {
+    /// Start the engine thread: `load` builds the model there (a model
+    /// stays on the thread that loaded it), and this returns once it has,
+    /// or with its error.
+    pub fn start<F>(id: &str, config: EngineConfig, load: F) -> Result<Engine, String>
+    where
+        F: FnOnce() -> Result<Model, String> + Send + 'static,
+    {
+        if config.max_concurrent == 0 {
+            return Err("max_concurrent must be at least 1".into());
+        }
+        let (jobs, rx) = mpsc::channel::<Job>();
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<ModelInfo, String>>();
+        let stats = Arc::new(Stats::default());
+        let (thread_stats, thread_config, id) = (stats.clone(), config.clone(), id.to_string());
+        std::thread::Builder::new()
+            .name("kiln-engine".into())
+            .spawn(move || {
+                let model = match load() {
+                    Ok(m) => m,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let created = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                let _ = ready_tx.send(Ok(ModelInfo { id, name: model.name.clone(), context: model.config.context, created }));
+                Scheduler { model: &model, config: thread_config, stats: thread_stats, waiting: VecDeque::new(), running: Vec::new() }.run(rx);
+            })
+            .map_err(|e| format!("starting the engine thread: {e}"))?;
+        let info = ready_rx.recv().map_err(|_| "the engine thread stopped while loading the model".to_string())??;
+        Ok(Engine { jobs, stats, info, config })
+    }
+
+    /// Hand a job to the engine; it answers on the job's channel.
+    pub fn submit(&self, job: Job) -> Result<(), ApiError> {
+        self.jobs.send(job).map_err(|_| ApiError::internal("the engine has stopped"))
+    }
+
+    /// The served model.
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// The engine's counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Its settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+}
+
+/// A request that is tokenized and waiting for a place.
+struct Waiting {
+    prompt: Vec<u32>,
+    max_tokens: usize,
+    limits: Limits,
+    events: Sender<Event>,
+    deadline: Instant,
+}
+
+/// A sequence that is generating.
+struct Running<'m> {
+    session: Session<'m>,
+    sampler: Sampler,
+    /// Prompt tokens not yet evaluated (all of them until the first step).
+    unfed: Vec<u32>,
+    /// Logits of the last evaluated position.
+    logits: Vec<f32>,
+    prompt_tokens: usize,
+    generated: usize,
+    max_tokens: usize,
+    text: Utf8Stream,
+    stop: StopMatcher,
+    events: Sender<Event>,
+    /// Events the client's channel had no room for yet, in order.
+    outbox: VecDeque<Event>,
+    /// Whether its last event is in the outbox.
+    finished: bool,
+    deadline: Instant,
+}
+
+impl Running<'_> {
+    fn send(&mut self, e: Event) {
+        self.outbox.push_back(e);
+    }
+
+    /// Move the outbox into the client's channel while it has room; true
+    /// when it is empty.
+    fn flush(&mut self) -> bool {
+        while let Some(e) = self.outbox.pop_front() {
+            match self.events.try_send(e) {
+                Ok(()) => {}
+                Err(TrySendError::Full(e)) => {
+                    self.outbox.push_front(e);
+                    return false;
+                }
+                // the client is gone: nothing more to deliver
+                Err(TrySendError::Closed(_)) => self.outbox.clear(),
+            }
+        }
+        true
+    }
+}
+
+/// What a running sequence needs after [`Scheduler::advance`].
+enum Next {
+    /// Evaluate these tokens (its prompt, or the token just sampled).
+    Feed(Vec<u32>),
+    /// Nothing this round (its client has not read what it has).
+    Wait,
+    /// Drop it (finished and delivered, failed, or its client left).
+    Drop,
+}
+
+struct Scheduler<'m> {
+    model: &'m Model,
+    config: EngineConfig,
+    stats: Arc<Stats>,
+    waiting: VecDeque<Waiting>,
+    running: Vec<Running<'m>>,
+}
+
+impl<'m> Scheduler<'m> {
+    fn run(mut self, jobs: mpsc::Receiver<Job>) {
+        let mut idle = false;
+        loop {
+            let job = if self.running.is_empty() && self.waiting.is_empty() {
+                // nothing to do: wait for work (or for the server to go)
+                jobs.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected)
+            } else if idle {
+                // every sequence waits for its client: don't spin
+                jobs.recv_timeout(Duration::from_millis(2))
+            } else {
+                jobs.try_recv().map_err(|e| match e {
+                    mpsc::TryRecvError::Empty => mpsc::RecvTimeoutError::Timeout,
+                    mpsc::TryRecvError::Disconnected => mpsc::RecvTimeoutError::Disconnected,
+                })
+            };
+            match job {
+                Ok(job) => self.accept(job),
+                Err(mpsc::RecvTimeoutError::Disconnected) if self.running.is_empty() => return,
+                Err(_) => {}
+            }
+            while let Ok(job) = jobs.try_recv() {
+                self.accept(job);
+            }
+            self.drop_abandoned_waiting();
+            self.admit_waiting();
+            idle = !self.step();
+            self.stats.active.store(self.running.len(), Ordering::Relaxed);
+            self.stats.queued.store(self.waiting.len(), Ordering::Relaxed);
+        }
+    }
+
+    fn fail_waiting(&self, events: &Sender<Event>, e: ApiError) {
+        self.stats.failed.fetch_add(1, Ordering::Relaxed);
+        // a fresh channel has room
+        let _ = events.try_send(Event::Failed(e));
+    }
+
+    /// Tokenize and check a new job, then queue it.
+    fn accept(&mut self, job: Job) {
+        match self.tokenize(&job) {
+            Err(e) => self.fail_waiting(&job.events, e),
+            Ok(_) if self.waiting.len() >= self.config.max_queue && self.running.len() >= self.config.max_concurrent => {
+                self.fail_waiting(&job.events, ApiError::overloaded(self.waiting.len()))
+            }
+            Ok((prompt, max_tokens)) => {
+                let _ = job.events.try_send(Event::Accepted { prompt_tokens: prompt.len() });
+                self.waiting.push_back(Waiting { prompt, max_tokens, limits: job.limits, events: job.events, deadline: Instant::now() + self.config.timeout });
+                // a free place takes it at once: the queue holds only the overflow
+                self.admit_waiting();
+                self.stats.queued.store(self.waiting.len(), Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The prompt's tokens and how many may be generated after them.
+    fn tokenize(&self, job: &Job) -> Result<(Vec<u32>, usize), ApiError> {
+        let m = self.model;
+        let (text, param) = match &job.prompt {
+            PromptInput::Chat(messages) => (m.chat_template.render(messages, true).map_err(|e| ApiError::invalid(e.to_string(), Some("messages")))?, "messages"),
+            PromptInput::Text(t) => (t.clone(), "prompt"),
+        };
+        let prompt = m.tokenizer.encode(&text, true).map_err(|e| ApiError::invalid(e.to_string(), Some(param)))?;
+        if prompt.is_empty() {
+            return Err(ApiError::invalid(format!("the {param} has no tokens"), Some(param)));
+        }
+        let context = m.config.context;
+        let room = context.saturating_sub(prompt.len());
+        let exceeded = |asked: usize| {
+            ApiError::invalid(
+                format!("This model's maximum context length is {context} tokens. However, you requested {asked} tokens ({} in the {param}, {} in the completion). Please reduce the length of the {param} or the completion.", prompt.len(), asked - prompt.len()),
+                Some(param),
+            )
+            .with_code("context_length_exceeded")
+        };
+        match job.limits.max_tokens {
+            _ if room == 0 => Err(exceeded(prompt.len() + 1)),
+            Some(n) if n > room => Err(exceeded(prompt.len().saturating_add(n))),
+            n => Ok((prompt, n.unwrap_or(room))),
+        }
+    }
+
+    /// Forget waiting requests whose clients left or whose time ran out.
+    fn drop_abandoned_waiting(&mut self) {
+        let now = Instant::now();
+        let mut kept = VecDeque::with_capacity(self.waiting.len());
+        for w in std::mem::take(&mut self.waiting) {
+            if w.events.is_closed() {
+                self.stats.cancelled.fetch_add(1, Ordering::Relaxed);
+            } else if now > w.deadline {
+                self.fail_waiting(&w.events, ApiError::timeout(self.config.timeout.as_secs_f64()));
+            } else {
+                kept.push_back(w);
+            }
+        }
+        self.waiting = kept;
+    }
+
+    /// Move waiting requests into free places, oldest first.
+    fn admit_waiting(&mut self) {
+        while self.running.len() < self.config.max_concurrent {
+            let Some(w) = self.waiting.pop_front() else { break };
+            self.admit(w);
+        }
+    }
+
+    fn admit(&mut self, w: Waiting) {
+        let sampler = SamplerConfig { temperature: w.limits.temperature, top_k: 0, top_p: w.limits.top_p, repeat_penalty: 1.0, repeat_window: 64, seed: w.limits.seed };
+        let sampler = match Sampler::new(sampler) {
+            Ok(s) => s,
+            Err(e) => return self.fail_waiting(&w.events, ApiError::invalid(e.to_string(), None)),
+        };
+        self.running.push(Running {
+            session: self.model.session(),
+            sampler,
+            prompt_tokens: w.prompt.len(),
+            unfed: w.prompt,
+            logits: Vec::new(),
+            generated: 0,
+            max_tokens: w.max_tokens,
+            text: Utf8Stream::default(),
+            stop: StopMatcher::new(w.limits.stop),
+            events: w.events,
+            outbox: VecDeque::new(),
+            finished: false,
+            deadline: w.deadline,
+        });
+    }
+
+    /// One round: every running sequence that can, advances and evaluates
+    /// its next tokens. False when none could (all wait for their clients).
+    fn step(&mut self) -> bool {
+        let mut running = std::mem::take(&mut self.running);
+        let mut progressed = false;
+        running.retain_mut(|r| match self.advance(r) {
+            Next::Wait => true,
+            Next::Drop => false,
+            Next::Feed(tokens) => {
+                progressed = true;
+                match r.session.feed(&tokens, Logits::Last) {
+                    Ok(mut rows) => {
+                        r.logits = rows.pop().unwrap_or_default();
+                        true
+                    }
+                    Err(e) => {
+                        self.fail(r, ApiError::internal(format!("the model failed: {e}")));
+                        r.flush();
+                        false
+                    }
+                }
+            }
+        });
+        self.running = running;
+        progressed
+    }
+
+    /// End a running sequence with an error.
+    fn fail(&self, r: &mut Running, e: ApiError) {
+        self.stats.failed.fetch_add(1, Ordering::Relaxed);
+        r.send(Event::Failed(e));
+        r.finished = true;
+    }
+
+    /// Deliver a sequence's events, then sample its next token from its
+    /// logits and queue its text; say what it needs evaluated.
+    fn advance(&self, r: &mut Running) -> Next {
+        let delivered = r.flush();
+        if r.events.is_closed() {
+            if !r.finished {
+                self.stats.cancelled.fetch_add(1, Ordering::Relaxed);
+            }
+            return Next::Drop;
+        }
+        if !delivered {
+            return Next::Wait;
+        }
+        if r.finished {
+            return Next::Drop;
+        }
+        if Instant::now() > r.deadline {
+            self.fail(r, ApiError::timeout(self.config.timeout.as_secs_f64()));
+            r.flush();
+            return Next::Wait;
+        }
+        if !r.unfed.is_empty() {
+            return Next::Feed(std::mem::take(&mut r.unfed));
+        }
+        let tokenizer = &self.model.tokenizer;
+        let next = r.sampler.sample(&r.logits, r.session.tokens());
+        if tokenizer.is_end_of_generation(next) {
+            self.finish(r, FinishReason::Stop);
+            return Next::Wait;
+        }
+        r.generated += 1;
+        self.stats.generated_tokens.fetch_add(1, Ordering::Relaxed);
+        let piece = r.text.push(&tokenizer.token_bytes(next, false));
+        let released = r.stop.push(&piece);
+        if !released.text.is_empty() {
+            r.send(Event::Text(released.text));
+        }
+        if released.stopped {
+            self.done(r, FinishReason::Stop);
+        } else if r.generated >= r.max_tokens {
+            self.finish(r, FinishReason::Length);
+        } else {
+            r.flush();
+            return Next::Feed(vec![next]);
+        }
+        r.flush();
+        Next::Wait
+    }
+
+    /// Queue what is held back (unless it holds a stop sequence), then the
+    /// end of the reply.
+    fn finish(&self, r: &mut Running, mut reason: FinishReason) {
+        let rest = r.text.finish();
+        let released = r.stop.push(&rest);
+        let mut tail = released.text;
+        if released.stopped {
+            reason = FinishReason::Stop;
+        } else {
+            tail.push_str(&r.stop.finish());
+        }
+        if !tail.is_empty() {
+            r.send(Event::Text(tail));
+        }
+        self.done(r, reason);
+    }
+
+    /// Queue the end of the reply.
+    fn done(&self, r: &mut Running, reason: FinishReason) {
+        self.stats.completed.fetch_add(1, Ordering::Relaxed);
+        r.send(Event::Done { finish_reason: reason, usage: Usage::new(r.prompt_tokens, r.generated) });
+        r.finished = true;
+    }
+}
