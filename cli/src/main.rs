@@ -345,13 +345,15 @@ fn open_device(choice: DeviceChoice) -> Result<(Device, DeviceInfo)> {
 }
 
 /// The model, the device, and (tuned kernels, kernels compiled, tuned
-/// workloads) where a tuning database was read.
-fn load(config: &Config, args: &ModelArgs) -> Result<(Model, DeviceInfo, Option<(usize, usize, usize)>)> {
+/// workloads) where a tuning database was read; `batch_sizes`: the
+/// sequence counts the model must also decode at once (see
+/// [`Model::load_batched`]).
+fn load(config: &Config, args: &ModelArgs, batch_sizes: &[usize]) -> Result<(Model, DeviceInfo, Option<(usize, usize, usize)>)> {
     let (device, info) = open_device(args.device)?;
     let path = config.cache.resolve(&args.model, &mut progress)?;
     let numerics = args.numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
     let (options, db) = autotune::with_tuned(compile_options(args.rewrite, &device), config, args.db.as_deref(), &info)?;
-    let model = Model::load_on(&path, &device, &options, numerics).with_context(|| format!("loading {}", path.display()))?;
+    let model = Model::load_batched(&path, &device, &options, numerics, batch_sizes).with_context(|| format!("loading {}", path.display()))?;
     let place = if info.selector == "cpu" { "cpu".to_string() } else { format!("{} ({})", info.selector, info.name) };
     progress(&format!("{} ({} layers, {} MiB) compiled for {place} in {:.1} s", model.name, model.config.layers, std::fs::metadata(&path).map_or(0, |m| m.len() >> 20), model.compile_time.as_secs_f64()));
     let tuned = autotune::tuned_summary(&options, &db);
@@ -467,7 +469,7 @@ fn main() -> Result<()> {
             }
         }
         Command::Generate { model, prompt, max_tokens, sampling, json, profile } => {
-            let (model, device, tuned) = load(&config, &model)?;
+            let (model, device, tuned) = load(&config, &model, &[])?;
             let ids = model.tokenizer.encode(&prompt, true)?;
             let mut stdout = std::io::stdout();
             let out = model.generate(&ids, max_tokens, &sampling.config(), |piece| {
@@ -505,7 +507,7 @@ fn main() -> Result<()> {
         }
         Command::Serve(args) => serve::serve(&config, args)?,
         Command::Chat { model, system, max_tokens, sampling, json } => {
-            let (model, _, _) = load(&config, &model)?;
+            let (model, _, _) = load(&config, &model, &[])?;
             chat(&model, system, max_tokens, sampling.config(), json)?;
         }
         Command::Bench { model, device, numerics, rewrite, prompt_tokens, gen_tokens, bandwidth, profile, profile_prefill, db, json } => {
@@ -525,7 +527,7 @@ fn main() -> Result<()> {
         }
         Command::Perplexity { model, file, window, json } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let (model, device, _) = load(&config, &model)?;
+            let (model, device, _) = load(&config, &model, &[])?;
             let ids = model.tokenizer.encode(&text, false)?;
             let p = model.perplexity(&ids, window)?;
             if json {

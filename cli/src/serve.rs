@@ -51,6 +51,17 @@ fn model_id(spec: &str) -> String {
     path.file_stem().map_or_else(|| spec.to_string(), |s| s.to_string_lossy().into_owned())
 }
 
+/// The batch sizes to compile a decode function for: powers of two up to
+/// `max_concurrent`, and `max_concurrent` itself (a round's decodes run in
+/// as few batches of these sizes as possible).
+fn batch_sizes(max_concurrent: usize) -> Vec<usize> {
+    let mut sizes: Vec<usize> = std::iter::successors(Some(2usize), |b| b.checked_mul(2)).take_while(|&b| b <= max_concurrent).collect();
+    if max_concurrent > 1 && !sizes.contains(&max_concurrent) {
+        sizes.push(max_concurrent);
+    }
+    sizes
+}
+
 /// Load the model, listen, and serve until Ctrl-C.
 pub fn serve(config: &Config, args: ServeArgs) -> Result<()> {
     anyhow::ensure!(args.max_concurrent >= 1, "--max-concurrent must be at least 1");
@@ -60,7 +71,8 @@ pub fn serve(config: &Config, args: ServeArgs) -> Result<()> {
     let engine_config = EngineConfig { max_concurrent: args.max_concurrent, max_queue: args.max_queue, timeout: Duration::from_secs_f64(args.timeout) };
     let (load_config, model_args) = (config.clone(), args.model.clone());
     // the model is built on the engine's thread, which keeps it
-    let engine = Engine::start(&id, engine_config, move || load(&load_config, &model_args).map(|(m, _, _)| m).map_err(|e| format!("{e:#}"))).map_err(anyhow::Error::msg)?;
+    let batch_sizes = batch_sizes(args.max_concurrent);
+    let engine = Engine::start(&id, engine_config, move || load(&load_config, &model_args, &batch_sizes).map(|(m, _, _)| m).map_err(|e| format!("{e:#}"))).map_err(anyhow::Error::msg)?;
     let app = router(engine, HttpConfig { api_key: api_key.clone(), max_body_bytes: args.max_body_bytes });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     runtime.block_on(async move {

@@ -16,6 +16,15 @@
 //! - `decode` — `extend` with exactly one token and its logits (no
 //!   `logit_rows`), compiled with that constant so its kernels need no
 //!   symbolic row count.
+//! - `decode_batch{B}` (only when [`build_module`] is asked for batch size
+//!   `B`) — one token of each of `B` independent sequences: `tokens`
+//!   (`i32[B]`), `rope` (`[B, n_dims/2, 2]`, each at its sequence's
+//!   position), then for each layer and each sequence `b` its cached keys
+//!   and values `[past{b}, kv_heads, head_dim]`; returns the logits `[B,
+//!   vocab]`, then for each layer and sequence the grown keys and values.
+//!   The projections and the MLP read each weight once for all `B` tokens;
+//!   attention runs per sequence over its own cache, so each row computes
+//!   what `decode` computes for that sequence alone.
 //!
 //! [`Numerics`] picks the arithmetic: llama.cpp's (8-bit activations into
 //! Q4_0/Q4_1/Q8_0 matmuls, an f16 KV cache; the default, and the fast one)
@@ -163,11 +172,20 @@ enum Variant {
     Prefill,
     Extend,
     Decode,
+    /// One token of each of this many sequences.
+    DecodeBatch(usize),
 }
 
-/// Build the module (`prefill`, `extend`, `decode`) for `config`, with each
-/// weight declared at the dtype `dtypes` gives it, computing with `numerics`.
-pub fn build_module(config: &LlamaConfig, dtypes: &HashMap<String, DType>, numerics: Numerics) -> Result<Module, GraphError> {
+/// The name of the function that decodes one token of each of `batch`
+/// sequences.
+pub fn decode_batch_function(batch: usize) -> String {
+    format!("decode_batch{batch}")
+}
+
+/// Build the module (`prefill`, `extend`, `decode`, and `decode_batch{B}`
+/// for each `B` of `batch_sizes` above 1) for `config`, with each weight
+/// declared at the dtype `dtypes` gives it, computing with `numerics`.
+pub fn build_module(config: &LlamaConfig, dtypes: &HashMap<String, DType>, numerics: Numerics, batch_sizes: &[usize]) -> Result<Module, GraphError> {
     let c = config;
     let mut m = Module::new();
     for (name, shape) in c.weight_shapes() {
@@ -175,7 +193,8 @@ pub fn build_module(config: &LlamaConfig, dtypes: &HashMap<String, DType>, numer
         let dtype = dtypes.get(&name).copied().unwrap_or(DType::F32);
         m.declare_param(&name, dtype, &dims)?;
     }
-    for variant in [Variant::Prefill, Variant::Extend, Variant::Decode] {
+    let batches = batch_sizes.iter().filter(|&&b| b > 1).map(|&b| Variant::DecodeBatch(b));
+    for variant in [Variant::Prefill, Variant::Extend, Variant::Decode].into_iter().chain(batches) {
         let f = build_function(c, &m, dtypes, numerics, variant)?;
         m.add_function(f)?;
     }
@@ -240,22 +259,46 @@ impl Numerics {
     }
 }
 
+/// Concatenate along axis 0 in a tree of concats of at most 8 parts: one
+/// kernel binds each of its parts, and GPUs bind few buffers per kernel
+/// (Vulkan guarantees 4 storage buffers per stage, lavapipe allows 32).
+fn concat_rows(mut parts: Vec<Tensor>) -> Tensor {
+    const FAN_IN: usize = 8;
+    while parts.len() > 1 {
+        parts = parts.chunks(FAN_IN).map(|c| if c.len() == 1 { c[0].clone() } else { c[0].concat(&c[1..].iter().collect::<Vec<_>>(), 0) }).collect();
+    }
+    parts.pop().expect("at least one part")
+}
+
 fn build_function(c: &LlamaConfig, m: &Module, dtypes: &HashMap<String, DType>, numerics: Numerics, variant: Variant) -> Result<kiln_dsl::Function, GraphError> {
-    let (name, n_tok) = match variant {
-        Variant::Prefill => ("prefill", Dim::sym("seq")),
-        Variant::Extend => ("extend", Dim::sym("seq")),
-        Variant::Decode => ("decode", d(1)),
+    let (name, n_tok, sequences) = match variant {
+        Variant::Prefill => ("prefill".to_string(), Dim::sym("seq"), 1),
+        Variant::Extend => ("extend".to_string(), Dim::sym("seq"), 1),
+        Variant::Decode => ("decode".to_string(), d(1), 1),
+        Variant::DecodeBatch(b) => (decode_batch_function(b), d(b), b),
     };
     let (hd, kvh) = (c.head_dim, c.kv_heads);
-    let f = m.function_builder(name);
+    let f = m.function_builder(&name);
     let tokens = f.input("tokens", DType::I32, &[n_tok.clone()]);
     let rope = f.input("rope", DType::F32, &[n_tok.clone(), d(c.rope.n_dims / 2), d(2)]);
-    let logit_rows = (variant != Variant::Decode).then(|| f.input("logit_rows", DType::I32, &[Dim::sym("rows")]));
-    let caches: Vec<(Tensor, Tensor)> = if variant == Variant::Prefill {
-        Vec::new()
-    } else {
-        let shape = [Dim::sym("past"), d(kvh), d(hd)];
-        (0..c.layers).map(|l| (f.input(&format!("k_cache.{l}"), numerics.kv_dtype(), &shape), f.input(&format!("v_cache.{l}"), numerics.kv_dtype(), &shape))).collect()
+    let logit_rows = matches!(variant, Variant::Prefill | Variant::Extend).then(|| f.input("logit_rows", DType::I32, &[Dim::sym("rows")]));
+    // per layer, per sequence: the cached keys and values
+    let caches: Vec<Vec<(Tensor, Tensor)>> = match variant {
+        Variant::Prefill => Vec::new(),
+        Variant::Extend | Variant::Decode => {
+            let shape = [Dim::sym("past"), d(kvh), d(hd)];
+            (0..c.layers).map(|l| vec![(f.input(&format!("k_cache.{l}"), numerics.kv_dtype(), &shape), f.input(&format!("v_cache.{l}"), numerics.kv_dtype(), &shape))]).collect()
+        }
+        Variant::DecodeBatch(b) => (0..c.layers)
+            .map(|l| {
+                (0..b)
+                    .map(|s| {
+                        let shape = [Dim::sym(&format!("past{s}")), d(kvh), d(hd)];
+                        (f.input(&format!("k_cache.{l}.{s}"), numerics.kv_dtype(), &shape), f.input(&format!("v_cache.{l}.{s}"), numerics.kv_dtype(), &shape))
+                    })
+                    .collect()
+            })
+            .collect(),
     };
     let p = |name: &str| f.param(name);
     let blocks = |name: &str| dtypes.get(name).copied().and_then(|d| numerics.activation_blocks(d));
@@ -291,18 +334,40 @@ fn build_function(c: &LlamaConfig, m: &Module, dtypes: &HashMap<String, DType>, 
         let k = k.reshape(&[n_tok.clone(), d(kvh), d(hd)]).rope_table(&rope, c.rope.neox);
         let v = v.reshape(&[n_tok.clone(), d(kvh), d(hd)]);
         let (q, k, v) = (to_kv(q), to_kv(k), to_kv(v));
-        let (k, v) = match caches.get(l) {
-            Some((kc, vc)) => (kc.concat(&[&k], 0), vc.concat(&[&v], 0)),
-            None => (k, v),
+        let att = match caches.get(l) {
+            None => {
+                let att = q.attention(&k, &v, scale);
+                kv_out.extend([k, v]);
+                att
+            }
+            Some(cached) if sequences == 1 => {
+                let (k, v) = (cached[0].0.concat(&[&k], 0), cached[0].1.concat(&[&v], 0));
+                let att = q.attention(&k, &v, scale);
+                kv_out.extend([k, v]);
+                att
+            }
+            // each sequence's token attends to its own cache
+            Some(cached) => {
+                let parts: Vec<Tensor> = cached
+                    .iter()
+                    .enumerate()
+                    .map(|(s, (kc, vc))| {
+                        let row = |t: &Tensor| t.slice(0, s, s + 1);
+                        let (k, v) = (kc.concat(&[&row(&k)], 0), vc.concat(&[&row(&v)], 0));
+                        let att = row(&q).attention(&k, &v, scale);
+                        kv_out.extend([k, v]);
+                        att
+                    })
+                    .collect();
+                concat_rows(parts)
+            }
         };
-        let att = q.attention(&k, &v, scale).reshape(&[n_tok.clone(), d(c.dim)]);
+        let att = att.reshape(&[n_tok.clone(), d(c.dim)]);
         x = x.add(&linear(&att, &[&name("attn_output")])[0]);
         let h = x.rms_norm(&w("ffn_norm"), c.norm_eps);
         let [gate, up] = <[Tensor; 2]>::try_from(linear(&h, &[&name("ffn_gate"), &name("ffn_up")])).expect("two projections");
         let mlp = linear(&gate.silu().mul(&up), &[&name("ffn_down")]).remove(0);
         x = x.add(&mlp);
-        kv_out.push(k);
-        kv_out.push(v);
     }
     let head = if c.tied_output { "token_embd.weight" } else { "output.weight" };
     let last = match &logit_rows {

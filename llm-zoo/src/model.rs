@@ -5,7 +5,7 @@
 use crate::chat::ChatTemplate;
 use crate::error::ZooError;
 use crate::gguf::Gguf;
-use crate::llama::{build_module, load_weights, rope_table, LlamaConfig, Numerics};
+use crate::llama::{build_module, decode_batch_function, load_weights, rope_table, LlamaConfig, Numerics};
 use crate::sampler::{Sampler, SamplerConfig};
 use crate::tokenizer::{Tokenizer, Utf8Stream};
 use kiln_dsl::{Bindings, DType, HostTensor};
@@ -51,6 +51,8 @@ pub struct Model {
     pub numerics: Numerics,
     /// How long building and compiling took.
     pub compile_time: Duration,
+    /// Sequence counts [`Model::decode_batch`] takes (besides 1), ascending.
+    batch_sizes: Vec<usize>,
 }
 
 /// The graph of a GGUF model's functions (`prefill`, `extend`, `decode`)
@@ -59,15 +61,15 @@ pub struct Model {
 pub fn model_graph(path: &Path, numerics: Numerics) -> Result<(String, kiln_dsl::Module), ZooError> {
     let g = Gguf::open(path)?;
     let config = LlamaConfig::from_gguf(&g, path)?;
-    let (module, _) = graph_and_weights(&g, &config, path, numerics)?;
+    let (module, _) = graph_and_weights(&g, &config, path, numerics, &[])?;
     Ok((model_name(&g, path), module))
 }
 
 /// A GGUF's weights (memory-mapped) and the graph that runs them.
-fn graph_and_weights(g: &Gguf, config: &LlamaConfig, path: &Path, numerics: Numerics) -> Result<(kiln_dsl::Module, HashMap<String, HostTensor>), ZooError> {
+fn graph_and_weights(g: &Gguf, config: &LlamaConfig, path: &Path, numerics: Numerics, batch_sizes: &[usize]) -> Result<(kiln_dsl::Module, HashMap<String, HostTensor>), ZooError> {
     let weights = load_weights(g, config, path)?;
     let dtypes: HashMap<String, DType> = weights.iter().map(|(k, v)| (k.clone(), v.dtype)).collect();
-    let module = build_module(config, &dtypes, numerics).map_err(|e| ZooError::Model { path: path.into(), message: format!("building the graph: {e}") })?;
+    let module = build_module(config, &dtypes, numerics, batch_sizes).map_err(|e| ZooError::Model { path: path.into(), message: format!("building the graph: {e}") })?;
     Ok((module, weights))
 }
 
@@ -99,7 +101,18 @@ impl Model {
     /// Load a GGUF file and compile the model's functions for `device`
     /// (on a GPU the weights are uploaded once and the KV cache stays there).
     pub fn load_on(path: &Path, device: &Device, options: &CompileOptions, numerics: Numerics) -> Result<Model, ZooError> {
+        Model::load_batched(path, device, options, numerics, &[])
+    }
+
+    /// [`Model::load_on`], also compiling a function that decodes one token
+    /// of each of `B` sequences at once for every `B` of `batch_sizes`
+    /// above 1 (see [`Model::decode_batch`]; what a server running several
+    /// conversations uses).
+    pub fn load_batched(path: &Path, device: &Device, options: &CompileOptions, numerics: Numerics, batch_sizes: &[usize]) -> Result<Model, ZooError> {
         let start = Instant::now();
+        let mut batch_sizes: Vec<usize> = batch_sizes.iter().copied().filter(|&b| b > 1).collect();
+        batch_sizes.sort_unstable();
+        batch_sizes.dedup();
         let g = Gguf::open(path)?;
         let config = LlamaConfig::from_gguf(&g, path)?;
         let tokenizer = Tokenizer::from_gguf(&g)?;
@@ -108,13 +121,66 @@ impl Model {
         }
         let spelled = |id: Option<u32>| id.and_then(|i| tokenizer.token_text(i)).unwrap_or("").to_string();
         let chat_template = ChatTemplate::from_gguf(&g, &spelled(tokenizer.bos), &spelled(tokenizer.eos))?;
-        let (module, weights) = graph_and_weights(&g, &config, path, numerics)?;
+        let (module, weights) = graph_and_weights(&g, &config, path, numerics, &batch_sizes)?;
         let module = match device {
             Device::Cpu => Compiled::Cpu(CpuModule::compile(&module, weights, options)?),
             Device::Gpu(gpu, _) => Compiled::Gpu(GpuModule::compile(&module, &weights, gpu, options)?),
         };
         let name = model_name(&g, path);
-        Ok(Model { path: path.into(), name, config, tokenizer, chat_template, module, numerics, compile_time: start.elapsed() })
+        Ok(Model { path: path.into(), name, config, tokenizer, chat_template, module, numerics, compile_time: start.elapsed(), batch_sizes })
+    }
+
+    /// The sequence counts above 1 that [`Model::decode_batch`] takes.
+    pub fn batch_sizes(&self) -> &[usize] {
+        &self.batch_sizes
+    }
+
+    /// Evaluate one token of each of several sequences in one call (each
+    /// weight read once for all of them) and return each one's logits, in
+    /// order. The count must be one of [`Model::batch_sizes`]; every
+    /// session must belong to this model and have evaluated a prompt
+    /// already (its cache is not empty). Each row is what
+    /// [`Session::feed`] of that token alone computes.
+    pub fn decode_batch(&self, sessions: &mut [&mut Session<'_>], tokens: &[u32]) -> Result<Vec<Vec<f32>>, ZooError> {
+        let b = sessions.len();
+        if b != tokens.len() {
+            return Err(ZooError::Argument(format!("{b} sessions but {} tokens", tokens.len())));
+        }
+        if !self.batch_sizes.contains(&b) {
+            return Err(ZooError::Argument(format!("no function decodes {b} sequences at once; this model was compiled for {:?}", self.batch_sizes)));
+        }
+        let vocab = self.config.vocab;
+        for (s, &t) in sessions.iter().zip(tokens) {
+            if !std::ptr::eq(s.model, self) {
+                return Err(ZooError::Argument("a session of another model".into()));
+            }
+            if s.is_empty() {
+                return Err(ZooError::Argument("a session without a prompt: evaluate one first".into()));
+            }
+            s.check_room(1, "the conversation so far plus the new token")?;
+            if t as usize >= vocab {
+                return Err(ZooError::Argument(format!("token id {t} is outside the vocabulary of {vocab}")));
+            }
+        }
+        let mut inputs = vec![Value::Host(i32s(tokens.iter().map(|&t| t as usize))), Value::Host(rope_table(&self.config.rope, sessions.iter().map(|s| s.len()).collect::<Vec<_>>().into_iter()))];
+        for l in 0..self.config.layers {
+            for s in sessions.iter() {
+                inputs.extend([s.caches[2 * l].clone(), s.caches[2 * l + 1].clone()]);
+            }
+        }
+        let mut out = self.module.run(&decode_batch_function(b), inputs)?.into_iter();
+        let logits = out.next().expect("logits are the first output").to_host()?.to_f32();
+        let mut grown: Vec<Vec<Value>> = (0..b).map(|_| Vec::with_capacity(2 * self.config.layers)).collect();
+        for _ in 0..self.config.layers {
+            for g in grown.iter_mut() {
+                g.extend([out.next().expect("keys"), out.next().expect("values")]);
+            }
+        }
+        for ((s, caches), &t) in sessions.iter_mut().zip(grown).zip(tokens) {
+            s.caches = caches;
+            s.tokens.push(t);
+        }
+        Ok(logits.chunks(vocab).map(<[f32]>::to_vec).collect())
     }
 
     /// The compiled functions (`prefill`, `extend`, `decode`; see

@@ -44,7 +44,7 @@ fn prefill_against_interpreter(path: &std::path::Path, numerics: Numerics) -> Ll
     let config = LlamaConfig::from_gguf(&g, path).unwrap();
     let weights = load_weights(&g, &config, path).unwrap();
     let dtypes = weights.iter().map(|(k, v)| (k.clone(), v.dtype)).collect();
-    let module = build_module(&config, &dtypes, numerics).unwrap();
+    let module = build_module(&config, &dtypes, numerics, &[]).unwrap();
     let compiled = CpuModule::compile(&module, weights.clone(), &CompileOptions::default()).unwrap();
     let tokens = [5, 200, 17, 17, 259, 3, 99];
     let inputs = vec![ids(&tokens), rope_table(&config.rope, 0..7), ids(&[0, 3, 6])];
@@ -133,4 +133,70 @@ fn a_prompt_longer_than_the_context_is_refused() {
     // prompt plus the tokens to generate must fit too
     let err = model.generate(&vec![7u32; CONTEXT - 2], 10, &SamplerConfig::default(), |_| {}).unwrap_err().to_string();
     assert!(err.contains("prompt plus the tokens to generate"), "{err}");
+}
+
+/// Sessions at different lengths: `decode_batch` gives each the logits and
+/// cache that feeding its token alone gives: bit for bit where `exact` (the
+/// CPU, whose matmuls sum each row in one order whatever the row count),
+/// else to f32 rounding (a GPU schedules a matmul of several rows, and so
+/// its sums, unlike one row's).
+fn batched_decode_equals_single_decodes(device: &kiln_runtime::Device, options: &CompileOptions, numerics: Numerics, exact: bool) {
+    let same = |a: &[f32], b: &[f32], what: &str| {
+        if exact {
+            assert_eq!(a, b, "{numerics:?}: {what}");
+        } else {
+            let err = rel_l2_error(&a.iter().map(|&x| x as f64).collect::<Vec<_>>(), &b.iter().map(|&x| x as f64).collect::<Vec<_>>());
+            assert!(err < 1e-5, "{numerics:?}: {what}: relative L2 error {err:e}");
+        }
+    };
+    let (_dir, path) = write_temp(&tiny_llama(5).to_bytes());
+    let model = Model::load_batched(&path, device, options, numerics, &[3, 2]).unwrap();
+    assert_eq!(model.batch_sizes(), &[2, 3]);
+    let prompts: [&[u32]; 3] = [&[1, 50, 99], &[258, 7], &[120, 33, 44, 45, 46, 47, 48]];
+    let next: [u32; 3] = [10, 11, 12];
+    let mut alone = Vec::new();
+    for (p, &t) in prompts.iter().zip(&next) {
+        let mut s = model.session();
+        s.feed(p, Logits::Last).unwrap();
+        let first = s.feed(&[t], Logits::Last).unwrap().remove(0);
+        let second = s.feed(&[t + 100], Logits::Last).unwrap().remove(0);
+        alone.push((first, second));
+    }
+    let mut sessions: Vec<_> = prompts.iter().map(|p| {
+        let mut s = model.session();
+        s.feed(p, Logits::Last).unwrap();
+        s
+    }).collect();
+    // three at once, then two of them at once (their caches grown by the batch)
+    let mut all: Vec<&mut kiln_llm_zoo::Session> = sessions.iter_mut().collect();
+    let rows = model.decode_batch(&mut all, &next).unwrap();
+    for (i, row) in rows.iter().enumerate() {
+        same(row, &alone[i].0, &format!("sequence {i}, first token"));
+    }
+    let (a, b) = sessions.split_at_mut(2);
+    let mut two = vec![&mut b[0], &mut a[0]];
+    let rows = model.decode_batch(&mut two, &[next[2] + 100, next[0] + 100]).unwrap();
+    same(&rows[0], &alone[2].1, "sequence 2, second token");
+    same(&rows[1], &alone[0].1, "sequence 0, second token");
+    assert_eq!(sessions[0].tokens(), &[1, 50, 99, 10, 110]);
+    // sizes it was not compiled for, and sessions without a prompt, are refused
+    let mut one = vec![&mut sessions[1]];
+    assert!(model.decode_batch(&mut one, &[3]).unwrap_err().to_string().contains("no function decodes 1"));
+    let mut fresh = model.session();
+    let mut with_fresh = vec![&mut fresh, &mut sessions[1]];
+    assert!(model.decode_batch(&mut with_fresh, &[3, 4]).unwrap_err().to_string().contains("without a prompt"));
+}
+
+#[test]
+fn batched_decode_equals_single_decodes_on_the_cpu() {
+    for numerics in [Numerics::LlamaCpp, Numerics::F32] {
+        batched_decode_equals_single_decodes(&kiln_runtime::Device::Cpu, &CompileOptions::default(), numerics, true);
+    }
+}
+
+#[test]
+fn batched_decode_equals_single_decodes_on_the_gpu() {
+    let (device, _) = kiln_runtime::Device::open(kiln_runtime::DeviceChoice::Gpu(0)).unwrap_or_else(|e| panic!("{e}"));
+    let options = CompileOptions::default().rewriting(device.cost_model());
+    batched_decode_equals_single_decodes(&device, &options, Numerics::F32, false);
 }

@@ -6,7 +6,10 @@
 //! (refused when `max_queue` are already waiting), and admits it when fewer
 //! than `max_concurrent` sequences are running. Each round every running
 //! sequence takes one step: its prompt's prefill, or one sampled token and
-//! that token's decode. A sequence whose client went away (its event
+//! that token's decode; the decodes of a round run together, as batches of
+//! the sizes the model was compiled for ([`Model::decode_batch`]: each
+//! weight read once per batch, which is what raises the throughput of
+//! many clients above one client's). A sequence whose client went away (its event
 //! channel closed) or whose time ran out is dropped at its next step, with
 //! its KV cache; one whose client stopped reading waits (its events are
 //! kept in a short outbox) without taking steps.
@@ -122,6 +125,8 @@ pub struct Stats {
     pub failed: AtomicUsize,
     /// Tokens generated, all requests together.
     pub generated_tokens: AtomicUsize,
+    /// Calls that decoded several sequences' tokens at once.
+    pub batched_steps: AtomicUsize,
 }
 
 /// The served model's description.
@@ -401,31 +406,67 @@ impl<'m> Scheduler<'m> {
         });
     }
 
-    /// One round: every running sequence that can, advances and evaluates
-    /// its next tokens. False when none could (all wait for their clients).
+    /// One round: every running sequence that can advances; prompts are
+    /// evaluated one by one, and the sampled tokens of all the others
+    /// together, in as few [`Model::decode_batch`] calls as the model's
+    /// batch sizes allow (each weight read once per call). False when no
+    /// sequence could advance (all wait for their clients).
     fn step(&mut self) -> bool {
         let mut running = std::mem::take(&mut self.running);
-        let mut progressed = false;
-        running.retain_mut(|r| match self.advance(r) {
-            Next::Wait => true,
-            Next::Drop => false,
-            Next::Feed(tokens) => {
-                progressed = true;
-                match r.session.feed(&tokens, Logits::Last) {
-                    Ok(mut rows) => {
-                        r.logits = rows.pop().unwrap_or_default();
-                        true
+        let decisions: Vec<Next> = running.iter_mut().map(|r| self.advance(r)).collect();
+        let progressed = decisions.iter().any(|d| matches!(d, Next::Feed(_)));
+        let mut decodes: Vec<(&mut Running<'m>, u32)> = Vec::new();
+        for (r, d) in running.iter_mut().zip(&decisions) {
+            match d {
+                Next::Feed(tokens) if tokens.len() == 1 && !r.session.is_empty() => decodes.push((r, tokens[0])),
+                Next::Feed(tokens) => {
+                    let fed = r.session.feed(tokens, Logits::Last).map(|mut rows| rows.pop().unwrap_or_default());
+                    self.take_logits(r, fed);
+                }
+                Next::Wait | Next::Drop => {}
+            }
+        }
+        while !decodes.is_empty() {
+            let n = self.model.batch_sizes().iter().rev().copied().find(|&b| b <= decodes.len()).unwrap_or(1);
+            let mut group: Vec<(&mut Running<'m>, u32)> = decodes.drain(..n).collect();
+            if n == 1 {
+                let (r, t) = group.pop().expect("one");
+                let fed = r.session.feed(&[t], Logits::Last).map(|mut rows| rows.pop().unwrap_or_default());
+                self.take_logits(r, fed);
+                continue;
+            }
+            let tokens: Vec<u32> = group.iter().map(|(_, t)| *t).collect();
+            let mut sessions: Vec<&mut Session<'m>> = group.iter_mut().map(|(r, _)| &mut r.session).collect();
+            match self.model.decode_batch(&mut sessions, &tokens) {
+                Ok(rows) => {
+                    self.stats.batched_steps.fetch_add(1, Ordering::Relaxed);
+                    for ((r, _), row) in group.iter_mut().zip(rows) {
+                        r.logits = row;
                     }
-                    Err(e) => {
+                }
+                Err(e) => {
+                    for (r, _) in group.iter_mut() {
                         self.fail(r, ApiError::internal(format!("the model failed: {e}")));
                         r.flush();
-                        false
                     }
                 }
             }
-        });
+        }
+        let mut keep = decisions.iter().map(|d| !matches!(d, Next::Drop));
+        running.retain(|_| keep.next().unwrap_or(true));
         self.running = running;
         progressed
+    }
+
+    /// Keep the logits of a step, or fail the sequence.
+    fn take_logits(&self, r: &mut Running, fed: Result<Vec<f32>, kiln_llm_zoo::ZooError>) {
+        match fed {
+            Ok(logits) => r.logits = logits,
+            Err(e) => {
+                self.fail(r, ApiError::internal(format!("the model failed: {e}")));
+                r.flush();
+            }
+        }
     }
 
     /// End a running sequence with an error.

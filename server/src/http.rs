@@ -84,7 +84,7 @@ async fn health(State(s): State<Arc<AppState>>) -> Json<Value> {
     Json(json!({
         "status": "ok", "model": s.engine.info().id,
         "active": n(&st.active), "queued": n(&st.queued), "max_concurrent": c.max_concurrent, "max_queue": c.max_queue,
-        "completed": n(&st.completed), "cancelled": n(&st.cancelled), "failed": n(&st.failed), "generated_tokens": n(&st.generated_tokens),
+        "completed": n(&st.completed), "cancelled": n(&st.cancelled), "failed": n(&st.failed), "generated_tokens": n(&st.generated_tokens), "batched_steps": n(&st.batched_steps),
     }))
 }
 
