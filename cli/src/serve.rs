@@ -28,6 +28,10 @@ pub struct ServeArgs {
     /// Requests generating at once; each holds its own KV cache.
     #[arg(long, default_value_t = 8)]
     max_concurrent: usize,
+    /// Most sequences decoded in one call (each weight read once for all of
+    /// them); default --max-concurrent; 1 decodes each sequence alone.
+    #[arg(long)]
+    max_batch: Option<usize>,
     /// Requests waiting beyond those; more are refused with 503.
     #[arg(long, default_value_t = 64)]
     max_queue: usize,
@@ -52,12 +56,12 @@ fn model_id(spec: &str) -> String {
 }
 
 /// The batch sizes to compile a decode function for: powers of two up to
-/// `max_concurrent`, and `max_concurrent` itself (a round's decodes run in
-/// as few batches of these sizes as possible).
-fn batch_sizes(max_concurrent: usize) -> Vec<usize> {
-    let mut sizes: Vec<usize> = std::iter::successors(Some(2usize), |b| b.checked_mul(2)).take_while(|&b| b <= max_concurrent).collect();
-    if max_concurrent > 1 && !sizes.contains(&max_concurrent) {
-        sizes.push(max_concurrent);
+/// `max_batch`, and `max_batch` itself (a round's decodes run in as few
+/// batches of these sizes as possible).
+fn batch_sizes(max_batch: usize) -> Vec<usize> {
+    let mut sizes: Vec<usize> = std::iter::successors(Some(2usize), |b| b.checked_mul(2)).take_while(|&b| b <= max_batch).collect();
+    if max_batch > 1 && !sizes.contains(&max_batch) {
+        sizes.push(max_batch);
     }
     sizes
 }
@@ -65,13 +69,14 @@ fn batch_sizes(max_concurrent: usize) -> Vec<usize> {
 /// Load the model, listen, and serve until Ctrl-C.
 pub fn serve(config: &Config, args: ServeArgs) -> Result<()> {
     anyhow::ensure!(args.max_concurrent >= 1, "--max-concurrent must be at least 1");
+    anyhow::ensure!(args.max_batch != Some(0), "--max-batch must be at least 1");
     anyhow::ensure!(args.timeout.is_finite() && args.timeout > 0.0, "--timeout must be a positive number of seconds");
     let id = args.id.clone().unwrap_or_else(|| model_id(&args.model.model));
     let api_key = args.api_key.clone().or_else(|| config.api_key.clone());
     let engine_config = EngineConfig { max_concurrent: args.max_concurrent, max_queue: args.max_queue, timeout: Duration::from_secs_f64(args.timeout) };
     let (load_config, model_args) = (config.clone(), args.model.clone());
     // the model is built on the engine's thread, which keeps it
-    let batch_sizes = batch_sizes(args.max_concurrent);
+    let batch_sizes = batch_sizes(args.max_batch.unwrap_or(args.max_concurrent).min(args.max_concurrent));
     let engine = Engine::start(&id, engine_config, move || load(&load_config, &model_args, &batch_sizes).map(|(m, _, _)| m).map_err(|e| format!("{e:#}"))).map_err(anyhow::Error::msg)?;
     let app = router(engine, HttpConfig { api_key: api_key.clone(), max_body_bytes: args.max_body_bytes });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
