@@ -7,8 +7,9 @@ each TOKENS tokens, greedy; prints a JSON line, then a table.
     python3 benches/serve/load.py --url http://127.0.0.1:8080 --model smollm2-135m \
         [--key KEY] [--clients 32] [--tokens 64] [--expect FILE]
 
---expect FILE: a JSON object {question: reply} (as this script writes with
---save FILE from a run with one client at a time); every reply must match.
+--save FILE writes every reply as JSON ([{"question", "content"}, ...]);
+--expect FILE reads such a file (from a run with one client at a time) and
+every reply to a question it holds must equal it.
 """
 
 import argparse
@@ -103,10 +104,10 @@ def main():
     total = sum(r["completion_tokens"] for r in replies)
     mismatches = 0
     if a.expect:
-        expected = json.load(open(a.expect))
+        expected = {r["question"]: r["content"] for r in json.load(open(a.expect))}
         mismatches = sum(1 for r in replies if expected.get(r["question"], r["content"]) != r["content"])
     if a.save:
-        json.dump({r["question"]: r["content"] for r in replies}, open(a.save, "w"))
+        json.dump([{"question": r["question"], "content": r["content"]} for r in replies], open(a.save, "w"))
     result = {"label": a.label, "clients": a.clients, "tokens": a.tokens, "alone_tokens_per_s": alone["completion_tokens"] / alone["seconds"],
               "aggregate_tokens_per_s": total / wall, "wall_s": wall, "completion_tokens": total, "mismatches": mismatches,
               "median_first_token_s": sorted(r["first_token_s"] or 0 for r in replies)[len(replies) // 2]}

@@ -1,37 +1,21 @@
-"""kiln serve through the official `openai` Python package.
+"""kiln serve through the official `openai` Python package:
 
-    python3 openai_client.py check URL MODEL KEY
-        a chat completion streamed and not, a text completion, and the
-        errors the package raises for a wrong key, an unknown model and a
-        negative max_tokens; prints one JSON object.
-    python3 openai_client.py load URL MODEL KEY CLIENTS TOKENS
-        CLIENTS concurrent streaming chat completions of TOKENS tokens
-        each (greedy, 8 different questions), after one alone; prints one
-        JSON object with every reply and the tokens/s.
+    python3 openai_client.py URL MODEL KEY
 
-Run by cli/tests/serve.rs, which compares the replies with `kiln chat`
-and `kiln generate`.
+a chat completion streamed and not, a text completion, and the errors the
+package raises for a wrong key, an unknown model, a negative max_tokens
+and a temperature out of range; prints one JSON object. Run by
+cli/tests/serve.rs, which compares the replies with `kiln chat` and `kiln
+generate`.
 """
 
 import json
 import sys
-import time
-from concurrent.futures import ThreadPoolExecutor
 
 import openai
 
 QUESTION = "What is the capital of France?"
 PROMPT = "The capital of France is"
-QUESTIONS = [
-    "What is the capital of France?",
-    "Name three colors.",
-    "What is 2 + 2?",
-    "Write a haiku about the sea.",
-    "Who wrote Hamlet?",
-    "What do bees make?",
-    "Say hello in Spanish.",
-    "What is the largest planet?",
-]
 
 
 def client(url, key):
@@ -73,40 +57,5 @@ def check(url, model, key):
     print(json.dumps({"chat": chat, "streamed": streamed, "completion": completion, "models": models, "errors": errors, "after_errors": after}))
 
 
-def stream_reply(c, model, question, tokens):
-    start = time.monotonic()
-    pieces, usage, first = [], None, None
-    for chunk in c.chat.completions.create(model=model, messages=[{"role": "user", "content": question}], max_tokens=tokens, temperature=0, stream=True, stream_options={"include_usage": True}):
-        if chunk.usage is not None:
-            usage = chunk.usage
-        for choice in chunk.choices:
-            if choice.delta.content and first is None:
-                first = time.monotonic() - start
-            pieces.append(choice.delta.content or "")
-    return {"question": question, "content": "".join(pieces), "completion_tokens": usage.completion_tokens, "seconds": time.monotonic() - start, "first_token_s": first}
-
-
-def load(url, model, key, clients, tokens):
-    c = client(url, key)
-    alone = stream_reply(c, model, QUESTIONS[0], tokens)
-    start = time.monotonic()
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        replies = list(pool.map(lambda i: stream_reply(c, model, QUESTIONS[i % len(QUESTIONS)], tokens), range(clients)))
-    wall = time.monotonic() - start
-    total = sum(r["completion_tokens"] for r in replies)
-    print(json.dumps({
-        "alone": alone,
-        "alone_tokens_per_s": alone["completion_tokens"] / alone["seconds"],
-        "replies": replies,
-        "clients": clients,
-        "wall_s": wall,
-        "aggregate_tokens_per_s": total / wall,
-    }))
-
-
 if __name__ == "__main__":
-    mode, url, model, key = sys.argv[1:5]
-    if mode == "check":
-        check(url, model, key)
-    else:
-        load(url, model, key, int(sys.argv[5]), int(sys.argv[6]))
+    check(*sys.argv[1:4])
