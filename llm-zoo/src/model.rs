@@ -1,6 +1,7 @@
 //! A loaded model and what runs on it: a [`Session`] keeps the KV cache of
-//! one conversation, [`Model::generate`] continues a prompt and
-//! [`Model::perplexity`] scores a text.
+//! one conversation, [`Model::generate`] continues a prompt,
+//! [`Model::perplexity`] scores a text and [`Model::decode_batch`] decodes
+//! a token of several conversations in one call.
 
 use crate::chat::ChatTemplate;
 use crate::error::ZooError;
@@ -140,7 +141,9 @@ impl Model {
     /// order. The count must be one of [`Model::batch_sizes`]; every
     /// session must belong to this model and have evaluated a prompt
     /// already (its cache is not empty). Each row is what
-    /// [`Session::feed`] of that token alone computes.
+    /// [`Session::feed`] of that token alone computes: bit for bit on the
+    /// CPU, to f32 rounding on a GPU (whose matmuls are scheduled, and so
+    /// summed, differently for several rows than for one).
     pub fn decode_batch(&self, sessions: &mut [&mut Session<'_>], tokens: &[u32]) -> Result<Vec<Vec<f32>>, ZooError> {
         let b = sessions.len();
         if b != tokens.len() {
