@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 # ~/.cache/kiln), once. The GPU tests run on the first Vulkan adapter;
 # without a GPU that is lavapipe (Mesa's Vulkan on the CPU), from the
 # Debian package mesa-vulkan-drivers; spirv-val (spirv-tools) checks the
-# SPIR-V; both are installed here when missing.
+# SPIR-V; both are installed here when missing, as is the `openai` Python
+# package for the `kiln serve` test.
 command -v cargo >/dev/null || { echo "cargo not found: install a Rust toolchain (rustup.rs)" >&2; exit 1; }
 python="${KILN_PYTHON:-python3}"
 if ! "$python" -m pip --version >/dev/null 2>&1; then
@@ -34,6 +35,13 @@ fi
 # spirv-val checks every SPIR-V module the GPU code generator writes
 command -v spirv-val >/dev/null || apt_install spirv-tools
 export KILN_SPIRV_VAL=required
+# `kiln serve`'s test (cli/tests/serve.rs) talks to the server through the
+# official openai package: installed into the target folder, not the system
+openai_dir=target/tmp/python-openai
+if ! PYTHONPATH="$openai_dir" "$python" -c "import openai" >/dev/null 2>&1; then
+    echo "installing the openai Python package into $openai_dir for the kiln serve test" >&2
+    PIP_BREAK_SYSTEM_PACKAGES=1 "$python" -m pip install --quiet --disable-pip-version-check --upgrade --target "$openai_dir" openai >&2
+fi
 # Mesa's window-system layer complains on stderr without a runtime dir
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 
