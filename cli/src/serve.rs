@@ -41,6 +41,9 @@ pub struct ServeArgs {
     /// Longest a request may take in seconds, waiting included (504 after it).
     #[arg(long, default_value_t = 600.0)]
     timeout: f64,
+    /// No line on stderr per finished request.
+    #[arg(long)]
+    quiet: bool,
     /// Print one JSON line on stdout once listening ({"url", "model"}).
     #[arg(long)]
     json: bool,
@@ -73,7 +76,7 @@ pub fn serve(config: &Config, args: ServeArgs) -> Result<()> {
     anyhow::ensure!(args.timeout.is_finite() && args.timeout > 0.0, "--timeout must be a positive number of seconds");
     let id = args.id.clone().unwrap_or_else(|| model_id(&args.model.model));
     let api_key = args.api_key.clone().or_else(|| config.api_key.clone());
-    let engine_config = EngineConfig { max_concurrent: args.max_concurrent, max_queue: args.max_queue, timeout: Duration::from_secs_f64(args.timeout) };
+    let engine_config = EngineConfig { max_concurrent: args.max_concurrent, max_queue: args.max_queue, timeout: Duration::from_secs_f64(args.timeout), log_requests: !args.quiet };
     let (load_config, model_args) = (config.clone(), args.model.clone());
     // the model is built on the engine's thread, which keeps it
     let batch_sizes = batch_sizes(args.max_batch.unwrap_or(args.max_concurrent).min(args.max_concurrent));

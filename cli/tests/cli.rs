@@ -362,3 +362,26 @@ fn autotune_writes_records_that_generate_and_a_second_run_read() {
     let out = kiln_env(&["autotune", "--device", "cpu", "--workload", "matmul:q4_0:1x100x8"], dir.path());
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("multiple of the 32-value blocks"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn serve_refuses_bad_settings_and_bad_models_with_clear_errors() {
+    let (dir, model) = tiny_model();
+    let m = model.to_str().unwrap();
+    for (args, expected) in [
+        (vec!["--max-concurrent", "0"], "--max-concurrent must be at least 1"),
+        (vec!["--max-batch", "0"], "--max-batch must be at least 1"),
+        (vec!["--timeout=-1"], "--timeout must be a positive number of seconds"),
+    ] {
+        let out = kiln_env(&[&["serve", "--model", m, "--device", "cpu", "--port", "0"][..], &args].concat(), dir.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(expected), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // a file that is not a model: the engine's load error, then exit
+    let bad = dir.path().join("bad.gguf");
+    std::fs::write(&bad, b"not a gguf").unwrap();
+    let out = kiln_env(&["serve", "--model", bad.to_str().unwrap(), "--device", "cpu", "--port", "0"], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("bad.gguf"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

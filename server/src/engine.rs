@@ -39,11 +39,13 @@ pub struct EngineConfig {
     pub max_queue: usize,
     /// Longest a request may take, waiting included (504 after it).
     pub timeout: Duration,
+    /// Print a line on stderr as each request ends (tokens, times, why).
+    pub log_requests: bool,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        EngineConfig { max_concurrent: 8, max_queue: 64, timeout: Duration::from_secs(600) }
+        EngineConfig { max_concurrent: 8, max_queue: 64, timeout: Duration::from_secs(600), log_requests: false }
     }
 }
 
@@ -178,7 +180,7 @@ impl Engine {
                 };
                 let created = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
                 let _ = ready_tx.send(Ok(ModelInfo { id, name: model.name.clone(), context: model.config.context, created }));
-                Scheduler { model: &model, config: thread_config, stats: thread_stats, waiting: VecDeque::new(), running: Vec::new() }.run(rx);
+                Scheduler { model: &model, config: thread_config, stats: thread_stats, waiting: VecDeque::new(), running: Vec::new(), received: 0 }.run(rx);
             })
             .map_err(|e| format!("starting the engine thread: {e}"))?;
         let info = ready_rx.recv().map_err(|_| "the engine thread stopped while loading the model".to_string())??;
@@ -208,6 +210,9 @@ impl Engine {
 
 /// A request that is tokenized and waiting for a place.
 struct Waiting {
+    /// Its number, in order of arrival (for the log).
+    id: u64,
+    received: Instant,
     prompt: Vec<u32>,
     max_tokens: usize,
     limits: Limits,
@@ -217,6 +222,10 @@ struct Waiting {
 
 /// A sequence that is generating.
 struct Running<'m> {
+    id: u64,
+    received: Instant,
+    /// When its first token was sampled.
+    first_token: Option<Instant>,
     session: Session<'m>,
     sampler: Sampler,
     /// Prompt tokens not yet evaluated (all of them until the first step).
@@ -275,6 +284,8 @@ struct Scheduler<'m> {
     stats: Arc<Stats>,
     waiting: VecDeque<Waiting>,
     running: Vec<Running<'m>>,
+    /// Requests received so far.
+    received: u64,
 }
 
 impl<'m> Scheduler<'m> {
@@ -309,22 +320,31 @@ impl<'m> Scheduler<'m> {
         }
     }
 
-    fn fail_waiting(&self, events: &Sender<Event>, e: ApiError) {
+    fn log(&self, line: impl FnOnce() -> String) {
+        if self.config.log_requests {
+            eprintln!("kiln: {}", line());
+        }
+    }
+
+    fn fail_waiting(&self, id: u64, events: &Sender<Event>, e: ApiError) {
         self.stats.failed.fetch_add(1, Ordering::Relaxed);
+        self.log(|| format!("request {id}: {} {}", e.status.as_u16(), e.message));
         // a fresh channel has room
         let _ = events.try_send(Event::Failed(e));
     }
 
     /// Tokenize and check a new job, then queue it.
     fn accept(&mut self, job: Job) {
+        self.received += 1;
+        let id = self.received;
         match self.tokenize(&job) {
-            Err(e) => self.fail_waiting(&job.events, e),
+            Err(e) => self.fail_waiting(id, &job.events, e),
             Ok(_) if self.waiting.len() >= self.config.max_queue && self.running.len() >= self.config.max_concurrent => {
-                self.fail_waiting(&job.events, ApiError::overloaded(self.waiting.len()))
+                self.fail_waiting(id, &job.events, ApiError::overloaded(self.waiting.len()))
             }
             Ok((prompt, max_tokens)) => {
                 let _ = job.events.try_send(Event::Accepted { prompt_tokens: prompt.len() });
-                self.waiting.push_back(Waiting { prompt, max_tokens, limits: job.limits, events: job.events, deadline: Instant::now() + self.config.timeout });
+                self.waiting.push_back(Waiting { id, received: Instant::now(), prompt, max_tokens, limits: job.limits, events: job.events, deadline: Instant::now() + self.config.timeout });
                 // a free place takes it at once: the queue holds only the overflow
                 self.admit_waiting();
                 self.stats.queued.store(self.waiting.len(), Ordering::Relaxed);
@@ -366,8 +386,9 @@ impl<'m> Scheduler<'m> {
         for w in std::mem::take(&mut self.waiting) {
             if w.events.is_closed() {
                 self.stats.cancelled.fetch_add(1, Ordering::Relaxed);
+                self.log(|| format!("request {}: cancelled by its client while waiting", w.id));
             } else if now > w.deadline {
-                self.fail_waiting(&w.events, ApiError::timeout(self.config.timeout.as_secs_f64()));
+                self.fail_waiting(w.id, &w.events, ApiError::timeout(self.config.timeout.as_secs_f64()));
             } else {
                 kept.push_back(w);
             }
@@ -387,9 +408,12 @@ impl<'m> Scheduler<'m> {
         let sampler = SamplerConfig { temperature: w.limits.temperature, top_k: 0, top_p: w.limits.top_p, repeat_penalty: 1.0, repeat_window: 64, seed: w.limits.seed };
         let sampler = match Sampler::new(sampler) {
             Ok(s) => s,
-            Err(e) => return self.fail_waiting(&w.events, ApiError::invalid(e.to_string(), None)),
+            Err(e) => return self.fail_waiting(w.id, &w.events, ApiError::invalid(e.to_string(), None)),
         };
         self.running.push(Running {
+            id: w.id,
+            received: w.received,
+            first_token: None,
             session: self.model.session(),
             sampler,
             prompt_tokens: w.prompt.len(),
@@ -472,6 +496,7 @@ impl<'m> Scheduler<'m> {
     /// End a running sequence with an error.
     fn fail(&self, r: &mut Running, e: ApiError) {
         self.stats.failed.fetch_add(1, Ordering::Relaxed);
+        self.log(|| format!("request {}: {} {} after {} tokens", r.id, e.status.as_u16(), e.message, r.generated));
         r.send(Event::Failed(e));
         r.finished = true;
     }
@@ -483,6 +508,7 @@ impl<'m> Scheduler<'m> {
         if r.events.is_closed() {
             if !r.finished {
                 self.stats.cancelled.fetch_add(1, Ordering::Relaxed);
+                self.log(|| format!("request {}: cancelled by its client after {} tokens", r.id, r.generated));
             }
             return Next::Drop;
         }
@@ -502,6 +528,7 @@ impl<'m> Scheduler<'m> {
         }
         let tokenizer = &self.model.tokenizer;
         let next = r.sampler.sample(&r.logits, r.session.tokens());
+        r.first_token.get_or_insert_with(Instant::now);
         if tokenizer.is_end_of_generation(next) {
             self.finish(r, FinishReason::Stop);
             return Next::Wait;
@@ -545,6 +572,12 @@ impl<'m> Scheduler<'m> {
     /// Queue the end of the reply.
     fn done(&self, r: &mut Running, reason: FinishReason) {
         self.stats.completed.fetch_add(1, Ordering::Relaxed);
+        self.log(|| {
+            let total = r.received.elapsed().as_secs_f64();
+            let first = r.first_token.map_or(total, |t| t.duration_since(r.received).as_secs_f64());
+            let rate = if total > first { r.generated.saturating_sub(1) as f64 / (total - first) } else { 0.0 };
+            format!("request {}: {} prompt + {} generated tokens ({}) in {total:.2} s, first token after {first:.2} s, then {rate:.1} tokens/s", r.id, r.prompt_tokens, r.generated, reason.as_str())
+        });
         r.send(Event::Done { finish_reason: reason, usage: Usage::new(r.prompt_tokens, r.generated) });
         r.finished = true;
     }

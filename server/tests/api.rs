@@ -155,7 +155,7 @@ async fn a_stop_sequence_ends_the_reply_before_it() {
 #[tokio::test]
 async fn concurrent_requests_get_the_answers_they_get_alone() {
     // two run at once, the rest wait in the queue
-    let (app, _dir, _) = app_with(EngineConfig { max_concurrent: 2, max_queue: 16, timeout: Duration::from_secs(300) }, HttpConfig::default());
+    let (app, _dir, _) = app_with(EngineConfig { max_concurrent: 2, max_queue: 16, timeout: Duration::from_secs(300), log_requests: true }, HttpConfig::default());
     let prompts = ["a", "the tea", "hello there", "xyz", "tea", "he he"];
     let body = |p: &str| json!({"model": ID, "prompt": p, "max_tokens": 10, "temperature": 0});
     let mut alone = Vec::new();
@@ -179,7 +179,7 @@ async fn concurrent_requests_get_the_answers_they_get_alone() {
 
 #[tokio::test]
 async fn a_full_queue_refuses_with_503_and_the_rest_are_served() {
-    let (app, _dir, _) = app_with(EngineConfig { max_concurrent: 1, max_queue: 1, timeout: Duration::from_secs(300) }, HttpConfig::default());
+    let (app, _dir, _) = app_with(EngineConfig { max_concurrent: 1, max_queue: 1, timeout: Duration::from_secs(300), ..EngineConfig::default() }, HttpConfig::default());
     let body = json!({"model": ID, "prompt": "the tea", "max_tokens": 40, "temperature": 0});
     let tasks: Vec<_> = (0..6).map(|_| tokio::spawn({
         let (app, request) = (app.clone(), post("/v1/completions", &body));
