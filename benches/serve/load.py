@@ -1,7 +1,7 @@
 """Load test of `kiln serve` (or any OpenAI-compatible server) over HTTP,
 with the standard library only (runs where the `openai` package is not
-installed): after a short warm-up request, one streaming chat completion
-alone, then CLIENTS at once,
+installed): after --warmup seconds of warm-up requests, one streaming
+chat completion alone, then CLIENTS at once,
 each TOKENS tokens, greedy; prints a JSON line, then a table.
 
     python3 benches/serve/load.py --url http://127.0.0.1:8080 --model smollm2-135m \
@@ -76,12 +76,18 @@ def main():
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--tokens", type=int, default=64)
     p.add_argument("--label", default="")
+    p.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up requests before timing")
     p.add_argument("--save")
     p.add_argument("--expect")
     a = p.parse_args()
-    # a warm-up request first: the first call of each compiled function
-    # makes its pipelines and buffers
-    stream_chat(a.url, a.model, a.key, QUESTIONS[1], 4)
+    # warm-up requests for --warmup seconds first: the first call of each
+    # compiled function makes its pipelines and buffers, and a GPU that
+    # idled (while the server compiled) runs at a low clock for a while
+    start = time.monotonic()
+    while True:
+        stream_chat(a.url, a.model, a.key, QUESTIONS[1], 16)
+        if time.monotonic() - start >= a.warmup:
+            break
     alone = stream_chat(a.url, a.model, a.key, QUESTIONS[0], a.tokens)
     replies = [None] * a.clients
     errors = []
