@@ -160,10 +160,7 @@ impl Model {
             if s.is_empty() {
                 return Err(ZooError::Argument("a session without a prompt: evaluate one first".into()));
             }
-            s.check_room(1, "the conversation so far plus the new token")?;
-            if t as usize >= vocab {
-                return Err(ZooError::Argument(format!("token id {t} is outside the vocabulary of {vocab}")));
-            }
+            s.check_tokens(&[t])?;
         }
         let mut inputs = vec![Value::Host(i32s(tokens.iter().map(|&t| t as usize))), Value::Host(rope_table(&self.config.rope, sessions.iter().map(|s| s.len()).collect::<Vec<_>>().into_iter()))];
         for l in 0..self.config.layers {
@@ -451,6 +448,17 @@ impl Session<'_> {
         Ok(())
     }
 
+    /// Error unless `tokens` fit after the ones already seen and are in the
+    /// vocabulary.
+    fn check_tokens(&self, tokens: &[u32]) -> Result<(), ZooError> {
+        self.check_room(tokens.len(), "the conversation so far plus the new tokens")?;
+        let vocab = self.model.config.vocab;
+        match tokens.iter().find(|&&t| t as usize >= vocab) {
+            Some(bad) => Err(ZooError::Argument(format!("token id {bad} is outside the vocabulary of {vocab}"))),
+            None => Ok(()),
+        }
+    }
+
     /// Evaluate `prompt` after the tokens already seen, then sample up to
     /// `max_tokens` tokens, stopping early at an end-of-generation token
     /// (which is not returned). `on_text` receives the text of each token as
@@ -531,11 +539,8 @@ impl Session<'_> {
         if tokens.is_empty() {
             return Err(ZooError::Argument("no tokens to evaluate".into()));
         }
-        self.check_room(tokens.len(), "the conversation so far plus the new tokens")?;
+        self.check_tokens(tokens)?;
         let vocab = self.model.config.vocab;
-        if let Some(&bad) = tokens.iter().find(|&&t| t as usize >= vocab) {
-            return Err(ZooError::Argument(format!("token id {bad} is outside the vocabulary of {vocab}")));
-        }
         let function = Session::function_for(self.len(), tokens.len(), which);
         let inputs = self.step_inputs(tokens, which);
         let out = self.model.module.run(function, inputs)?;

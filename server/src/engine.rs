@@ -344,7 +344,8 @@ impl<'m> Scheduler<'m> {
             }
             Ok((prompt, max_tokens)) => {
                 let _ = job.events.try_send(Event::Accepted { prompt_tokens: prompt.len() });
-                self.waiting.push_back(Waiting { id, received: Instant::now(), prompt, max_tokens, limits: job.limits, events: job.events, deadline: Instant::now() + self.config.timeout });
+                let received = Instant::now();
+                self.waiting.push_back(Waiting { id, received, prompt, max_tokens, limits: job.limits, events: job.events, deadline: received + self.config.timeout });
                 // a free place takes it at once: the queue holds only the overflow
                 self.admit_waiting();
                 self.stats.queued.store(self.waiting.len(), Ordering::Relaxed);
@@ -443,10 +444,7 @@ impl<'m> Scheduler<'m> {
         for (r, d) in running.iter_mut().zip(&decisions) {
             match d {
                 Next::Feed(tokens) if tokens.len() == 1 && !r.session.is_empty() => decodes.push((r, tokens[0])),
-                Next::Feed(tokens) => {
-                    let fed = r.session.feed(tokens, Logits::Last).map(|mut rows| rows.pop().unwrap_or_default());
-                    self.take_logits(r, fed);
-                }
+                Next::Feed(tokens) => self.feed(r, tokens),
                 Next::Wait | Next::Drop => {}
             }
         }
@@ -455,8 +453,7 @@ impl<'m> Scheduler<'m> {
             let mut group: Vec<(&mut Running<'m>, u32)> = decodes.drain(..n).collect();
             if n == 1 {
                 let (r, t) = group.pop().expect("one");
-                let fed = r.session.feed(&[t], Logits::Last).map(|mut rows| rows.pop().unwrap_or_default());
-                self.take_logits(r, fed);
+                self.feed(r, &[t]);
                 continue;
             }
             let tokens: Vec<u32> = group.iter().map(|(_, t)| *t).collect();
@@ -471,7 +468,6 @@ impl<'m> Scheduler<'m> {
                 Err(e) => {
                     for (r, _) in group.iter_mut() {
                         self.fail(r, ApiError::internal(format!("the model failed: {e}")));
-                        r.flush();
                     }
                 }
             }
@@ -482,23 +478,22 @@ impl<'m> Scheduler<'m> {
         progressed
     }
 
-    /// Keep the logits of a step, or fail the sequence.
-    fn take_logits(&self, r: &mut Running, fed: Result<Vec<f32>, kiln_llm_zoo::ZooError>) {
-        match fed {
-            Ok(logits) => r.logits = logits,
-            Err(e) => {
-                self.fail(r, ApiError::internal(format!("the model failed: {e}")));
-                r.flush();
-            }
+    /// Evaluate one sequence's tokens alone and keep the last logits, or
+    /// fail the sequence.
+    fn feed(&self, r: &mut Running, tokens: &[u32]) {
+        match r.session.feed(tokens, Logits::Last) {
+            Ok(mut rows) => r.logits = rows.pop().unwrap_or_default(),
+            Err(e) => self.fail(r, ApiError::internal(format!("the model failed: {e}"))),
         }
     }
 
-    /// End a running sequence with an error.
+    /// End a running sequence with an error (sent at once, if there is room).
     fn fail(&self, r: &mut Running, e: ApiError) {
         self.stats.failed.fetch_add(1, Ordering::Relaxed);
         self.log(|| format!("request {}: {} {} after {} tokens", r.id, e.status.as_u16(), e.message, r.generated));
         r.send(Event::Failed(e));
         r.finished = true;
+        r.flush();
     }
 
     /// Deliver a sequence's events, then sample its next token from its
@@ -520,7 +515,6 @@ impl<'m> Scheduler<'m> {
         }
         if Instant::now() > r.deadline {
             self.fail(r, ApiError::timeout(self.config.timeout.as_secs_f64()));
-            r.flush();
             return Next::Wait;
         }
         if !r.unfed.is_empty() {
