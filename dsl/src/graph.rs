@@ -503,6 +503,16 @@ impl Tensor {
     pub fn attention_unmasked(&self, k: &Tensor, v: &Tensor, scale: f64) -> Tensor {
         self.op(Builtin::Attention { scale, causal: false }, &[k, v])
     }
+    /// Attention of one new token per sequence (queries `self: [B, Hq,
+    /// D]`, its keys and values `k, v: [B, Hkv, D]`) over that sequence's
+    /// earlier keys and values, kept in pages of `page` rows in the pools
+    /// `k_pool, v_pool: [N, Hkv, D]`: `pages: i32[B, M]` lists each
+    /// sequence's pages, `lens: i32[B]` how many keys it has there
+    /// ([`Builtin::PagedAttention`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn paged_attention(&self, k: &Tensor, v: &Tensor, k_pool: &Tensor, v_pool: &Tensor, pages: &Tensor, lens: &Tensor, scale: f64, page: usize) -> Tensor {
+        self.op(Builtin::PagedAttention { scale, page }, &[k, v, k_pool, v_pool, pages, lens])
+    }
     /// Index of the maximum over the last axis.
     pub fn argmax(&self) -> Tensor {
         self.op(Builtin::Argmax, &[])

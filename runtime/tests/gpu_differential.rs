@@ -81,7 +81,8 @@ mod portable {
     }
 }
 
-/// The attention, matmul and transformer-block cases in checked mode:
+/// The attention, paged attention, matmul and transformer-block cases in
+/// checked mode:
 /// every shader with wgpu's run-time checks (the other GPU backends run
 /// the kernels proven in bounds without them).
 mod checked {
@@ -89,6 +90,10 @@ mod checked {
     #[test]
     fn attention_causal_over_a_kv_cache_and_unmasked() {
         common::cases::attention_causal_over_a_kv_cache_and_unmasked(Backend::GpuChecked)
+    }
+    #[test]
+    fn paged_attention_over_pages_of_a_pool() {
+        common::cases::paged_attention_over_pages_of_a_pool(Backend::GpuChecked)
     }
     #[test]
     fn matmul_with_quantized_and_f16_weights() {

@@ -8,7 +8,8 @@
 mod common;
 use common::cases::*;
 use common::*;
-use kiln_dsl::{Bindings, DType, Dim, FunctionBuilder, HostTensor, NodeKind};
+use kiln_dsl::{interpret, rel_l2_error, Bindings, DType, Dim, FunctionBuilder, HostTensor, NodeKind};
+use std::collections::HashMap;
 
 backend_tests!(Backend::Cpu);
 
@@ -145,4 +146,56 @@ fn elementwise_chains_run_in_place() {
     let exe = kiln_runtime::CpuExecutable::compile(&func, &kiln_runtime::CompileOptions::default()).unwrap();
     let (planned, _) = exe.intermediate_bytes(&Bindings::new()).unwrap();
     assert_eq!(planned, report.in_place_bytes + report.output_bytes, "the CPU backend plans in place");
+}
+
+/// The rows `paged_attention` reads for sequence `b`: its cached keys (or
+/// values) from the pool's pages, then its new one, as one `[len + 1,
+/// Hkv, D]` cache.
+fn gathered_cache(ins: &[HostTensor], pool: usize, new: usize, b: usize, page: usize) -> HostTensor {
+    let (table, lens) = (ins[5].to_f64(), ins[6].to_f64());
+    let width = ins[5].shape[1];
+    let row_bytes = ins[pool].data.len() / ins[pool].shape[0];
+    let mut bytes = Vec::new();
+    for j in 0..lens[b] as usize {
+        let row = table[b * width + j / page] as usize * page + j % page;
+        bytes.extend_from_slice(&ins[pool].data[row * row_bytes..(row + 1) * row_bytes]);
+    }
+    bytes.extend_from_slice(&ins[new].data[b * row_bytes..(b + 1) * row_bytes]);
+    let mut shape = ins[pool].shape.clone();
+    shape[0] = lens[b] as usize + 1;
+    HostTensor { dtype: ins[pool].dtype, shape, data: bytes.into() }
+}
+
+#[test]
+fn paged_attention_is_each_sequences_attention_over_its_own_keys() {
+    // the interpreter, and the CPU backend bit for bit with f16 values (its
+    // llama.cpp-order templates read pool rows through the page table)
+    let mut r = rng();
+    let (heads, page) = ((9, 3, 64), 16);
+    let lens = [17, 0, 40, 5];
+    for dtype in [DType::F32, DType::F16] {
+        let paged = paged_attention_function(dtype, heads, page);
+        let ins = paged_inputs(dtype, &lens, page, 12, heads, &mut r);
+        let want_paged = interpret(&paged, &ins, &HashMap::new(), &Bindings::new()).unwrap().remove(0);
+        let got_paged = run_on(Backend::Cpu, &paged, &ins, &Bindings::new()).remove(0);
+        let row = heads.0 * heads.2;
+        for b in 0..lens.len() {
+            let f = FunctionBuilder::new("attention");
+            let q = f.input("q", dtype, &[Dim::from(1), Dim::from(heads.0), Dim::from(heads.2)]);
+            let k = f.input("k", dtype, &[Dim::sym("t"), Dim::from(heads.1), Dim::from(heads.2)]);
+            let v = f.input("v", dtype, &[Dim::sym("t"), Dim::from(heads.1), Dim::from(heads.2)]);
+            let func = f.finish(&[&q.attention(&k, &v, 1.0 / (heads.2 as f64).sqrt())]).unwrap();
+            let q_bytes = ins[0].data.len() / lens.len();
+            let q_row = HostTensor { dtype, shape: vec![1, heads.0, heads.2], data: ins[0].data.slice(b * q_bytes..(b + 1) * q_bytes) };
+            let single = [q_row, gathered_cache(&ins, 3, 1, b, page), gathered_cache(&ins, 4, 2, b, page)];
+            let want = interpret(&func, &single, &HashMap::new(), &Bindings::new()).unwrap().remove(0);
+            let err = rel_l2_error(&want_paged.data[b * row..(b + 1) * row], &want.data);
+            assert!(err < 1e-12, "{dtype} sequence {b}: the interpreter's paged attention is off by {err:e}");
+            let got = run_on(Backend::Cpu, &func, &single, &Bindings::new()).remove(0).to_f32();
+            let got_row = &got_paged.to_f32()[b * row..(b + 1) * row];
+            if dtype == DType::F16 {
+                assert!(got_row.iter().zip(&got).all(|(a, b)| a.to_bits() == b.to_bits()), "sequence {b}: the CPU's paged attention differs from its attention over the gathered cache");
+            }
+        }
+    }
 }

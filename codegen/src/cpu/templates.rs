@@ -52,8 +52,9 @@ pub(super) enum Template {
     /// (llama.cpp's arithmetic, and nearly exact).
     MeanOfSquares { n: i64 },
     /// A stage of `attention` over f16 q, k, v (see [`AttnStage`]), with
-    /// `hq` query heads, `hkv` kv heads of width `d`.
-    Attention { stage: AttnStage, hq: i64, hkv: i64, d: i64 },
+    /// `hq` query heads, `hkv` kv heads of width `d`; of `paged_attention`
+    /// when `page` (its rows per page) is set.
+    Attention { stage: AttnStage, hq: i64, hkv: i64, d: i64, page: Option<i64> },
 }
 
 /// The attention stages computed in llama.cpp's order (its non-flash CPU
@@ -154,19 +155,27 @@ pub(super) fn recognize(v: &Validated) -> Option<Template> {
         KernelClass::Matmul | KernelClass::Attention if nest.sources.len() >= 3 && nest.sources[..3].iter().all(|b| b.dtype == DType::F16 && b.shape.len() == 3) => {
             let (q, kk) = (&nest.sources[0], &nest.sources[1]);
             let (hq, hkv, d) = (const_dim(&q.shape[1])?, const_dim(&kk.shape[1])?, const_dim(&q.shape[2])?);
-            let stage = match (nest.sources.len(), nest.name.as_str()) {
-                (3, "attention_scores") => AttnStage::Scores,
-                (6, "attention_sum") => AttnStage::Sum,
-                (7, "attention_probs") => AttnStage::Probs,
-                (8, "attention") => AttnStage::Out,
+            // paged: the pools and the i32 page table and lengths follow
+            // (the page size is the constant of the body's `j % page`)
+            let is_paged = nest.sources.len() >= 7 && nest.sources[3..5].iter().all(|b| b.dtype == DType::F16 && b.shape.len() == 3) && nest.sources[5..7].iter().all(|b| b.dtype == DType::I32);
+            let page = if is_paged { Some(remainder_constant(&nest.body)?) } else { None };
+            let (op, inputs): (Builtin, usize) = match page {
+                Some(page) => (Builtin::PagedAttention { scale: 1.0, page: usize::try_from(page).ok()? }, 7),
+                None => (Builtin::Attention { scale: 1.0, causal: true }, 3),
+            };
+            let stage = match (nest.sources.len().checked_sub(inputs)?, nest.name.as_str()) {
+                (0, "attention_scores") => AttnStage::Scores,
+                (3, "attention_sum") => AttnStage::Sum,
+                (4, "attention_probs") => AttnStage::Probs,
+                (5, "attention") => AttnStage::Out,
                 _ => return None,
             };
-            // exactly the rule `attention` defines for this stage (the scale
-            // does not enter these three)
-            let types: Vec<TensorType> = nest.sources[..3].iter().map(|b| TensorType::new(b.dtype, b.shape.clone())).collect();
-            let rule = Builtin::Attention { scale: 1.0, causal: true }.compute(&types, &TensorType::new(DType::F32, q.shape.clone()));
-            let fits = d % 32 == 0 && rule.get(nest.sources.len() - 3).is_some_and(|r| r.body == nest.body && r.name == nest.name);
-            fits.then_some(Template::Attention { stage, hq, hkv, d })
+            // exactly the rule the op defines for this stage (the scale
+            // does not enter these)
+            let types: Vec<TensorType> = nest.sources[..inputs].iter().map(|b| TensorType::new(b.dtype, b.shape.clone())).collect();
+            let rule = op.compute(&types, &TensorType::new(DType::F32, q.shape.clone()));
+            let fits = d % 32 == 0 && rule.get(nest.sources.len() - inputs).is_some_and(|r| r.body == nest.body && r.name == nest.name);
+            fits.then_some(Template::Attention { stage, hq, hkv, d, page })
         }
         KernelClass::Elementwise if nest.reduce.is_none() && rank >= 1 && !nest.sources.is_empty() => {
             // exactly the rule `concat` along axis 0 defines for these sources
@@ -182,6 +191,20 @@ pub(super) fn recognize(v: &Validated) -> Option<Template> {
         }
         _ => None,
     }
+}
+
+/// The constant `c` of the first `x % c` in `e` (`paged_attention`'s
+/// page size).
+fn remainder_constant(e: &Expr) -> Option<i64> {
+    let mut found = None;
+    e.visit(&mut |x| {
+        if let Expr::Binary(kiln_dsl::BinOp::Rem, _, c) = x {
+            if let (None, &Expr::Int(c)) = (found, c.as_ref()) {
+                found = Some(c);
+            }
+        }
+    });
+    found
 }
 
 /// Every output point of the stage.
@@ -333,7 +356,7 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
             Template::QuantMatmul { acts, weights, n, k } => self.quant_matmul(v, acts, weights, n, k),
             Template::ConcatRows { row_bytes } => self.concat_rows(v, row_bytes),
             Template::MeanOfSquares { n } => self.mean_of_squares(v, n),
-            Template::Attention { stage, hq, hkv, d } => self.attention(v, stage, hq, hkv, d),
+            Template::Attention { stage, hq, hkv, d, page } => self.attention(v, stage, hq, hkv, d, page),
         }
     }
 
@@ -407,16 +430,33 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
         self.b.use_var(sum)
     }
 
-    fn attention(&mut self, v: &Validated, stage: AttnStage, hq: i64, hkv: i64, d: i64) {
+    fn attention(&mut self, v: &Validated, stage: AttnStage, hq: i64, hkv: i64, d: i64, page: Option<i64>) {
         let nest = v.nest();
         let s_len = self.dim_value(&nest.sources[0].shape[0]);
-        let t_len = self.dim_value(&nest.sources[1].shape[0]);
+        let (t_len, pages) = match page {
+            None => (self.dim_value(&nest.sources[1].shape[0]), None),
+            Some(page) => {
+                let width = self.dim_value(&nest.sources[5].shape[1]);
+                let pool_rows = self.dim_value(&nest.sources[3].shape[0]);
+                (self.b.ins().imul_imm_s(width, page), Some(Pages { page, width, pool_rows }))
+            }
+        };
         let rows = self.b.ins().imul_imm_s(s_len, hq);
         let hi = self.b.ins().smin(self.range.1, rows);
         let out = self.bufs[nest.sources.len()];
         let c = HalfConsts::new(self.b);
-        let geo = AttnGeometry { s_len, t_len, hq, hkv, d, out, half: c };
+        let geo = AttnGeometry { s_len, t_len, hq, hkv, d, out, half: c, pages };
+        // sources: the op's inputs, then scores, max, weights, sum, probabilities
+        let weights = if pages.is_some() { 9 } else { 5 };
         match stage {
+            // each sequence of a paged attention has one query
+            AttnStage::Scores | AttnStage::Out if pages.is_some() => self.counted(self.range.0, hi, |s, f| {
+                if stage == AttnStage::Scores {
+                    s.attention_scores_row(geo, f, true)
+                } else {
+                    s.attention_out_row(geo, f, true)
+                }
+            }),
             AttnStage::Scores | AttnStage::Out => {
                 // llama.cpp multiplies a single query (decoding) with its
                 // own vector dot product and several with tinyBLAS, which
@@ -441,7 +481,7 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
                 // row f = (head, query) of the weights
                 let w_row = s.b.ins().imul(f, t_len);
                 let w_row = s.b.ins().ishl_imm_u(w_row, 2);
-                let w_row = s.b.ins().iadd(s.bufs[5], w_row);
+                let w_row = s.b.ins().iadd(s.bufs[weights], w_row);
                 let total = s.sum_in_runs_of_8(w_row, t_len);
                 if stage == AttnStage::Sum {
                     let total = s.b.ins().fdemote(types::F32, total);
@@ -474,6 +514,54 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
         }
     }
 
+    /// Where the keys (`cache` the op's `k` input, `pool` the index of
+    /// `k_pool`) or values of query row `i`'s sequence are, at `kv_h`.
+    fn kv_rows(&mut self, g: AttnGeometry, cache: Value, pool: usize, i: Value, kv_h: Value) -> KvRows {
+        let head = self.b.ins().imul_imm_s(kv_h, 2 * g.d);
+        let Some(p) = g.pages else {
+            return KvRows { base: self.b.ins().iadd(cache, head), paged: None };
+        };
+        let base = self.b.ins().iadd(self.bufs[pool], head);
+        let new_at = self.b.ins().imul_imm_s(i, 2 * g.hkv * g.d);
+        let new_row = self.b.ins().iadd(cache, new_at);
+        let new_row = self.b.ins().iadd(new_row, head);
+        let table_at = self.b.ins().imul(i, p.width);
+        let table_at = self.b.ins().ishl_imm_u(table_at, 2);
+        let table_row = self.b.ins().iadd(self.bufs[5], table_at);
+        let len_at = self.b.ins().ishl_imm_u(i, 2);
+        let len_at = self.b.ins().iadd(self.bufs[6], len_at);
+        let len = self.b.ins().sload32(flags(), len_at, 0);
+        KvRows { base, paged: Some((new_row, table_row, len)) }
+    }
+
+    /// The address of key (or value) `j` of `rows`: the pool row its page
+    /// holds (page and row clamped as the op's rule clamps them) while `j`
+    /// is below the sequence's count, else the new row.
+    fn kv_row(&mut self, g: AttnGeometry, rows: KvRows, j: Value) -> Value {
+        let stride = 2 * g.hkv * g.d;
+        let (Some(p), Some((new_row, table_row, len))) = (g.pages, rows.paged) else {
+            let at = self.b.ins().imul_imm_s(j, stride);
+            return self.b.ins().iadd(rows.base, at);
+        };
+        let last_page = self.b.ins().iadd_imm_s(p.width, -1);
+        let page = self.b.ins().sdiv_imm_s(j, p.page);
+        let page = self.b.ins().smin(page, last_page);
+        let at = self.b.ins().ishl_imm_u(page, 2);
+        let at = self.b.ins().iadd(table_row, at);
+        let first = self.b.ins().sload32(flags(), at, 0);
+        let slot = self.b.ins().imul_imm_s(first, p.page);
+        let within = self.b.ins().srem_imm_s(j, p.page);
+        let slot = self.b.ins().iadd(slot, within);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        let last_row = self.b.ins().iadd_imm_s(p.pool_rows, -1);
+        let slot = self.b.ins().smax(slot, zero);
+        let slot = self.b.ins().smin(slot, last_row);
+        let at = self.b.ins().imul_imm_s(slot, stride);
+        let pooled = self.b.ins().iadd(rows.base, at);
+        let cached = self.b.ins().icmp(IntCC::SignedLessThan, j, len);
+        self.b.ins().select(cached, pooled, new_row)
+    }
+
     /// ggml's f16 vector dot order (`ggml_vec_dot_f16`, AVX): four
     /// accumulators of 8 lanes take elements `32i + 8a + l`; they add as
     /// `(a0 + a2) + (a1 + a3)`, the 8 lanes fold to 4 (`l + (l + 4)`), then
@@ -496,7 +584,7 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
 
     /// Scores of query row `f = (head, query)` against every key.
     fn attention_scores_row(&mut self, g: AttnGeometry, f: Value, single: bool) {
-        let AttnGeometry { s_len, t_len, hq, hkv, d, out, half: c } = g;
+        let AttnGeometry { s_len, t_len, hq, hkv, d, out, half: c, .. } = g;
         let (q, k) = (self.bufs[0], self.bufs[1]);
         let h = self.b.ins().sdiv(f, s_len);
         let i = self.b.ins().srem(f, s_len);
@@ -517,11 +605,9 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
             let x = self.load_f16x4(c, q_row, 8 * e);
             self.b.ins().store(flags(), x, q_f32, 16 * e);
         }
+        let keys = self.kv_rows(g, k, 3, i, kv_h);
         self.counted(zero_i, t_len, |s, j| {
-            let k_at = s.b.ins().imul_imm_s(j, hkv);
-            let k_at = s.b.ins().iadd(k_at, kv_h);
-            let k_at = s.b.ins().imul_imm_s(k_at, 2 * d);
-            let k_row = s.b.ins().iadd(k, k_at);
+            let k_row = s.kv_row(g, keys, j);
             let pair = |s: &mut Self, e: i64| (s.load_f16x4(c, k_row, 2 * e as i32), s.b.ins().load(types::F32X4, flags(), q_f32, 4 * e as i32));
             let total = if single {
                 let mut accs = [[zv; 2]; 4];
@@ -552,8 +638,8 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
 
     /// `out[i, h, 0..D] = Σ_j p[h, i, j] v[j, h/g, 0..D]` for row `f = (query, head)`.
     fn attention_out_row(&mut self, g: AttnGeometry, f: Value, single: bool) {
-        let AttnGeometry { s_len, t_len, hq, hkv, d, out, half: c } = g;
-        let (vv, p) = (self.bufs[2], self.bufs[7]);
+        let AttnGeometry { s_len, t_len, hq, hkv, d, out, half: c, .. } = g;
+        let (vv, p) = (self.bufs[2], self.bufs[if g.pages.is_some() { 11 } else { 7 }]);
         let i = self.b.ins().sdiv_imm_s(f, hq);
         let h = self.b.ins().srem_imm_s(f, hq);
         let kv_h = self.b.ins().sdiv_imm_s(h, hq / hkv);
@@ -566,6 +652,7 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
         let out_row = self.b.ins().iadd(out, out_row);
         let v_col = self.b.ins().imul_imm_s(kv_h, 2 * d);
         let v_col = self.b.ins().iadd(vv, v_col);
+        let values = self.kv_rows(g, vv, 4, i, kv_h);
         let zero = self.b.ins().f32const(0.0);
         let zv = self.b.ins().splat(types::F32X4, zero);
         let zero_i = self.b.ins().iconst(types::I64, 0);
@@ -610,8 +697,7 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
                         s.b.ins().splat(types::F32X4, x)
                     })
                     .collect();
-                let v_at = s.b.ins().imul_imm_s(j, 2 * hkv * d);
-                let v_row = s.b.ins().iadd(v_col, v_at);
+                let v_row = s.kv_row(g, values, j);
                 for dv in 0..(d / 4) as i32 {
                     let vals = s.load_f16x4(c, v_row, 8 * dv);
                     for (g, &pg) in probs.iter().enumerate() {
@@ -1027,6 +1113,29 @@ struct AttnGeometry {
     d: i64,
     out: Value,
     half: HalfConsts,
+    /// Set for `paged_attention`.
+    pages: Option<Pages>,
+}
+
+/// The page table's geometry.
+#[derive(Clone, Copy)]
+struct Pages {
+    /// Rows per page.
+    page: i64,
+    /// Pages per sequence in the table.
+    width: Value,
+    /// Rows of the pools.
+    pool_rows: Value,
+}
+
+/// Where one query's keys (or values) at one kv head are.
+#[derive(Clone, Copy)]
+struct KvRows {
+    /// Row 0 of the cache, or of the pool, at the head.
+    base: Value,
+    /// Paged: the sequence's new row at the head, its row of the page
+    /// table, and its count of keys in the pool.
+    paged: Option<(Value, Value, Value)>,
 }
 
 /// Where a quantized matmul's operands live.

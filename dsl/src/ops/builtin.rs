@@ -145,6 +145,24 @@ pub enum Builtin {
         /// Each query sees only the keys up to its position (else every key).
         causal: bool,
     },
+    /// Attention of one new token of each of `B` sequences over its own
+    /// keys and values, kept in pages of a shared pool (a decoder's KV
+    /// cache serving several conversations). Inputs: `q: [B, Hq, D]`, the
+    /// new tokens' `k, v: [B, Hkv, D]`, the pools `k_pool, v_pool: [N, Hkv,
+    /// D]` (same type as `k`), `pages: i32[B, M]` (sequence `b`'s pages, in
+    /// order) and `lens: i32[B]` (keys each sequence has in the pool). Key
+    /// `j < lens[b]` of sequence `b` is pool row `pages[b, j / page] * page
+    /// + j % page`, key `lens[b]` is its new `k[b]`, later ones are hidden,
+    /// so `M * page` must exceed every `lens[b]`. Out-of-range pages and
+    /// rows are clamped (never read out of bounds). Each row computes what
+    /// [`Builtin::Attention`] computes for that sequence's query over its
+    /// keys, in the same stages.
+    PagedAttention {
+        /// Multiplies `q·k`; must be positive.
+        scale: f64,
+        /// Rows per page.
+        page: usize,
+    },
     /// Index of the maximum over the last axis (first one on ties), i32.
     Argmax,
     /// Quantized or f16 tensor to f32.
@@ -201,6 +219,68 @@ fn last(t: &TensorType, what: &str) -> Result<Dim, String> {
     t.shape.last().cloned().ok_or_else(|| format!("{what} must have at least one axis"))
 }
 
+/// What distinguishes one attention op from another; the stages are the
+/// same. Axes of the scores are `(head, query, key, dim)`; of the output
+/// `(query, head, dim, key)`.
+struct AttentionParts {
+    /// Op inputs (the stages' outputs are the sources after them).
+    inputs: usize,
+    /// Key `ax(2)` of query `ax(1)` at kv head of `ax(0)`, dim `ax(3)`.
+    key: Expr,
+    /// Value `ax(3)` of query `ax(0)` at kv head of `ax(1)`, dim `ax(2)`.
+    value: Expr,
+    /// Whether query `ax(1)` sees key `ax(2)` (all are seen when `None`).
+    visible: Option<Expr>,
+    /// Keys per query (the extent of the key axis).
+    keys: Dim,
+}
+
+impl AttentionParts {
+    /// Scores, their maximum, the exponentials, their sum, (f16 values:
+    /// the probabilities rounded to f16,) and the weighted values.
+    fn stages(self, q: &TensorType, value_type: DType, scale: f64, oshape: Vec<Dim>) -> Vec<Stage> {
+        let f32 = DType::F32;
+        let (hq, s, d) = (q.shape[1].clone(), q.shape[0].clone(), q.shape[2].clone());
+        let t = self.keys;
+        let n = self.inputs;
+        let (scores, max, weights, sum, probs) = (n, n + 1, n + 2, n + 3, n + 4);
+        let scores_shape = vec![hq.clone(), s.clone(), t.clone()];
+        // q·k unscaled (a plain reduction, scheduled like a matmul); the
+        // scale (positive, checked by infer) applies to each score before
+        // the max, as llama.cpp's softmax does.
+        let qk = load(0, vec![ax(1), ax(0), ax(3)]).mul(self.key);
+        let scaled = load(scores, vec![ax(0), ax(1), ax(2)]).mul(flt(scale));
+        let masked = |x: Expr, hidden: f64| match &self.visible {
+            Some(v) => select(v.clone(), x, flt(hidden)),
+            None => x,
+        };
+        // Unnormalized weights exp(score - max), 0 where hidden: computed
+        // once per key, not once per output element.
+        let weight = masked(scaled.clone().sub(load(max, vec![ax(0), ax(1)])).exp(), 0.0);
+        let mut stages = vec![
+            // a small matmul per head: scheduled like one (a tile of keys shares the query)
+            Stage::reduce("attention_scores", scores_shape.clone(), f32, ReduceOp::Sum, vec![d], qk).with_class(KernelClass::Matmul),
+            Stage::reduce("attention_max", vec![hq.clone(), s.clone()], f32, ReduceOp::Max, vec![t.clone()], masked(scaled, f64::NEG_INFINITY)).with_class(KernelClass::Attention),
+            Stage::map("attention_weights", scores_shape.clone(), f32, weight).with_class(KernelClass::Attention),
+            Stage::reduce("attention_sum", vec![hq, s], f32, ReduceOp::Sum, vec![t.clone()], load(weights, vec![ax(0), ax(1), ax(2)])).with_class(KernelClass::Attention),
+        ];
+        if value_type == DType::F16 {
+            // f16 values: the probabilities are normalized first and stored
+            // as f16 too, so both factors of p·v are f16 (what llama.cpp
+            // computes with its f16 KV cache)
+            let p = load(weights, vec![ax(0), ax(1), ax(2)]).mul(flt(1.0).div(load(sum, vec![ax(0), ax(1)])));
+            stages.push(Stage::map("attention_probs", scores_shape, DType::F16, p).with_class(KernelClass::Attention));
+            let out_body = load(probs, vec![ax(1), ax(0), ax(3)]).mul(self.value);
+            stages.push(Stage::reduce("attention", oshape, f32, ReduceOp::Sum, vec![t], out_body).with_class(KernelClass::Attention));
+        } else {
+            // out[i, h, d] = sum_j w[h, i, j] * v[j, h/g, d] / l[h, i]
+            let out_body = load(weights, vec![ax(1), ax(0), ax(3)]).mul(self.value).div(load(sum, vec![ax(1), ax(0)]));
+            stages.push(Stage::reduce("attention", oshape, f32, ReduceOp::Sum, vec![t], out_body).with_class(KernelClass::Attention));
+        }
+        stages
+    }
+}
+
 impl Builtin {
     fn arity(&self) -> Option<usize> {
         Some(match self {
@@ -209,6 +289,7 @@ impl Builtin {
             Builtin::Slice { .. } | Builtin::Argmax | Builtin::Dequantize | Builtin::Quantize(_) | Builtin::Cast(_) => 1,
             Builtin::Matmul { .. } | Builtin::RmsNorm { .. } | Builtin::Rope(_) | Builtin::RopeTable { .. } | Builtin::Gather => 2,
             Builtin::LayerNorm { .. } | Builtin::Attention { .. } => 3,
+            Builtin::PagedAttention { .. } => 7,
             Builtin::Concat(_) => return None,
         })
     }
@@ -237,6 +318,7 @@ impl OpDef for Builtin {
             Builtin::Slice { axis, start, end } => format!("slice(axis={axis}, {start}..{end})"),
             Builtin::Attention { scale, causal: true } => format!("attention(scale={scale})"),
             Builtin::Attention { scale, causal: false } => format!("attention(scale={scale}, unmasked)"),
+            Builtin::PagedAttention { scale, page } => format!("paged_attention(scale={scale}, page={page})"),
             Builtin::Argmax => "argmax".into(),
             Builtin::Dequantize => "dequantize".into(),
             Builtin::Quantize(d) => format!("quantize({d})"),
@@ -451,6 +533,41 @@ impl OpDef for Builtin {
                     _ => return Err(format!("query heads {} must be a constant multiple of kv heads {}", q.shape[1], k.shape[1])),
                 }
                 let Builtin::Attention { scale, .. } = self else { unreachable!() };
+                if !(*scale > 0.0 && scale.is_finite()) {
+                    return Err(format!("scale must be positive and finite, got {scale}"));
+                }
+                f32_of(q.shape.clone())
+            }
+            Builtin::PagedAttention { scale, page } => {
+                let (q, k, v, kp, vp, pages, lens) = (&ins[0], &ins[1], &ins[2], &ins[3], &ins[4], &ins[5], &ins[6]);
+                for t in &ins[..5] {
+                    float_dense(t, "q, k, v and the pools")?;
+                    if t.rank() != 3 {
+                        return Err(format!("q, k, v and the pools must be [rows, heads, head_dim], got {t}"));
+                    }
+                }
+                if k.shape != v.shape || k.shape[0] != q.shape[0] {
+                    return Err(format!("k and v must be [{}, kv_heads, head_dim] alike, got {k} and {v}", q.shape[0]));
+                }
+                if kp.shape != vp.shape || kp.shape[1..] != k.shape[1..] || kp.dtype != k.dtype || vp.dtype != v.dtype {
+                    return Err(format!("the pools must be [rows, {}, {}] of k's and v's types, got {kp} and {vp}", k.shape[1], k.shape[2]));
+                }
+                if q.shape[2] != k.shape[2] {
+                    return Err(format!("head_dim differs: {} vs {}", q.shape[2], k.shape[2]));
+                }
+                match (q.shape[1].as_const(), k.shape[1].as_const()) {
+                    (Some(hq), Some(hk)) if hk > 0 && hq % hk == 0 => {}
+                    _ => return Err(format!("query heads {} must be a constant multiple of kv heads {}", q.shape[1], k.shape[1])),
+                }
+                if pages.dtype != DType::I32 || pages.rank() != 2 || pages.shape[0] != q.shape[0] {
+                    return Err(format!("pages must be i32[{}, pages], got {pages}", q.shape[0]));
+                }
+                if lens.dtype != DType::I32 || lens.shape != [q.shape[0].clone()] {
+                    return Err(format!("lens must be i32[{}], got {lens}", q.shape[0]));
+                }
+                if *page == 0 {
+                    return Err("the page size must be positive".into());
+                }
                 if !(*scale > 0.0 && scale.is_finite()) {
                     return Err(format!("scale must be positive and finite, got {scale}"));
                 }
@@ -675,45 +792,40 @@ impl OpDef for Builtin {
             }
             Builtin::Attention { scale, causal } => {
                 let (q, k, v) = (&ins[0], &ins[1], &ins[2]);
-                let (s, hq, d) = (q.shape[0].clone(), q.shape[1].clone(), q.shape[2].clone());
-                let t = k.shape[0].clone();
-                let group = hq.as_const().unwrap() / k.shape[1].as_const().unwrap();
-                // sources: 0 q, 1 k, 2 v, then stages 3 scores, 4 max, 5 weights, 6 sum
-                // (and 7 probabilities when v is f16)
-                // scores[h, i, j]; query i attends to keys j <= T - S + i
-                let kv_head = ax(0).div(int(group));
-                let scores_shape = vec![hq.clone(), s.clone(), t.clone()];
-                // q·k unscaled (a plain reduction, scheduled like a matmul);
-                // the scale (positive, checked by infer) applies to each
-                // score before the max, as llama.cpp's softmax does.
-                let qk = load(0, vec![ax(1), ax(0), ax(3)]).mul(load(1, vec![ax(2), kv_head.clone(), ax(3)]));
-                let scaled = load(3, vec![ax(0), ax(1), ax(2)]).mul(flt(*scale));
-                let masked = |x: Expr, hidden: f64| if *causal { select(ax(2).le(dim(&(&t - &s)).add(ax(1))), x, flt(hidden)) } else { x };
-                // Unnormalized weights exp(score - max), 0 where hidden:
-                // computed once per key, not once per output element.
-                let weight = masked(scaled.clone().sub(load(4, vec![ax(0), ax(1)])).exp(), 0.0);
-                let v_at = load(2, vec![ax(3), ax(1).div(int(group)), ax(2)]);
-                let mut stages = vec![
-                    // a small matmul per head: scheduled like one (a tile of keys shares the query)
-                    Stage::reduce("attention_scores", scores_shape.clone(), f32, ReduceOp::Sum, vec![d], qk).with_class(KernelClass::Matmul),
-                    Stage::reduce("attention_max", vec![hq.clone(), s.clone()], f32, ReduceOp::Max, vec![t.clone()], masked(scaled, f64::NEG_INFINITY)).with_class(KernelClass::Attention),
-                    Stage::map("attention_weights", scores_shape.clone(), f32, weight).with_class(KernelClass::Attention),
-                    Stage::reduce("attention_sum", vec![hq, s], f32, ReduceOp::Sum, vec![t.clone()], load(5, vec![ax(0), ax(1), ax(2)])).with_class(KernelClass::Attention),
-                ];
-                if v.dtype == DType::F16 {
-                    // f16 values: the probabilities are normalized first and
-                    // stored as f16 too, so both factors of p·v are f16 (what
-                    // llama.cpp computes with its f16 KV cache)
-                    let p = load(5, vec![ax(0), ax(1), ax(2)]).mul(flt(1.0).div(load(6, vec![ax(0), ax(1)])));
-                    stages.push(Stage::map("attention_probs", scores_shape, DType::F16, p).with_class(KernelClass::Attention));
-                    let out_body = load(7, vec![ax(1), ax(0), ax(3)]).mul(v_at);
-                    stages.push(Stage::reduce("attention", oshape, f32, ReduceOp::Sum, vec![t], out_body).with_class(KernelClass::Attention));
-                } else {
-                    // out[i, h, d] = sum_j w[h, i, j] * v[j, h/g, d] / l[h, i]
-                    let out_body = load(5, vec![ax(1), ax(0), ax(3)]).mul(v_at).div(load(6, vec![ax(1), ax(0)]));
-                    stages.push(Stage::reduce("attention", oshape, f32, ReduceOp::Sum, vec![t], out_body).with_class(KernelClass::Attention));
-                }
-                stages
+                let (s, t) = (q.shape[0].clone(), k.shape[0].clone());
+                let group = q.shape[1].as_const().unwrap() / k.shape[1].as_const().unwrap();
+                // query i attends to keys j <= T - S + i
+                let visible = causal.then(|| ax(2).le(dim(&(&t - &s)).add(ax(1))));
+                let parts = AttentionParts {
+                    inputs: 3,
+                    key: load(1, vec![ax(2), ax(0).div(int(group)), ax(3)]),
+                    value: load(2, vec![ax(3), ax(1).div(int(group)), ax(2)]),
+                    visible,
+                    keys: t,
+                };
+                parts.stages(q, v.dtype, *scale, oshape)
+            }
+            Builtin::PagedAttention { scale, page } => {
+                let (q, k, pages) = (&ins[0], &ins[1], &ins[5]);
+                let group = q.shape[1].as_const().unwrap() / k.shape[1].as_const().unwrap();
+                let (max_pages, pool_rows) = (pages.shape[1].clone(), ins[3].shape[0].clone());
+                let page_len = int(*page as i64);
+                // pool row of key j of sequence b, clamped into the pool
+                let slot = |b: Expr, j: Expr| {
+                    let p = j.clone().div(page_len.clone()).min(dim(&max_pages).sub(int(1)));
+                    load(5, vec![b, p]).mul(page_len.clone()).add(j.rem(page_len.clone())).max(int(0)).min(dim(&pool_rows).sub(int(1)))
+                };
+                // keys before lens[b] from the pool, then the new one
+                let cached = |b: Expr, j: Expr| j.lt(load(6, vec![b]));
+                let (kv_head, vv_head) = (ax(0).div(int(group)), ax(1).div(int(group)));
+                let parts = AttentionParts {
+                    inputs: 7,
+                    key: select(cached(ax(1), ax(2)), load(3, vec![slot(ax(1), ax(2)), kv_head.clone(), ax(3)]), load(1, vec![ax(1), kv_head, ax(3)])),
+                    value: select(cached(ax(0), ax(3)), load(4, vec![slot(ax(0), ax(3)), vv_head.clone(), ax(2)]), load(2, vec![ax(0), vv_head, ax(2)])),
+                    visible: Some(ax(2).le(load(6, vec![ax(1)]))),
+                    keys: &max_pages * &Dim::new(*page as i64),
+                };
+                parts.stages(q, k.dtype, *scale, oshape)
             }
             Builtin::Argmax => {
                 let n = ins[0].shape[rank].clone();

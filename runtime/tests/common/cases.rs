@@ -207,6 +207,70 @@ pub fn attention_causal_over_a_kv_cache_and_unmasked(b: Backend) {
     }
 }
 
+/// Inputs of `paged_attention` for sequences of `lens` cached keys each:
+/// a pool of `pool_pages` pages of `page` rows (random values everywhere,
+/// so a wrong row shows), each sequence's pages drawn without repetition,
+/// a page table as wide as the longest sequence needs (the new key
+/// included), padded with page 0.
+pub fn paged_inputs(dtype: DType, lens: &[usize], page: usize, pool_pages: usize, (hq, hkv, dd): (usize, usize, usize), r: &mut StdRng) -> Vec<HostTensor> {
+    use rand::seq::SliceRandom;
+    let bsz = lens.len();
+    let width = lens.iter().map(|&l| l / page + 1).max().unwrap_or(1);
+    let mut free: Vec<i32> = (0..pool_pages as i32).collect();
+    free.shuffle(r);
+    let mut table = vec![0i32; bsz * width];
+    for (b, &l) in lens.iter().enumerate() {
+        for p in 0..l / page + 1 {
+            table[b * width + p] = free.pop().expect("the pool holds every sequence");
+        }
+    }
+    let lens_i: Vec<i32> = lens.iter().map(|&l| l as i32).collect();
+    vec![
+        HostTensor::random(dtype, &[bsz, hq, dd], 0, r),
+        HostTensor::random(dtype, &[bsz, hkv, dd], 0, r),
+        HostTensor::random(dtype, &[bsz, hkv, dd], 0, r),
+        HostTensor::random(dtype, &[pool_pages * page, hkv, dd], 0, r),
+        HostTensor::random(dtype, &[pool_pages * page, hkv, dd], 0, r),
+        HostTensor::from_i32(&[bsz, width], &table),
+        HostTensor::from_i32(&[bsz], &lens_i),
+    ]
+}
+
+/// `paged_attention` built over symbolic batch, page-table width and pool
+/// rows.
+pub fn paged_attention_function(dtype: DType, (hq, hkv, dd): (usize, usize, usize), page: usize) -> Function {
+    let f = FunctionBuilder::new("paged_attention");
+    let (bsz, width, rows) = (Dim::sym("b"), Dim::sym("pages"), Dim::sym("rows"));
+    let q = f.input("q", dtype, &[bsz.clone(), Dim::from(hq), Dim::from(dd)]);
+    let k = f.input("k", dtype, &[bsz.clone(), Dim::from(hkv), Dim::from(dd)]);
+    let v = f.input("v", dtype, &[bsz.clone(), Dim::from(hkv), Dim::from(dd)]);
+    let kp = f.input("k_pool", dtype, &[rows.clone(), Dim::from(hkv), Dim::from(dd)]);
+    let vp = f.input("v_pool", dtype, &[rows, Dim::from(hkv), Dim::from(dd)]);
+    let pages = f.input("pages", DType::I32, &[bsz.clone(), width]);
+    let lens = f.input("lens", DType::I32, &[bsz]);
+    let out = q.paged_attention(&k, &v, &kp, &vp, &pages, &lens, 1.0 / (dd as f64).sqrt(), page);
+    f.finish(&[&out]).expect("paged attention builds")
+}
+
+pub fn paged_attention_over_pages_of_a_pool(b: Backend) {
+    let mut r = rng();
+    // (cached keys per sequence, page, pool pages, (Hq, Hkv, D))
+    let cases: [(&[usize], usize, usize, (usize, usize, usize)); 4] = [(&[0], 4, 2, (2, 1, 8)), (&[5, 0, 12], 4, 9, (4, 2, 8)), (&[17, 3], 16, 5, (9, 3, 64)), (&[1, 31, 32, 8], 8, 16, (6, 3, 32))];
+    for (lens, page, pool_pages, heads) in cases {
+        for (dtype, tol) in [(DType::F32, TOL), (DType::F16, 1e-3)] {
+            let func = paged_attention_function(dtype, heads, page);
+            let ins = paged_inputs(dtype, lens, page, pool_pages, heads, &mut r);
+            check_on(b, &func, &ins, &Bindings::new(), tol);
+        }
+    }
+    // garbage page numbers and lengths are clamped, never read out of bounds
+    let func = paged_attention_function(DType::F32, (4, 2, 8), 4);
+    let mut ins = paged_inputs(DType::F32, &[3, 9], 4, 6, (4, 2, 8), &mut r);
+    ins[5] = HostTensor::from_i32(&[2, 3], &[0, 99, -5, 1_000_000, 2, -1]);
+    ins[6] = HostTensor::from_i32(&[2], &[40, 0]);
+    check_on(b, &func, &ins, &Bindings::new(), TOL);
+}
+
 pub fn argmax_dequantize_and_cast(b: Backend) {
     for s in [c(&[7, 33]), c(&[577]), c(&[1, 1]), sym_first("n", &[4, 50])] {
         run_case(b, "argmax", &[(DType::F32, s)], TOL, |t| t[0].argmax());

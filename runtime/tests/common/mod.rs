@@ -44,6 +44,10 @@ macro_rules! backend_tests {
             common::cases::attention_causal_over_a_kv_cache_and_unmasked($backend)
         }
         #[test]
+        fn paged_attention_over_pages_of_a_pool() {
+            common::cases::paged_attention_over_pages_of_a_pool($backend)
+        }
+        #[test]
         fn argmax_dequantize_and_cast() {
             common::cases::argmax_dequantize_and_cast($backend)
         }
