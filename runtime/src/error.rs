@@ -29,6 +29,10 @@ pub enum RuntimeError {
     /// User error: no function of that name in the module.
     #[error("the module has no function `{0}`")]
     NoSuchFunction(String),
+    /// User error: rows copied between tensors that do not match, or
+    /// beyond their ends ([`crate::Value::copy_rows`]).
+    #[error("copying rows: {0}")]
+    RowCopy(String),
     /// User error: a buffer would not fit in memory.
     #[error("buffer for `{what}` needs {bytes} bytes, more than this machine can address")]
     TooLarge {

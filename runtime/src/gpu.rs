@@ -468,6 +468,15 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
         Ok(GpuTensor { dtype: t.dtype, shape: t.shape.clone(), buffer: Arc::new(buffer.into()), gpu: self.clone() })
     }
 
+    /// A zero-filled tensor on the device (for state that kernels read and
+    /// the host fills in place, such as a KV cache pool).
+    pub fn zeros(&self, label: &str, dtype: DType, shape: &[usize]) -> Result<GpuTensor, RuntimeError> {
+        let bytes = dtype.storage_bytes(shape.iter().product());
+        // wgpu clears every new buffer
+        let buffer = self.buffer(label, bytes as u64, STORAGE)?;
+        Ok(GpuTensor { dtype, shape: shape.to_vec(), buffer: Arc::new(buffer.into()), gpu: self.clone() })
+    }
+
     /// `buffer` bound whole by kernel `kernel`, if a binding may be that large.
     fn whole_binding<'a>(&self, kernel: &str, buffer: &'a wgpu::Buffer) -> Result<wgpu::BufferBinding<'a>, RuntimeError> {
         let limit = self.inner.limits.max_storage_buffer_binding_size as u64;
@@ -601,6 +610,17 @@ impl GpuTensor {
     }
 }
 
+/// Rows copied by [`Value::copy_rows`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowRun {
+    /// First row read.
+    pub from: usize,
+    /// First row written.
+    pub to: usize,
+    /// Rows copied.
+    pub rows: usize,
+}
+
 /// A function's run-time value: on the host, or resident on a GPU.
 #[derive(Clone, Debug)]
 pub enum Value {
@@ -641,6 +661,61 @@ impl Value {
             Value::Host(t) => Ok(t.clone()),
             Value::Gpu(t) => t.to_host(),
         }
+    }
+
+    /// Copy rows (along the leading axis) of `src` into this value, in
+    /// place: each [`RowRun`] copies `rows` rows starting at `src` row
+    /// `from` to rows starting at `to`. Both must have one dtype and the
+    /// same shape after the leading axis, and every run must lie inside
+    /// both. On a GPU the copies are queued as one submission (ordered
+    /// before any later kernel); on the host the storage is written in
+    /// place (copied first only if another value shares it).
+    pub fn copy_rows(&mut self, src: &Value, runs: &[RowRun]) -> Result<(), RuntimeError> {
+        let fail = |m: String| Err(RuntimeError::RowCopy(m));
+        let (dst_shape, src_shape) = (self.shape(), src.shape());
+        if self.dtype() != src.dtype() || dst_shape.is_empty() || src_shape.len() != dst_shape.len() || src_shape[1..] != dst_shape[1..] {
+            return fail(format!("{}{:?} into {}{:?}: the rows differ", src.dtype(), src_shape, self.dtype(), dst_shape));
+        }
+        if let Some(r) = runs.iter().find(|r| r.from + r.rows > src_shape[0] || r.to + r.rows > dst_shape[0]) {
+            return fail(format!("rows {}..{} into rows {}..{} of {:?} from {:?}", r.from, r.from + r.rows, r.to, r.to + r.rows, dst_shape, src_shape));
+        }
+        let row_bytes = self.desc().bytes / dst_shape[0].max(1);
+        if self.dtype().is_quantized() || row_bytes * dst_shape[0] != self.desc().bytes {
+            return fail(format!("{} rows are not whole bytes", self.dtype()));
+        }
+        match self {
+            Value::Host(dst) => {
+                let src = src.to_host()?;
+                let mut bytes = match std::mem::take(&mut dst.data).try_into_mut() {
+                    Ok(unique) => unique,
+                    Err(shared) => bytes::BytesMut::from(&shared[..]),
+                };
+                for r in runs {
+                    bytes[r.to * row_bytes..(r.to + r.rows) * row_bytes].copy_from_slice(&src.data[r.from * row_bytes..(r.from + r.rows) * row_bytes]);
+                }
+                dst.data = bytes.freeze();
+            }
+            Value::Gpu(dst) => {
+                let g = &dst.gpu;
+                match src {
+                    Value::Gpu(s) => {
+                        let mut encoder = g.inner.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("copy rows") });
+                        for r in runs.iter().filter(|r| r.rows > 0) {
+                            encoder.copy_buffer_to_buffer(&s.buffer.buffer, (r.from * row_bytes) as u64, &dst.buffer.buffer, (r.to * row_bytes) as u64, (r.rows * row_bytes) as u64);
+                        }
+                        g.inner.queue.submit([encoder.finish()]);
+                    }
+                    Value::Host(s) => {
+                        for r in runs.iter().filter(|r| r.rows > 0) {
+                            g.inner.queue.write_buffer(&dst.buffer.buffer, (r.to * row_bytes) as u64, &s.data[r.from * row_bytes..(r.from + r.rows) * row_bytes]);
+                        }
+                        g.inner.queue.submit(std::iter::empty());
+                    }
+                }
+                g.check()?;
+            }
+        }
+        Ok(())
     }
 
     /// The first `rows` rows along the leading axis.

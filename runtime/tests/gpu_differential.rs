@@ -374,3 +374,35 @@ fn no_such_adapter_is_a_clear_error() {
     let err = GpuDevice::open(99).unwrap_err().to_string();
     assert!(err.contains("no GPU adapter 99"), "{err}");
 }
+
+#[test]
+fn rows_copy_into_a_pool_in_place_on_the_host_and_the_gpu() {
+    use kiln_runtime::RowRun;
+    let mut r = rng();
+    let src = HostTensor::random(DType::F16, &[5, 3, 4], 0, &mut r);
+    let row = 3 * 4 * 2;
+    let runs = [RowRun { from: 0, to: 6, rows: 2 }, RowRun { from: 4, to: 0, rows: 1 }, RowRun { from: 2, to: 9, rows: 0 }];
+    let mut want = vec![0u8; 10 * row];
+    want[6 * row..8 * row].copy_from_slice(&src.data[..2 * row]);
+    want[..row].copy_from_slice(&src.data[4 * row..5 * row]);
+    let on_gpu = Value::Gpu(gpu().upload("rows", &src).unwrap());
+    for (name, mut pool, from) in [
+        ("host from host", Value::Host(HostTensor::zeros(DType::F16, &[10, 3, 4])), Value::Host(src.clone())),
+        ("host from gpu", Value::Host(HostTensor::zeros(DType::F16, &[10, 3, 4])), on_gpu.clone()),
+        ("gpu from gpu", Value::Gpu(gpu().zeros("pool", DType::F16, &[10, 3, 4]).unwrap()), on_gpu.clone()),
+        ("gpu from host", Value::Gpu(gpu().zeros("pool", DType::F16, &[10, 3, 4]).unwrap()), Value::Host(src.clone())),
+    ] {
+        let shared = pool.clone();
+        pool.copy_rows(&from, &runs).unwrap();
+        assert_eq!(&pool.to_host().unwrap().data[..], &want[..], "{name}");
+        if let Value::Host(_) = pool {
+            // a value sharing the storage keeps what it had
+            assert!(shared.to_host().unwrap().data.iter().all(|&b| b == 0), "{name}: the copy wrote through a shared value");
+        }
+    }
+    let mut pool = Value::Host(HostTensor::zeros(DType::F16, &[10, 3, 4]));
+    let e = pool.copy_rows(&Value::Host(src.clone()), &[RowRun { from: 4, to: 9, rows: 2 }]).unwrap_err();
+    assert!(e.to_string().contains("rows 4..6 into rows 9..11"), "{e}");
+    let e = pool.copy_rows(&Value::Host(HostTensor::zeros(DType::F32, &[5, 3, 4])), &runs).unwrap_err();
+    assert!(e.to_string().contains("the rows differ"), "{e}");
+}
