@@ -38,6 +38,17 @@ pub enum ZooError {
         /// What overflowed.
         what: String,
     },
+    /// Resource limit: a paged KV pool has fewer free pages than the
+    /// sequences need (a server waits for sequences to end, or evicts one).
+    #[error("the KV pool has {free} of its {pages} pages free, {needed} are needed")]
+    KvPoolFull {
+        /// Pages needed.
+        needed: usize,
+        /// Pages free.
+        free: usize,
+        /// Pages in the pool.
+        pages: usize,
+    },
     /// User error: an argument is out of range (an empty prompt, a
     /// temperature below zero, ...).
     #[error("{0}")]

@@ -5,8 +5,9 @@
 //! by name and their cache ([`fetch`]), the Llama architecture written in
 //! the DSL with hyper-parameters from the file ([`llama`]), the file's own
 //! tokenizer ([`tokenizer`]), the sampler ([`sampler`]), chat templates
-//! ([`chat`]) and the loop that runs prefill and decode over a KV cache
-//! ([`Model`], [`Session`]).
+//! ([`chat`]), the loop that runs prefill and decode over a KV cache
+//! ([`Model`], [`Session`]) and the paged KV cache that several sequences
+//! decode over at once ([`paged`]).
 //!
 //! In: a GGUF path or a known model name, prompts. Out: token ids, text,
 //! logits, perplexity, timings. Quantized weights stay quantized: they are
@@ -29,6 +30,7 @@ pub mod fetch;
 pub mod gguf;
 pub mod llama;
 mod model;
+pub mod paged;
 pub mod sampler;
 pub mod testing;
 pub mod tokenizer;
@@ -37,7 +39,8 @@ pub use chat::{ChatTemplate, Message};
 pub use error::ZooError;
 pub use fetch::{known_model, KnownModel, ModelCache, KNOWN_MODELS};
 pub use gguf::{Gguf, GgufError, GgufWriter};
-pub use llama::{LlamaConfig, Numerics};
+pub use llama::{LlamaConfig, Numerics, KV_PAGE};
+pub use paged::{KvPool, PagedSequence};
 pub use model::{model_graph, Generation, KernelTime, Logits, Model, Perplexity, Session};
 pub use sampler::{Sampler, SamplerConfig};
 pub use tokenizer::Tokenizer;

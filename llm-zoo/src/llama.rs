@@ -17,14 +17,18 @@
 //!   `logit_rows`), compiled with that constant so its kernels need no
 //!   symbolic row count.
 //! - `decode_batch{B}` (only when [`build_module`] is asked for batch size
-//!   `B`) — one token of each of `B` independent sequences: `tokens`
-//!   (`i32[B]`), `rope` (`[B, n_dims/2, 2]`, each at its sequence's
-//!   position), then for each layer and each sequence `b` its cached keys
-//!   and values `[past{b}, kv_heads, head_dim]`; returns the logits `[B,
-//!   vocab]`, then for each layer and sequence the grown keys and values.
-//!   The projections and the MLP read each weight once for all `B` tokens;
-//!   attention runs per sequence over its own cache, so each row computes
-//!   what `decode` computes for that sequence alone.
+//!   `B`) — one token of each of `B` independent sequences whose keys and
+//!   values live in pages of [`KV_PAGE`] rows of one pool per layer (a
+//!   paged KV cache, [`crate::KvPool`]): `tokens` (`i32[B]`), `rope` (`[B,
+//!   n_dims/2, 2]`, each at its sequence's position), `pages` (`i32[B,
+//!   pages]`: each sequence's pages, in order, room for its new token
+//!   included), `lens` (`i32[B]`: keys each has in the pool), then each
+//!   layer's pools of keys and values `[pool_rows, kv_heads, head_dim]`;
+//!   returns the logits `[B, vocab]`, then each layer's new keys and values
+//!   `[B, kv_heads, head_dim]` (which the caller writes into the pages).
+//!   The projections and the MLP read each weight once for all `B` tokens,
+//!   and one `paged_attention` per layer serves every sequence, each row
+//!   computing what `decode` computes for that sequence alone.
 //!
 //! [`Numerics`] picks the arithmetic: llama.cpp's (8-bit activations into
 //! Q4_0/Q4_1/Q8_0 matmuls, an f16 KV cache; the default, and the fast one)
@@ -183,7 +187,7 @@ pub fn decode_batch_function(batch: usize) -> String {
 }
 
 /// Build the module (`prefill`, `extend`, `decode`, and `decode_batch{B}`
-/// for each `B` of `batch_sizes` above 1) for `config`, with each weight
+/// for each `B` of `batch_sizes`) for `config`, with each weight
 /// declared at the dtype `dtypes` gives it, computing with `numerics`.
 pub fn build_module(config: &LlamaConfig, dtypes: &HashMap<String, DType>, numerics: Numerics, batch_sizes: &[usize]) -> Result<Module, GraphError> {
     let c = config;
@@ -193,7 +197,7 @@ pub fn build_module(config: &LlamaConfig, dtypes: &HashMap<String, DType>, numer
         let dtype = dtypes.get(&name).copied().unwrap_or(DType::F32);
         m.declare_param(&name, dtype, &dims)?;
     }
-    let batches = batch_sizes.iter().filter(|&&b| b > 1).map(|&b| Variant::DecodeBatch(b));
+    let batches = batch_sizes.iter().filter(|&&b| b > 0).map(|&b| Variant::DecodeBatch(b));
     for variant in [Variant::Prefill, Variant::Extend, Variant::Decode].into_iter().chain(batches) {
         let f = build_function(c, &m, dtypes, numerics, variant)?;
         m.add_function(f)?;
@@ -259,46 +263,33 @@ impl Numerics {
     }
 }
 
-/// Concatenate along axis 0 in a tree of concats of at most 8 parts: one
-/// kernel binds each of its parts, and GPUs bind few buffers per kernel
-/// (Vulkan guarantees 4 storage buffers per stage, lavapipe allows 32).
-fn concat_rows(mut parts: Vec<Tensor>) -> Tensor {
-    const FAN_IN: usize = 8;
-    while parts.len() > 1 {
-        parts = parts.chunks(FAN_IN).map(|c| if c.len() == 1 { c[0].clone() } else { c[0].concat(&c[1..].iter().collect::<Vec<_>>(), 0) }).collect();
-    }
-    parts.pop().expect("at least one part")
-}
+/// Rows per page of a paged KV cache (vLLM's default block size): small
+/// enough that a sequence wastes little of its last page, large enough
+/// that a page table stays short.
+pub const KV_PAGE: usize = 16;
 
 fn build_function(c: &LlamaConfig, m: &Module, dtypes: &HashMap<String, DType>, numerics: Numerics, variant: Variant) -> Result<kiln_dsl::Function, GraphError> {
-    let (name, n_tok, sequences) = match variant {
-        Variant::Prefill => ("prefill".to_string(), Dim::sym("seq"), 1),
-        Variant::Extend => ("extend".to_string(), Dim::sym("seq"), 1),
-        Variant::Decode => ("decode".to_string(), d(1), 1),
-        Variant::DecodeBatch(b) => (decode_batch_function(b), d(b), b),
+    let (name, n_tok) = match variant {
+        Variant::Prefill => ("prefill".to_string(), Dim::sym("seq")),
+        Variant::Extend => ("extend".to_string(), Dim::sym("seq")),
+        Variant::Decode => ("decode".to_string(), d(1)),
+        Variant::DecodeBatch(b) => (decode_batch_function(b), d(b)),
     };
     let (hd, kvh) = (c.head_dim, c.kv_heads);
     let f = m.function_builder(&name);
     let tokens = f.input("tokens", DType::I32, &[n_tok.clone()]);
     let rope = f.input("rope", DType::F32, &[n_tok.clone(), d(c.rope.n_dims / 2), d(2)]);
     let logit_rows = matches!(variant, Variant::Prefill | Variant::Extend).then(|| f.input("logit_rows", DType::I32, &[Dim::sym("rows")]));
-    // per layer, per sequence: the cached keys and values
-    let caches: Vec<Vec<(Tensor, Tensor)>> = match variant {
+    let paging = matches!(variant, Variant::DecodeBatch(_)).then(|| (f.input("pages", DType::I32, &[n_tok.clone(), Dim::sym("pages")]), f.input("lens", DType::I32, &[n_tok.clone()])));
+    // per layer: the cached keys and values (a sequence's, or the pools)
+    let rows = Dim::sym(if paging.is_some() { "pool_rows" } else { "past" });
+    let (k_name, v_name) = if paging.is_some() { ("k_pool", "v_pool") } else { ("k_cache", "v_cache") };
+    let caches: Vec<(Tensor, Tensor)> = match variant {
         Variant::Prefill => Vec::new(),
-        Variant::Extend | Variant::Decode => {
-            let shape = [Dim::sym("past"), d(kvh), d(hd)];
-            (0..c.layers).map(|l| vec![(f.input(&format!("k_cache.{l}"), numerics.kv_dtype(), &shape), f.input(&format!("v_cache.{l}"), numerics.kv_dtype(), &shape))]).collect()
+        _ => {
+            let shape = [rows, d(kvh), d(hd)];
+            (0..c.layers).map(|l| (f.input(&format!("{k_name}.{l}"), numerics.kv_dtype(), &shape), f.input(&format!("{v_name}.{l}"), numerics.kv_dtype(), &shape))).collect()
         }
-        Variant::DecodeBatch(b) => (0..c.layers)
-            .map(|l| {
-                (0..b)
-                    .map(|s| {
-                        let shape = [Dim::sym(&format!("past{s}")), d(kvh), d(hd)];
-                        (f.input(&format!("k_cache.{l}.{s}"), numerics.kv_dtype(), &shape), f.input(&format!("v_cache.{l}.{s}"), numerics.kv_dtype(), &shape))
-                    })
-                    .collect()
-            })
-            .collect(),
     };
     let p = |name: &str| f.param(name);
     let blocks = |name: &str| dtypes.get(name).copied().and_then(|d| numerics.activation_blocks(d));
@@ -334,32 +325,24 @@ fn build_function(c: &LlamaConfig, m: &Module, dtypes: &HashMap<String, DType>, 
         let k = k.reshape(&[n_tok.clone(), d(kvh), d(hd)]).rope_table(&rope, c.rope.neox);
         let v = v.reshape(&[n_tok.clone(), d(kvh), d(hd)]);
         let (q, k, v) = (to_kv(q), to_kv(k), to_kv(v));
-        let att = match caches.get(l) {
-            None => {
+        let att = match (caches.get(l), &paging) {
+            (None, _) => {
                 let att = q.attention(&k, &v, scale);
                 kv_out.extend([k, v]);
                 att
             }
-            Some(cached) if sequences == 1 => {
-                let (k, v) = (cached[0].0.concat(&[&k], 0), cached[0].1.concat(&[&v], 0));
-                let att = q.attention(&k, &v, scale);
+            // each sequence's token over its own keys in the pools' pages;
+            // its new key and value are returned for the caller to store
+            (Some((k_pool, v_pool)), Some((pages, lens))) => {
+                let att = q.paged_attention(&k, &v, k_pool, v_pool, pages, lens, scale, KV_PAGE);
                 kv_out.extend([k, v]);
                 att
             }
-            // each sequence's token attends to its own cache
-            Some(cached) => {
-                let parts: Vec<Tensor> = cached
-                    .iter()
-                    .enumerate()
-                    .map(|(s, (kc, vc))| {
-                        let row = |t: &Tensor| t.slice(0, s, s + 1);
-                        let (k, v) = (kc.concat(&[&row(&k)], 0), vc.concat(&[&row(&v)], 0));
-                        let att = row(&q).attention(&k, &v, scale);
-                        kv_out.extend([k, v]);
-                        att
-                    })
-                    .collect();
-                concat_rows(parts)
+            (Some((k_cache, v_cache)), None) => {
+                let (k, v) = (k_cache.concat(&[&k], 0), v_cache.concat(&[&v], 0));
+                let att = q.attention(&k, &v, scale);
+                kv_out.extend([k, v]);
+                att
             }
         };
         let att = att.reshape(&[n_tok.clone(), d(c.dim)]);

@@ -1,12 +1,12 @@
 //! A loaded model and what runs on it: a [`Session`] keeps the KV cache of
-//! one conversation, [`Model::generate`] continues a prompt,
-//! [`Model::perplexity`] scores a text and [`Model::decode_batch`] decodes
-//! a token of several conversations in one call.
+//! one conversation, [`Model::generate`] continues a prompt and
+//! [`Model::perplexity`] scores a text (several conversations at once
+//! share a paged cache: [`crate::paged`]).
 
 use crate::chat::ChatTemplate;
 use crate::error::ZooError;
 use crate::gguf::Gguf;
-use crate::llama::{build_module, decode_batch_function, load_weights, rope_table, LlamaConfig, Numerics};
+use crate::llama::{build_module, load_weights, rope_table, LlamaConfig, Numerics};
 use crate::sampler::{Sampler, SamplerConfig};
 use crate::tokenizer::{Tokenizer, Utf8Stream};
 use kiln_dsl::{Bindings, DType, HostTensor};
@@ -17,13 +17,13 @@ use std::time::{Duration, Instant};
 
 /// The compiled functions, on the device they run on.
 #[derive(Debug)]
-enum Compiled {
+pub(crate) enum Compiled {
     Cpu(CpuModule),
     Gpu(GpuModule),
 }
 
 impl Compiled {
-    fn run(&self, name: &str, inputs: Vec<Value>) -> Result<Vec<Value>, ZooError> {
+    pub(crate) fn run(&self, name: &str, inputs: Vec<Value>) -> Result<Vec<Value>, ZooError> {
         Ok(match self {
             Compiled::Cpu(m) => {
                 let inputs = inputs.iter().map(Value::to_host).collect::<Result<Vec<_>, _>>()?;
@@ -47,12 +47,12 @@ pub struct Model {
     pub tokenizer: Tokenizer,
     /// The model's chat template.
     pub chat_template: ChatTemplate,
-    module: Compiled,
+    pub(crate) module: Compiled,
     /// The arithmetic it runs with.
     pub numerics: Numerics,
     /// How long building and compiling took.
     pub compile_time: Duration,
-    /// Sequence counts [`Model::decode_batch`] takes (besides 1), ascending.
+    /// Sequence counts [`Model::decode_batch`] takes, ascending.
     batch_sizes: Vec<usize>,
 }
 
@@ -106,12 +106,12 @@ impl Model {
     }
 
     /// [`Model::load_on`], also compiling a function that decodes one token
-    /// of each of `B` sequences at once for every `B` of `batch_sizes`
-    /// above 1 (see [`Model::decode_batch`]; what a server running several
-    /// conversations uses).
+    /// of each of `B` sequences of a paged KV cache at once for every `B` of
+    /// `batch_sizes` (see [`Model::decode_batch`]; what a server running
+    /// several conversations uses).
     pub fn load_batched(path: &Path, device: &Device, options: &CompileOptions, numerics: Numerics, batch_sizes: &[usize]) -> Result<Model, ZooError> {
         let start = Instant::now();
-        let mut batch_sizes: Vec<usize> = batch_sizes.iter().copied().filter(|&b| b > 1).collect();
+        let mut batch_sizes: Vec<usize> = batch_sizes.iter().copied().filter(|&b| b > 0).collect();
         batch_sizes.sort_unstable();
         batch_sizes.dedup();
         let g = Gguf::open(path)?;
@@ -131,56 +131,9 @@ impl Model {
         Ok(Model { path: path.into(), name, config, tokenizer, chat_template, module, numerics, compile_time: start.elapsed(), batch_sizes })
     }
 
-    /// The sequence counts above 1 that [`Model::decode_batch`] takes.
+    /// The sequence counts that [`Model::decode_batch`] takes.
     pub fn batch_sizes(&self) -> &[usize] {
         &self.batch_sizes
-    }
-
-    /// Evaluate one token of each of several sequences in one call (each
-    /// weight read once for all of them) and return each one's logits, in
-    /// order. The count must be one of [`Model::batch_sizes`]; every
-    /// session must belong to this model and have evaluated a prompt
-    /// already (its cache is not empty). Each row is what
-    /// [`Session::feed`] of that token alone computes: bit for bit on the
-    /// CPU, to f32 rounding on a GPU (whose matmuls are scheduled, and so
-    /// summed, differently for several rows than for one).
-    pub fn decode_batch(&self, sessions: &mut [&mut Session<'_>], tokens: &[u32]) -> Result<Vec<Vec<f32>>, ZooError> {
-        let b = sessions.len();
-        if b != tokens.len() {
-            return Err(ZooError::Argument(format!("{b} sessions but {} tokens", tokens.len())));
-        }
-        if !self.batch_sizes.contains(&b) {
-            return Err(ZooError::Argument(format!("no function decodes {b} sequences at once; this model was compiled for {:?}", self.batch_sizes)));
-        }
-        let vocab = self.config.vocab;
-        for (s, &t) in sessions.iter().zip(tokens) {
-            if !std::ptr::eq(s.model, self) {
-                return Err(ZooError::Argument("a session of another model".into()));
-            }
-            if s.is_empty() {
-                return Err(ZooError::Argument("a session without a prompt: evaluate one first".into()));
-            }
-            s.check_tokens(&[t])?;
-        }
-        let mut inputs = vec![Value::Host(i32s(tokens.iter().map(|&t| t as usize))), Value::Host(rope_table(&self.config.rope, sessions.iter().map(|s| s.len()).collect::<Vec<_>>().into_iter()))];
-        for l in 0..self.config.layers {
-            for s in sessions.iter() {
-                inputs.extend([s.caches[2 * l].clone(), s.caches[2 * l + 1].clone()]);
-            }
-        }
-        let mut out = self.module.run(&decode_batch_function(b), inputs)?.into_iter();
-        let logits = out.next().expect("logits are the first output").to_host()?.to_f32();
-        let mut grown: Vec<Vec<Value>> = (0..b).map(|_| Vec::with_capacity(2 * self.config.layers)).collect();
-        for _ in 0..self.config.layers {
-            for g in grown.iter_mut() {
-                g.extend([out.next().expect("keys"), out.next().expect("values")]);
-            }
-        }
-        for ((s, caches), &t) in sessions.iter_mut().zip(grown).zip(tokens) {
-            s.caches = caches;
-            s.tokens.push(t);
-        }
-        Ok(logits.chunks(vocab).map(<[f32]>::to_vec).collect())
     }
 
     /// The compiled functions (`prefill`, `extend`, `decode`; see
@@ -398,11 +351,11 @@ pub struct Session<'m> {
     model: &'m Model,
     /// Per layer: keys then values, `[len, kv_heads, head_dim]` (on the
     /// model's device).
-    caches: Vec<Value>,
+    pub(crate) caches: Vec<Value>,
     tokens: Vec<u32>,
 }
 
-fn i32s(v: impl IntoIterator<Item = usize>) -> HostTensor {
+pub(crate) fn i32s(v: impl IntoIterator<Item = usize>) -> HostTensor {
     let v: Vec<i32> = v.into_iter().map(|x| x as i32).collect();
     HostTensor::from_i32(&[v.len()], &v)
 }

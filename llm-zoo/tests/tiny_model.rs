@@ -8,7 +8,7 @@ use kiln_llm_zoo::testing::{tiny_llama, tiny_llama_kquants};
 use kiln_llm_zoo::testing::CONTEXT;
 use kiln_dsl::{interpret, rel_l2_error, Bindings, HostTensor};
 use kiln_llm_zoo::llama::{build_module, load_weights, rope_table, LlamaConfig, Numerics};
-use kiln_llm_zoo::{Gguf, Logits, Model, SamplerConfig};
+use kiln_llm_zoo::{Gguf, Logits, Model, PagedSequence, SamplerConfig, ZooError, KV_PAGE};
 use kiln_runtime::{CompileOptions, CpuModule};
 
 fn ids(v: &[i32]) -> HostTensor {
@@ -135,11 +135,14 @@ fn a_prompt_longer_than_the_context_is_refused() {
     assert!(err.contains("prompt plus the tokens to generate"), "{err}");
 }
 
-/// Sessions at different lengths: `decode_batch` gives each the logits and
-/// cache that feeding its token alone gives: bit for bit where `exact` (the
-/// CPU, whose matmuls sum each row in one order whatever the row count),
-/// else to f32 rounding (a GPU schedules a matmul of several rows, and so
-/// its sums, unlike one row's).
+/// Sequences at different lengths in a paged KV pool: `decode_batch`
+/// gives each the logits that feeding its token alone to a session gives:
+/// bit for bit where `exact` (the CPU, whose matmuls sum each row in one
+/// order whatever the row count, and whose paged attention reads the pages
+/// in the order attention reads a contiguous cache), else to f32 rounding
+/// (a GPU schedules a matmul of several rows, and so its sums, unlike one
+/// row's). Sequences cross page boundaries, the pool runs out and refuses,
+/// and a released sequence's pages serve another.
 fn batched_decode_equals_single_decodes(device: &kiln_runtime::Device, options: &CompileOptions, numerics: Numerics, exact: bool) {
     let same = |a: &[f32], b: &[f32], what: &str| {
         if exact {
@@ -150,41 +153,70 @@ fn batched_decode_equals_single_decodes(device: &kiln_runtime::Device, options: 
         }
     };
     let (_dir, path) = write_temp(&tiny_llama(5).to_bytes());
-    let model = Model::load_batched(&path, device, options, numerics, &[3, 2]).unwrap();
-    assert_eq!(model.batch_sizes(), &[2, 3]);
-    let prompts: [&[u32]; 3] = [&[1, 50, 99], &[258, 7], &[120, 33, 44, 45, 46, 47, 48]];
+    let model = Model::load_batched(&path, device, options, numerics, &[3, 2, 1]).unwrap();
+    assert_eq!(model.batch_sizes(), &[1, 2, 3]);
+    // 3 tokens: one page; 15: one page, then its second new token takes a
+    // second; 20: two pages
+    let prompts: Vec<Vec<u32>> = [3usize, KV_PAGE - 1, KV_PAGE + 4].iter().map(|&n| (0..n as u32).map(|i| (i * 37 + n as u32) % 250).collect()).collect();
     let next: [u32; 3] = [10, 11, 12];
     let mut alone = Vec::new();
     for (p, &t) in prompts.iter().zip(&next) {
         let mut s = model.session();
-        s.feed(p, Logits::Last).unwrap();
+        let prefill = s.feed(p, Logits::Last).unwrap().remove(0);
         let first = s.feed(&[t], Logits::Last).unwrap().remove(0);
         let second = s.feed(&[t + 100], Logits::Last).unwrap().remove(0);
-        alone.push((first, second));
+        alone.push((prefill, first, second));
     }
-    let mut sessions: Vec<_> = prompts.iter().map(|p| {
-        let mut s = model.session();
-        s.feed(p, Logits::Last).unwrap();
-        s
-    }).collect();
-    // three at once, then two of them at once (their caches grown by the batch)
-    let mut all: Vec<&mut kiln_llm_zoo::Session> = sessions.iter_mut().collect();
-    let rows = model.decode_batch(&mut all, &next).unwrap();
+    let mut pool = model.kv_pool(4 * KV_PAGE).unwrap();
+    assert_eq!((pool.pages(), pool.free_pages(), pool.capacity()), (4, 4, 4 * KV_PAGE));
+    let mut seqs: Vec<_> = prompts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut s = pool.sequence();
+            let logits = model.prefill_paged(&mut pool, &mut s, p).unwrap();
+            same(&logits, &alone[i].0, &format!("sequence {i}, prompt"));
+            s
+        })
+        .collect();
+    assert_eq!(pool.free_pages(), 0);
+    // three at once, then two of them at once
+    let mut all: Vec<&mut PagedSequence> = seqs.iter_mut().collect();
+    let rows = model.decode_batch(&mut pool, &mut all, &next).unwrap();
     for (i, row) in rows.iter().enumerate() {
-        same(row, &alone[i].0, &format!("sequence {i}, first token"));
+        same(row, &alone[i].1, &format!("sequence {i}, first token"));
     }
-    let (a, b) = sessions.split_at_mut(2);
+    let (a, b) = seqs.split_at_mut(2);
     let mut two = vec![&mut b[0], &mut a[0]];
-    let rows = model.decode_batch(&mut two, &[next[2] + 100, next[0] + 100]).unwrap();
-    same(&rows[0], &alone[2].1, "sequence 2, second token");
-    same(&rows[1], &alone[0].1, "sequence 0, second token");
-    assert_eq!(sessions[0].tokens(), &[1, 50, 99, 10, 110]);
-    // sizes it was not compiled for, and sessions without a prompt, are refused
-    let mut one = vec![&mut sessions[1]];
-    assert!(model.decode_batch(&mut one, &[3]).unwrap_err().to_string().contains("no function decodes 1"));
-    let mut fresh = model.session();
-    let mut with_fresh = vec![&mut fresh, &mut sessions[1]];
-    assert!(model.decode_batch(&mut with_fresh, &[3, 4]).unwrap_err().to_string().contains("without a prompt"));
+    let rows = model.decode_batch(&mut pool, &mut two, &[next[2] + 100, next[0] + 100]).unwrap();
+    same(&rows[0], &alone[2].2, "sequence 2, second token");
+    same(&rows[1], &alone[0].2, "sequence 0, second token");
+    assert_eq!(seqs[0].tokens(), [prompts[0].clone(), vec![10, 110]].concat());
+    // sequence 1's second token needs a page the full pool does not have:
+    // refused, and nothing changes
+    let err = model.decode_batch(&mut pool, &mut [&mut seqs[1]], &[111]).unwrap_err();
+    assert!(matches!(err, ZooError::KvPoolFull { needed: 1, free: 0, pages: 4 }), "{err}");
+    assert_eq!(seqs[1].len(), KV_PAGE);
+    // ending sequence 0 frees its page for it
+    let mut ended = seqs.remove(0);
+    pool.release(&mut ended).unwrap();
+    assert_eq!((pool.free_pages(), ended.len()), (1, 0));
+    let rows = model.decode_batch(&mut pool, &mut [&mut seqs[0]], &[111]).unwrap();
+    same(&rows[0], &alone[1].2, "sequence 1, second token, on a page sequence 0 held");
+    assert_eq!(seqs[0].pages(), 2);
+    // sizes it was not compiled for, sequences without a prompt or of
+    // another pool, are refused
+    let (s0, s1) = seqs.split_at_mut(1);
+    let mut fresh = pool.sequence();
+    let err = model.decode_batch(&mut pool, &mut [&mut s0[0], &mut s1[0], &mut ended, &mut fresh], &[1, 2, 3, 4]).unwrap_err();
+    assert!(err.to_string().contains("no function decodes 4"), "{err}");
+    let err = model.decode_batch(&mut pool, &mut [&mut ended], &[3]).unwrap_err();
+    assert!(err.to_string().contains("without a prompt"), "{err}");
+    let mut other = model.kv_pool(KV_PAGE).unwrap();
+    let mut stranger = other.sequence();
+    model.prefill_paged(&mut other, &mut stranger, &prompts[0]).unwrap();
+    let err = model.decode_batch(&mut pool, &mut [&mut stranger], &[3]).unwrap_err();
+    assert!(err.to_string().contains("another KV pool"), "{err}");
 }
 
 #[test]

@@ -4,20 +4,30 @@
 //! Requests arrive as [`Job`]s. The engine tokenizes each at once (a prompt
 //! that does not fit the context is refused before it waits), queues it
 //! (refused when `max_queue` are already waiting), and admits it when fewer
-//! than `max_concurrent` sequences are running. Each round every running
-//! sequence takes one step: its prompt's prefill, or one sampled token and
-//! that token's decode; the decodes of a round run together, as batches of
-//! the sizes the model was compiled for ([`Model::decode_batch`]: each
-//! weight read once per batch, which is what raises the throughput of
-//! many clients above one client's). A sequence whose client went away (its event
-//! channel closed) or whose time ran out is dropped at its next step, with
-//! its KV cache; one whose client stopped reading waits (its events are
-//! kept in a short outbox) without taking steps.
+//! than `max_concurrent` sequences are running and the KV cache has pages
+//! for its prompt. Every sequence keeps its keys and values in pages of
+//! one pool ([`KvPool`], sized once at start: memory stays bounded), taking
+//! pages as it grows and giving them back when it ends. Each round every
+//! running sequence takes one step: its prompt's prefill, or one sampled
+//! token and that token's decode; the decodes of a round run together, as
+//! batches of the sizes the model was compiled for ([`Model::decode_batch`]:
+//! each weight read once per batch and one attention per layer over every
+//! sequence's pages, which is what raises the throughput of many clients
+//! above one client's). When the pool has no page for a sequence's next
+//! token, the most recently admitted sequences are evicted until the rest
+//! fit: their pages are freed, and once pages are free again each
+//! evaluates its prompt and then its generated tokens again, one decode at
+//! a time without sampling (vLLM's recompute preemption, made exact: the
+//! keys and values come out as they were, so the reply is the one the
+//! request would have got without the eviction). A sequence whose client
+//! went away (its event channel closed) or whose time ran out is dropped
+//! at its next step, with its pages; one whose client stopped reading
+//! waits (its events are kept in a short outbox) without taking steps.
 
 use crate::api::{ApiError, Limits, Usage};
 use crate::stop::StopMatcher;
 use kiln_llm_zoo::tokenizer::Utf8Stream;
-use kiln_llm_zoo::{Logits, Message, Model, Sampler, SamplerConfig, Session};
+use kiln_llm_zoo::{KvPool, Message, Model, PagedSequence, Sampler, SamplerConfig};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
@@ -41,11 +51,26 @@ pub struct EngineConfig {
     pub timeout: Duration,
     /// Print a line on stderr as each request ends (tokens, times, why).
     pub log_requests: bool,
+    /// Tokens the paged KV cache holds, all sequences together (`None`:
+    /// enough for every sequence to reach [`DEFAULT_TOKENS_PER_SEQUENCE`]
+    /// tokens, or the context if shorter). A request may use at most the
+    /// context or this, whichever is smaller.
+    pub kv_cache_tokens: Option<usize>,
 }
+
+/// Tokens per concurrent sequence the KV cache holds by default.
+pub const DEFAULT_TOKENS_PER_SEQUENCE: usize = 2048;
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        EngineConfig { max_concurrent: 8, max_queue: 64, timeout: Duration::from_secs(600), log_requests: false }
+        EngineConfig { max_concurrent: 8, max_queue: 64, timeout: Duration::from_secs(600), log_requests: false, kv_cache_tokens: None }
+    }
+}
+
+impl EngineConfig {
+    /// Tokens of the KV cache for a model of `context` tokens.
+    pub fn kv_tokens(&self, context: usize) -> usize {
+        self.kv_cache_tokens.unwrap_or_else(|| self.max_concurrent.saturating_mul(context.min(DEFAULT_TOKENS_PER_SEQUENCE)))
     }
 }
 
@@ -129,6 +154,13 @@ pub struct Stats {
     pub generated_tokens: AtomicUsize,
     /// Calls that decoded several sequences' tokens at once.
     pub batched_steps: AtomicUsize,
+    /// Pages of the KV cache, and how many are free.
+    pub kv_pages: AtomicUsize,
+    /// Free pages of the KV cache.
+    pub kv_pages_free: AtomicUsize,
+    /// Sequences evicted from the KV cache to make room (each evaluates
+    /// its tokens again later).
+    pub preempted: AtomicUsize,
 }
 
 /// The served model's description.
@@ -138,8 +170,11 @@ pub struct ModelInfo {
     pub id: String,
     /// The model's own name (`general.name`).
     pub name: String,
-    /// Context length in tokens.
+    /// Tokens a request may use, prompt and completion: the model's
+    /// context, or the KV cache's size if smaller.
     pub context: usize,
+    /// Tokens and bytes of the KV cache.
+    pub kv_cache: (usize, usize),
     /// When it was loaded (Unix seconds; `created` in `/v1/models`).
     pub created: u64,
 }
@@ -155,8 +190,9 @@ pub struct Engine {
 
 impl Engine {
     /// Start the engine thread: `load` builds the model there (a model
-    /// stays on the thread that loaded it), and this returns once it has,
-    /// or with its error.
+    /// stays on the thread that loaded it; it must decode batches of 1, see
+    /// [`Model::load_batched`], and of any other sizes it should batch), and
+    /// this returns once it has, with its KV cache, or with its error.
     pub fn start<F>(id: &str, config: EngineConfig, load: F) -> Result<Engine, String>
     where
         F: FnOnce() -> Result<Model, String> + Send + 'static,
@@ -171,7 +207,15 @@ impl Engine {
         std::thread::Builder::new()
             .name("kiln-engine".into())
             .spawn(move || {
-                let model = match load() {
+                let loaded = load().and_then(|model| {
+                    if !model.batch_sizes().contains(&1) {
+                        return Err(format!("the engine decodes over a paged KV cache: load the model with batch size 1 among its batch sizes (Model::load_batched), not {:?}", model.batch_sizes()));
+                    }
+                    let tokens = thread_config.kv_tokens(model.config.context);
+                    let pool = model.kv_pool(tokens).map_err(|e| format!("making a KV cache of {tokens} tokens: {e}"))?;
+                    Ok((model, pool))
+                });
+                let (model, pool) = match loaded {
                     Ok(m) => m,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
@@ -179,8 +223,11 @@ impl Engine {
                     }
                 };
                 let created = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-                let _ = ready_tx.send(Ok(ModelInfo { id, name: model.name.clone(), context: model.config.context, created }));
-                Scheduler { model: &model, config: thread_config, stats: thread_stats, waiting: VecDeque::new(), running: Vec::new(), received: 0 }.run(rx);
+                let context = model.config.context.min(pool.capacity());
+                thread_stats.kv_pages.store(pool.pages(), Ordering::Relaxed);
+                thread_stats.kv_pages_free.store(pool.free_pages(), Ordering::Relaxed);
+                let _ = ready_tx.send(Ok(ModelInfo { id, name: model.name.clone(), context, kv_cache: (pool.capacity(), pool.bytes()), created }));
+                Scheduler { model: &model, pool, context, config: thread_config, stats: thread_stats, waiting: VecDeque::new(), running: Vec::new(), received: 0, admitted: 0 }.run(rx);
             })
             .map_err(|e| format!("starting the engine thread: {e}"))?;
         let info = ready_rx.recv().map_err(|_| "the engine thread stopped while loading the model".to_string())??;
@@ -221,15 +268,22 @@ struct Waiting {
 }
 
 /// A sequence that is generating.
-struct Running<'m> {
+struct Running {
     id: u64,
+    /// Its place in the order of admission (the newest is evicted first).
+    admitted: u64,
     received: Instant,
     /// When its first token was sampled.
     first_token: Option<Instant>,
-    session: Session<'m>,
+    /// Its tokens and their pages of the KV cache.
+    seq: PagedSequence,
     sampler: Sampler,
-    /// Prompt tokens not yet evaluated (all of them until the first step).
+    /// The prompt, until its first step evaluates it (and again after an
+    /// eviction).
     unfed: Vec<u32>,
+    /// After an eviction: the tokens it had generated, to decode again
+    /// (without sampling) after the prompt.
+    replay: VecDeque<u32>,
     /// Logits of the last evaluated position.
     logits: Vec<f32>,
     prompt_tokens: usize,
@@ -245,7 +299,7 @@ struct Running<'m> {
     deadline: Instant,
 }
 
-impl Running<'_> {
+impl Running {
     fn send(&mut self, e: Event) {
         self.outbox.push_back(e);
     }
@@ -268,6 +322,23 @@ impl Running<'_> {
     }
 }
 
+/// Pages of [`kiln_llm_zoo::KV_PAGE`] tokens that `tokens` tokens take.
+fn pages_for(tokens: usize) -> usize {
+    tokens.div_ceil(kiln_llm_zoo::KV_PAGE)
+}
+
+impl Running {
+    /// Pages its next step may take: for its unevaluated tokens and the
+    /// one after them, or for its next token.
+    fn pages_for_next_step(&self) -> usize {
+        if self.seq.is_empty() {
+            pages_for(self.unfed.len() + 1)
+        } else {
+            self.seq.pages_needed(1)
+        }
+    }
+}
+
 /// What a running sequence needs after [`Scheduler::advance`].
 enum Next {
     /// Evaluate these tokens (its prompt, or the token just sampled).
@@ -280,12 +351,18 @@ enum Next {
 
 struct Scheduler<'m> {
     model: &'m Model,
+    /// Every sequence's keys and values.
+    pool: KvPool,
+    /// Tokens a request may use (the model's context, or the pool's size).
+    context: usize,
     config: EngineConfig,
     stats: Arc<Stats>,
     waiting: VecDeque<Waiting>,
-    running: Vec<Running<'m>>,
+    running: Vec<Running>,
     /// Requests received so far.
     received: u64,
+    /// Requests admitted so far.
+    admitted: u64,
 }
 
 impl<'m> Scheduler<'m> {
@@ -317,6 +394,7 @@ impl<'m> Scheduler<'m> {
             idle = !self.step();
             self.stats.active.store(self.running.len(), Ordering::Relaxed);
             self.stats.queued.store(self.waiting.len(), Ordering::Relaxed);
+            self.stats.kv_pages_free.store(self.pool.free_pages(), Ordering::Relaxed);
         }
     }
 
@@ -364,7 +442,7 @@ impl<'m> Scheduler<'m> {
         if prompt.is_empty() {
             return Err(ApiError::invalid(format!("the {param} has no tokens"), Some(param)));
         }
-        let context = m.config.context;
+        let context = self.context;
         let room = context.saturating_sub(prompt.len());
         let exceeded = |asked: usize| {
             ApiError::invalid(
@@ -397,10 +475,17 @@ impl<'m> Scheduler<'m> {
         self.waiting = kept;
     }
 
-    /// Move waiting requests into free places, oldest first.
+    /// Move waiting requests into free places, oldest first, while the KV
+    /// cache has pages for each one's prompt and first token besides those
+    /// the running sequences need for their next tokens (or prompts).
     fn admit_waiting(&mut self) {
         while self.running.len() < self.config.max_concurrent {
-            let Some(w) = self.waiting.pop_front() else { break };
+            let Some(w) = self.waiting.front() else { break };
+            let reserved: usize = self.running.iter().map(Running::pages_for_next_step).sum();
+            if pages_for(w.prompt.len() + 1) + reserved > self.pool.free_pages() && !self.running.is_empty() {
+                break;
+            }
+            let w = self.waiting.pop_front().expect("looked at above");
             self.admit(w);
         }
     }
@@ -411,14 +496,17 @@ impl<'m> Scheduler<'m> {
             Ok(s) => s,
             Err(e) => return self.fail_waiting(w.id, &w.events, ApiError::invalid(e.to_string(), None)),
         };
+        self.admitted += 1;
         self.running.push(Running {
             id: w.id,
+            admitted: self.admitted,
             received: w.received,
             first_token: None,
-            session: self.model.session(),
+            seq: self.pool.sequence(),
             sampler,
             prompt_tokens: w.prompt.len(),
             unfed: w.prompt,
+            replay: VecDeque::new(),
             logits: Vec::new(),
             generated: 0,
             max_tokens: w.max_tokens,
@@ -434,39 +522,56 @@ impl<'m> Scheduler<'m> {
     /// One round: every running sequence that can advances; prompts are
     /// evaluated one by one, and the sampled tokens of all the others
     /// together, in as few [`Model::decode_batch`] calls as the model's
-    /// batch sizes allow (each weight read once per call). False when no
-    /// sequence could advance (all wait for their clients).
+    /// batch sizes allow (each weight read once per call), after evicting
+    /// the newest sequences while the KV cache lacks pages for the new
+    /// tokens. False when no sequence could advance (all wait for their
+    /// clients, or for pages).
     fn step(&mut self) -> bool {
         let mut running = std::mem::take(&mut self.running);
         let decisions: Vec<Next> = running.iter_mut().map(|r| self.advance(r)).collect();
-        let progressed = decisions.iter().any(|d| matches!(d, Next::Feed(_)));
-        let mut decodes: Vec<(&mut Running<'m>, u32)> = Vec::new();
+        // the finished and the dropped give their pages back first
         for (r, d) in running.iter_mut().zip(&decisions) {
+            if r.finished || matches!(d, Next::Drop) {
+                self.release(r);
+            }
+        }
+        let mut progressed = false;
+        let mut decodes: Vec<(usize, u32)> = Vec::new();
+        for (i, d) in decisions.iter().enumerate() {
             match d {
-                Next::Feed(tokens) if tokens.len() == 1 && !r.session.is_empty() => decodes.push((r, tokens[0])),
-                Next::Feed(tokens) => self.feed(r, tokens),
+                Next::Feed(tokens) if running[i].seq.is_empty() => progressed |= self.prefill(&mut running[i], tokens.clone()),
+                Next::Feed(tokens) => decodes.push((i, tokens[0])),
                 Next::Wait | Next::Drop => {}
             }
         }
+        // pages for the new tokens: evict the newest sequences holding
+        // pages (decoding this round or not) until the rest fit
+        while decodes.iter().map(|&(i, _)| running[i].seq.pages_needed(1)).sum::<usize>() > self.pool.free_pages() {
+            let victim = running.iter().enumerate().filter(|(i, r)| r.seq.pages() > 0 && !matches!(decisions[*i], Next::Drop)).max_by_key(|(_, r)| r.admitted).map(|(i, _)| i);
+            let Some(v) = victim else { break };
+            let pending = decodes.iter().position(|&(i, _)| i == v).map(|p| decodes.remove(p).1);
+            self.evict(&mut running[v], pending);
+        }
+        progressed |= !decodes.is_empty();
         while !decodes.is_empty() {
             let n = self.model.batch_sizes().iter().rev().copied().find(|&b| b <= decodes.len()).unwrap_or(1);
-            let mut group: Vec<(&mut Running<'m>, u32)> = decodes.drain(..n).collect();
-            if n == 1 {
-                let (r, t) = group.pop().expect("one");
-                self.feed(r, &[t]);
-                continue;
-            }
-            let tokens: Vec<u32> = group.iter().map(|(_, t)| *t).collect();
-            let mut sessions: Vec<&mut Session<'m>> = group.iter_mut().map(|(r, _)| &mut r.session).collect();
-            match self.model.decode_batch(&mut sessions, &tokens) {
+            // in the order of `running`, as `members` takes them
+            let mut group: Vec<(usize, u32)> = decodes.drain(..n).collect();
+            group.sort_by_key(|&(i, _)| i);
+            let tokens: Vec<u32> = group.iter().map(|&(_, t)| t).collect();
+            let mut members: Vec<&mut Running> = running.iter_mut().enumerate().filter(|(i, _)| group.iter().any(|&(g, _)| g == *i)).map(|(_, r)| r).collect();
+            let mut seqs: Vec<&mut PagedSequence> = members.iter_mut().map(|r| &mut r.seq).collect();
+            match self.model.decode_batch(&mut self.pool, &mut seqs, &tokens) {
                 Ok(rows) => {
-                    self.stats.batched_steps.fetch_add(1, Ordering::Relaxed);
-                    for ((r, _), row) in group.iter_mut().zip(rows) {
+                    if n > 1 {
+                        self.stats.batched_steps.fetch_add(1, Ordering::Relaxed);
+                    }
+                    for (r, row) in members.iter_mut().zip(rows) {
                         r.logits = row;
                     }
                 }
                 Err(e) => {
-                    for (r, _) in group.iter_mut() {
+                    for r in members.iter_mut() {
                         self.fail(r, ApiError::internal(format!("the model failed: {e}")));
                     }
                 }
@@ -478,13 +583,38 @@ impl<'m> Scheduler<'m> {
         progressed
     }
 
-    /// Evaluate one sequence's tokens alone and keep the last logits, or
-    /// fail the sequence.
-    fn feed(&self, r: &mut Running, tokens: &[u32]) {
-        match r.session.feed(tokens, Logits::Last) {
-            Ok(mut rows) => r.logits = rows.pop().unwrap_or_default(),
+    /// Evaluate a sequence's prompt and keep the last logits; when the KV
+    /// cache lacks the pages, wait for them (false). A failure fails the
+    /// sequence.
+    fn prefill(&mut self, r: &mut Running, tokens: Vec<u32>) -> bool {
+        if pages_for(tokens.len()) > self.pool.free_pages() {
+            r.unfed = tokens;
+            return false;
+        }
+        match self.model.prefill_paged(&mut self.pool, &mut r.seq, &tokens) {
+            Ok(logits) => r.logits = logits,
             Err(e) => self.fail(r, ApiError::internal(format!("the model failed: {e}"))),
         }
+        true
+    }
+
+    /// Free a sequence's pages; once pages are free it evaluates its
+    /// prompt again, then decodes its generated tokens again (the one it
+    /// was about to decode, `pending`, and any it was replaying already).
+    fn evict(&mut self, r: &mut Running, pending: Option<u32>) {
+        let mut tokens = r.seq.tokens().to_vec();
+        tokens.extend(pending);
+        self.release(r);
+        let generated = tokens.split_off(r.prompt_tokens.min(tokens.len()));
+        let rest = std::mem::replace(&mut r.replay, generated.into());
+        r.replay.extend(rest);
+        r.unfed = tokens;
+        self.stats.preempted.fetch_add(1, Ordering::Relaxed);
+        self.log(|| format!("request {}: evicted from the KV cache after {} tokens; it will evaluate them again", r.id, r.unfed.len() + r.replay.len()));
+    }
+
+    fn release(&mut self, r: &mut Running) {
+        self.pool.release(&mut r.seq).expect("every sequence is of the engine's pool");
     }
 
     /// End a running sequence with an error (sent at once, if there is room).
@@ -520,8 +650,11 @@ impl<'m> Scheduler<'m> {
         if !r.unfed.is_empty() {
             return Next::Feed(std::mem::take(&mut r.unfed));
         }
+        if let Some(t) = r.replay.pop_front() {
+            return Next::Feed(vec![t]);
+        }
         let tokenizer = &self.model.tokenizer;
-        let next = r.sampler.sample(&r.logits, r.session.tokens());
+        let next = r.sampler.sample(&r.logits, r.seq.tokens());
         r.first_token.get_or_insert_with(Instant::now);
         if tokenizer.is_end_of_generation(next) {
             self.finish(r, FinishReason::Stop);

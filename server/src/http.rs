@@ -85,6 +85,7 @@ async fn health(State(s): State<Arc<AppState>>) -> Json<Value> {
         "status": "ok", "model": s.engine.info().id,
         "active": n(&st.active), "queued": n(&st.queued), "max_concurrent": c.max_concurrent, "max_queue": c.max_queue,
         "completed": n(&st.completed), "cancelled": n(&st.cancelled), "failed": n(&st.failed), "generated_tokens": n(&st.generated_tokens), "batched_steps": n(&st.batched_steps),
+        "kv_cache": { "tokens": s.engine.info().kv_cache.0, "bytes": s.engine.info().kv_cache.1, "pages": n(&st.kv_pages), "free_pages": n(&st.kv_pages_free), "evictions": n(&st.preempted) },
     }))
 }
 

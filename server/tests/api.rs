@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use kiln_llm_zoo::{Message, Model, SamplerConfig};
+use kiln_llm_zoo::{Message, Model, Numerics, SamplerConfig};
 use kiln_server::{router, Engine, EngineConfig, HttpConfig};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -27,8 +27,13 @@ fn tiny_model_file() -> (tempfile::TempDir, PathBuf) {
 fn app_with(engine: EngineConfig, http: HttpConfig) -> (Router, tempfile::TempDir, PathBuf) {
     let (dir, path) = tiny_model_file();
     let p = path.clone();
-    let engine = Engine::start(ID, engine, move || Model::load(&p).map_err(|e| e.to_string())).unwrap();
+    let engine = Engine::start(ID, engine, move || load_batched(&p)).unwrap();
     (router(engine, http), dir, path)
+}
+
+/// The model on the CPU, decoding batches of 1, 2 and 4 sequences.
+fn load_batched(path: &std::path::Path) -> Result<Model, String> {
+    Model::load_batched(path, &kiln_runtime::Device::Cpu, &kiln_runtime::CompileOptions::default(), Numerics::default(), &[1, 2, 4]).map_err(|e| e.to_string())
 }
 
 fn app() -> (Router, tempfile::TempDir, PathBuf) {
@@ -155,7 +160,7 @@ async fn a_stop_sequence_ends_the_reply_before_it() {
 #[tokio::test]
 async fn concurrent_requests_get_the_answers_they_get_alone() {
     // two run at once, the rest wait in the queue
-    let (app, _dir, _) = app_with(EngineConfig { max_concurrent: 2, max_queue: 16, timeout: Duration::from_secs(300), log_requests: true }, HttpConfig::default());
+    let (app, _dir, _) = app_with(EngineConfig { max_concurrent: 2, max_queue: 16, timeout: Duration::from_secs(300), log_requests: true, ..EngineConfig::default() }, HttpConfig::default());
     let prompts = ["a", "the tea", "hello there", "xyz", "tea", "he he"];
     let body = |p: &str| json!({"model": ID, "prompt": p, "max_tokens": 10, "temperature": 0});
     let mut alone = Vec::new();
@@ -303,4 +308,57 @@ async fn streaming_works_over_a_real_socket() {
     assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
     let text: String = data[..data.len() - 1].iter().map(|d| serde_json::from_str::<Value>(d).unwrap()["choices"][0]["text"].as_str().unwrap().to_string()).collect();
     assert_eq!(text, greedy(&path, "the tea", false, 8));
+}
+
+#[tokio::test]
+async fn a_full_kv_cache_evicts_the_newest_and_every_reply_stays_the_same() {
+    // four pages of 16 tokens for four sequences of up to 45 tokens: the
+    // newest are evicted, evaluate their tokens again later, and still get
+    // the reply they get alone
+    let kv = 4 * kiln_llm_zoo::KV_PAGE;
+    let (app, _dir, _) = app_with(EngineConfig { max_concurrent: 4, kv_cache_tokens: Some(kv), timeout: Duration::from_secs(300), log_requests: true, ..EngineConfig::default() }, HttpConfig::default());
+    let (_, health) = send_json(&app, Request::get("/health").body(Body::empty()).unwrap()).await;
+    assert_eq!((health["kv_cache"]["tokens"].as_u64(), health["kv_cache"]["pages"].as_u64()), (Some(kv as u64), Some(4)), "{health}");
+    let (_, models) = send_json(&app, Request::get("/v1/models").body(Body::empty()).unwrap()).await;
+    assert_eq!(models["data"][0]["context_length"], kv, "a request may use at most the cache: {models}");
+    let prompts = ["a", "the tea", "hello there", "xyz"];
+    let body = |p: &str| json!({"model": ID, "prompt": p, "max_tokens": 40, "temperature": 0});
+    let mut alone = Vec::new();
+    for p in prompts {
+        let (status, v) = send_json(&app, post("/v1/completions", &body(p))).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        alone.push(v);
+    }
+    let tasks: Vec<_> = prompts.iter().map(|p| tokio::spawn({
+        let (app, request) = (app.clone(), post("/v1/completions", &body(p)));
+        async move { send_json(&app, request).await }
+    })).collect();
+    for (task, expected) in tasks.into_iter().zip(alone) {
+        let (status, v) = task.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["choices"][0]["text"], expected["choices"][0]["text"]);
+        assert_eq!(v["usage"], expected["usage"]);
+    }
+    // the last sequence leaves the engine just after its reply
+    let mut health = Value::Null;
+    for _ in 0..500 {
+        health = send_json(&app, Request::get("/health").body(Body::empty()).unwrap()).await.1;
+        if health["active"] == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(health["kv_cache"]["evictions"].as_u64().unwrap() > 0, "{health}");
+    assert_eq!(health["kv_cache"]["free_pages"], 4, "every page comes back: {health}");
+    // more than the cache holds is refused like more than the context
+    let (status, v) = send_json(&app, post("/v1/completions", &json!({"model": ID, "prompt": "a", "max_tokens": kv}))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["code"], "context_length_exceeded");
+}
+
+#[test]
+fn an_engine_needs_a_model_that_decodes_batches_of_one() {
+    let (_dir, path) = tiny_model_file();
+    let err = Engine::start(ID, EngineConfig::default(), move || Model::load(&path).map_err(|e| e.to_string())).unwrap_err();
+    assert!(err.contains("batch size 1"), "{err}");
 }
