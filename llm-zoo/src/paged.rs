@@ -177,9 +177,11 @@ impl Model {
     /// in the context; the pool must have the pages the new tokens need
     /// ([`PagedSequence::pages_needed`], else nothing runs). Each row is
     /// what [`crate::Session::feed`] of that token alone computes: bit for
-    /// bit on the CPU, to f32 rounding on a GPU (whose matmuls are
-    /// scheduled, and so summed, differently for several rows than for
-    /// one).
+    /// bit on the CPU with llama.cpp's numerics (whose attention templates
+    /// fix every sum's order), to f32 rounding otherwise (a GPU schedules a
+    /// matmul of several rows, and so its sums, unlike one row's; generic
+    /// kernels may vectorize a key count of whole pages more widely than a
+    /// cache's).
     pub fn decode_batch(&self, pool: &mut KvPool, seqs: &mut [&mut PagedSequence], tokens: &[u32]) -> Result<Vec<Vec<f32>>, ZooError> {
         let b = seqs.len();
         if b != tokens.len() {
@@ -229,4 +231,3 @@ impl Model {
         Ok(logits.chunks(vocab).map(<[f32]>::to_vec).collect())
     }
 }
-

@@ -167,15 +167,53 @@ fn gathered_cache(ins: &[HostTensor], pool: usize, new: usize, b: usize, page: u
 }
 
 #[test]
+fn every_stage_of_f16_attention_paged_or_not_runs_in_llama_cpps_order() {
+    // the templates sum in llama.cpp's order; a stage left to the generic
+    // emitter would sum in another and break the bit-for-bit agreement of
+    // paged and contiguous attention
+    use kiln_schedule::{default_schedule, LoopNest, Target};
+    let paged = paged_attention_function(DType::F16, (9, 3, 64), 16);
+    let f = FunctionBuilder::new("attention");
+    let q = f.input("q", DType::F16, &d(&[1, 9, 64]));
+    let k = f.input("k", DType::F16, &[Dim::sym("t"), 3.into(), 64.into()]);
+    let v = f.input("v", DType::F16, &[Dim::sym("t"), 3.into(), 64.into()]);
+    let plain = f.finish(&[&q.attention(&k, &v, 0.125)]).unwrap();
+    for func in [plain, paged] {
+        let node = func.node(*func.outputs.last().unwrap());
+        let ins: Vec<_> = node.inputs.iter().map(|i| func.node(*i).ty.clone()).collect();
+        let NodeKind::Op(op) = &node.kind else { panic!("not an op") };
+        let stages = op.compute(&ins, &node.ty);
+        let mut sources: Vec<_> = ins.iter().map(|t| (t.dtype, t.shape.clone())).collect();
+        let mut templated = Vec::new();
+        for stage in &stages {
+            let (v, _) = default_schedule(LoopNest::from_stage(stage, &sources).unwrap(), Target::CPU).unwrap();
+            templated.push((stage.name.clone(), kiln_codegen::cpu::template_of(&v)));
+            sources.push((stage.dtype, stage.shape.clone()));
+        }
+        // the max and the exponentials are exact in any order
+        for (name, t) in &templated {
+            assert!(t.is_some() || name == "attention_max" || name == "attention_weights", "{}: {name} has no template: {templated:?}", func.name);
+        }
+    }
+}
+
+#[test]
 fn paged_attention_is_each_sequences_attention_over_its_own_keys() {
     // the interpreter, and the CPU backend bit for bit with f16 values (its
     // llama.cpp-order templates read pool rows through the page table)
     let mut r = rng();
     let (heads, page) = ((9, 3, 64), 16);
-    let lens = [17, 0, 40, 5];
-    for dtype in [DType::F32, DType::F16] {
+    let lens = [17, 0, 40, 5, 300, 511];
+    // queries and keys of a real model's magnitudes (scores spread over
+    // tens), where summing in another order rounds differently
+    let spread = |t: &HostTensor, by: f32| HostTensor::from_f32(t.dtype, &t.shape, &t.to_f32().iter().map(|x| x * by).collect::<Vec<_>>());
+    for (dtype, trial) in [DType::F32, DType::F16, DType::F16, DType::F16].into_iter().zip(0..) {
         let paged = paged_attention_function(dtype, heads, page);
-        let ins = paged_inputs(dtype, &lens, page, 12, heads, &mut r);
+        let mut ins = paged_inputs(dtype, &lens, page, 64, heads, &mut r);
+        let by = [1.0, 1.0, 4.0, 8.0][trial];
+        for i in [0, 1, 3] {
+            ins[i] = spread(&ins[i], by);
+        }
         let want_paged = interpret(&paged, &ins, &HashMap::new(), &Bindings::new()).unwrap().remove(0);
         let got_paged = run_on(Backend::Cpu, &paged, &ins, &Bindings::new()).remove(0);
         let row = heads.0 * heads.2;

@@ -128,6 +128,13 @@ pub fn compile_uncached(v: &Validated) -> Result<CpuKernel, CodegenError> {
     Ok(build(v, false)?.0)
 }
 
+/// The kernel template that computes `v`'s stage instead of the generic
+/// emitter, if one does (its description, e.g. `QuantMatmul { .. }`): for
+/// tests and people checking that a stage gets the arithmetic they expect.
+pub fn template_of(v: &Validated) -> Option<String> {
+    templates::recognize(v).map(|t| format!("{t:?}"))
+}
+
 /// The machine code Cranelift generates for `v`, as assembly text (for
 /// people reading what a schedule turns into).
 pub fn disassemble(v: &Validated) -> Result<String, CodegenError> {

@@ -53,7 +53,8 @@ pub(super) enum Template {
     MeanOfSquares { n: i64 },
     /// A stage of `attention` over f16 q, k, v (see [`AttnStage`]), with
     /// `hq` query heads, `hkv` kv heads of width `d`; of `paged_attention`
-    /// when `page` (its rows per page) is set.
+    /// when `page` is set (its rows per page in the stages that read keys
+    /// or values, 0 in the others, whose rule does not depend on it).
     Attention { stage: AttnStage, hq: i64, hkv: i64, d: i64, page: Option<i64> },
 }
 
@@ -156,9 +157,10 @@ pub(super) fn recognize(v: &Validated) -> Option<Template> {
             let (q, kk) = (&nest.sources[0], &nest.sources[1]);
             let (hq, hkv, d) = (const_dim(&q.shape[1])?, const_dim(&kk.shape[1])?, const_dim(&q.shape[2])?);
             // paged: the pools and the i32 page table and lengths follow
-            // (the page size is the constant of the body's `j % page`)
+            // (the page size is the constant of the body's `j % page`,
+            // where the body reads keys or values)
             let is_paged = nest.sources.len() >= 7 && nest.sources[3..5].iter().all(|b| b.dtype == DType::F16 && b.shape.len() == 3) && nest.sources[5..7].iter().all(|b| b.dtype == DType::I32);
-            let page = if is_paged { Some(remainder_constant(&nest.body)?) } else { None };
+            let page = is_paged.then(|| remainder_constant(&nest.body).unwrap_or(0));
             let (op, inputs): (Builtin, usize) = match page {
                 Some(page) => (Builtin::PagedAttention { scale: 1.0, page: usize::try_from(page).ok()? }, 7),
                 None => (Builtin::Attention { scale: 1.0, causal: true }, 3),
@@ -436,9 +438,13 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
         let (t_len, pages) = match page {
             None => (self.dim_value(&nest.sources[1].shape[0]), None),
             Some(page) => {
+                // keys per query: the last axis of the scores (this stage's
+                // output, or source 7 after it)
+                let scores = if stage == AttnStage::Scores { &nest.output } else { &nest.sources[7] };
+                let t_len = self.dim_value(&scores.shape[2]);
                 let width = self.dim_value(&nest.sources[5].shape[1]);
                 let pool_rows = self.dim_value(&nest.sources[3].shape[0]);
-                (self.b.ins().imul_imm_s(width, page), Some(Pages { page, width, pool_rows }))
+                (t_len, Some(Pages { page, width, pool_rows }))
             }
         };
         let rows = self.b.ins().imul_imm_s(s_len, hq);
@@ -1120,7 +1126,7 @@ struct AttnGeometry {
 /// The page table's geometry.
 #[derive(Clone, Copy)]
 struct Pages {
-    /// Rows per page.
+    /// Rows per page (0 in stages that read no keys or values).
     page: i64,
     /// Pages per sequence in the table.
     width: Value,
