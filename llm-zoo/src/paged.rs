@@ -163,9 +163,8 @@ impl Model {
         let logits = session.feed(prompt, Logits::Last)?.pop().expect("one row of logits");
         pool.grow(&mut [&mut *seq], prompt.len())?;
         let runs: Vec<RowRun> = (0..prompt.len()).step_by(KV_PAGE).map(|from| RowRun { from, to: seq.row(from), rows: KV_PAGE.min(prompt.len() - from) }).collect();
-        for (pool_value, cache) in pool.pools.iter_mut().zip(&session.caches) {
-            pool_value.copy_rows(cache, &runs)?;
-        }
+        let mut copies: Vec<(&mut Value, &Value)> = pool.pools.iter_mut().zip(&session.caches).collect();
+        Value::copy_rows_each(&mut copies, &runs)?;
         seq.tokens.extend_from_slice(prompt);
         Ok(logits)
     }
@@ -221,9 +220,8 @@ impl Model {
         let out = self.module.run(&decode_batch_function(b), inputs)?;
         // each sequence's new keys and values into the row after its last
         let runs: Vec<RowRun> = seqs.iter().enumerate().map(|(i, s)| RowRun { from: i, to: s.row(s.len()), rows: 1 }).collect();
-        for (pool_value, new) in pool.pools.iter_mut().zip(&out[1..]) {
-            pool_value.copy_rows(new, &runs)?;
-        }
+        let mut copies: Vec<(&mut Value, &Value)> = pool.pools.iter_mut().zip(&out[1..]).collect();
+        Value::copy_rows_each(&mut copies, &runs)?;
         let logits = out[0].to_host()?.to_f32();
         for (s, &t) in seqs.iter_mut().zip(tokens) {
             s.tokens.push(t);

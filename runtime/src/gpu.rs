@@ -671,51 +671,80 @@ impl Value {
     /// before any later kernel); on the host the storage is written in
     /// place (copied first only if another value shares it).
     pub fn copy_rows(&mut self, src: &Value, runs: &[RowRun]) -> Result<(), RuntimeError> {
+        Value::copy_rows_each(&mut [(self, src)], runs)
+    }
+
+    /// [`Value::copy_rows`] of the same runs into several values, each from
+    /// its own source (a KV cache's layers): everything is checked first,
+    /// and the GPU copies go in one submission.
+    pub fn copy_rows_each(pairs: &mut [(&mut Value, &Value)], runs: &[RowRun]) -> Result<(), RuntimeError> {
+        let mut row_bytes = Vec::with_capacity(pairs.len());
+        for (dst, src) in pairs.iter() {
+            row_bytes.push(Value::row_copy_bytes(dst, src, runs)?);
+        }
+        let mut encoder: Option<(GpuDevice, wgpu::CommandEncoder)> = None;
+        for ((dst, src), &row_bytes) in pairs.iter_mut().zip(&row_bytes) {
+            let span = |row: usize, rows: usize| row * row_bytes..(row + rows) * row_bytes;
+            match &mut **dst {
+                Value::Host(dst) => {
+                    let src = src.to_host()?;
+                    let mut bytes = match std::mem::take(&mut dst.data).try_into_mut() {
+                        Ok(unique) => unique,
+                        Err(shared) => bytes::BytesMut::from(&shared[..]),
+                    };
+                    for r in runs {
+                        bytes[span(r.to, r.rows)].copy_from_slice(&src.data[span(r.from, r.rows)]);
+                    }
+                    dst.data = bytes.freeze();
+                }
+                Value::Gpu(dst) => {
+                    let g = &dst.gpu;
+                    match src {
+                        Value::Gpu(s) => {
+                            let (_, enc) = encoder.get_or_insert_with(|| (g.clone(), g.inner.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("copy rows") })));
+                            for r in runs.iter().filter(|r| r.rows > 0) {
+                                enc.copy_buffer_to_buffer(&s.buffer.buffer, (r.from * row_bytes) as u64, &dst.buffer.buffer, (r.to * row_bytes) as u64, (r.rows * row_bytes) as u64);
+                            }
+                        }
+                        // queued writes run before the next submission
+                        Value::Host(s) => {
+                            for r in runs.iter().filter(|r| r.rows > 0) {
+                                g.inner.queue.write_buffer(&dst.buffer.buffer, (r.to * row_bytes) as u64, &s.data[span(r.from, r.rows)]);
+                            }
+                            encoder.get_or_insert_with(|| (g.clone(), g.inner.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("copy rows") })));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((g, enc)) = encoder {
+            g.inner.queue.submit([enc.finish()]);
+            g.check()?;
+        }
+        Ok(())
+    }
+
+    /// Bytes per row of a [`Value::copy_rows`] from `src` into `dst`, or
+    /// why the copy cannot be made.
+    fn row_copy_bytes(dst: &Value, src: &Value, runs: &[RowRun]) -> Result<usize, RuntimeError> {
         let fail = |m: String| Err(RuntimeError::RowCopy(m));
-        let (dst_shape, src_shape) = (self.shape(), src.shape());
-        if self.dtype() != src.dtype() || dst_shape.is_empty() || src_shape.len() != dst_shape.len() || src_shape[1..] != dst_shape[1..] {
-            return fail(format!("{}{:?} into {}{:?}: the rows differ", src.dtype(), src_shape, self.dtype(), dst_shape));
+        let (dst_shape, src_shape) = (dst.shape(), src.shape());
+        if dst.dtype() != src.dtype() || dst_shape.is_empty() || src_shape.len() != dst_shape.len() || src_shape[1..] != dst_shape[1..] {
+            return fail(format!("{}{:?} into {}{:?}: the rows differ", src.dtype(), src_shape, dst.dtype(), dst_shape));
         }
         if let Some(r) = runs.iter().find(|r| r.from + r.rows > src_shape[0] || r.to + r.rows > dst_shape[0]) {
             return fail(format!("rows {}..{} into rows {}..{} of {:?} from {:?}", r.from, r.from + r.rows, r.to, r.to + r.rows, dst_shape, src_shape));
         }
-        let row_bytes = self.desc().bytes / dst_shape[0].max(1);
-        if self.dtype().is_quantized() || row_bytes * dst_shape[0] != self.desc().bytes {
-            return fail(format!("{} rows are not whole bytes", self.dtype()));
+        let row_bytes = dst.desc().bytes / dst_shape[0].max(1);
+        if dst.dtype().is_quantized() || row_bytes * dst_shape[0] != dst.desc().bytes {
+            return fail(format!("{} rows are not whole bytes", dst.dtype()));
         }
-        match self {
-            Value::Host(dst) => {
-                let src = src.to_host()?;
-                let mut bytes = match std::mem::take(&mut dst.data).try_into_mut() {
-                    Ok(unique) => unique,
-                    Err(shared) => bytes::BytesMut::from(&shared[..]),
-                };
-                for r in runs {
-                    bytes[r.to * row_bytes..(r.to + r.rows) * row_bytes].copy_from_slice(&src.data[r.from * row_bytes..(r.from + r.rows) * row_bytes]);
-                }
-                dst.data = bytes.freeze();
-            }
-            Value::Gpu(dst) => {
-                let g = &dst.gpu;
-                match src {
-                    Value::Gpu(s) => {
-                        let mut encoder = g.inner.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("copy rows") });
-                        for r in runs.iter().filter(|r| r.rows > 0) {
-                            encoder.copy_buffer_to_buffer(&s.buffer.buffer, (r.from * row_bytes) as u64, &dst.buffer.buffer, (r.to * row_bytes) as u64, (r.rows * row_bytes) as u64);
-                        }
-                        g.inner.queue.submit([encoder.finish()]);
-                    }
-                    Value::Host(s) => {
-                        for r in runs.iter().filter(|r| r.rows > 0) {
-                            g.inner.queue.write_buffer(&dst.buffer.buffer, (r.to * row_bytes) as u64, &s.data[r.from * row_bytes..(r.from + r.rows) * row_bytes]);
-                        }
-                        g.inner.queue.submit(std::iter::empty());
-                    }
-                }
-                g.check()?;
+        if let (Value::Gpu(d), Value::Gpu(s)) = (dst, src) {
+            if !Arc::ptr_eq(&d.gpu.inner, &s.gpu.inner) {
+                return fail("the values are on different GPUs".into());
             }
         }
-        Ok(())
+        Ok(row_bytes)
     }
 
     /// The first `rows` rows along the leading axis.

@@ -400,6 +400,16 @@ fn rows_copy_into_a_pool_in_place_on_the_host_and_the_gpu() {
             assert!(shared.to_host().unwrap().data.iter().all(|&b| b == 0), "{name}: the copy wrote through a shared value");
         }
     }
+    // several pools from their own sources in one call (one submission)
+    let other = HostTensor::random(DType::F16, &[5, 3, 4], 0, &mut r);
+    let mut other_want = vec![0u8; 10 * row];
+    other_want[6 * row..8 * row].copy_from_slice(&other.data[..2 * row]);
+    other_want[..row].copy_from_slice(&other.data[4 * row..5 * row]);
+    let (mut a, mut b) = (Value::Gpu(gpu().zeros("a", DType::F16, &[10, 3, 4]).unwrap()), Value::Gpu(gpu().zeros("b", DType::F16, &[10, 3, 4]).unwrap()));
+    let other_on_gpu = Value::Gpu(gpu().upload("other", &other).unwrap());
+    Value::copy_rows_each(&mut [(&mut a, &on_gpu), (&mut b, &other_on_gpu)], &runs).unwrap();
+    assert_eq!(&a.to_host().unwrap().data[..], &want[..]);
+    assert_eq!(&b.to_host().unwrap().data[..], &other_want[..]);
     let mut pool = Value::Host(HostTensor::zeros(DType::F16, &[10, 3, 4]));
     let e = pool.copy_rows(&Value::Host(src.clone()), &[RowRun { from: 4, to: 9, rows: 2 }]).unwrap_err();
     assert!(e.to_string().contains("rows 4..6 into rows 9..11"), "{e}");
