@@ -32,6 +32,15 @@ QUESTIONS = [
 ]
 
 
+def health(url):
+    """The server's `GET /health` object ({} when it has none)."""
+    u = urllib.parse.urlparse(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    conn.request("GET", "/health")
+    resp = conn.getresponse()
+    return json.loads(resp.read()) if resp.status == 200 else {}
+
+
 def stream_chat(url, model, key, question, tokens):
     u = urllib.parse.urlparse(url)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=600)
@@ -116,10 +125,13 @@ def main():
         json.dump([{"question": r["question"], "content": r["content"]} for r in replies], open(a.save, "w"))
     result = {"label": a.label, "clients": a.clients, "tokens": a.tokens, "alone_tokens_per_s": alone["completion_tokens"] / alone["seconds"],
               "aggregate_tokens_per_s": total / wall, "wall_s": wall, "completion_tokens": total, "mismatches": mismatches,
-              "median_first_token_s": sorted(r["first_token_s"] or 0 for r in replies)[len(replies) // 2]}
+              "median_first_token_s": sorted(r["first_token_s"] or 0 for r in replies)[len(replies) // 2],
+              "kv_cache": health(a.url).get("kv_cache")}
     print(json.dumps(result))
+    kv = result["kv_cache"]
+    evictions = f" | KV cache {kv['tokens']} tokens, {kv['evictions']} evictions" if kv else ""
     print(f"{a.label:>12} | alone {result['alone_tokens_per_s']:7.1f} tok/s | {a.clients} clients {result['aggregate_tokens_per_s']:7.1f} tok/s "
-          f"({result['aggregate_tokens_per_s'] / result['alone_tokens_per_s']:.2f}x) | median first token {result['median_first_token_s']:.2f} s | mismatches {mismatches}",
+          f"({result['aggregate_tokens_per_s'] / result['alone_tokens_per_s']:.2f}x) | median first token {result['median_first_token_s']:.2f} s | mismatches {mismatches}{evictions}",
           file=sys.stderr)
     if mismatches:
         sys.exit(1)
