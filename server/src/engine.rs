@@ -29,7 +29,7 @@ use crate::stop::StopMatcher;
 use kiln_llm_zoo::tokenizer::Utf8Stream;
 use kiln_llm_zoo::{KvPool, Message, Model, PagedSequence, Sampler, SamplerConfig};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::error::TrySendError;
@@ -161,6 +161,19 @@ pub struct Stats {
     /// Sequences evicted from the KV cache to make room (each evaluates
     /// its tokens again later).
     pub preempted: AtomicUsize,
+    /// The engine thread has ended (a panic in the model): no request
+    /// will be served, and `GET /health` says so with 503.
+    pub stopped: AtomicBool,
+}
+
+/// Marks the engine stopped when the engine thread ends, however it ends
+/// (a panic unwinds through it too).
+struct StopsOnDrop(Arc<Stats>);
+
+impl Drop for StopsOnDrop {
+    fn drop(&mut self) {
+        self.0.stopped.store(true, Ordering::Relaxed);
+    }
 }
 
 /// The served model's description.
@@ -207,6 +220,7 @@ impl Engine {
         std::thread::Builder::new()
             .name("kiln-engine".into())
             .spawn(move || {
+                let _stops = StopsOnDrop(thread_stats.clone());
                 let loaded = load().and_then(|model| {
                     if !model.batch_sizes().contains(&1) {
                         return Err(format!("the engine decodes over a paged KV cache: load the model with batch size 1 among its batch sizes (Model::load_batched), not {:?}", model.batch_sizes()));
@@ -245,7 +259,7 @@ impl Engine {
     }
 
     /// The engine's counters.
-    pub fn stats(&self) -> &Stats {
+    pub fn stats(&self) -> &Arc<Stats> {
         &self.stats
     }
 
@@ -707,5 +721,23 @@ impl<'m> Scheduler<'m> {
         });
         r.send(Event::Done { finish_reason: reason, usage: Usage::new(r.prompt_tokens, r.generated) });
         r.finished = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_engine_thread_that_panics_is_marked_stopped() {
+        let stats = Arc::new(Stats::default());
+        let thread_stats = stats.clone();
+        let ended = std::thread::spawn(move || {
+            let _stops = StopsOnDrop(thread_stats);
+            panic!("the model failed");
+        })
+        .join();
+        assert!(ended.is_err());
+        assert!(stats.stopped.load(Ordering::Relaxed));
     }
 }

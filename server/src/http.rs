@@ -77,16 +77,20 @@ async fn wrong_method(method: Method, uri: Uri) -> ApiError {
     ApiError::invalid(format!("{} does not take {method}", uri.path()), None).with_status(StatusCode::METHOD_NOT_ALLOWED)
 }
 
-async fn health(State(s): State<Arc<AppState>>) -> Json<Value> {
+/// The engine's counters; 503 with status `stopped` once the engine
+/// thread has ended (nothing will be served: restart the server).
+async fn health(State(s): State<Arc<AppState>>) -> (StatusCode, Json<Value>) {
     let st = s.engine.stats();
     let n = |a: &std::sync::atomic::AtomicUsize| a.load(Ordering::Relaxed);
     let c = s.engine.config();
-    Json(json!({
-        "status": "ok", "model": s.engine.info().id,
+    let stopped = st.stopped.load(Ordering::Relaxed);
+    let status = if stopped { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+    (status, Json(json!({
+        "status": if stopped { "stopped" } else { "ok" }, "model": s.engine.info().id,
         "active": n(&st.active), "queued": n(&st.queued), "max_concurrent": c.max_concurrent, "max_queue": c.max_queue,
         "completed": n(&st.completed), "cancelled": n(&st.cancelled), "failed": n(&st.failed), "generated_tokens": n(&st.generated_tokens), "batched_steps": n(&st.batched_steps),
         "kv_cache": { "tokens": s.engine.info().kv_cache.0, "bytes": s.engine.info().kv_cache.1, "pages": n(&st.kv_pages), "free_pages": n(&st.kv_pages_free), "evictions": n(&st.preempted) },
-    }))
+    })))
 }
 
 fn model_object(s: &AppState) -> Value {

@@ -362,3 +362,17 @@ fn an_engine_needs_a_model_that_decodes_batches_of_one() {
     let err = Engine::start(ID, EngineConfig::default(), move || Model::load(&path).map_err(|e| e.to_string())).unwrap_err();
     assert!(err.contains("batch size 1"), "{err}");
 }
+
+#[tokio::test]
+async fn health_says_503_once_the_engine_thread_has_stopped() {
+    let (_dir, path) = tiny_model_file();
+    let engine = Engine::start(ID, EngineConfig::default(), move || load_batched(&path)).unwrap();
+    let stats = engine.stats().clone();
+    let app = router(engine, HttpConfig::default());
+    let (status, v) = send_json(&app, Request::get("/health").body(Body::empty()).unwrap()).await;
+    assert_eq!((status, &v["status"]), (StatusCode::OK, &json!("ok")));
+    // what the engine thread's end (a panic in the model) marks
+    stats.stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (status, v) = send_json(&app, Request::get("/health").body(Body::empty()).unwrap()).await;
+    assert_eq!((status, &v["status"]), (StatusCode::SERVICE_UNAVAILABLE, &json!("stopped")), "{v}");
+}
