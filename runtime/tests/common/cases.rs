@@ -118,7 +118,9 @@ fn dot_tol(base: f64, m: usize, n: usize) -> impl Fn(&[HostTensor]) -> f64 {
 
 pub fn matmul_with_quantized_and_f16_weights(b: Backend) {
     for wt in [DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::F16] {
-        for (m, k, n) in [(1, 64, 33), (7, 96, 7), (1, 32, 1)] {
+        // one row: the GPU's Q4_0 GEMV kernel (blocks starting on and off a
+        // word, rows of an odd block count, more blocks than invocations)
+        for (m, k, n) in [(1, 64, 33), (7, 96, 7), (1, 32, 1), (1, 96, 5), (1, 1184, 9), (1, 4096, 3)] {
             run_case_with(b, "matmul_t_quant", &[(DType::F32, c(&[m, k])), (wt, c(&[n, k]))], dot_tol(TOL, m, n), |t| t[0].matmul_t(&t[1]));
         }
         run_case(b, "matmul_t_quant_sym", &[(DType::F32, sym_first("seq", &[3, 64])), (wt, c(&[9, 64]))], TOL, |t| t[0].matmul_t(&t[1]));
