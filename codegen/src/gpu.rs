@@ -58,9 +58,6 @@ use naga::{
 };
 use std::collections::{BTreeSet, HashMap};
 
-#[path = "gpu_gemv.rs"]
-pub mod gemv;
-
 /// Workgroups per dispatch row: a grid past this spills into `wid.y`.
 pub const ROW_GROUPS: u32 = 32768;
 
@@ -99,11 +96,6 @@ pub struct GpuTarget {
     /// quantized weight's block index, its scale) is computed once per
     /// vector instead of once per lane.
     pub fold_lanes: bool,
-    /// A code generator choice like `fold_lanes` (`KILN_GPU_DISABLE` names
-    /// it `quant_gemv`): a GEMV of one f32 row and Q4_0 weights runs the
-    /// kernel of [`gemv`] (a block of 32 weights per invocation and step)
-    /// instead of the generic lowering of its schedule.
-    pub quant_gemv: bool,
 }
 
 impl GpuTarget {
@@ -1256,9 +1248,6 @@ fn plan_loops(v: &Validated) -> Res<LoopPlan> {
 /// Lower a scheduled nest (see the module docs for how loops map) to a
 /// validated compute shader for `target`.
 pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenError> {
-    if let Some((n, k)) = gemv::recognize_q4_0_gemv(v, target) {
-        return gemv::lower_q4_0_gemv(v, target, n, k);
-    }
     let nest = v.nest();
     let kernel = nest.name.clone();
     let unsupported = |what: String| CodegenError::Unsupported { kernel: kernel.clone(), target: "gpu", what };

@@ -416,31 +416,3 @@ fn rows_copy_into_a_pool_in_place_on_the_host_and_the_gpu() {
     let e = pool.copy_rows(&Value::Host(HostTensor::zeros(DType::F32, &[5, 3, 4])), &runs).unwrap_err();
     assert!(e.to_string().contains("the rows differ"), "{e}");
 }
-
-#[test]
-fn q4_0_gemvs_run_the_block_kernel_with_either_f16_conversion() {
-    // the block kernel is chosen (its name says so) and agrees with the
-    // interpreter, its scales read by unpack2x16float or by integer
-    // arithmetic; with the kernel turned off the generic lowering runs
-    let mut r = rng();
-    let with = |target: kiln_runtime::GpuTarget| gpu().with_target(target);
-    for (device, chosen) in [
-        (gpu().clone(), true),
-        (with(kiln_runtime::GpuTarget { quant_gemv: true, ..Default::default() }), true),
-        (with(kiln_runtime::GpuTarget { quant_gemv: false, ..gpu().target() }), false),
-    ] {
-        for (k, n) in [(32, 1), (64, 33), (96, 5), (1184, 9), (4096, 3)] {
-            let f = FunctionBuilder::new("gemv");
-            let x = f.input("x", DType::F32, &[Dim::new(1), Dim::new(k)]);
-            let w = f.input("w", DType::Q4_0, &[Dim::new(n), Dim::new(k)]);
-            let func = f.finish(&[&x.matmul_t(&w)]).unwrap();
-            let ins = random_inputs(&func, &[&[1, k as usize], &[n as usize, k as usize]], 50, &mut r);
-            let exe = GpuExecutable::compile(&func, &device, &kiln_runtime::CompileOptions::default()).unwrap();
-            assert_eq!(exe.kernels().any(|kernel| kernel.name.ends_with("q4_0_gemv")), chosen, "{k} x {n}: {:?}", device.target());
-            let got = exe.run(&ins, &HashMap::new(), &Bindings::new()).unwrap().remove(0).to_f64();
-            let want = kiln_dsl::interpret(&func, &ins, &HashMap::new(), &Bindings::new()).unwrap().remove(0).data;
-            let err = kiln_dsl::rel_l2_error(&got, &want);
-            assert!(err < 1e-5, "{k} x {n} on {:?}: relative L2 error {err:e}", device.target());
-        }
-    }
-}
