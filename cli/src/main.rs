@@ -225,6 +225,13 @@ enum Command {
         /// bandwidth), for the limit beside tg: weight bytes per token over it.
         #[arg(long)]
         bandwidth: Option<f64>,
+        /// Also decode this many sequences at once, as `kiln serve` does
+        /// (each weight read once per step for all of them, their keys and
+        /// values in one paged KV cache): the aggregate tokens/s of
+        /// --gen-tokens steps, each sequence after its own prompt of
+        /// --prompt-tokens.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        batch: u64,
         /// Also time each kernel of a decode step (stderr): the kernels'
         /// sum beside the step's wall time shows the launch overhead.
         #[arg(long)]
@@ -510,8 +517,8 @@ fn main() -> Result<()> {
             let (model, _, _) = load(&config, &model, &[])?;
             chat(&model, system, max_tokens, sampling.config(), json)?;
         }
-        Command::Bench { model, device, numerics, rewrite, prompt_tokens, gen_tokens, bandwidth, profile, profile_prefill, db, json } => {
-            let m = bench(&config, &model, device, numerics, rewrite, db, prompt_tokens, gen_tokens, bandwidth, json)?;
+        Command::Bench { model, device, numerics, rewrite, prompt_tokens, gen_tokens, bandwidth, batch, profile, profile_prefill, db, json } => {
+            let m = bench(&config, &model, device, numerics, rewrite, db, prompt_tokens, gen_tokens, bandwidth, batch as usize, json)?;
             if profile {
                 print_profile(&m, &[1], profile_prefill)?;
             }
@@ -569,16 +576,20 @@ fn model_file(config: &Config, model: &str) -> Result<(PathBuf, Option<tempfile:
 
 /// `kiln bench`: pp and tg tokens/s, and tg's bandwidth limit.
 #[allow(clippy::too_many_arguments)]
-fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<NumericsChoice>, rewrite: RewriteChoice, db: Option<PathBuf>, prompt_tokens: usize, gen_tokens: usize, bandwidth: Option<f64>, json: bool) -> Result<Model> {
+#[allow(clippy::too_many_arguments)]
+fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<NumericsChoice>, rewrite: RewriteChoice, db: Option<PathBuf>, prompt_tokens: usize, gen_tokens: usize, bandwidth: Option<f64>, batch: usize, json: bool) -> Result<Model> {
     let (device, info) = open_device(device)?;
     let numerics = numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
     let (path, _guard) = model_file(config, model)?;
     let started = std::time::Instant::now();
     let (options, db_file) = autotune::with_tuned(compile_options(rewrite, &device), config, db.as_deref(), &info)?;
-    let m = Model::load_on(&path, &device, &options, numerics).with_context(|| format!("loading {}", path.display()))?;
+    let batch_sizes: &[usize] = if batch > 1 { &[batch] } else { &[] };
+    let m = Model::load_batched(&path, &device, &options, numerics, batch_sizes).with_context(|| format!("loading {}", path.display()))?;
     progress(&format!("{} loaded and compiled for {} in {:.1} s", m.name, info.selector, started.elapsed().as_secs_f64()));
     let tuned = autotune::tuned_summary(&options, &db_file);
-    if prompt_tokens == 0 || prompt_tokens + gen_tokens > m.config.context {
+    // a batch takes one step more, untimed, to warm up
+    let room = prompt_tokens + gen_tokens + usize::from(batch > 1);
+    if prompt_tokens == 0 || room > m.config.context {
         bail!("--prompt-tokens {prompt_tokens} plus --gen-tokens {gen_tokens} must be at least 1 and fit the context of {}", m.config.context);
     }
     // weight bytes a generated token reads: every tensor but an untied
@@ -601,6 +612,8 @@ fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<Nu
         session.feed(&[(i % m.config.vocab) as u32], kiln_llm_zoo::Logits::Last)?;
     }
     let tg = gen_tokens as f64 / t1.elapsed().as_secs_f64().max(1e-9);
+    drop(session);
+    let batched = if batch > 1 { Some(batched_decode(&m, batch, &ids, gen_tokens)?) } else { None };
     let limit = bandwidth.map(|gbs| gbs * 1e9 / bytes_per_token as f64);
     if json {
         println!(
@@ -611,6 +624,7 @@ fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<Nu
                 "tg": { "tokens": gen_tokens, "tokens_per_s": tg },
                 "weight_bytes_per_token": bytes_per_token,
                 "bandwidth_gbs": bandwidth, "tg_limit_tokens_per_s": limit, "tg_fraction_of_limit": limit.map(|l| tg / l),
+                "tg_batch": batched.map(|b| serde_json::json!({ "sequences": batch, "tokens": gen_tokens, "tokens_per_s": b, "over_one_sequence": b / tg })),
                 "tuned_kernels": tuned.map(|t| t.0), "kernels_compiled": tuned.map(|t| t.1),
             })
         );
@@ -621,8 +635,36 @@ fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<Nu
             Some(l) => println!("tg{gen_tokens}: {tg:.1} tokens/s; limit {l:.1} tokens/s ({:.1} MB per token at {:.0} GB/s): {:.1}% of it", bytes_per_token as f64 / 1e6, bandwidth.unwrap_or(0.0), 100.0 * tg / l),
             None => println!("tg{gen_tokens}: {tg:.1} tokens/s ({:.1} MB of weights per token; --bandwidth gives the limit)", bytes_per_token as f64 / 1e6),
         }
+        if let Some(b) = batched {
+            println!("tg{gen_tokens} x{batch}: {b:.1} tokens/s for {batch} sequences together ({:.1} each), {:.2}x one sequence", b / batch as f64, b / tg);
+        }
     }
     Ok(m)
+}
+
+/// Aggregate tokens/s of `batch` sequences, each after the prompt `ids`,
+/// decoding `steps` tokens each in `steps` calls of [`Model::decode_batch`]
+/// (after one untimed call).
+fn batched_decode(m: &Model, batch: usize, ids: &[u32], steps: usize) -> Result<f64> {
+    // whole pages per sequence
+    let per_sequence = (ids.len() + steps + 1).div_ceil(kiln_llm_zoo::KV_PAGE) * kiln_llm_zoo::KV_PAGE;
+    let mut pool = m.kv_pool(batch * per_sequence)?;
+    let mut seqs: Vec<kiln_llm_zoo::PagedSequence> = (0..batch).map(|_| pool.sequence()).collect();
+    for s in &mut seqs {
+        m.prefill_paged(&mut pool, s, ids)?;
+    }
+    let mut step = |i: usize, pool: &mut kiln_llm_zoo::KvPool| -> Result<()> {
+        let tokens: Vec<u32> = (0..batch).map(|b| ((i * batch + b) % m.config.vocab) as u32).collect();
+        let mut refs: Vec<&mut kiln_llm_zoo::PagedSequence> = seqs.iter_mut().collect();
+        m.decode_batch(pool, &mut refs, &tokens)?;
+        Ok(())
+    };
+    step(0, &mut pool)?;
+    let t = std::time::Instant::now();
+    for i in 1..=steps {
+        step(i, &mut pool)?;
+    }
+    Ok((batch * steps) as f64 / t.elapsed().as_secs_f64().max(1e-9))
 }
 
 /// The arithmetic a device runs by default: llama.cpp's on the CPU (its

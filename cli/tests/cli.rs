@@ -246,6 +246,14 @@ fn bench_prints_pp_tg_and_the_limit() {
     let out = kiln_env(&["bench", "--model", "random:llama-9b:q4_0"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown shape `llama-9b`"));
+    // several sequences decoded at once over a paged KV cache
+    let out = kiln_env(&["bench", "--model", model.to_str().unwrap(), "--device", "cpu", "--prompt-tokens", "20", "--gen-tokens", "4", "--batch", "3", "--json"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["tg_batch"]["sequences"].as_u64(), v["tg_batch"]["tokens"].as_u64()), (Some(3), Some(4)), "{v}");
+    assert!(v["tg_batch"]["tokens_per_s"].as_f64().unwrap() > 0.0, "{v}");
+    let out = kiln_env(&["bench", "--model", model.to_str().unwrap(), "--device", "cpu", "--batch", "0"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// `kiln tuning`: records imported from JSON lines are listed, exported
