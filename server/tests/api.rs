@@ -157,17 +157,15 @@ async fn a_stop_sequence_ends_the_reply_before_it() {
     }
 }
 
-#[tokio::test]
-async fn concurrent_requests_get_the_answers_they_get_alone() {
-    // two run at once, the rest wait in the queue
-    let (app, _dir, _) = app_with(EngineConfig { max_concurrent: 2, max_queue: 16, timeout: Duration::from_secs(300), log_requests: true, ..EngineConfig::default() }, HttpConfig::default());
-    let prompts = ["a", "the tea", "hello there", "xyz", "tea", "he he"];
-    let body = |p: &str| json!({"model": ID, "prompt": p, "max_tokens": 10, "temperature": 0});
+/// Greedy completions of `prompts`, first one at a time, then all at once:
+/// each gets the same text and usage both ways.
+async fn same_replies_one_at_a_time_and_at_once(app: &Router, prompts: &[&str], max_tokens: usize) {
+    let body = |p: &str| json!({"model": ID, "prompt": p, "max_tokens": max_tokens, "temperature": 0});
     let mut alone = Vec::new();
     for p in prompts {
-        let (status, v) = send_json(&app, post("/v1/completions", &body(p))).await;
-        assert_eq!(status, StatusCode::OK);
-        alone.push(v["choices"][0]["text"].clone());
+        let (status, v) = send_json(app, post("/v1/completions", &body(p))).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        alone.push(v);
     }
     let tasks: Vec<_> = prompts.iter().map(|p| tokio::spawn({
         let (app, request) = (app.clone(), post("/v1/completions", &body(p)));
@@ -175,9 +173,17 @@ async fn concurrent_requests_get_the_answers_they_get_alone() {
     })).collect();
     for (task, expected) in tasks.into_iter().zip(alone) {
         let (status, v) = task.await.unwrap();
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(v["choices"][0]["text"], expected);
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["choices"][0]["text"], expected["choices"][0]["text"]);
+        assert_eq!(v["usage"], expected["usage"]);
     }
+}
+
+#[tokio::test]
+async fn concurrent_requests_get_the_answers_they_get_alone() {
+    // two run at once, the rest wait in the queue
+    let (app, _dir, _) = app_with(EngineConfig { max_concurrent: 2, max_queue: 16, timeout: Duration::from_secs(300), log_requests: true, ..EngineConfig::default() }, HttpConfig::default());
+    same_replies_one_at_a_time_and_at_once(&app, &["a", "the tea", "hello there", "xyz", "tea", "he he"], 10).await;
     let (_, health) = send_json(&app, Request::get("/health").body(Body::empty()).unwrap()).await;
     assert_eq!(health["completed"], 12);
 }
@@ -321,24 +327,7 @@ async fn a_full_kv_cache_evicts_the_newest_and_every_reply_stays_the_same() {
     assert_eq!((health["kv_cache"]["tokens"].as_u64(), health["kv_cache"]["pages"].as_u64()), (Some(kv as u64), Some(4)), "{health}");
     let (_, models) = send_json(&app, Request::get("/v1/models").body(Body::empty()).unwrap()).await;
     assert_eq!(models["data"][0]["context_length"], kv, "a request may use at most the cache: {models}");
-    let prompts = ["a", "the tea", "hello there", "xyz"];
-    let body = |p: &str| json!({"model": ID, "prompt": p, "max_tokens": 40, "temperature": 0});
-    let mut alone = Vec::new();
-    for p in prompts {
-        let (status, v) = send_json(&app, post("/v1/completions", &body(p))).await;
-        assert_eq!(status, StatusCode::OK, "{v}");
-        alone.push(v);
-    }
-    let tasks: Vec<_> = prompts.iter().map(|p| tokio::spawn({
-        let (app, request) = (app.clone(), post("/v1/completions", &body(p)));
-        async move { send_json(&app, request).await }
-    })).collect();
-    for (task, expected) in tasks.into_iter().zip(alone) {
-        let (status, v) = task.await.unwrap();
-        assert_eq!(status, StatusCode::OK, "{v}");
-        assert_eq!(v["choices"][0]["text"], expected["choices"][0]["text"]);
-        assert_eq!(v["usage"], expected["usage"]);
-    }
+    same_replies_one_at_a_time_and_at_once(&app, &["a", "the tea", "hello there", "xyz"], 40).await;
     // the last sequence leaves the engine just after its reply
     let mut health = Value::Null;
     for _ in 0..500 {
