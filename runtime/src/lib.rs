@@ -10,7 +10,9 @@
 //! proven in bounds created without wgpu's run-time checks
 //! ([`GpuDevice::runs_unchecked`]; [`GpuDevice::with_checked_shaders`] is
 //! the checked mode);
-//! [`GpuModule`] holds a module's parameters on the device.
+//! [`GpuModule`] holds a module's parameters on the device. Values that
+//! kernels read and the host keeps filling (a paged KV cache) take new
+//! rows in place ([`Value::copy_rows`]), on either device.
 //! Also lists the devices kiln can use ([`devices`]).
 //!
 //! In: verified functions, host tensors, symbolic-dim bindings. Out: host
