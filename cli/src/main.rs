@@ -647,7 +647,7 @@ fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<Nu
 /// (after one untimed call).
 fn batched_decode(m: &Model, batch: usize, ids: &[u32], steps: usize) -> Result<f64> {
     // whole pages per sequence
-    let per_sequence = (ids.len() + steps + 1).div_ceil(kiln_llm_zoo::KV_PAGE) * kiln_llm_zoo::KV_PAGE;
+    let per_sequence = kiln_llm_zoo::paged::pages_for(ids.len() + steps + 1) * kiln_llm_zoo::KV_PAGE;
     let mut pool = m.kv_pool(batch * per_sequence)?;
     let mut seqs: Vec<kiln_llm_zoo::PagedSequence> = (0..batch).map(|_| pool.sequence()).collect();
     for s in &mut seqs {

@@ -131,6 +131,27 @@ impl Model {
         Ok(Model { path: path.into(), name, config, tokenizer, chat_template, module, numerics, compile_time: start.elapsed(), batch_sizes })
     }
 
+    /// Error unless `more` tokens fit the context after `past` (`what`
+    /// names them in the error).
+    pub(crate) fn check_room(&self, past: usize, more: usize, what: &str) -> Result<(), ZooError> {
+        let context = self.config.context;
+        if past + more > context {
+            return Err(ZooError::ContextFull { tokens: past + more, context, what: what.into() });
+        }
+        Ok(())
+    }
+
+    /// Error unless `tokens` fit the context after `past` and are in the
+    /// vocabulary.
+    pub(crate) fn check_tokens(&self, past: usize, tokens: &[u32], what: &str) -> Result<(), ZooError> {
+        self.check_room(past, tokens.len(), what)?;
+        let vocab = self.config.vocab;
+        match tokens.iter().find(|&&t| t as usize >= vocab) {
+            Some(bad) => Err(ZooError::Argument(format!("token id {bad} is outside the vocabulary of {vocab}"))),
+            None => Ok(()),
+        }
+    }
+
     /// The sequence counts that [`Model::decode_batch`] takes.
     pub fn batch_sizes(&self) -> &[usize] {
         &self.batch_sizes
@@ -394,22 +415,7 @@ impl Session<'_> {
 
     /// Error unless `more` tokens fit after the ones already seen.
     pub fn check_room(&self, more: usize, what: &str) -> Result<(), ZooError> {
-        let context = self.model.config.context;
-        if self.len() + more > context {
-            return Err(ZooError::ContextFull { tokens: self.len() + more, context, what: what.into() });
-        }
-        Ok(())
-    }
-
-    /// Error unless `tokens` fit after the ones already seen and are in the
-    /// vocabulary.
-    fn check_tokens(&self, tokens: &[u32]) -> Result<(), ZooError> {
-        self.check_room(tokens.len(), "the conversation so far plus the new tokens")?;
-        let vocab = self.model.config.vocab;
-        match tokens.iter().find(|&&t| t as usize >= vocab) {
-            Some(bad) => Err(ZooError::Argument(format!("token id {bad} is outside the vocabulary of {vocab}"))),
-            None => Ok(()),
-        }
+        self.model.check_room(self.len(), more, what)
     }
 
     /// Evaluate `prompt` after the tokens already seen, then sample up to
@@ -492,7 +498,7 @@ impl Session<'_> {
         if tokens.is_empty() {
             return Err(ZooError::Argument("no tokens to evaluate".into()));
         }
-        self.check_tokens(tokens)?;
+        self.model.check_tokens(self.len(), tokens, "the conversation so far plus the new tokens")?;
         let vocab = self.model.config.vocab;
         let function = Session::function_for(self.len(), tokens.len(), which);
         let inputs = self.step_inputs(tokens, which);

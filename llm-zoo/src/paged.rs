@@ -13,6 +13,11 @@ use kiln_dsl::HostTensor;
 use kiln_runtime::{RowRun, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// Pages of [`KV_PAGE`] rows that `tokens` tokens take.
+pub fn pages_for(tokens: usize) -> usize {
+    tokens.div_ceil(KV_PAGE)
+}
+
 /// Pools made so far: each gets its own number, which its sequences carry.
 static POOLS: AtomicU64 = AtomicU64::new(0);
 
@@ -62,7 +67,7 @@ impl PagedSequence {
 
     /// Pages it needs besides those it holds to take `more` tokens.
     pub fn pages_needed(&self, more: usize) -> usize {
-        (self.len() + more).div_ceil(KV_PAGE).saturating_sub(self.pages.len())
+        pages_for(self.len() + more).saturating_sub(self.pages.len())
     }
 
     /// The pool row of its `j`-th token.
@@ -134,7 +139,7 @@ impl Model {
     /// model's device, zero-filled.
     pub fn kv_pool(&self, tokens: usize) -> Result<KvPool, ZooError> {
         let c = &self.config;
-        let pages = tokens.div_ceil(KV_PAGE).max(1);
+        let pages = pages_for(tokens).max(1);
         if pages > u32::MAX as usize {
             return Err(ZooError::Argument(format!("a KV pool of {tokens} tokens is too large")));
         }
@@ -153,20 +158,33 @@ impl Model {
 
     /// Evaluate `prompt` as the first tokens of `seq` (which must be empty),
     /// keeping its keys and values in pages of `pool`; returns the last
-    /// position's logits.
+    /// position's logits. The pages are taken first: a pool without them
+    /// refuses ([`ZooError::KvPoolFull`]) before anything is computed.
     pub fn prefill_paged(&self, pool: &mut KvPool, seq: &mut PagedSequence, prompt: &[u32]) -> Result<Vec<f32>, ZooError> {
         pool.check(seq)?;
         if !seq.is_empty() {
             return Err(ZooError::Argument("prefill_paged starts a sequence; this one has tokens already".into()));
         }
-        let mut session = self.session();
-        let logits = session.feed(prompt, Logits::Last)?.pop().expect("one row of logits");
         pool.grow(&mut [&mut *seq], prompt.len())?;
-        let runs: Vec<RowRun> = (0..prompt.len()).step_by(KV_PAGE).map(|from| RowRun { from, to: seq.row(from), rows: KV_PAGE.min(prompt.len() - from) }).collect();
-        let mut copies: Vec<(&mut Value, &Value)> = pool.pools.iter_mut().zip(&session.caches).collect();
-        Value::copy_rows_each(&mut copies, &runs)?;
-        seq.tokens.extend_from_slice(prompt);
-        Ok(logits)
+        let mut fill = || -> Result<Vec<f32>, ZooError> {
+            let mut session = self.session();
+            let logits = session.feed(prompt, Logits::Last)?.pop().expect("one row of logits");
+            let runs: Vec<RowRun> = (0..prompt.len()).step_by(KV_PAGE).map(|from| RowRun { from, to: seq.row(from), rows: KV_PAGE.min(prompt.len() - from) }).collect();
+            let mut copies: Vec<(&mut Value, &Value)> = pool.pools.iter_mut().zip(&session.caches).collect();
+            Value::copy_rows_each(&mut copies, &runs)?;
+            Ok(logits)
+        };
+        match fill() {
+            Ok(logits) => {
+                seq.tokens.extend_from_slice(prompt);
+                Ok(logits)
+            }
+            Err(e) => {
+                // the sequence stays empty: its pages go back
+                pool.release(seq)?;
+                Err(e)
+            }
+        }
     }
 
     /// Evaluate one token of each of several sequences in one call (each
@@ -189,18 +207,12 @@ impl Model {
         if !self.batch_sizes().contains(&b) {
             return Err(ZooError::Argument(format!("no function decodes {b} sequences at once; this model was compiled for {:?}", self.batch_sizes())));
         }
-        let (vocab, context) = (self.config.vocab, self.config.context);
         for (s, &t) in seqs.iter().zip(tokens) {
             pool.check(s)?;
             if s.is_empty() {
                 return Err(ZooError::Argument("a sequence without a prompt: evaluate one first".into()));
             }
-            if s.len() + 1 > context {
-                return Err(ZooError::ContextFull { tokens: s.len() + 1, context, what: "a sequence and its new token".into() });
-            }
-            if t as usize >= vocab {
-                return Err(ZooError::Argument(format!("token id {t} is outside the vocabulary of {vocab}")));
-            }
+            self.check_tokens(s.len(), &[t], "a sequence and its new token")?;
         }
         pool.grow(seqs, 1)?;
         let width = seqs.iter().map(|s| s.pages.len()).max().unwrap_or(1);
@@ -212,7 +224,7 @@ impl Model {
         }
         let mut inputs = vec![
             Value::Host(i32s(tokens.iter().map(|&t| t as usize))),
-            Value::Host(rope_table(&self.config.rope, seqs.iter().map(|s| s.len()).collect::<Vec<_>>().into_iter())),
+            Value::Host(rope_table(&self.config.rope, seqs.iter().map(|s| s.len()))),
             Value::Host(HostTensor::from_i32(&[b, width], &table)),
             Value::Host(i32s(seqs.iter().map(|s| s.len()))),
         ];
@@ -223,6 +235,7 @@ impl Model {
         let mut copies: Vec<(&mut Value, &Value)> = pool.pools.iter_mut().zip(&out[1..]).collect();
         Value::copy_rows_each(&mut copies, &runs)?;
         let logits = out[0].to_host()?.to_f32();
+        let vocab = self.config.vocab;
         for (s, &t) in seqs.iter_mut().zip(tokens) {
             s.tokens.push(t);
         }

@@ -182,6 +182,11 @@ fn batched_decode_equals_single_decodes(device: &kiln_runtime::Device, options: 
         })
         .collect();
     assert_eq!(pool.free_pages(), 0);
+    // a prompt the full pool has no pages for is refused, the sequence left empty
+    let mut refused = pool.sequence();
+    let err = model.prefill_paged(&mut pool, &mut refused, &prompts[0]).unwrap_err();
+    assert!(matches!(err, ZooError::KvPoolFull { needed: 1, free: 0, pages: 4 }), "{err}");
+    assert_eq!((refused.len(), refused.pages()), (0, 0));
     // three at once, then two of them at once
     let mut all: Vec<&mut PagedSequence> = seqs.iter_mut().collect();
     let rows = model.decode_batch(&mut pool, &mut all, &next).unwrap();

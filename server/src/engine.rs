@@ -27,7 +27,8 @@
 use crate::api::{ApiError, Limits, Usage};
 use crate::stop::StopMatcher;
 use kiln_llm_zoo::tokenizer::Utf8Stream;
-use kiln_llm_zoo::{KvPool, Message, Model, PagedSequence, Sampler, SamplerConfig};
+use kiln_llm_zoo::paged::pages_for;
+use kiln_llm_zoo::{KvPool, Message, Model, PagedSequence, Sampler, SamplerConfig, ZooError};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
@@ -154,7 +155,7 @@ pub struct Stats {
     pub generated_tokens: AtomicUsize,
     /// Calls that decoded several sequences' tokens at once.
     pub batched_steps: AtomicUsize,
-    /// Pages of the KV cache, and how many are free.
+    /// Pages of the KV cache.
     pub kv_pages: AtomicUsize,
     /// Free pages of the KV cache.
     pub kv_pages_free: AtomicUsize,
@@ -334,11 +335,6 @@ impl Running {
         }
         true
     }
-}
-
-/// Pages of [`kiln_llm_zoo::KV_PAGE`] tokens that `tokens` tokens take.
-fn pages_for(tokens: usize) -> usize {
-    tokens.div_ceil(kiln_llm_zoo::KV_PAGE)
 }
 
 impl Running {
@@ -601,12 +597,12 @@ impl<'m> Scheduler<'m> {
     /// cache lacks the pages, wait for them (false). A failure fails the
     /// sequence.
     fn prefill(&mut self, r: &mut Running, tokens: Vec<u32>) -> bool {
-        if pages_for(tokens.len()) > self.pool.free_pages() {
-            r.unfed = tokens;
-            return false;
-        }
         match self.model.prefill_paged(&mut self.pool, &mut r.seq, &tokens) {
             Ok(logits) => r.logits = logits,
+            Err(ZooError::KvPoolFull { .. }) => {
+                r.unfed = tokens;
+                return false;
+            }
             Err(e) => self.fail(r, ApiError::internal(format!("the model failed: {e}"))),
         }
         true
