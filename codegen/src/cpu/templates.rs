@@ -444,7 +444,9 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
                 let t_len = self.dim_value(&scores.shape[2]);
                 let width = self.dim_value(&nest.sources[5].shape[1]);
                 let pool_rows = self.dim_value(&nest.sources[3].shape[0]);
-                (t_len, Some(Pages { page, width, pool_rows }))
+                let last_page = self.b.ins().iadd_imm_s(width, -1);
+                let last_row = self.b.ins().iadd_imm_s(pool_rows, -1);
+                (t_len, Some(Pages { page, width, last_page, last_row }))
             }
         };
         let rows = self.b.ins().imul_imm_s(s_len, hq);
@@ -452,8 +454,6 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
         let out = self.bufs[nest.sources.len()];
         let c = HalfConsts::new(self.b);
         let geo = AttnGeometry { s_len, t_len, hq, hkv, d, out, half: c, pages };
-        // sources: the op's inputs, then scores, max, weights, sum, probabilities
-        let weights = if pages.is_some() { 9 } else { 5 };
         match stage {
             // each sequence of a paged attention has one query
             AttnStage::Scores | AttnStage::Out if pages.is_some() => self.counted(self.range.0, hi, |s, f| {
@@ -487,7 +487,7 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
                 // row f = (head, query) of the weights
                 let w_row = s.b.ins().imul(f, t_len);
                 let w_row = s.b.ins().ishl_imm_u(w_row, 2);
-                let w_row = s.b.ins().iadd(s.bufs[weights], w_row);
+                let w_row = s.b.ins().iadd(s.bufs[geo.stage_source(2)], w_row);
                 let total = s.sum_in_runs_of_8(w_row, t_len);
                 if stage == AttnStage::Sum {
                     let total = s.b.ins().fdemote(types::F32, total);
@@ -549,9 +549,8 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
             let at = self.b.ins().imul_imm_s(j, stride);
             return self.b.ins().iadd(rows.base, at);
         };
-        let last_page = self.b.ins().iadd_imm_s(p.width, -1);
         let page = self.b.ins().sdiv_imm_s(j, p.page);
-        let page = self.b.ins().smin(page, last_page);
+        let page = self.b.ins().smin(page, p.last_page);
         let at = self.b.ins().ishl_imm_u(page, 2);
         let at = self.b.ins().iadd(table_row, at);
         let first = self.b.ins().sload32(flags(), at, 0);
@@ -559,9 +558,8 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
         let within = self.b.ins().srem_imm_s(j, p.page);
         let slot = self.b.ins().iadd(slot, within);
         let zero = self.b.ins().iconst(types::I64, 0);
-        let last_row = self.b.ins().iadd_imm_s(p.pool_rows, -1);
         let slot = self.b.ins().smax(slot, zero);
-        let slot = self.b.ins().smin(slot, last_row);
+        let slot = self.b.ins().smin(slot, p.last_row);
         let at = self.b.ins().imul_imm_s(slot, stride);
         let pooled = self.b.ins().iadd(rows.base, at);
         let cached = self.b.ins().icmp(IntCC::SignedLessThan, j, len);
@@ -645,7 +643,7 @@ impl<'a, 'b> TemplateEmitter<'a, 'b> {
     /// `out[i, h, 0..D] = Σ_j p[h, i, j] v[j, h/g, 0..D]` for row `f = (query, head)`.
     fn attention_out_row(&mut self, g: AttnGeometry, f: Value, single: bool) {
         let AttnGeometry { s_len, t_len, hq, hkv, d, out, half: c, .. } = g;
-        let (vv, p) = (self.bufs[2], self.bufs[if g.pages.is_some() { 11 } else { 7 }]);
+        let (vv, p) = (self.bufs[2], self.bufs[g.stage_source(4)]);
         let i = self.b.ins().sdiv_imm_s(f, hq);
         let h = self.b.ins().srem_imm_s(f, hq);
         let kv_h = self.b.ins().sdiv_imm_s(h, hq / hkv);
@@ -1123,6 +1121,16 @@ struct AttnGeometry {
     pages: Option<Pages>,
 }
 
+impl AttnGeometry {
+    /// The source index of the op's stage `k` (0 scores, 1 max, 2
+    /// weights, 3 sum, 4 probabilities): they follow the op's inputs (q, k,
+    /// v; paged: also the pools, the page table and the lengths).
+    fn stage_source(&self, k: usize) -> usize {
+        let inputs = if self.pages.is_some() { 7 } else { 3 };
+        inputs + k
+    }
+}
+
 /// The page table's geometry.
 #[derive(Clone, Copy)]
 struct Pages {
@@ -1130,8 +1138,10 @@ struct Pages {
     page: i64,
     /// Pages per sequence in the table.
     width: Value,
-    /// Rows of the pools.
-    pool_rows: Value,
+    /// The last page of the table and the last row of the pools, which
+    /// page numbers and rows are clamped to (computed once per kernel).
+    last_page: Value,
+    last_row: Value,
 }
 
 /// Where one query's keys (or values) at one kv head are.
