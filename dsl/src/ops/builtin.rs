@@ -281,6 +281,23 @@ impl AttentionParts {
     }
 }
 
+/// What every attention op requires of its queries `q: [S, Hq, D]`, keys
+/// `k: [T, Hkv, D]` and scale: one head width, query heads a constant
+/// multiple of kv heads, a positive finite scale.
+fn check_attention_heads(q: &TensorType, k: &TensorType, scale: f64) -> Result<(), String> {
+    if q.shape[2] != k.shape[2] {
+        return Err(format!("head_dim differs: {} vs {}", q.shape[2], k.shape[2]));
+    }
+    match (q.shape[1].as_const(), k.shape[1].as_const()) {
+        (Some(hq), Some(hk)) if hk > 0 && hq % hk == 0 => {}
+        _ => return Err(format!("query heads {} must be a constant multiple of kv heads {}", q.shape[1], k.shape[1])),
+    }
+    if !(scale > 0.0 && scale.is_finite()) {
+        return Err(format!("scale must be positive and finite, got {scale}"));
+    }
+    Ok(())
+}
+
 impl Builtin {
     fn arity(&self) -> Option<usize> {
         Some(match self {
@@ -525,17 +542,8 @@ impl OpDef for Builtin {
                 if k.shape != v.shape {
                     return Err(format!("k and v differ: {k} vs {v}"));
                 }
-                if q.shape[2] != k.shape[2] {
-                    return Err(format!("head_dim differs: {} vs {}", q.shape[2], k.shape[2]));
-                }
-                match (q.shape[1].as_const(), k.shape[1].as_const()) {
-                    (Some(hq), Some(hk)) if hk > 0 && hq % hk == 0 => {}
-                    _ => return Err(format!("query heads {} must be a constant multiple of kv heads {}", q.shape[1], k.shape[1])),
-                }
                 let Builtin::Attention { scale, .. } = self else { unreachable!() };
-                if !(*scale > 0.0 && scale.is_finite()) {
-                    return Err(format!("scale must be positive and finite, got {scale}"));
-                }
+                check_attention_heads(q, k, *scale)?;
                 f32_of(q.shape.clone())
             }
             Builtin::PagedAttention { scale, page } => {
@@ -552,13 +560,7 @@ impl OpDef for Builtin {
                 if kp.shape != vp.shape || kp.shape[1..] != k.shape[1..] || kp.dtype != k.dtype || vp.dtype != v.dtype {
                     return Err(format!("the pools must be [rows, {}, {}] of k's and v's types, got {kp} and {vp}", k.shape[1], k.shape[2]));
                 }
-                if q.shape[2] != k.shape[2] {
-                    return Err(format!("head_dim differs: {} vs {}", q.shape[2], k.shape[2]));
-                }
-                match (q.shape[1].as_const(), k.shape[1].as_const()) {
-                    (Some(hq), Some(hk)) if hk > 0 && hq % hk == 0 => {}
-                    _ => return Err(format!("query heads {} must be a constant multiple of kv heads {}", q.shape[1], k.shape[1])),
-                }
+                check_attention_heads(q, k, *scale)?;
                 if pages.dtype != DType::I32 || pages.rank() != 2 || pages.shape[0] != q.shape[0] {
                     return Err(format!("pages must be i32[{}, pages], got {pages}", q.shape[0]));
                 }
@@ -567,9 +569,6 @@ impl OpDef for Builtin {
                 }
                 if *page == 0 {
                     return Err("the page size must be positive".into());
-                }
-                if !(*scale > 0.0 && scale.is_finite()) {
-                    return Err(format!("scale must be positive and finite, got {scale}"));
                 }
                 f32_of(q.shape.clone())
             }
