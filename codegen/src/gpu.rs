@@ -50,6 +50,7 @@
 //! GEMVs ran 1.03-1.05x faster without them; `benches/RESULTS.md`).
 
 use crate::error::CodegenError;
+use kiln_dsl::quant::QuantLayout;
 use kiln_dsl::{BinOp, Bindings, DType, Dim, Expr, KernelClass, ReduceOp, ScalarKind, UnOp};
 use kiln_schedule::{eval_int, LoopKind, Validated};
 use naga::{
@@ -96,9 +97,24 @@ pub struct GpuTarget {
     /// quantized weight's block index, its scale) is computed once per
     /// vector instead of once per lane.
     pub fold_lanes: bool,
+    /// Q4_0 tensors are kept in the device's memory as rows split into
+    /// their nibbles and their scales ([`QuantLayout::SplitQ4_0Rows`]: the
+    /// runtime converts them on upload and read-back), so every block's
+    /// nibbles are whole aligned words; otherwise as GGUF's 18-byte blocks.
+    /// On for every adapter unless `KILN_GPU_DISABLE` names `split_q4_0`.
+    pub split_q4_0: bool,
 }
 
 impl GpuTarget {
+    /// How quantized tensors are laid out in the device's memory.
+    pub fn quant_layout(&self) -> QuantLayout {
+        if self.split_q4_0 {
+            QuantLayout::SplitQ4_0Rows
+        } else {
+            QuantLayout::Gguf
+        }
+    }
+
     fn validator(&self) -> naga::valid::Validator {
         use naga::valid::{Capabilities, SubgroupOperationSet, ValidationFlags, Validator};
         let mut caps = Capabilities::empty();
@@ -534,6 +550,19 @@ impl Builder {
         Ok(self.emit(Expression::Load { pointer: ptr }))
     }
 
+    /// Word `index` (an integer expression) of source `src`, loaded once
+    /// per block however many bytes of it are read.
+    fn word(&mut self, src: u32, index: &Expr) -> Res<Handle<Expression>> {
+        let key = format!("word of s{src} at {}", known_key(index));
+        if let Some(&(w, _)) = self.known.iter().rev().find_map(|level| level.get(&key)) {
+            return Ok(w);
+        }
+        let (i, _) = self.value(index)?;
+        let w = self.element(src, i)?;
+        self.known.last_mut().expect("a level per block").insert(key, (w, Kind::Int));
+        Ok(w)
+    }
+
     /// The f16 at half-word index `half` (i32) of a source, as f32.
     fn half(&mut self, src: u32, half: Handle<Expression>) -> Res<Handle<Expression>> {
         if storage_scalar(self.source(src)?.dtype, &self.target) == Scalar::F16 {
@@ -748,15 +777,25 @@ impl Builder {
                 }
             }
             Expr::LoadByte { src, offset, signed } => {
-                let (off, _) = self.value(offset)?;
-                let two = self.uint(2);
-                let word_index = self.bin(BinaryOperator::ShiftRight, off, two);
-                let w = self.element(*src, word_index)?;
-                let three = self.int(3)?;
-                let byte_in_word = self.bin(BinaryOperator::And, off, three);
-                let byte_in_word = self.cast(byte_in_word, naga::ScalarKind::Uint, false);
-                let eight = self.uint(8);
-                let shift = self.bin(BinaryOperator::Multiply, byte_in_word, eight);
+                let (w, shift) = match aligned_part(offset) {
+                    // byte `c` (a constant) past a multiple of 4: a word that
+                    // every lane, or load, sharing that multiple reads once
+                    Some((rest, c)) => {
+                        let word = Expr::Binary(BinOp::Add, Box::new(Expr::Binary(BinOp::Div, Box::new(rest), Box::new(Expr::Int(4)))), Box::new(Expr::Int(c.div_euclid(4))));
+                        (self.word(*src, &word)?, self.uint(c.rem_euclid(4) as u32 * 8))
+                    }
+                    None => {
+                        let (off, _) = self.value(offset)?;
+                        let two = self.uint(2);
+                        let word_index = self.bin(BinaryOperator::ShiftRight, off, two);
+                        let w = self.element(*src, word_index)?;
+                        let three = self.int(3)?;
+                        let byte_in_word = self.bin(BinaryOperator::And, off, three);
+                        let byte_in_word = self.cast(byte_in_word, naga::ScalarKind::Uint, false);
+                        let eight = self.uint(8);
+                        (w, self.bin(BinaryOperator::Multiply, byte_in_word, eight))
+                    }
+                };
                 if *signed {
                     // move the byte to the top, then shift it down arithmetically
                     let twenty_four = self.uint(24);
@@ -1184,6 +1223,19 @@ fn quantize_block(b: &mut Builder, q: u32, body: &Expr, store_index: &[Expr], ou
     Ok(())
 }
 
+/// A byte offset as `rest + c` with `rest` a multiple of 4 and `c` a
+/// constant (the form lanes' offsets take, [`crate::lanes::at_lane`]).
+fn aligned_part(offset: &Expr) -> Option<(Expr, i64)> {
+    let (rest, c) = match offset {
+        Expr::Binary(BinOp::Add, rest, c) => match **c {
+            Expr::Int(c) => ((**rest).clone(), c),
+            _ => (offset.clone(), 0),
+        },
+        _ => (offset.clone(), 0),
+    };
+    kiln_schedule::multiple_of(&rest, 4).then_some((rest, c))
+}
+
 fn scalar_type(types: &mut naga::UniqueArena<Type>, s: Scalar) -> Handle<Type> {
     types.insert(Type { name: None, inner: TypeInner::Scalar(s) }, Span::UNDEFINED)
 }
@@ -1268,7 +1320,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     } else {
         None
     };
-    let body = v.point_body();
+    let body = v.point_body_in(target.quant_layout());
     let store_index = v.store_index();
     let all_guards = v.guard_exprs();
     let spatial_guards = v.spatial_guard_exprs();

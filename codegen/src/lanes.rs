@@ -91,7 +91,8 @@ fn nonneg_by_form(e: &Expr) -> bool {
 /// `lane` of `w` lanes, rewritten so the lanes share its lane-free part:
 /// where `a = a0 + k * lane` with `a0` a non-negative multiple of some `m`
 /// dividing the constant `c` and `k * (w - 1) < m`, every lane has
-/// `a / c = a0 / c` and `a % c = a0 % c + k * j`. A quantized weight's
+/// `a / c = a0 / c` and `a % c = a0 % c + k * j` (just `k * j` where `a0`
+/// is a multiple of `c`). A quantized weight's
 /// block index and the scale read from it are then computed once per
 /// vector of lanes, not once per lane. `None` where this does not apply.
 pub(crate) fn fold_at_lane(op: BinOp, a: &Expr, c: &Expr, lane: u32, w: i64, j: i64) -> Option<Expr> {
@@ -106,6 +107,9 @@ pub(crate) fn fold_at_lane(op: BinOp, a: &Expr, c: &Expr, lane: u32, w: i64, j: 
     if !aligned || !nonneg_by_form(&a0) {
         return None;
     }
+    if op == BinOp::Rem && kiln_schedule::multiple_of(&a0, c) {
+        return Some(Expr::Int(k * j));
+    }
     let whole = Expr::Binary(op, Box::new(a0), Box::new(Expr::Int(c)));
     Some(if op == BinOp::Div { whole } else { Expr::Binary(BinOp::Add, Box::new(whole), Box::new(Expr::Int(k * j))) })
 }
@@ -113,13 +117,16 @@ pub(crate) fn fold_at_lane(op: BinOp, a: &Expr, c: &Expr, lane: u32, w: i64, j: 
 /// Expression `e` at lane `j` of vectorized loop `lane` of `w` lanes: the
 /// lane variable replaced by `j`, and each division or remainder the lanes
 /// share ([`fold_at_lane`]) written without it, so that lanes compute
-/// their common parts (a block's index and scale) once.
+/// their common parts (a block's index and scale) once, and integer
+/// constants folded.
 pub(crate) fn at_lane(e: &Expr, lane: u32, w: i64, j: i64) -> Expr {
-    constants_last(&e.rewrite(&mut |x| match x {
+    // (then constants folded: a lane's byte within a shared word, and its
+    // shift, become literals)
+    constants_last(&kiln_schedule::simplify(&e.rewrite(&mut |x| match x {
         Expr::Axis(a) if *a == lane => Some(Expr::Int(j)),
         Expr::Binary(op, a, c) => fold_at_lane(*op, a, c, lane, w, j),
         _ => None,
-    }))
+    })))
 }
 
 /// `e` with the integer literals of each sum gathered into one term added
@@ -189,6 +196,10 @@ mod tests {
             // nested: (k % 32) / 16
             assert_eq!(fold_at_lane(BinOp::Div, &rem(k.clone(), 32), &Expr::Int(16), 5, 8, j), Some(div(rem(base.clone(), 32), 16)));
         }
+        // a base that is a multiple of the divisor leaves the lane's own offset
+        let aligned = mul(add(mul(ax(3), Expr::Int(8)), ax(4)), Expr::Int(32));
+        assert_eq!(fold_at_lane(BinOp::Rem, &add(aligned.clone(), ax(5)), &Expr::Int(32), 5, 8, 3), Some(Expr::Int(3)));
+        assert_eq!(fold_at_lane(BinOp::Div, &add(aligned.clone(), ax(5)), &Expr::Int(32), 5, 8, 3), Some(div(kiln_schedule::simplify(&aligned), 32)));
         // lanes that straddle a block (width 8 from an odd start) do not fold
         let odd = add(add(mul(ax(3), Expr::Int(8)), Expr::Int(1)), ax(5));
         assert_eq!(fold_at_lane(BinOp::Div, &odd, &Expr::Int(32), 5, 8, 0), None);

@@ -20,9 +20,9 @@ use kiln_schedule::{gpu_schedule, AdapterKind, GpuKnobs, LoopNest};
 /// reductions, native f16, bindings of 256 bytes (most sources bound as
 /// ranges) and lane-shared divisions computed once per vector.
 const TARGETS: [GpuTarget; 3] = [
-    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false },
-    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false },
-    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true, native_f16: true, fold_lanes: true },
+    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false },
+    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false },
+    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true },
 ];
 
 /// The default-scheduled kernels of every stage of `func`'s ops.

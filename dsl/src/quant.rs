@@ -74,17 +74,125 @@ pub fn dequant_expr(dtype: DType, src: u32, flat: Expr) -> Expr {
     }
 }
 
+/// How a backend keeps block-quantized tensors in its memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum QuantLayout {
+    /// GGUF's blocks, as in the file.
+    #[default]
+    Gguf,
+    /// Q4_0 rows (along the last axis, whole blocks) split in two: first the
+    /// row's nibbles, 16 bytes per block in element order (byte `t` holds
+    /// element `2t` in its low and `2t + 1` in its high nibble; GGUF pairs
+    /// `t` with `t + 16`), then the row's f16 scales. A row keeps its size
+    /// and place, every block's nibbles start at a multiple of 4 bytes, and
+    /// 8 consecutive elements are one aligned word: a GPU's lanes read a
+    /// word together and take their nibbles at constant shifts (GGUF's
+    /// 18-byte blocks put them 2 bytes off). Other dtypes keep GGUF's
+    /// blocks: Q4_1's 20-byte blocks are aligned already, and Q8_0/Q8_1 are
+    /// also written by kernels.
+    SplitQ4_0Rows,
+}
+
+impl QuantLayout {
+    /// Whether `dtype` is stored in rows split this way.
+    pub fn splits(self, dtype: DType) -> bool {
+        self == QuantLayout::SplitQ4_0Rows && dtype == DType::Q4_0
+    }
+}
+
+/// [`dequant_expr`] for storage in `layout`, of a source whose rows (last
+/// axis) are `row_len` elements long.
+pub fn dequant_expr_in(layout: QuantLayout, dtype: DType, src: u32, flat: Expr, row_len: &Dim) -> Expr {
+    if !layout.splits(dtype) {
+        return dequant_expr(dtype, src, flat);
+    }
+    let row_len_e = crate::expr::dim(row_len);
+    let row = flat.clone().div(row_len_e.clone());
+    let within = flat.rem(row_len_e.clone());
+    let block = within.clone().div(int(32));
+    let j = within.rem(int(32));
+    // a row's bytes: 18 per block, nibbles (16 per block) first
+    let row_start = row.mul(match row_len.as_const() {
+        Some(n) => int(n / 32 * 18),
+        None => row_len_e.clone().div(int(32)).mul(int(18)),
+    });
+    let scales = match row_len.as_const() {
+        Some(n) => int(n / 2),
+        None => row_len_e.div(int(2)),
+    };
+    let scale = Expr::LoadHalf { src, offset: Box::new(row_start.clone().add(scales).add(block.clone().mul(int(2)))) };
+    // byte j / 2 written as (j / 8) * 4 + (j % 8) / 2: lanes walking 8
+    // elements from a multiple of 8 share the first term and the word, and
+    // their byte and shift within it are constants
+    let in_word = j.clone().rem(int(8));
+    let byte = Expr::LoadByte { src, offset: Box::new(row_start.add(block.mul(int(16))).add(j.div(int(8)).mul(int(4))).add(in_word.clone().div(int(2)))), signed: false };
+    let nibble = byte.shr(in_word.rem(int(2)).mul(int(4))).and(int(15)).to_float();
+    scale.mul(nibble.sub(crate::expr::flt(8.0)))
+}
+
 /// Replace every load of a quantized source by its dequantization rule.
 /// `sources` gives each source's dtype and shape.
 pub fn expand_quant_loads(body: &Expr, sources: &[(DType, Vec<Dim>)]) -> Expr {
+    expand_quant_loads_in(QuantLayout::Gguf, body, sources)
+}
+
+/// [`expand_quant_loads`] for storage in `layout`.
+pub fn expand_quant_loads_in(layout: QuantLayout, body: &Expr, sources: &[(DType, Vec<Dim>)]) -> Expr {
     body.rewrite(&mut |e| match e {
         Expr::Load { src, index } if sources[*src as usize].0.is_quantized() => {
             let (dt, shape) = &sources[*src as usize];
-            let index: Vec<Expr> = index.iter().map(|i| expand_quant_loads(i, sources)).collect();
-            Some(dequant_expr(*dt, *src, flat_index(&index, shape)))
+            let index: Vec<Expr> = index.iter().map(|i| expand_quant_loads_in(layout, i, sources)).collect();
+            let row_len = shape.last().cloned().unwrap_or(Dim::new(1));
+            Some(dequant_expr_in(layout, *dt, *src, flat_index(&index, shape), &row_len))
         }
         _ => None,
     })
+}
+
+/// `bytes` (GGUF blocks of `dtype`, rows of `row_len` elements) stored in
+/// `layout`: the same bytes where the layout keeps GGUF's blocks. Rows
+/// must be whole blocks where it splits them.
+pub fn to_layout(layout: QuantLayout, dtype: DType, bytes: &[u8], row_len: usize) -> Result<Vec<u8>, String> {
+    relayout(layout, dtype, bytes, row_len, true)
+}
+
+/// The inverse of [`to_layout`]: GGUF blocks from storage in `layout`.
+pub fn from_layout(layout: QuantLayout, dtype: DType, bytes: &[u8], row_len: usize) -> Result<Vec<u8>, String> {
+    relayout(layout, dtype, bytes, row_len, false)
+}
+
+fn relayout(layout: QuantLayout, dtype: DType, bytes: &[u8], row_len: usize, split: bool) -> Result<Vec<u8>, String> {
+    if !layout.splits(dtype) {
+        return Ok(bytes.to_vec());
+    }
+    let row_bytes = row_len / 32 * 18;
+    if row_len == 0 || row_len % 32 != 0 || bytes.len() % row_bytes != 0 {
+        return Err(format!("{dtype} rows of {row_len} elements in {} bytes are not whole blocks", bytes.len()));
+    }
+    let mut out = vec![0u8; bytes.len()];
+    for (from, to) in bytes.chunks(row_bytes).zip(out.chunks_mut(row_bytes)) {
+        let (nibbles, scales) = (row_len / 2, row_len / 32);
+        for b in 0..scales {
+            let (block, nib, scale) = (18 * b, 16 * b, nibbles + 2 * b);
+            // element e's nibble in GGUF's block and in the split one
+            let gguf = |qs: &[u8], e: usize| if e < 16 { qs[e] & 15 } else { qs[e - 16] >> 4 };
+            let ordered = |qs: &[u8], e: usize| if e % 2 == 0 { qs[e / 2] & 15 } else { qs[e / 2] >> 4 };
+            if split {
+                let qs = &from[block + 2..block + 18];
+                for t in 0..16 {
+                    to[nib + t] = gguf(qs, 2 * t) | (gguf(qs, 2 * t + 1) << 4);
+                }
+                to[scale..scale + 2].copy_from_slice(&from[block..block + 2]);
+            } else {
+                let qs = &from[nib..nib + 16];
+                for t in 0..16 {
+                    to[block + 2 + t] = ordered(qs, t) | (ordered(qs, t + 16) << 4);
+                }
+                to[block..block + 2].copy_from_slice(&from[scale..scale + 2]);
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn rd_f16(b: &[u8], at: usize) -> f32 {
@@ -288,5 +396,61 @@ mod tests {
                 assert!((x - y).abs() <= tol, "{dt} element {i}: {x} vs {y}");
             }
         }
+    }
+
+    /// The value of a dequantization expression over the flat index (axis
+    /// 0) with `bytes` as source 0.
+    fn eval(e: &Expr, flat: i64, bytes: &[u8]) -> f64 {
+        use crate::expr::BinOp;
+        match e {
+            Expr::Int(v) => *v as f64,
+            Expr::Float(v) => *v,
+            Expr::Axis(0) => flat as f64,
+            Expr::Dim(d) => d.as_const().expect("constant dims") as f64,
+            Expr::LoadByte { offset, signed: false, .. } => bytes[eval(offset, flat, bytes) as usize] as f64,
+            Expr::LoadHalf { offset, .. } => rd_f16(bytes, eval(offset, flat, bytes) as usize) as f64,
+            Expr::Cast(_, a) => eval(a, flat, bytes),
+            Expr::Binary(op, a, b) => {
+                let (a, b) = (eval(a, flat, bytes), eval(b, flat, bytes));
+                let (i, j) = (a as i64, b as i64);
+                match op {
+                    BinOp::Add => a + b,
+                    BinOp::Sub => a - b,
+                    BinOp::Mul => a * b,
+                    BinOp::Div => (i / j) as f64,
+                    BinOp::Rem => (i % j) as f64,
+                    BinOp::Shr => (i >> j) as f64,
+                    BinOp::And => (i & j) as f64,
+                    _ => unreachable!("{op:?} in a dequantization"),
+                }
+            }
+            _ => unreachable!("{e:?} in a dequantization"),
+        }
+    }
+
+    #[test]
+    fn split_q4_0_rows_hold_the_same_values() {
+        let (rows, row_len) = (3, 96);
+        let v: Vec<f32> = (0..rows * row_len).map(|i| ((i * 53 % 97) as f32 - 48.0) / 7.0).collect();
+        let gguf = quantize(DType::Q4_0, &v);
+        let layout = QuantLayout::SplitQ4_0Rows;
+        let split = to_layout(layout, DType::Q4_0, &gguf, row_len).unwrap();
+        assert_ne!(split, gguf);
+        assert_eq!(from_layout(layout, DType::Q4_0, &split, row_len).unwrap(), gguf);
+        // the second block of the first row: its nibbles at 16 (elements 32 and 33 in byte 16), its scale after the row's 48 nibble bytes
+        assert_eq!(split[16], (gguf[20] & 15) | (gguf[21] & 15) << 4);
+        assert_eq!(split[31], (gguf[34] >> 4) | (gguf[35] & 0xf0));
+        assert_eq!(split[48 + 2..48 + 4], gguf[18..20]);
+        for row_dim in [Dim::new(row_len as i64), Dim::sym("k")] {
+            let e = dequant_expr_in(layout, DType::Q4_0, 0, Expr::Axis(0), &row_dim);
+            let e = e.rewrite(&mut |x| matches!(x, Expr::Dim(d) if d.as_const().is_none()).then(|| Expr::Int(row_len as i64)));
+            for i in 0..rows * row_len {
+                assert_eq!(eval(&e, i as i64, &split) as f32, dequantize_one(DType::Q4_0, &gguf, i), "element {i}, rows of {row_dim}");
+            }
+        }
+        // other dtypes keep GGUF's blocks
+        let q8 = quantize(DType::Q8_0, &v);
+        assert_eq!(to_layout(layout, DType::Q8_0, &q8, row_len).unwrap(), q8);
+        assert!(to_layout(layout, DType::Q4_0, &gguf, 48).is_err(), "rows of a block and a half");
     }
 }

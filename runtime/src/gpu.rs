@@ -20,7 +20,7 @@ use crate::error::RuntimeError;
 use crate::plan::{lower_function, Buffers, Loc, Lowered};
 use crate::CompileOptions;
 use kiln_codegen::gpu::{lower, GpuKernel, GpuTarget};
-use kiln_dsl::{Bindings, DType, Function, HostTensor, Module, TensorDesc};
+use kiln_dsl::{quant, Bindings, DType, Function, HostTensor, Module, TensorDesc};
 use kiln_schedule::{gpu_schedule, AdapterKind, GpuKnobs};
 use kiln_rewrite::Report;
 use std::borrow::Cow;
@@ -452,11 +452,19 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
 
     /// Copy a host tensor to the device.
     pub fn upload(&self, label: &str, t: &HostTensor) -> Result<GpuTensor, RuntimeError> {
-        let buffer = self.buffer(label, t.data.len() as u64, STORAGE)?;
-        let padded = (t.data.len() / 4) * 4;
-        self.inner.queue.write_buffer(&buffer, 0, &t.data[..padded]);
-        if padded < t.data.len() {
-            let mut tail = t.data[padded..].to_vec();
+        let layout = self.target.quant_layout();
+        let relaid;
+        let data: &[u8] = if layout.splits(t.dtype) {
+            relaid = quant::to_layout(layout, t.dtype, &t.data, row_len(&t.shape)).map_err(|m| gpu_error(format!("uploading `{label}`: {m}")))?;
+            &relaid
+        } else {
+            &t.data
+        };
+        let buffer = self.buffer(label, data.len() as u64, STORAGE)?;
+        let padded = (data.len() / 4) * 4;
+        self.inner.queue.write_buffer(&buffer, 0, &data[..padded]);
+        if padded < data.len() {
+            let mut tail = data[padded..].to_vec();
             tail.resize(4, 0);
             self.inner.queue.write_buffer(&buffer, padded as u64, &tail);
         }
@@ -540,7 +548,7 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE.union(wgpu::Buff
 
 /// What kiln's shaders may use on `adapter` opened with `limits`, less what
 /// `KILN_GPU_DISABLE` (a comma-separated list of `subgroups`, `native_f16`,
-/// `f16_in_f32`, `fold_lanes`, for the schedules `vectors`, and `trusted`:
+/// `f16_in_f32`, `fold_lanes`, `split_q4_0`, for the schedules `vectors`, and `trusted`:
 /// keep wgpu's run-time checks in every shader) turns off: for measuring
 /// what each feature gives, or for working around a driver bug.
 pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> GpuTarget {
@@ -555,7 +563,14 @@ pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> 
         subgroups: enabled("subgroups") && adapter.features().contains(wgpu::Features::SUBGROUP),
         native_f16: enabled("native_f16") && adapter.features().contains(wgpu::Features::SHADER_F16),
         fold_lanes: enabled("fold_lanes"),
+        split_q4_0: enabled("split_q4_0"),
     }
+}
+
+/// Elements per row (the last axis) of a tensor of `shape`: what a
+/// quantized layout splits.
+fn row_len(shape: &[usize]) -> usize {
+    shape.last().copied().unwrap_or(1)
 }
 
 /// A tensor resident on a GPU.
@@ -605,7 +620,11 @@ impl GpuTensor {
         });
         g.wait()?;
         rx.recv().map_err(|e| gpu_error(e.to_string()))?.map_err(|e| gpu_error(format!("reading back: {e}")))?;
-        let data = slice.get_mapped_range().map_err(|e| gpu_error(format!("reading back: {e}")))?[..bytes as usize].to_vec();
+        let mut data = slice.get_mapped_range().map_err(|e| gpu_error(format!("reading back: {e}")))?[..bytes as usize].to_vec();
+        let layout = g.target.quant_layout();
+        if layout.splits(self.dtype) {
+            data = quant::from_layout(layout, self.dtype, &data, row_len(&self.shape)).map_err(|m| gpu_error(format!("reading back: {m}")))?;
+        }
         Ok(HostTensor { dtype: self.dtype, shape: self.shape.clone(), data: data.into() })
     }
 }

@@ -416,3 +416,19 @@ fn rows_copy_into_a_pool_in_place_on_the_host_and_the_gpu() {
     let e = pool.copy_rows(&Value::Host(HostTensor::zeros(DType::F32, &[5, 3, 4])), &runs).unwrap_err();
     assert!(e.to_string().contains("the rows differ"), "{e}");
 }
+
+#[test]
+fn quantized_tensors_read_back_as_uploaded_in_either_layout() {
+    let mut r = rng();
+    for split in [true, false] {
+        let g = gpu().with_target(kiln_codegen::gpu::GpuTarget { split_q4_0: split, ..gpu().target() });
+        for (dtype, shape) in [(DType::Q4_0, vec![3, 64]), (DType::Q4_0, vec![2, 2, 32]), (DType::Q4_1, vec![2, 64]), (DType::Q8_0, vec![96])] {
+            let t = HostTensor::random(dtype, &shape, 0, &mut r);
+            let back = g.upload("w", &t).unwrap().to_host().unwrap();
+            assert_eq!(back.data, t.data, "{dtype}{shape:?}, split Q4_0 rows: {split}");
+        }
+        // rows of a block and a half cannot be split (GGUF has none)
+        let odd = HostTensor::random(DType::Q4_0, &[2, 48], 0, &mut r);
+        assert_eq!(g.upload("odd", &odd).is_err(), split);
+    }
+}

@@ -9,7 +9,7 @@
 
 use crate::error::ScheduleError;
 use crate::simplify::simplify;
-use kiln_dsl::quant::expand_quant_loads;
+use kiln_dsl::quant::{expand_quant_loads_in, QuantLayout};
 use kiln_dsl::{shape_str, DType, Dim, Expr, KernelClass, ReduceOp, Stage};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -271,9 +271,14 @@ impl Validated {
     /// by loop-variable expressions: what a code generator evaluates at each
     /// point. Loads keep multi-dimensional indices into the source shapes.
     pub fn point_body(&self) -> Expr {
+        self.point_body_in(QuantLayout::Gguf)
+    }
+
+    /// [`Validated::point_body`] for quantized sources stored in `layout`.
+    pub fn point_body_in(&self, layout: QuantLayout) -> Expr {
         let n = &self.0;
         let sources: Vec<(DType, Vec<Dim>)> = n.sources.iter().map(|b| (b.dtype, b.shape.clone())).collect();
-        n.substitute_axes(&expand_quant_loads(&n.body, &sources))
+        n.substitute_axes(&expand_quant_loads_in(layout, &n.body, &sources))
     }
 
     /// The output's multi-dimensional index in loop variables.
