@@ -26,7 +26,7 @@ impl Space {
     /// memory (matmuls over rows); workgroups of at most `max_invocations`.
     pub fn gpu(max_invocations: u32) -> Space {
         Space {
-            knobs: vec![("reduce_threads", POWERS_TO_256.to_vec()), ("outputs_per_group", POWERS_TO_256.to_vec()), ("vector_width", vec![1, 2, 4, 8]), ("tile", vec![0, 4, 8, 16])],
+            knobs: vec![("reduce_threads", POWERS_TO_256.to_vec()), ("outputs_per_group", POWERS_TO_256.to_vec()), ("vector_width", vec![1, 2, 4, 8, 16, 32]), ("tile", vec![0, 4, 8, 16])],
             gpu: true,
             max_invocations: i64::from(max_invocations.min(256)),
         }

@@ -103,6 +103,17 @@ pub struct GpuTarget {
     /// nibbles are whole aligned words; otherwise as GGUF's 18-byte blocks.
     /// On for every adapter unless `KILN_GPU_DISABLE` names `split_q4_0`.
     pub split_q4_0: bool,
+    /// A code generator choice (on unless `KILN_GPU_DISABLE` names
+    /// `float_by_exponent`): an integer of at most 2^22 in magnitude (a
+    /// byte, a nibble) converted to float and offset by an integer constant
+    /// (Q4_0's `q - 8`) becomes `bitcast<f32>(q + 0x4B400000) - (12582912.0
+    /// + 8.0)` (exact: 1.5 * 2^23 has a unit last place): an integer add and
+    /// a float subtract at full rate instead of a conversion (quarter rate
+    /// on NVIDIA GPUs) and a subtract. On the H100 Q4_0 GEMVs ran
+    /// 1.02-1.03x faster; a bare conversion done this way (Q4_1, Q8_0) costs
+    /// an instruction more and ran 0.94-0.98x, so it is left alone
+    /// (`benches/RESULTS.md`).
+    pub float_by_exponent: bool,
 }
 
 impl GpuTarget {
@@ -844,6 +855,10 @@ impl Builder {
                 };
                 (self.math(fun, x, None, None), Kind::Float)
             }
+            Expr::Binary(op @ (BinOp::Add | BinOp::Sub), a, b) if self.target.float_by_exponent && small_int_cast(a).is_some() && matches!(**b, Expr::Float(c) if c.fract() == 0.0 && c.abs() <= SMALL_INT) => {
+                let (Some(q), Expr::Float(c)) = (small_int_cast(a), &**b) else { unreachable!("matched above") };
+                (self.float_by_exponent(q, if *op == BinOp::Sub { *c } else { -*c })?, Kind::Float)
+            }
             Expr::Binary(op, a, b) => {
                 let (x, ka) = self.value(a)?;
                 let (y, kb) = self.value(b)?;
@@ -906,6 +921,18 @@ impl Builder {
                 (self.to_int(v), Kind::Int)
             }
         })
+    }
+
+    /// Integer `q` (at most [`SMALL_INT`] in magnitude) as a float, less
+    /// `minus` (an integer of at most that magnitude), by adding its bits to
+    /// those of 1.5 * 2^23: exact, and without a conversion instruction.
+    fn float_by_exponent(&mut self, q: &Expr, minus: f64) -> Res<Handle<Expression>> {
+        let (v, _) = self.value(q)?;
+        let magic = self.int(0x4B40_0000)?;
+        let bits = self.bin(BinaryOperator::Add, v, magic);
+        let f = self.emit(Expression::As { expr: bits, kind: naga::ScalarKind::Float, convert: None });
+        let k = self.float(12_582_912.0 + minus)?;
+        Ok(self.bin(BinaryOperator::Subtract, f, k))
     }
 
     /// erf, which WGSL lacks: its Maclaurin series below 0.5, and Numerical
@@ -1221,6 +1248,35 @@ fn quantize_block(b: &mut Builder, q: u32, body: &Expr, store_index: &[Expr], ou
         b.write_bits(at, s_bits, 16)?;
     }
     Ok(())
+}
+
+/// The magnitude below which integers convert to floats by their bits
+/// ([`GpuTarget::float_by_exponent`]): 2^22.
+const SMALL_INT: f64 = 4_194_304.0;
+
+/// The integer `q` of a cast `Cast(Float, q)` whose magnitude is at most
+/// [`SMALL_INT`] by its form (loaded bytes, masks, and sums, products and
+/// right shifts of such).
+fn small_int_cast(e: &Expr) -> Option<&Expr> {
+    fn bound(e: &Expr) -> Option<f64> {
+        match e {
+            Expr::Int(c) => Some(c.unsigned_abs() as f64),
+            Expr::LoadByte { .. } => Some(255.0),
+            Expr::Binary(BinOp::And, a, b) => match (&**a, &**b) {
+                (_, Expr::Int(m)) | (Expr::Int(m), _) if *m >= 0 => Some(*m as f64),
+                _ => None,
+            },
+            Expr::Binary(BinOp::Shr, a, _) => bound(a),
+            Expr::Binary(BinOp::Add | BinOp::Sub, a, b) => Some(bound(a)? + bound(b)?),
+            Expr::Binary(BinOp::Mul, a, b) => Some(bound(a)? * bound(b)?),
+            Expr::Select(_, a, b) => Some(bound(a)?.max(bound(b)?)),
+            _ => None,
+        }
+    }
+    match e {
+        Expr::Cast(ScalarKind::Float, q) if bound(q).is_some_and(|b| b <= SMALL_INT) => Some(q),
+        _ => None,
+    }
 }
 
 /// A byte offset as `rest + c` with `rest` a multiple of 4 and `c` a

@@ -91,8 +91,9 @@ fn nonneg_by_form(e: &Expr) -> bool {
 /// `lane` of `w` lanes, rewritten so the lanes share its lane-free part:
 /// where `a = a0 + k * lane` with `a0` a non-negative multiple of some `m`
 /// dividing the constant `c` and `k * (w - 1) < m`, every lane has
-/// `a / c = a0 / c` and `a % c = a0 % c + k * j` (just `k * j` where `a0`
-/// is a multiple of `c`). A quantized weight's
+/// `a / c = a0 / c` and `a % c = a0 % c + k * j`; and where `a0` is a
+/// non-negative multiple of `c` itself (any spread), `a / c = a0 / c + (k *
+/// j) / c` and `a % c = (k * j) % c`. A quantized weight's
 /// block index and the scale read from it are then computed once per
 /// vector of lanes, not once per lane. `None` where this does not apply.
 pub(crate) fn fold_at_lane(op: BinOp, a: &Expr, c: &Expr, lane: u32, w: i64, j: i64) -> Option<Expr> {
@@ -102,13 +103,19 @@ pub(crate) fn fold_at_lane(op: BinOp, a: &Expr, c: &Expr, lane: u32, w: i64, j: 
     }
     let k = lane_coefficient(a, lane, w).filter(|&k| k >= 0)?;
     let a0 = kiln_schedule::simplify(&a.rewrite(&mut |x| (*x == Expr::Axis(lane)).then_some(Expr::Int(0))));
-    let spread = k.checked_mul(w - 1)?;
-    let aligned = (1..=c).rev().filter(|m| c % m == 0 && *m > spread).any(|m| kiln_schedule::multiple_of(&a0, m));
-    if !aligned || !nonneg_by_form(&a0) {
+    if !nonneg_by_form(&a0) {
         return None;
     }
-    if op == BinOp::Rem && kiln_schedule::multiple_of(&a0, c) {
-        return Some(Expr::Int(k * j));
+    if kiln_schedule::multiple_of(&a0, c) {
+        // the lane's own k * j splits off whole: a constant per lane
+        let kj = k.checked_mul(j)?;
+        let div = Expr::Binary(BinOp::Div, Box::new(a0), Box::new(Expr::Int(c)));
+        return Some(if op == BinOp::Div { Expr::Binary(BinOp::Add, Box::new(div), Box::new(Expr::Int(kj / c))) } else { Expr::Int(kj % c) });
+    }
+    let spread = k.checked_mul(w - 1)?;
+    let aligned = (1..=c).rev().filter(|m| c % m == 0 && *m > spread).any(|m| kiln_schedule::multiple_of(&a0, m));
+    if !aligned {
+        return None;
     }
     let whole = Expr::Binary(op, Box::new(a0), Box::new(Expr::Int(c)));
     Some(if op == BinOp::Div { whole } else { Expr::Binary(BinOp::Add, Box::new(whole), Box::new(Expr::Int(k * j))) })
@@ -199,7 +206,10 @@ mod tests {
         // a base that is a multiple of the divisor leaves the lane's own offset
         let aligned = mul(add(mul(ax(3), Expr::Int(8)), ax(4)), Expr::Int(32));
         assert_eq!(fold_at_lane(BinOp::Rem, &add(aligned.clone(), ax(5)), &Expr::Int(32), 5, 8, 3), Some(Expr::Int(3)));
-        assert_eq!(fold_at_lane(BinOp::Div, &add(aligned.clone(), ax(5)), &Expr::Int(32), 5, 8, 3), Some(div(kiln_schedule::simplify(&aligned), 32)));
+        assert_eq!(fold_at_lane(BinOp::Div, &add(aligned.clone(), ax(5)), &Expr::Int(32), 5, 8, 3), Some(add(div(kiln_schedule::simplify(&aligned), 32), Expr::Int(0))));
+        // lanes spreading over several multiples: each lane's share is a constant
+        assert_eq!(fold_at_lane(BinOp::Div, &add(aligned.clone(), ax(5)), &Expr::Int(8), 5, 32, 19), Some(add(div(kiln_schedule::simplify(&aligned), 8), Expr::Int(2))));
+        assert_eq!(fold_at_lane(BinOp::Rem, &add(aligned.clone(), ax(5)), &Expr::Int(8), 5, 32, 19), Some(Expr::Int(3)));
         // lanes that straddle a block (width 8 from an odd start) do not fold
         let odd = add(add(mul(ax(3), Expr::Int(8)), Expr::Int(1)), ax(5));
         assert_eq!(fold_at_lane(BinOp::Div, &odd, &Expr::Int(32), 5, 8, 0), None);

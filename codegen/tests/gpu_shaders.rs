@@ -20,9 +20,9 @@ use kiln_schedule::{gpu_schedule, AdapterKind, GpuKnobs, LoopNest};
 /// reductions, native f16, bindings of 256 bytes (most sources bound as
 /// ranges) and lane-shared divisions computed once per vector.
 const TARGETS: [GpuTarget; 3] = [
-    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false },
-    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false },
-    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true },
+    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false },
+    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false },
+    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true, float_by_exponent: true },
 ];
 
 /// The default-scheduled kernels of every stage of `func`'s ops.
@@ -177,4 +177,17 @@ fn more_stages() -> Vec<(&'static str, Function)> {
 
 fn which(tool: &str) -> Option<std::path::PathBuf> {
     std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).map(|d| d.join(tool)).find(|f| f.is_file()))
+}
+
+/// Lanes walking a Q4_0 row split into nibbles and scales (8 elements a
+/// word) load each word once for the 8 lanes that share it, and the block's
+/// scale once: a 4096-long row at 8, 16 and 32 lanes.
+#[test]
+fn lanes_share_the_words_of_split_q4_0_rows() {
+    let gemv = function("gemv", &[(DType::F32, vec![Dim::new(1), Dim::new(4096)]), (DType::Q4_0, vec![Dim::sym("n"), Dim::new(4096)])], |t| t[0].matmul_t(&t[1]));
+    for lanes in [8, 16, 32] {
+        let wgsl = kernels_with_lanes(&gemv, &GpuTarget { range_words: 0, ..TARGETS[2] }, Some(lanes))[0].wgsl().unwrap();
+        let loads = wgsl.matches("s1_[").count();
+        assert_eq!(loads, lanes as usize / 8 + 1, "{lanes} lanes: {loads} weight loads\n{wgsl}");
+    }
 }

@@ -7,7 +7,9 @@
 //! --example gpu_gemv -- [GPU_INDEX] [K N ...]`; `-- copy` prints only
 //! the buffer-copy bandwidth in GB/s. `KILN_GEMV_BACK_TO_BACK=N` runs each
 //! GEMV N times in one submission and reports the median kernel (default 1:
-//! one kernel per submission, after the host waited for the last).
+//! one kernel per submission, after the host waited for the last). Each
+//! result is checked against the product in f64 (relative L2 error beside
+//! the time, "WRONG" past 1e-4).
 
 use kiln_dsl::{Bindings, DType, Dim, FunctionBuilder, HostTensor};
 use kiln_runtime::{CompileOptions, GpuDevice, GpuExecutable, Value};
@@ -94,14 +96,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let warm_ms = std::env::var("KILN_GEMV_WARM_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
             gpu.warm_up(std::time::Duration::from_millis(warm_ms))?;
             let mut times = Vec::new();
+            let mut out = None;
             for _ in 0..7 {
-                let (_, t) = exe.run_profiled(&[Value::Gpu(xs.clone()), Value::Gpu(ws.clone())], &HashMap::new(), &Bindings::new())?;
+                let (outs, t) = exe.run_profiled(&[Value::Gpu(xs.clone()), Value::Gpu(ws.clone())], &HashMap::new(), &Bindings::new())?;
                 times.extend(t);
+                out = outs.into_iter().next();
             }
             times.sort();
             let t = times[times.len() / 2].as_secs_f64();
+            // checked against the product in f64 of the dequantized weights
+            let got = out.ok_or("no output")?.to_host()?.to_f64();
+            let (xv, wv) = (xs.to_host()?.to_f64(), wt.to_f64());
+            let want: Vec<f64> = wv.chunks(k).map(|row| row.iter().zip(&xv).map(|(a, b)| a * b).sum()).collect();
+            let err = kiln_dsl::rel_l2_error(&got, &want);
             let knob = knob.map_or("default".to_string(), |k| format!("{}x{}x{}", k.reduce_threads, k.outputs_per_group, k.vector_width));
-            println!("{k:>6} {n:>6} {:>6} {knob:>8} {:>10.1} {:>9.1}", dt.name(), t * 1e6, bytes / t / 1e9);
+            println!("{k:>6} {n:>6} {:>6} {knob:>8} {:>10.1} {:>9.1}  rel. error {err:.1e}{}", dt.name(), t * 1e6, bytes / t / 1e9, if err.is_nan() || err > 1e-4 { " WRONG" } else { "" });
         }
     }
     Ok(())

@@ -548,7 +548,7 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE.union(wgpu::Buff
 
 /// What kiln's shaders may use on `adapter` opened with `limits`, less what
 /// `KILN_GPU_DISABLE` (a comma-separated list of `subgroups`, `native_f16`,
-/// `f16_in_f32`, `fold_lanes`, `split_q4_0`, for the schedules `vectors`, and `trusted`:
+/// `f16_in_f32`, `fold_lanes`, `split_q4_0`, `float_by_exponent`, for the schedules `vectors`, and `trusted`:
 /// keep wgpu's run-time checks in every shader) turns off: for measuring
 /// what each feature gives, or for working around a driver bug.
 pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> GpuTarget {
@@ -564,6 +564,7 @@ pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> 
         native_f16: enabled("native_f16") && adapter.features().contains(wgpu::Features::SHADER_F16),
         fold_lanes: enabled("fold_lanes"),
         split_q4_0: enabled("split_q4_0"),
+        float_by_exponent: enabled("float_by_exponent"),
     }
 }
 

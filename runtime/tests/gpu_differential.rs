@@ -3,7 +3,7 @@
 //! GPU adapter (lavapipe, Mesa's Vulkan on the CPU, in CI: `scripts/test.sh`
 //! installs it), again with a discrete GPU's schedules (shared reductions,
 //! subgroups, 8-element vector loads in GEMVs), again with vectorized loops
-//! in every kernel, the f16 and reduction cases again on the portable path,
+//! in every kernel (8 lanes, and 32 for the matmul-heavy cases), the f16 and reduction cases again on the portable path,
 //! and
 //! what is particular to the GPU: tiles staged in workgroup memory,
 //! quantization's near-ties, resident
@@ -34,6 +34,28 @@ mod discrete {
 mod vectors {
     use super::*;
     backend_tests!(Backend::GpuVectors);
+}
+
+/// The matmul, reduction, attention and transformer-block cases with 32
+/// lanes: a whole quantized block per invocation and step.
+mod wide {
+    use super::*;
+    #[test]
+    fn matmul_with_quantized_and_f16_weights() {
+        common::cases::matmul_with_quantized_and_f16_weights(Backend::GpuWide)
+    }
+    #[test]
+    fn normalizations_and_softmax() {
+        common::cases::normalizations_and_softmax(Backend::GpuWide)
+    }
+    #[test]
+    fn gather_from_dense_and_quantized_tables() {
+        common::cases::gather_from_dense_and_quantized_tables(Backend::GpuWide)
+    }
+    #[test]
+    fn rewritten_transformer_blocks() {
+        common::cases::rewritten_transformer_blocks(Backend::GpuWide)
+    }
 }
 
 /// The f16, reduction and matmul cases with 4 lanes and no optional shader

@@ -38,9 +38,11 @@ pub struct GpuKnobs {
     /// outputs_per_group`), or invocations per workgroup for elementwise
     /// stages.
     pub outputs_per_group: i64,
-    /// Consecutive elements each invocation takes per step (1, 2, 4 or 8),
-    /// as an innermost vectorized loop: the GPU code loads them with one
-    /// vector load where it can prove the access aligned and in bounds.
+    /// Consecutive elements each invocation takes per step (1, 2, 4, 8, 16
+    /// or 32), as an innermost vectorized loop: the GPU code loads them
+    /// with vector loads where it can prove the access aligned and in
+    /// bounds, and the words of quantized blocks once for the lanes that
+    /// share them.
     pub vector_width: i64,
     /// For a matmul over rows: each workgroup computes a `tile` x `tile`
     /// block of the last two output axes, one output per invocation, over
@@ -152,8 +154,8 @@ pub fn gpu_schedule(nest: LoopNest, knobs: &GpuKnobs) -> Result<(Validated, Trac
     if knobs.reduce_threads < 1 || knobs.outputs_per_group < 1 || knobs.reduce_threads * knobs.outputs_per_group > 256 {
         return Err(bad(&r, format!("{knobs:?} makes workgroups of more than 256 or fewer than 1 invocations")));
     }
-    if ![1, 2, 4, 8].contains(&knobs.vector_width) {
-        return Err(bad(&r, format!("{knobs:?}: the vector width is 1, 2, 4 or 8")));
+    if ![1, 2, 4, 8, 16, 32].contains(&knobs.vector_width) {
+        return Err(bad(&r, format!("{knobs:?}: the vector width is 1, 2, 4, 8, 16 or 32")));
     }
     let w = knobs.vector_width;
     if r.nest.class == KernelClass::Quantize {

@@ -3,7 +3,8 @@
 
 use kiln_dsl::{BinOp, Expr, UnOp};
 
-/// Fold constants and drop identities (`x + 0`, `x * 1`, `x / 1`, ...) in
+/// Fold constants and drop identities (`x + 0`, `x * 1`, `x / 1`, `x % c`
+/// for `x` a multiple of `c`, ...) in
 /// integer arithmetic; float arithmetic is left as written.
 pub fn simplify(e: &Expr) -> Expr {
     match e {
@@ -22,6 +23,7 @@ pub fn simplify(e: &Expr) -> Expr {
                 (BinOp::Add, Expr::Int(0), _) | (BinOp::Mul, Expr::Int(1), _) => return b,
                 (BinOp::Add | BinOp::Sub, _, Expr::Int(0)) | (BinOp::Mul | BinOp::Div, _, Expr::Int(1)) => return a,
                 (BinOp::Mul, Expr::Int(0), _) | (BinOp::Mul, _, Expr::Int(0)) | (BinOp::Rem, _, Expr::Int(1)) => return Expr::Int(0),
+                (BinOp::Rem, _, Expr::Int(c)) if *c != 0 && multiple_of(&a, *c) => return Expr::Int(0),
                 _ => {}
             }
             Expr::Binary(*op, Box::new(a), Box::new(b))

@@ -68,55 +68,55 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
             }
             let _e126 = s1_element_1;
             let _e131 = bitcast<i32>(((_e126 >> 0u) & 255u));
-            let _e142 = acc;
-            acc = (_e142 + (_e47.x * (unpack2x16float(((_e92 >> (bitcast<u32>((_e80 & 1i)) * 16u)) & 65535u)).x * (f32(((_e131 >> bitcast<u32>(0i)) & 15i)) - 8f))));
-            let _e155 = acc;
-            acc = (_e155 + (_e47.y * (unpack2x16float(((_e92 >> (bitcast<u32>((_e80 & 1i)) * 16u)) & 65535u)).x * (f32(((_e131 >> bitcast<u32>(4i)) & 15i)) - 8f))));
-            let _e162 = bitcast<i32>(((_e126 >> 8u) & 255u));
-            let _e173 = acc;
-            acc = (_e173 + (_e47.z * (unpack2x16float(((_e92 >> (bitcast<u32>((_e80 & 1i)) * 16u)) & 65535u)).x * (f32(((_e162 >> bitcast<u32>(0i)) & 15i)) - 8f))));
-            let _e186 = acc;
-            acc = (_e186 + (_e47.w * (unpack2x16float(((_e92 >> (bitcast<u32>((_e80 & 1i)) * 16u)) & 65535u)).x * (f32(((_e162 >> bitcast<u32>(4i)) & 15i)) - 8f))));
-            let _e193 = bitcast<i32>(((_e126 >> 16u) & 255u));
-            let _e204 = acc;
-            acc = (_e204 + (_e55.x * (unpack2x16float(((_e92 >> (bitcast<u32>((_e80 & 1i)) * 16u)) & 65535u)).x * (f32(((_e193 >> bitcast<u32>(0i)) & 15i)) - 8f))));
-            let _e217 = acc;
-            acc = (_e217 + (_e55.y * (unpack2x16float(((_e92 >> (bitcast<u32>((_e80 & 1i)) * 16u)) & 65535u)).x * (f32(((_e193 >> bitcast<u32>(4i)) & 15i)) - 8f))));
-            let _e224 = bitcast<i32>(((_e126 >> 24u) & 255u));
-            let _e235 = acc;
-            acc = (_e235 + (_e55.z * (unpack2x16float(((_e92 >> (bitcast<u32>((_e80 & 1i)) * 16u)) & 65535u)).x * (f32(((_e224 >> bitcast<u32>(0i)) & 15i)) - 8f))));
-            let _e248 = acc;
-            acc = (_e248 + (_e55.w * (unpack2x16float(((_e92 >> (bitcast<u32>((_e80 & 1i)) * 16u)) & 65535u)).x * (f32(((_e224 >> bitcast<u32>(4i)) & 15i)) - 8f))));
+            let _e144 = acc;
+            acc = (_e144 + (_e47.x * (unpack2x16float(((_e92 >> (bitcast<u32>((_e80 & 1i)) * 16u)) & 65535u)).x * (bitcast<f32>((((_e131 >> bitcast<u32>(0i)) & 15i) + 1262485504i)) - 12582920f))));
+            let _e159 = acc;
+            acc = (_e159 + (_e47.y * (unpack2x16float(((_e92 >> (bitcast<u32>((_e80 & 1i)) * 16u)) & 65535u)).x * (bitcast<f32>((((_e131 >> bitcast<u32>(4i)) & 15i) + 1262485504i)) - 12582920f))));
+            let _e166 = bitcast<i32>(((_e126 >> 8u) & 255u));
+            let _e179 = acc;
+            acc = (_e179 + (_e47.z * (unpack2x16float(((_e92 >> (bitcast<u32>((_e80 & 1i)) * 16u)) & 65535u)).x * (bitcast<f32>((((_e166 >> bitcast<u32>(0i)) & 15i) + 1262485504i)) - 12582920f))));
+            let _e194 = acc;
+            acc = (_e194 + (_e47.w * (unpack2x16float(((_e92 >> (bitcast<u32>((_e80 & 1i)) * 16u)) & 65535u)).x * (bitcast<f32>((((_e166 >> bitcast<u32>(4i)) & 15i) + 1262485504i)) - 12582920f))));
+            let _e201 = bitcast<i32>(((_e126 >> 16u) & 255u));
+            let _e214 = acc;
+            acc = (_e214 + (_e55.x * (unpack2x16float(((_e92 >> (bitcast<u32>((_e80 & 1i)) * 16u)) & 65535u)).x * (bitcast<f32>((((_e201 >> bitcast<u32>(0i)) & 15i) + 1262485504i)) - 12582920f))));
+            let _e229 = acc;
+            acc = (_e229 + (_e55.y * (unpack2x16float(((_e92 >> (bitcast<u32>((_e80 & 1i)) * 16u)) & 65535u)).x * (bitcast<f32>((((_e201 >> bitcast<u32>(4i)) & 15i) + 1262485504i)) - 12582920f))));
+            let _e236 = bitcast<i32>(((_e126 >> 24u) & 255u));
+            let _e249 = acc;
+            acc = (_e249 + (_e55.z * (unpack2x16float(((_e92 >> (bitcast<u32>((_e80 & 1i)) * 16u)) & 65535u)).x * (bitcast<f32>((((_e236 >> bitcast<u32>(0i)) & 15i) + 1262485504i)) - 12582920f))));
+            let _e264 = acc;
+            acc = (_e264 + (_e55.w * (unpack2x16float(((_e92 >> (bitcast<u32>((_e80 & 1i)) * 16u)) & 65535u)).x * (bitcast<f32>((((_e236 >> bitcast<u32>(4i)) & 15i) + 1262485504i)) - 12582920f))));
         }
         continuing {
-            let _e250 = l6_;
-            l6_ = (_e250 + 1i);
+            let _e266 = l6_;
+            l6_ = (_e266 + 1i);
         }
     }
-    let _e253 = acc;
-    let _e254 = subgroupAdd(_e253);
+    let _e269 = acc;
+    let _e270 = subgroupAdd(_e269);
     if (lane == 0u) {
-        partial[subgroup] = _e254;
+        partial[subgroup] = _e270;
     }
     workgroupBarrier();
     if ((_e20 == 0i) && (_e18 < 8i)) {
         acc = 0f;
         subgroup_partial = 0i;
         loop {
-            let _e266 = subgroup_partial;
-            if (_e266 >= bitcast<i32>(subgroups)) {
+            let _e282 = subgroup_partial;
+            if (_e282 >= bitcast<i32>(subgroups)) {
                 break;
             }
-            let _e269 = partial[_e266];
-            let _e270 = acc;
-            acc = (_e270 + _e269);
+            let _e285 = partial[_e282];
+            let _e286 = acc;
+            acc = (_e286 + _e285);
             continuing {
-                let _e272 = subgroup_partial;
-                subgroup_partial = (_e272 + 1i);
+                let _e288 = subgroup_partial;
+                subgroup_partial = (_e288 + 1i);
             }
         }
-        let _e275 = acc;
-        out[(((_e18 / 8i) * 8i) + (_e18 % 8i))] = _e275;
+        let _e291 = acc;
+        out[(((_e18 / 8i) * 8i) + (_e18 % 8i))] = _e291;
     }
     workgroupBarrier();
     return;

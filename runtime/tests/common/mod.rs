@@ -122,6 +122,9 @@ pub enum Backend {
     /// consecutive elements per invocation and step in every kernel
     /// (vectorized loops: f32 and native f16 read as two 4-vectors).
     GpuVectors,
+    /// [`Backend::GpuVectors`] with 32 elements per step: a whole quantized
+    /// block per invocation and step, its words shared by the lanes.
+    GpuWide,
     /// [`Backend::GpuVectors`] with 4 elements per step and no optional
     /// shader feature (f16 read as 2-vectors of u32 words).
     GpuVectorsPortable,
@@ -171,7 +174,7 @@ pub fn run_on_with(b: Backend, func: &Function, inputs: &[HostTensor], bindings:
             let exe = CpuExecutable::compile(func, &options).unwrap_or_else(|e| panic!("compile failed: {e}\n{func}"));
             exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("run failed: {e}\n{func}"))
         }
-        Backend::Gpu | Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuRanges | Backend::GpuVectors | Backend::GpuVectorsPortable | Backend::GpuTiled | Backend::GpuChecked => {
+        Backend::Gpu | Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuRanges | Backend::GpuVectors | Backend::GpuWide | Backend::GpuVectorsPortable | Backend::GpuTiled | Backend::GpuChecked => {
             let options = scheduled_for(b, options);
             let exe = GpuExecutable::compile(func, &device_for(b), &options).unwrap_or_else(|e| panic!("GPU compile failed: {e}\n{func}"));
             exe.run(inputs, &HashMap::new(), bindings).unwrap_or_else(|e| panic!("GPU run failed: {e}\n{func}"))
@@ -184,10 +187,11 @@ pub fn run_on_with(b: Backend, func: &Function, inputs: &[HostTensor], bindings:
 pub fn scheduled_for(b: Backend, mut options: CompileOptions) -> CompileOptions {
     let vector_width = match b {
         Backend::GpuVectors => Some(8),
+        Backend::GpuWide => Some(32),
         Backend::GpuVectorsPortable => Some(4),
         _ => None,
     };
-    if matches!(b, Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuVectors | Backend::GpuVectorsPortable | Backend::GpuTiled | Backend::GpuChecked) {
+    if matches!(b, Backend::GpuDiscrete | Backend::GpuPortable | Backend::GpuVectors | Backend::GpuWide | Backend::GpuVectorsPortable | Backend::GpuTiled | Backend::GpuChecked) {
         let tile = if b == Backend::GpuTiled { 16 } else { 0 };
         options.scheduler = Some(std::sync::Arc::new(move |nest| {
             let default = kiln_schedule::GpuKnobs::tiled(&nest, tile).unwrap_or_else(|| kiln_schedule::GpuKnobs::default_for(&nest, kiln_schedule::AdapterKind::Gpu));
