@@ -9,7 +9,10 @@
 //! GEMV N times in one submission and reports the median kernel (default 1:
 //! one kernel per submission, after the host waited for the last). Each
 //! result is checked against the product in f64 (relative L2 error beside
-//! the time, "WRONG" past 1e-4).
+//! the time, "WRONG" past 1e-4). `KILN_GEMV_PROBE=1` also times a
+//! hand-written WGSL Q4_0 GEMV on the same data
+//! ([`GpuDevice::probe_q4_0_gemv`], host clock): what kiln's generated
+//! kernel could reach.
 
 use kiln_dsl::{Bindings, DType, Dim, FunctionBuilder, HostTensor};
 use kiln_runtime::{CompileOptions, GpuDevice, GpuExecutable, Value};
@@ -68,7 +71,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (k, n) in shapes {
         for (dt, knob) in [DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1].into_iter().flat_map(|d| knobs.iter().map(move |k| (d, *k))) {
             let f = FunctionBuilder::new("gemv");
-            let x = f.input("x", DType::F32, &[Dim::from(1), Dim::from(k)]);
+            // KILN_GEMV_X=f16: activations in f16 (half the bytes each row re-reads)
+            let x_dtype = if std::env::var("KILN_GEMV_X").as_deref() == Ok("f16") { DType::F16 } else { DType::F32 };
+            let x = f.input("x", x_dtype, &[Dim::from(1), Dim::from(k)]);
             let w = f.input("w", dt, &[Dim::from(n), Dim::from(k)]);
             // the same GEMV `back_to_back` times in one submission: what a
             // model's step sees, against one kernel after an idle gap
@@ -79,7 +84,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 options.scheduler = Some(Arc::new(move |nest| Ok(gpu_schedule(nest, &kn)?.0)));
             }
             let exe = GpuExecutable::compile(&func, &gpu, &options)?;
-            let xs = gpu.upload("x", &HostTensor::random(DType::F32, &[1, k], 1, &mut rng))?;
+            let xs = gpu.upload("x", &HostTensor::random(x_dtype, &[1, k], 1, &mut rng))?;
             let wt = if std::env::var_os("KILN_GEMV_NARROW_WEIGHTS").is_some() {
                 // as the random-weight models have them: |w| in [2^-7, 2^-6)
                 use rand::Rng;
@@ -109,8 +114,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (xv, wv) = (xs.to_host()?.to_f64(), wt.to_f64());
             let want: Vec<f64> = wv.chunks(k).map(|row| row.iter().zip(&xv).map(|(a, b)| a * b).sum()).collect();
             let err = kiln_dsl::rel_l2_error(&got, &want);
+            let first_knobs = knob == knobs[0];
             let knob = knob.map_or("default".to_string(), |k| format!("{}x{}x{}", k.reduce_threads, k.outputs_per_group, k.vector_width));
-            println!("{k:>6} {n:>6} {:>6} {knob:>8} {:>10.1} {:>9.1}  rel. error {err:.1e}{}", dt.name(), t * 1e6, bytes / t / 1e9, if err.is_nan() || err > 1e-4 { " WRONG" } else { "" });
+            let wrong = |err: f64| if err.is_nan() || err > 1e-4 { " WRONG" } else { "" };
+            println!("{k:>6} {n:>6} {:>6} {knob:>8} {:>10.1} {:>9.1}  rel. error {err:.1e}{}", dt.name(), t * 1e6, bytes / t / 1e9, wrong(err));
+            // KILN_GEMV_PROBE=1: the hand-written WGSL Q4_0 GEMV on the same data
+            if dt == DType::Q4_0 && first_knobs && std::env::var_os("KILN_GEMV_PROBE").is_some() {
+                for rows in [1, 2, 4] {
+                    let (t, y) = gpu.probe_q4_0_gemv(&xs, &ws, rows)?;
+                    let (t, err) = (t.as_secs_f64(), kiln_dsl::rel_l2_error(&y.to_f64(), &want));
+                    println!("{k:>6} {n:>6} {:>6} {:>8} {:>10.1} {:>9.1}  rel. error {err:.1e}{}", "q4_0", format!("probe32x{rows}"), t * 1e6, bytes / t / 1e9, wrong(err));
+                }
+            }
         }
     }
     Ok(())

@@ -389,6 +389,73 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n:
         Ok(2.0 * bytes as f64 * 20.0 / best.as_secs_f64() / 1e9)
     }
 
+    /// A hand-written WGSL GEMV `x[1, K] · w[N, K]ᵀ` of Q4_0 weights
+    /// uploaded as split rows ([`GpuTarget::split_q4_0`]): one row per
+    /// 32-invocation subgroup-sized group, `rows` such groups per workgroup,
+    /// each invocation a whole block per step (one 16-byte nibble load, one
+    /// scale, eight `vec4` activations, dot products), partial sums added
+    /// through workgroup memory. A measuring probe of what the device
+    /// reaches by hand, as [`GpuDevice::probe_bandwidth`] is for copies; not
+    /// a kernel kiln runs. Returns the best time of one GEMV (host clock,
+    /// batches of 20) and the product. Needs K a multiple of 256 and N of
+    /// `rows`.
+    pub fn probe_q4_0_gemv(&self, x: &GpuTensor, w: &GpuTensor, rows: u32) -> Result<(Duration, HostTensor), RuntimeError> {
+        let (n, k) = match (&w.shape[..], &x.shape[..]) {
+            ([n, k], [1, kx]) if k == kx && w.dtype == DType::Q4_0 && x.dtype == DType::F32 && self.target.split_q4_0 => (*n, *k),
+            _ => return Err(gpu_error(format!("the Q4_0 GEMV probe multiplies f32[1, K] by split Q4_0 rows [N, K], not {}{:?} by {}{:?}", x.dtype, x.shape, w.dtype, w.shape))),
+        };
+        if k % 256 != 0 || rows == 0 || n % rows as usize != 0 || n / rows as usize > 65535 {
+            return Err(gpu_error(format!("the Q4_0 GEMV probe needs K a multiple of 256 and N of {rows} rows (at most 65535 workgroups): K {k}, N {n}")));
+        }
+        let probe = format!(
+            "
+@group(0) @binding(0) var<storage, read> w4: array<vec4<u32>>;
+@group(0) @binding(1) var<storage, read> w1: array<u32>;
+@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+const BLOCKS: u32 = {blocks}u;
+const ROW_WORDS: u32 = {row_words}u;
+var<workgroup> partial: array<f32, {partials}>;
+@compute @workgroup_size(32, {rows})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {{
+    let row = wid.x * {rows}u + lid.y;
+    let base = row * ROW_WORDS;
+    var acc = 0.0;
+    for (var b = lid.x; b < BLOCKS; b += 32u) {{
+        let q = w4[base / 4u + b];
+        let d = unpack2x16float(w1[base + BLOCKS * 4u + b / 2u])[b % 2u];
+        var s = 0.0;
+        for (var j = 0u; j < 4u; j++) {{
+            let lo = vec4<f32>(vec4<u32>(q[j], q[j] >> 4u, q[j] >> 8u, q[j] >> 12u) & vec4<u32>(15u)) - 8.0;
+            let hi = vec4<f32>(vec4<u32>(q[j] >> 16u, q[j] >> 20u, q[j] >> 24u, q[j] >> 28u) & vec4<u32>(15u)) - 8.0;
+            s += dot(x[b * 8u + 2u * j], lo) + dot(x[b * 8u + 2u * j + 1u], hi);
+        }}
+        acc += d * s;
+    }}
+    partial[lid.y * 32u + lid.x] = acc;
+    workgroupBarrier();
+    if (lid.x == 0u) {{
+        var total = 0.0;
+        for (var i = 0u; i < 32u; i++) {{
+            total += partial[lid.y * 32u + i];
+        }}
+        y[row] = total;
+    }}
+}}",
+            blocks = k / 32,
+            row_words = k / 32 * 18 / 4,
+            partials = 32 * rows,
+        );
+        let out = self.buffer("probe output", 4 * n as u64, STORAGE)?;
+        let shader = self.hand_written("Q4_0 GEMV probe", &probe, &[&w.buffer.buffer, &w.buffer.buffer, &x.buffer.buffer, &out]);
+        let mut best = Duration::MAX;
+        for _ in 0..10 {
+            best = best.min(self.dispatch_batch(&shader, (n / rows as usize) as u32, 20)? / 20);
+        }
+        let y = GpuTensor { dtype: DType::F32, shape: vec![1, n], buffer: Arc::new(out.into()), gpu: self.clone() };
+        Ok((best, y.to_host()?))
+    }
+
     /// Keep the GPU's arithmetic units busy for at least `duration` (a
     /// chain of FMAs per invocation), so that an idle GPU raises its SM
     /// clock before kernels are timed. On the NVIDIA H100 the SM clock stays
