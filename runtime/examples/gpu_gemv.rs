@@ -9,10 +9,8 @@
 //! GEMV N times in one submission and reports the median kernel (default 1:
 //! one kernel per submission, after the host waited for the last). Each
 //! result is checked against the product in f64 (relative L2 error beside
-//! the time, "WRONG" past 1e-4). `KILN_GEMV_PROBE=1` also times a
-//! hand-written WGSL Q4_0 GEMV on the same data
-//! ([`GpuDevice::probe_q4_0_gemv`], host clock): what kiln's generated
-//! kernel could reach.
+//! the time, "WRONG" past 1e-4). `KILN_GEMV_X=f16` makes the activations
+//! f16.
 
 use kiln_dsl::{Bindings, DType, Dim, FunctionBuilder, HostTensor};
 use kiln_runtime::{CompileOptions, GpuDevice, GpuExecutable, Value};
@@ -114,18 +112,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (xv, wv) = (xs.to_host()?.to_f64(), wt.to_f64());
             let want: Vec<f64> = wv.chunks(k).map(|row| row.iter().zip(&xv).map(|(a, b)| a * b).sum()).collect();
             let err = kiln_dsl::rel_l2_error(&got, &want);
-            let first_knobs = knob == knobs[0];
             let knob = knob.map_or("default".to_string(), |k| format!("{}x{}x{}", k.reduce_threads, k.outputs_per_group, k.vector_width));
-            let wrong = |err: f64| if err.is_nan() || err > 1e-4 { " WRONG" } else { "" };
-            println!("{k:>6} {n:>6} {:>6} {knob:>8} {:>10.1} {:>9.1}  rel. error {err:.1e}{}", dt.name(), t * 1e6, bytes / t / 1e9, wrong(err));
-            // KILN_GEMV_PROBE=1: the hand-written WGSL Q4_0 GEMV on the same data
-            if dt == DType::Q4_0 && first_knobs && std::env::var_os("KILN_GEMV_PROBE").is_some() {
-                for rows in [1, 2, 4] {
-                    let (t, y) = gpu.probe_q4_0_gemv(&xs, &ws, rows)?;
-                    let (t, err) = (t.as_secs_f64(), kiln_dsl::rel_l2_error(&y.to_f64(), &want));
-                    println!("{k:>6} {n:>6} {:>6} {:>8} {:>10.1} {:>9.1}  rel. error {err:.1e}{}", "q4_0", format!("probe32x{rows}"), t * 1e6, bytes / t / 1e9, wrong(err));
-                }
-            }
+            println!("{k:>6} {n:>6} {:>6} {knob:>8} {:>10.1} {:>9.1}  rel. error {err:.1e}{}", dt.name(), t * 1e6, bytes / t / 1e9, if err.is_nan() || err > 1e-4 { " WRONG" } else { "" });
         }
     }
     Ok(())
