@@ -39,7 +39,11 @@
 //! picks its range with a `switch` ([`GpuKernel::ranges`]). f32 and
 //! i32 tensors are `array<f32>`/`array<i32>`; f16 and block-quantized ones
 //! are `array<u32>` of their little-endian storage words, read with shifts
-//! (bytes) and `unpack2x16float` (halves), which every adapter has.
+//! (bytes) and `unpack2x16float` (halves), which every adapter has. A byte
+//! at a multiple of 4 plus a constant (a vectorized loop's lanes walking a
+//! block) reads its word once for every lane sharing it; Q4_0 sources are
+//! stored as split rows ([`GpuTarget::split_q4_0`]) so that 8 consecutive
+//! weights are one aligned word.
 //! f16 and quantized outputs are written with atomic AND/OR on their words,
 //! since two invocations may share one; a quantize stage (f32 rows to Q8_0 or
 //! Q8_1 blocks) runs one block per invocation.
@@ -106,8 +110,9 @@ pub struct GpuTarget {
     /// A code generator choice (on unless `KILN_GPU_DISABLE` names
     /// `float_by_exponent`): an integer of at most 2^22 in magnitude (a
     /// byte, a nibble) converted to float and offset by an integer constant
-    /// (Q4_0's `q - 8`) becomes `bitcast<f32>(q + 0x4B400000) - (12582912.0
-    /// + 8.0)` (exact: 1.5 * 2^23 has a unit last place): an integer add and
+    /// (Q4_0's `q - 8`) becomes
+    /// `bitcast<f32>(q + 0x4B400000) - (12582912.0 + 8.0)`
+    /// (exact: 1.5 * 2^23 has a unit last place): an integer add and
     /// a float subtract at full rate instead of a conversion (quarter rate
     /// on NVIDIA GPUs) and a subtract. On the H100 Q4_0 GEMVs ran
     /// 1.02-1.03x faster; a bare conversion done this way (Q4_1, Q8_0) costs

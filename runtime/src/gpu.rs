@@ -450,7 +450,10 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
         Ok(started.elapsed())
     }
 
-    /// Copy a host tensor to the device.
+    /// Copy a host tensor to the device, quantized ones in the target's
+    /// layout ([`GpuTarget::quant_layout`]: Q4_0 rows split into nibbles
+    /// and scales; [`GpuTensor::to_host`] gives GGUF's blocks back). A Q4_0
+    /// tensor whose rows are not whole blocks is refused there.
     pub fn upload(&self, label: &str, t: &HostTensor) -> Result<GpuTensor, RuntimeError> {
         let layout = self.target.quant_layout();
         let relaid;

@@ -47,7 +47,7 @@ impl MemoryPlan {
     /// of the slots whose occupants are all dead before it is written, the
     /// smallest that holds it, else (in place) the slot of the operand it
     /// overwrites, else the largest (which grows least). Sizes
-    /// are compared with every symbolic dim at [`PLAN_DIM`]. A slot is
+    /// are compared with every symbolic dim at `PLAN_DIM`. A slot is
     /// read and written by one step only in place ([`Interval::in_place_of`]:
     /// the value takes the slot of the operand it overwrites, if that is the
     /// slot's latest occupant); a returned value (`last_use == usize::MAX`)
