@@ -119,6 +119,14 @@ pub struct GpuTarget {
     /// an instruction more and ran 0.94-0.98x, so it is left alone
     /// (`benches/RESULTS.md`).
     pub float_by_exponent: bool,
+    /// Matrix units through cooperative matrices (wgpu's
+    /// `EXPERIMENTAL_COOPERATIVE_MATRIX`, where the adapter lists 16x16x16
+    /// tiles of f16 inputs and f32 accumulators; needs native f16): a
+    /// matmul over rows ([`MatrixGemm`]) becomes one subgroup per 32 x 32
+    /// outputs, its activations and weights converted to f16 tiles in
+    /// workgroup memory. Off unless the device has them, or where
+    /// `KILN_GPU_DISABLE` names `matrix_units`.
+    pub matrix_units: bool,
 }
 
 impl GpuTarget {
@@ -137,6 +145,7 @@ impl GpuTarget {
         caps.set(Capabilities::SHADER_FLOAT16_IN_FLOAT32, self.f16_in_f32);
         caps.set(Capabilities::SUBGROUP, self.subgroups);
         caps.set(Capabilities::SHADER_FLOAT16, self.native_f16);
+        caps.set(Capabilities::COOPERATIVE_MATRIX, self.matrix_units);
         let mut v = Validator::new(ValidationFlags::all(), caps);
         if self.subgroups {
             v.subgroup_stages(naga::valid::ShaderStages::COMPUTE).subgroup_operations(SubgroupOperationSet::BASIC | SubgroupOperationSet::ARITHMETIC);
@@ -1361,6 +1370,9 @@ fn plan_loops(v: &Validated) -> Res<LoopPlan> {
 /// Lower a scheduled nest (see the module docs for how loops map) to a
 /// validated compute shader for `target`.
 pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenError> {
+    if let Some(gemm) = MatrixGemm::of(v.nest(), target) {
+        return lower_matrix_gemm(v, target, &gemm);
+    }
     let nest = v.nest();
     let kernel = nest.name.clone();
     let unsupported = |what: String| CodegenError::Unsupported { kernel: kernel.clone(), target: "gpu", what };
@@ -1809,4 +1821,270 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
         .validate(&module)
         .map_err(|e| CodegenError::Backend { kernel: kernel.clone(), message: format!("naga rejects the shader: {}", e.emit_to_string("")) })?;
     Ok(GpuKernel { name: kernel, module, info, symbols, grid: plan.grid, workgroup_size: plan.workgroup_size, sources: n_src, ranges, vector_views, target: *target, nest: v.to_string(), bounds_proof })
+}
+
+/// A matmul over rows the matrix units take ([`GpuTarget::matrix_units`]):
+/// `out[m, n] = Σ_k x[m, k] · w[n, k]` with `x` f32 of a symbolic row count
+/// (a prefill's tokens; decode's constant rows stay on the GEMV kernels),
+/// `w` f16 or Q4_0/Q4_1/Q8_0 with `N` a multiple of 32 and `K` of 16, each
+/// bound whole.
+pub struct MatrixGemm {
+    n: i64,
+    k: i64,
+}
+
+impl MatrixGemm {
+    /// The matmul `nest` is, if `target` can run it on its matrix units.
+    pub fn of(nest: &kiln_schedule::LoopNest, target: &GpuTarget) -> Option<MatrixGemm> {
+        if !target.matrix_units || !target.native_f16 || nest.class != KernelClass::Matmul || nest.reduce != Some(ReduceOp::Sum) || nest.output.dtype != DType::F32 {
+            return None;
+        }
+        let [x, w] = &nest.sources[..] else { return None };
+        let ([m, k], [n, wk]) = (&x.shape[..], &w.shape[..]) else { return None };
+        let (n, k) = (n.as_const()?, k.as_const()?);
+        let whole = |bytes: usize| target.range_words == 0 || bytes.div_ceil(4) <= target.range_words as usize;
+        let fits = m.as_const().is_none() && wk.as_const() == Some(k) && n % 32 == 0 && k % 16 == 0 && whole(w.dtype.storage_bytes((n * k) as usize));
+        let product = kiln_dsl::load(0, vec![kiln_dsl::ax(0), kiln_dsl::ax(2)]).mul(kiln_dsl::load(1, vec![kiln_dsl::ax(1), kiln_dsl::ax(2)]));
+        (fits && x.dtype == DType::F32 && matches!(w.dtype, DType::F16 | DType::Q4_0 | DType::Q4_1 | DType::Q8_0) && nest.body == product).then_some(MatrixGemm { n, k })
+    }
+}
+
+/// Invocations of the subgroup that computes a 32 x 32 block of outputs.
+const MATRIX_LANES: u32 = 32;
+
+/// The matrix-unit kernel of `gemm`: workgroups of one 32-invocation
+/// subgroup, each a 32 x 32 block of outputs as 2 x 2 tiles of 16 x 16 f32
+/// accumulators; per 16-long step of K the invocations convert a 32 x 16
+/// tile of activations and one of weights (dequantized) to f16 in workgroup
+/// memory, and the subgroup multiplies and adds the four tile products; the
+/// accumulators go through workgroup memory to the rows that exist. Its
+/// accesses are in bounds by construction (rows past M are clamped when
+/// read and not written).
+fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Result<GpuKernel, CodegenError> {
+    use naga::{CooperativeData, CooperativeRole, CooperativeSize};
+    let nest = v.nest();
+    let kernel = nest.name.clone();
+    let sources: Vec<(DType, Vec<Dim>)> = nest.sources.iter().map(|b| (b.dtype, b.shape.clone())).collect();
+    let Expr::Binary(BinOp::Mul, x_value, w_value) = kiln_dsl::quant::expand_quant_loads_in(target.quant_layout(), &nest.body, &sources) else {
+        unreachable!("MatrixGemm::of matched a product")
+    };
+    let rows = nest.sources[0].shape[0].clone();
+    let symbols: Vec<String> = rows.symbols().map(String::from).collect::<BTreeSet<_>>().into_iter().collect();
+
+    let mut module = Module::default();
+    let i32_ty = scalar_type(&mut module.types, Scalar::I32);
+    let u32_ty = scalar_type(&mut module.types, Scalar::U32);
+    let f32_ty = scalar_type(&mut module.types, Scalar::F32);
+    let f16_ty = scalar_type(&mut module.types, Scalar::F16);
+    let vec3_u32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Tri, scalar: Scalar::U32 } }, Span::UNDEFINED);
+    let vec2_f32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Bi, scalar: Scalar::F32 } }, Span::UNDEFINED);
+    let array = |module: &mut Module, s: Scalar, len: Option<u32>| {
+        let base = scalar_type(&mut module.types, s);
+        let size = len.map_or(naga::ArraySize::Dynamic, |n| naga::ArraySize::Constant(std::num::NonZeroU32::new(n).expect("tiles are not empty")));
+        module.types.insert(Type { name: None, inner: TypeInner::Array { base, size, stride: s.width as u32 } }, Span::UNDEFINED)
+    };
+    let global = |module: &mut Module, name: &str, space: AddressSpace, binding: Option<u32>, ty: Handle<Type>| {
+        let binding = binding.map(|binding| ResourceBinding { group: 0, binding });
+        module.global_variables.append(GlobalVariable { name: Some(name.into()), space, binding, ty, init: None, memory_decorations: Default::default() }, Span::UNDEFINED)
+    };
+    // the bindings `lower` gives a nest of two sources bound whole
+    let read = AddressSpace::Storage { access: StorageAccess::LOAD };
+    let ty = array(&mut module, Scalar::F32, None);
+    let x_var = global(&mut module, "s0", read, Some(0), ty);
+    let ty = array(&mut module, storage_scalar(nest.sources[1].dtype, target), None);
+    let w_var = global(&mut module, "s1", read, Some(1), ty);
+    let ty = array(&mut module, Scalar::F32, None);
+    let out_var = global(&mut module, "out", AddressSpace::Storage { access: StorageAccess::LOAD | StorageAccess::STORE }, Some(2), ty);
+    let ty = array(&mut module, Scalar::I32, None);
+    let dims_var = global(&mut module, "dims", read, Some(3), ty);
+    // f16 tiles of 32 rows (or weight rows) by 16, and the f32 outputs
+    let ty = array(&mut module, Scalar::F16, Some(512));
+    let a_tile = global(&mut module, "x_tile", AddressSpace::WorkGroup, None, ty);
+    let ty = array(&mut module, Scalar::F16, Some(512));
+    let b_tile = global(&mut module, "w_tile", AddressSpace::WorkGroup, None, ty);
+    let ty = array(&mut module, Scalar::F32, Some(1024));
+    let c_tile = global(&mut module, "out_tile", AddressSpace::WorkGroup, None, ty);
+    let coop = |module: &mut Module, scalar: Scalar, role: CooperativeRole| {
+        module.types.insert(Type { name: None, inner: TypeInner::CooperativeMatrix { columns: CooperativeSize::Sixteen, rows: CooperativeSize::Sixteen, scalar, role } }, Span::UNDEFINED)
+    };
+    let acc_ty = coop(&mut module, Scalar::F32, CooperativeRole::C);
+    coop(&mut module, Scalar::F16, CooperativeRole::A);
+    coop(&mut module, Scalar::F16, CooperativeRole::B);
+
+    let mut f = Function { name: Some("main".into()), ..Default::default() };
+    for (name, ty, builtin) in [("wid", vec3_u32, BuiltIn::WorkGroupId), ("lidx", u32_ty, BuiltIn::LocalInvocationIndex)] {
+        f.arguments.push(FunctionArgument { name: Some(name.into()), ty, binding: Some(Binding::BuiltIn(builtin)) });
+    }
+    let wid = f.expressions.append(Expression::FunctionArgument(0), Span::UNDEFINED);
+    let lidx = f.expressions.append(Expression::FunctionArgument(1), Span::UNDEFINED);
+    let mut handle = |g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED);
+    let (x_g, w_g, out_g, dims_g, a_g, b_g, c_g) = (handle(x_var), handle(w_var), handle(out_var), handle(dims_var), handle(a_tile), handle(b_tile), handle(c_tile));
+    let source = |g, i: usize| Source { ranges: vec![g], range_words: target.range_words, shape: nest.sources[i].shape.clone(), dtype: nest.sources[i].dtype, view: None };
+    let globals = vec![source(x_g, 0), source(w_g, 1), Source { ranges: vec![out_g], range_words: target.range_words, shape: nest.output.shape.clone(), dtype: DType::F32, view: None }];
+    let mut b = Builder {
+        caches: Vec::new(),
+        cache_bases: HashMap::new(),
+        lidx,
+        workgroup_len: MATRIX_LANES,
+        lane: None,
+        f,
+        pending: None,
+        block: Block::new(),
+        globals,
+        dims_global: dims_g,
+        symbols: symbols.clone(),
+        vars: HashMap::new(),
+        known: vec![HashMap::new()],
+        i32_ty,
+        u32_ty,
+        f16_ty: Some(f16_ty),
+        f32_ty,
+        vec2_f32,
+        target: *target,
+        kernel: kernel.clone(),
+    };
+    let (n, k) = (gemm.n, gemm.k);
+    let x = b.emit(Expression::AccessIndex { base: wid, index: 0 });
+    let y = b.emit(Expression::AccessIndex { base: wid, index: 1 });
+    let row_groups = b.uint(ROW_GROUPS);
+    let yr = b.bin(BinaryOperator::Multiply, y, row_groups);
+    let block = b.bin(BinaryOperator::Add, x, yr);
+    let block = b.cast(block, naga::ScalarKind::Sint, false);
+    let m = b.dim(&rows)?;
+    let thirty_one = b.int(31)?;
+    let m_up = b.bin(BinaryOperator::Add, m, thirty_one);
+    let thirty_two = b.int(32)?;
+    let m_blocks = b.bin(BinaryOperator::Divide, m_up, thirty_two);
+    let n_blocks = b.int(n / 32)?;
+    let blocks = b.bin(BinaryOperator::Multiply, m_blocks, n_blocks);
+    // a grid spilling into y has idle workgroups at its end (uniform per workgroup)
+    let idle = b.bin(BinaryOperator::GreaterEqual, block, blocks);
+    b.if_(idle, |b| {
+        b.push(Statement::Return { value: None });
+        Ok(())
+    })?;
+    let mb = b.bin(BinaryOperator::Divide, block, n_blocks);
+    let nb = b.bin(BinaryOperator::Modulo, block, n_blocks);
+    let m0 = b.bin(BinaryOperator::Multiply, mb, thirty_two);
+    let n0 = b.bin(BinaryOperator::Multiply, nb, thirty_two);
+    let lane = b.cast(lidx, naga::ScalarKind::Sint, false);
+    let one = b.int(1)?;
+    let last_row = b.bin(BinaryOperator::Subtract, m, one);
+    let accs: Vec<Handle<Expression>> = (0..4)
+        .map(|i| {
+            let var = b.f.local_variables.append(LocalVariable { name: Some(format!("acc{}{}", i / 2, i % 2)), ty: acc_ty, init: None }, Span::UNDEFINED);
+            b.pre(Expression::LocalVariable(var))
+        })
+        .collect();
+    let zero_acc = b.pre(Expression::ZeroValue(acc_ty));
+    for &acc in &accs {
+        b.push(Statement::Store { pointer: acc, value: zero_acc });
+    }
+    let steps = b.int(k / 16)?;
+    // the loop ids the element expressions read: 0 the row, 1 the weight row, 2 k
+    b.loop_to("k_step".into(), steps, |b, step| {
+        let sixteen = b.int(16)?;
+        let k0 = b.bin(BinaryOperator::Multiply, step, sixteen);
+        // each invocation 16 of the 512 elements of each tile: e = lane + 32 j
+        let per_lane = b.int(16)?;
+        b.loop_to("fill".into(), per_lane, |b, j| {
+            let lanes = b.int(MATRIX_LANES as i64)?;
+            let jl = b.bin(BinaryOperator::Multiply, j, lanes);
+            let e = b.bin(BinaryOperator::Add, lane, jl);
+            let sixteen = b.int(16)?;
+            let r = b.bin(BinaryOperator::Divide, e, sixteen);
+            let kk = b.bin(BinaryOperator::Modulo, e, sixteen);
+            let kx = b.bin(BinaryOperator::Add, k0, kk);
+            b.bind(2, kx);
+            // activations: row m0 + r, clamped to the last row for reading
+            let row = b.bin(BinaryOperator::Add, m0, r);
+            let clamped = b.math(MathFunction::Min, row, Some(last_row), None);
+            b.bind(0, clamped);
+            let (xv, _) = b.value(&x_value)?;
+            let inside = b.bin(BinaryOperator::Less, row, m);
+            let zero = b.float(0.0)?;
+            let xv = b.emit(Expression::Select { condition: inside, accept: xv, reject: zero });
+            let xh = b.emit(Expression::As { expr: xv, kind: naga::ScalarKind::Float, convert: Some(2) });
+            let at = b.emit(Expression::Access { base: a_g, index: e });
+            b.push(Statement::Store { pointer: at, value: xh });
+            // weights: row n0 + r (of N, a multiple of 32), stored by
+            // columns of the B tile (element (k, n) at n * 16 + k)
+            let wrow = b.bin(BinaryOperator::Add, n0, r);
+            b.bind(1, wrow);
+            let (wv, _) = b.value(&w_value)?;
+            let wh = b.emit(Expression::As { expr: wv, kind: naga::ScalarKind::Float, convert: Some(2) });
+            let at = b.emit(Expression::Access { base: b_g, index: e });
+            b.push(Statement::Store { pointer: at, value: wh });
+            Ok(())
+        })?;
+        b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+        let stride = b.uint(16);
+        let tile = |b: &mut Builder, g: Handle<Expression>, first: u32, role: CooperativeRole| {
+            let first = b.uint(first);
+            let pointer = b.emit(Expression::Access { base: g, index: first });
+            b.emit(Expression::CooperativeLoad { columns: CooperativeSize::Sixteen, rows: CooperativeSize::Sixteen, role, data: CooperativeData { pointer, stride, row_major: role == CooperativeRole::A } })
+        };
+        let a = [tile(b, a_g, 0, CooperativeRole::A), tile(b, a_g, 256, CooperativeRole::A)];
+        let w = [tile(b, b_g, 0, CooperativeRole::B), tile(b, b_g, 256, CooperativeRole::B)];
+        for (i, &acc) in accs.iter().enumerate() {
+            let c = b.emit(Expression::Load { pointer: acc });
+            let sum = b.emit(Expression::CooperativeMultiplyAdd { a: a[i / 2], b: w[i % 2], c });
+            b.push(Statement::Store { pointer: acc, value: sum });
+        }
+        b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+        Ok(())
+    })?;
+    // the accumulators to workgroup memory (32 x 32, by rows), then to the rows that exist
+    let stride = b.uint(32);
+    for (i, &acc) in accs.iter().enumerate() {
+        let first = b.uint([0, 16, 512, 528][i]);
+        let pointer = b.emit(Expression::Access { base: c_g, index: first });
+        let value = b.emit(Expression::Load { pointer: acc });
+        b.push(Statement::CooperativeStore { target: value, data: CooperativeData { pointer, stride, row_major: true } });
+    }
+    b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+    let per_lane = b.int(32)?;
+    b.loop_to("store".into(), per_lane, |b, j| {
+        let lanes = b.int(MATRIX_LANES as i64)?;
+        let jl = b.bin(BinaryOperator::Multiply, j, lanes);
+        let e = b.bin(BinaryOperator::Add, lane, jl);
+        let thirty_two = b.int(32)?;
+        let r = b.bin(BinaryOperator::Divide, e, thirty_two);
+        let c = b.bin(BinaryOperator::Modulo, e, thirty_two);
+        let row = b.bin(BinaryOperator::Add, m0, r);
+        let inside = b.bin(BinaryOperator::Less, row, m);
+        b.if_(inside, |b| {
+            let nn = b.int(n)?;
+            let base = b.bin(BinaryOperator::Multiply, row, nn);
+            let col = b.bin(BinaryOperator::Add, n0, c);
+            let idx = b.bin(BinaryOperator::Add, base, col);
+            let from = b.emit(Expression::Access { base: c_g, index: e });
+            let value = b.emit(Expression::Load { pointer: from });
+            let to = b.emit(Expression::Access { base: out_g, index: idx });
+            b.push(Statement::Store { pointer: to, value });
+            Ok(())
+        })
+    })?;
+    b.push(Statement::Return { value: None });
+    let mut f = b.f;
+    f.body = b.block;
+    let workgroup_size = [MATRIX_LANES, 1, 1];
+    module.entry_points.push(EntryPoint {
+        name: "main".into(),
+        stage: ShaderStage::Compute,
+        early_depth_test: None,
+        workgroup_size,
+        workgroup_size_overrides: None,
+        function: f,
+        mesh_info: None,
+        task_payload: None,
+        incoming_ray_payload: None,
+    });
+    let info = target
+        .validator()
+        .validate(&module)
+        .map_err(|e| CodegenError::Backend { kernel: kernel.clone(), message: format!("naga rejects the shader: {}", e.emit_to_string("")) })?;
+    let m_blocks = Expr::Dim(rows).add(Expr::Int(31)).div(Expr::Int(32));
+    let grid = [m_blocks.mul(Expr::Int(n / 32)), Expr::Int(1)];
+    Ok(GpuKernel { name: kernel, module, info, symbols, grid, workgroup_size, sources: 2, ranges: vec![1, 1], vector_views: Vec::new(), target: *target, nest: v.to_string(), bounds_proof: Ok(()) })
 }

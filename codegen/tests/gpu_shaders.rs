@@ -20,9 +20,9 @@ use kiln_schedule::{gpu_schedule, AdapterKind, GpuKnobs, LoopNest};
 /// reductions, native f16, bindings of 256 bytes (most sources bound as
 /// ranges) and lane-shared divisions computed once per vector.
 const TARGETS: [GpuTarget; 3] = [
-    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false },
-    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false },
-    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true, float_by_exponent: true },
+    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false },
+    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false },
+    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true, float_by_exponent: true, matrix_units: true },
 ];
 
 /// The default-scheduled kernels of every stage of `func`'s ops.
@@ -189,5 +189,28 @@ fn lanes_share_the_words_of_split_q4_0_rows() {
         let wgsl = kernels_with_lanes(&gemv, &GpuTarget { range_words: 0, ..TARGETS[2] }, Some(lanes))[0].wgsl().unwrap();
         let loads = wgsl.matches("s1_[").count();
         assert_eq!(loads, lanes as usize / 8 + 1, "{lanes} lanes: {loads} weight loads\n{wgsl}");
+    }
+}
+
+/// A matmul over rows on a target with matrix units is the
+/// cooperative-matrix kernel (naga validates it; it is written as WGSL
+/// and SPIR-V: Vulkan lists the 16x16 tiles it uses, Metal's simdgroup
+/// matrices are 8x8), for f16 and quantized weights; one row (decode), a width
+/// that is not a multiple of 32 and a target without them keep the
+/// generic kernels.
+#[test]
+fn matmuls_over_rows_take_the_matrix_units_where_the_target_has_them() {
+    let matrix = GpuTarget { range_words: 0, ..TARGETS[2] };
+    let matmul = |w: DType, rows: Dim, n: i64| function("prefill", &[(DType::F32, vec![rows, Dim::new(64)]), (w, vec![Dim::new(n), Dim::new(64)])], |t| t[0].matmul_t(&t[1]));
+    for w in [DType::F16, DType::Q4_0, DType::Q4_1, DType::Q8_0] {
+        let k = &kernels(&matmul(w, Dim::sym("seq"), 96), &matrix)[0];
+        let wgsl = k.wgsl().unwrap();
+        assert!(wgsl.contains("coopMultiplyAdd") && k.workgroup_size == [32, 1, 1], "{w}:\n{wgsl}");
+        assert!(k.bounds_proof.is_ok());
+        k.spirv().unwrap();
+        for (rows, n, target) in [(Dim::new(1), 96, matrix), (Dim::sym("seq"), 80, matrix), (Dim::sym("seq"), 96, GpuTarget { matrix_units: false, ..matrix })] {
+            let wgsl = kernels(&matmul(w, rows.clone(), n), &target)[0].wgsl().unwrap();
+            assert!(!wgsl.contains("coop"), "{w}, {rows} rows, N {n}, matrix units {}", target.matrix_units);
+        }
     }
 }

@@ -182,6 +182,7 @@ fn gpu_info(selector: String, info: &wgpu::AdapterInfo, limits: &wgpu::Limits, t
             format!("f16_in_f32={}", target.f16_in_f32),
             format!("subgroups={}", target.subgroups),
             format!("native_f16={}", target.native_f16),
+            format!("matrix_units={}", target.matrix_units),
         ],
     }
 }

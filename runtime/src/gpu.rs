@@ -175,8 +175,18 @@ impl GpuDevice {
         let mut limits = adapter.limits();
         adjust(&mut limits);
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
-        let required_features = adapter.features() & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP | wgpu::Features::SHADER_F16);
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor { label: Some("kiln"), required_limits: limits.clone(), required_features, ..Default::default() }))
+        let target = adapter_target(&adapter, &limits);
+        let mut required_features = adapter.features() & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP | wgpu::Features::SHADER_F16);
+        let mut experimental_features = wgpu::ExperimentalFeatures::disabled();
+        if target.matrix_units {
+            required_features |= wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX;
+            // SAFETY: kiln's shaders use cooperative matrices only in the
+            // configuration the adapter lists (subgroup-scope 16x16x16 tiles
+            // of f16 inputs and f32 accumulators, `adapter_target`), loaded
+            // from and stored to workgroup arrays that hold every tile.
+            experimental_features = unsafe { wgpu::ExperimentalFeatures::enabled() };
+        }
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor { label: Some("kiln"), required_limits: limits.clone(), required_features, experimental_features, ..Default::default() }))
             .map_err(|e| gpu_error(format!("opening {}: {e}", info.name)))?;
         let errors = Arc::new(Mutex::new(Vec::new()));
         let sink = errors.clone();
@@ -191,7 +201,6 @@ impl GpuDevice {
         let lost = Arc::new(Mutex::new(None));
         let why = lost.clone();
         device.set_device_lost_callback(move |reason, message| *why.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{reason:?}: {message}")));
-        let target = adapter_target(&adapter, &limits);
         Ok(GpuDevice { inner: Arc::new(GpuInner { device, queue, info, limits, errors, lost, pipelines: Mutex::new(HashMap::new()), timestamps, recycled: Arc::default() }), target, checked: disabled("trusted") })
     }
 
@@ -551,7 +560,7 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE.union(wgpu::Buff
 
 /// What kiln's shaders may use on `adapter` opened with `limits`, less what
 /// `KILN_GPU_DISABLE` (a comma-separated list of `subgroups`, `native_f16`,
-/// `f16_in_f32`, `fold_lanes`, `split_q4_0`, `float_by_exponent`, for the schedules `vectors`, and `trusted`:
+/// `f16_in_f32`, `fold_lanes`, `split_q4_0`, `float_by_exponent`, `matrix_units`, for the schedules `vectors`, and `trusted`:
 /// keep wgpu's run-time checks in every shader) turns off: for measuring
 /// what each feature gives, or for working around a driver bug.
 pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> GpuTarget {
@@ -560,14 +569,16 @@ pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> 
     // than the offset alignment
     let binding = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size) / 4;
     let range_words = if binding == 0 { 0 } else { 1u64 << binding.ilog2() }.max(limits.min_storage_buffer_offset_alignment as u64 / 4).min(1 << 30) as u32;
+    let native_f16 = enabled("native_f16") && adapter.features().contains(wgpu::Features::SHADER_F16);
     GpuTarget {
         f16_in_f32: enabled("f16_in_f32") && adapter.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::SHADER_F16_IN_F32),
         range_words,
         subgroups: enabled("subgroups") && adapter.features().contains(wgpu::Features::SUBGROUP),
-        native_f16: enabled("native_f16") && adapter.features().contains(wgpu::Features::SHADER_F16),
+        native_f16,
         fold_lanes: enabled("fold_lanes"),
         split_q4_0: enabled("split_q4_0"),
         float_by_exponent: enabled("float_by_exponent"),
+        matrix_units: enabled("matrix_units") && native_f16 && has_matrix_units(adapter),
     }
 }
 
@@ -575,6 +586,15 @@ pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> 
 /// quantized layout splits.
 fn row_len(shape: &[usize]) -> usize {
     shape.last().copied().unwrap_or(1)
+}
+
+/// Whether `adapter` offers the cooperative matrices kiln's matrix-unit
+/// kernels use: wgpu's experimental feature, with subgroup tiles of 16x16x16
+/// f16 inputs and f32 accumulators among the configurations it lists.
+fn has_matrix_units(adapter: &wgpu::Adapter) -> bool {
+    use wgpu::CooperativeScalarType::{F16, F32};
+    adapter.features().contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX)
+        && adapter.cooperative_matrix_properties().iter().any(|p| (p.m_size, p.n_size, p.k_size) == (16, 16, 16) && p.ab_type == F16 && p.cr_type == F32)
 }
 
 /// A tensor resident on a GPU.

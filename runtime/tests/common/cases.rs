@@ -124,6 +124,10 @@ pub fn matmul_with_quantized_and_f16_weights(b: Backend) {
             run_case_with(b, "matmul_t_quant", &[(DType::F32, c(&[m, k])), (wt, c(&[n, k]))], dot_tol(TOL, m, n), |t| t[0].matmul_t(&t[1]));
         }
         run_case(b, "matmul_t_quant_sym", &[(DType::F32, sym_first("seq", &[3, 64])), (wt, c(&[9, 64]))], TOL, |t| t[0].matmul_t(&t[1]));
+        // a prefill's matmul over rows (N a multiple of 32, K of 16, rows
+        // past a whole 32): a GPU with matrix units multiplies f16 tiles
+        // (activations rounded to f16), hence the tolerance
+        run_case(b, "matmul_t_rows", &[(DType::F32, sym_first("seq", &[37, 96])), (wt, c(&[64, 96]))], 3e-3, |t| t[0].matmul_t(&t[1]));
     }
     // K-quants: 256-value super-blocks
     for wt in [DType::Q4_K, DType::Q6_K] {
