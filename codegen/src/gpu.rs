@@ -48,6 +48,11 @@
 //! since two invocations may share one; a quantize stage (f32 rows to Q8_0 or
 //! Q8_1 blocks) runs one block per invocation.
 //!
+//! Matrix units: on a target with them ([`GpuTarget::matrix_units`]) a
+//! matmul over rows ([`MatrixGemm`]) is not lowered loop by loop but as
+//! cooperative-matrix tile products over f16 tiles staged in workgroup
+//! memory (`lower_matrix_gemm`).
+//!
 //! Bounds: every kernel says whether its accesses are proven in bounds
 //! ([`GpuKernel::bounds_proof`]), in which case the runtime creates its
 //! shader without wgpu's injected checks (on the H100 kiln's quantized
