@@ -580,6 +580,25 @@ impl Builder {
         Ok(self.emit(Expression::Load { pointer: ptr }))
     }
 
+    /// The function built, as `module`'s compute entry point `main` of
+    /// `workgroup_size` invocations, and naga's validation of the module.
+    fn finish(self, module: &mut Module, workgroup_size: [u32; 3]) -> Res<naga::valid::ModuleInfo> {
+        let mut function = self.f;
+        function.body = self.block;
+        module.entry_points.push(EntryPoint {
+            name: "main".into(),
+            stage: ShaderStage::Compute,
+            early_depth_test: None,
+            workgroup_size,
+            workgroup_size_overrides: None,
+            function,
+            mesh_info: None,
+            task_payload: None,
+            incoming_ray_payload: None,
+        });
+        self.target.validator().validate(module).map_err(|e| CodegenError::Backend { kernel: self.kernel.clone(), message: format!("naga rejects the shader: {}", e.emit_to_string("")) })
+    }
+
     /// Word `index` (an integer expression) of source `src`, loaded once
     /// per block however many bytes of it are read.
     fn word(&mut self, src: u32, index: &Expr) -> Res<Handle<Expression>> {
@@ -1808,23 +1827,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     };
     b.loop_nest(&spatial_serial, lanes, &body, &point_guards, &mut point)?;
     b.push(Statement::Return { value: None });
-    let mut f = b.f;
-    f.body = b.block;
-    module.entry_points.push(EntryPoint {
-        name: "main".into(),
-        stage: ShaderStage::Compute,
-        early_depth_test: None,
-        workgroup_size: plan.workgroup_size,
-        workgroup_size_overrides: None,
-        function: f,
-        mesh_info: None,
-        task_payload: None,
-        incoming_ray_payload: None,
-    });
-    let info = target
-        .validator()
-        .validate(&module)
-        .map_err(|e| CodegenError::Backend { kernel: kernel.clone(), message: format!("naga rejects the shader: {}", e.emit_to_string("")) })?;
+    let info = b.finish(&mut module, plan.workgroup_size)?;
     Ok(GpuKernel { name: kernel, module, info, symbols, grid: plan.grid, workgroup_size: plan.workgroup_size, sources: n_src, ranges, vector_views, target: *target, nest: v.to_string(), bounds_proof })
 }
 
@@ -2071,24 +2074,8 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
         })
     })?;
     b.push(Statement::Return { value: None });
-    let mut f = b.f;
-    f.body = b.block;
     let workgroup_size = [MATRIX_LANES, 1, 1];
-    module.entry_points.push(EntryPoint {
-        name: "main".into(),
-        stage: ShaderStage::Compute,
-        early_depth_test: None,
-        workgroup_size,
-        workgroup_size_overrides: None,
-        function: f,
-        mesh_info: None,
-        task_payload: None,
-        incoming_ray_payload: None,
-    });
-    let info = target
-        .validator()
-        .validate(&module)
-        .map_err(|e| CodegenError::Backend { kernel: kernel.clone(), message: format!("naga rejects the shader: {}", e.emit_to_string("")) })?;
+    let info = b.finish(&mut module, workgroup_size)?;
     let m_blocks = Expr::Dim(rows).add(Expr::Int(31)).div(Expr::Int(32));
     let grid = [m_blocks.mul(Expr::Int(n / 32)), Expr::Int(1)];
     Ok(GpuKernel { name: kernel, module, info, symbols, grid, workgroup_size, sources: 2, ranges: vec![1, 1], vector_views: Vec::new(), target: *target, nest: v.to_string(), bounds_proof: Ok(()) })
