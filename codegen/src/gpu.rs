@@ -1860,6 +1860,28 @@ impl MatrixGemm {
 /// Invocations of the subgroup that computes a 32 x 32 block of outputs.
 const MATRIX_LANES: u32 = 32;
 
+/// `body(e, row, column)` for this invocation's share (`lane` + 32 j) of
+/// the `len` elements of a tile `width` wide, in a loop named `name`.
+fn tile_elements(
+    b: &mut Builder,
+    lane: Handle<Expression>,
+    len: i64,
+    width: i64,
+    name: &str,
+    body: impl FnOnce(&mut Builder, Handle<Expression>, Handle<Expression>, Handle<Expression>) -> Res<()>,
+) -> Res<()> {
+    let per_lane = b.int(len / MATRIX_LANES as i64)?;
+    b.loop_to(name.into(), per_lane, |b, j| {
+        let lanes = b.int(MATRIX_LANES as i64)?;
+        let jl = b.bin(BinaryOperator::Multiply, j, lanes);
+        let e = b.bin(BinaryOperator::Add, lane, jl);
+        let width = b.int(width)?;
+        let r = b.bin(BinaryOperator::Divide, e, width);
+        let c = b.bin(BinaryOperator::Modulo, e, width);
+        body(b, e, r, c)
+    })
+}
+
 /// The matrix-unit kernel of `gemm`: workgroups of one 32-invocation
 /// subgroup, each a 32 x 32 block of outputs as 2 x 2 tiles of 16 x 16 f32
 /// accumulators; per 16-long step of K the invocations convert a 32 x 16
@@ -1993,15 +2015,8 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
     b.loop_to("k_step".into(), steps, |b, step| {
         let sixteen = b.int(16)?;
         let k0 = b.bin(BinaryOperator::Multiply, step, sixteen);
-        // each invocation 16 of the 512 elements of each tile: e = lane + 32 j
-        let per_lane = b.int(16)?;
-        b.loop_to("fill".into(), per_lane, |b, j| {
-            let lanes = b.int(MATRIX_LANES as i64)?;
-            let jl = b.bin(BinaryOperator::Multiply, j, lanes);
-            let e = b.bin(BinaryOperator::Add, lane, jl);
-            let sixteen = b.int(16)?;
-            let r = b.bin(BinaryOperator::Divide, e, sixteen);
-            let kk = b.bin(BinaryOperator::Modulo, e, sixteen);
+        // the 512 elements of each tile, 16 rows (or weight rows) of 16
+        tile_elements(b, lane, 512, 16, "fill", |b, e, r, kk| {
             let kx = b.bin(BinaryOperator::Add, k0, kk);
             b.bind(2, kx);
             // activations: row m0 + r, clamped to the last row for reading
@@ -2051,14 +2066,7 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
         b.push(Statement::CooperativeStore { target: value, data: CooperativeData { pointer, stride, row_major: true } });
     }
     b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
-    let per_lane = b.int(32)?;
-    b.loop_to("store".into(), per_lane, |b, j| {
-        let lanes = b.int(MATRIX_LANES as i64)?;
-        let jl = b.bin(BinaryOperator::Multiply, j, lanes);
-        let e = b.bin(BinaryOperator::Add, lane, jl);
-        let thirty_two = b.int(32)?;
-        let r = b.bin(BinaryOperator::Divide, e, thirty_two);
-        let c = b.bin(BinaryOperator::Modulo, e, thirty_two);
+    tile_elements(&mut b, lane, 1024, 32, "store", |b, e, r, c| {
         let row = b.bin(BinaryOperator::Add, m0, r);
         let inside = b.bin(BinaryOperator::Less, row, m);
         b.if_(inside, |b| {
