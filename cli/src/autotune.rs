@@ -155,6 +155,15 @@ pub fn autotune(config: &Config, a: AutotuneArgs) -> Result<()> {
     for spec in &a.workload {
         workloads.extend(kiln_autotune::workload_from_spec(spec)?);
     }
+    if let Device::Gpu(g, _) = &device {
+        // a matmul over rows on the matrix units has one kernel whatever
+        // the knobs: nothing to search
+        let before = workloads.len();
+        workloads.retain(|w| kiln_runtime::MatrixGemm::of(&w.nest, &g.target()).is_none());
+        if workloads.len() < before {
+            progress(&format!("{} matmuls over rows run on {}'s matrix units, which have no schedule to tune (KILN_GPU_DISABLE=matrix_units tunes their FMA kernels)", before - workloads.len(), info.selector));
+        }
+    }
     let path = db_path(config, a.db.clone());
     let db = kiln_tuning_db::TuningDb::open(&path)?;
     let bandwidth = match (a.bandwidth, &device) {

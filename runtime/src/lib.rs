@@ -43,5 +43,5 @@ pub use kiln_rewrite::{CostModel, Optimizer};
 pub use device::{cpu_device, devices, gpu_devices, Device, DeviceChoice, DeviceInfo};
 pub use error::RuntimeError;
 pub use gpu::{gpu_adapters, gpu_kernels, gpu_module_kernels, GpuDevice, GpuExecutable, GpuModule, GpuTensor, RowRun, Value};
-pub use kiln_codegen::gpu::GpuTarget;
+pub use kiln_codegen::gpu::{GpuTarget, MatrixGemm};
 pub use plan::{memory_report, Interval, MemoryPlan, MemoryReport};
