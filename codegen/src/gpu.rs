@@ -2086,5 +2086,5 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
     let info = b.finish(&mut module, workgroup_size)?;
     let m_blocks = Expr::Dim(rows).add(Expr::Int(31)).div(Expr::Int(32));
     let grid = [m_blocks.mul(Expr::Int(n / 32)), Expr::Int(1)];
-    Ok(GpuKernel { name: kernel, module, info, symbols, grid, workgroup_size, sources: 2, ranges: vec![1, 1], vector_views: Vec::new(), target: *target, nest: v.to_string(), bounds_proof: Ok(()) })
+    Ok(GpuKernel { name: kernel, module, info, symbols, grid, workgroup_size, sources: 2, ranges: vec![1, 1], vector_views: Vec::new(), target: *target, nest: format!("{v}\n// run on the matrix units instead: a subgroup per 32 x 32 outputs, 16 x 16 f16 tiles staged in workgroup memory"), bounds_proof: Ok(()) })
 }
