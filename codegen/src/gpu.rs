@@ -602,14 +602,23 @@ impl Builder {
     /// Word `index` (an integer expression) of source `src`, loaded once
     /// per block however many bytes of it are read.
     fn word(&mut self, src: u32, index: &Expr) -> Res<Handle<Expression>> {
-        let key = format!("word of s{src} at {}", known_key(index));
-        if let Some(&(w, _)) = self.known.iter().rev().find_map(|level| level.get(&key)) {
-            return Ok(w);
-        }
-        let (i, _) = self.value(index)?;
-        let w = self.element(src, i)?;
-        self.known.last_mut().expect("a level per block").insert(key, (w, Kind::Int));
+        let (w, _) = self.remembered(format!("word of s{src} at {}", known_key(index)), |b| {
+            let (i, _) = b.value(index)?;
+            Ok((b.element(src, i)?, Kind::Int))
+        })?;
         Ok(w)
+    }
+
+    /// The workgroup's index along the grid's first axis (i32):
+    /// `wid.x + wid.y * ROW_GROUPS`, a grid of more than [`ROW_GROUPS`]
+    /// workgroups spilling into `y`.
+    fn workgroup_index(&mut self, wid: Handle<Expression>) -> Handle<Expression> {
+        let x = self.emit(Expression::AccessIndex { base: wid, index: 0 });
+        let y = self.emit(Expression::AccessIndex { base: wid, index: 1 });
+        let row = self.uint(ROW_GROUPS);
+        let yr = self.bin(BinaryOperator::Multiply, y, row);
+        let block = self.bin(BinaryOperator::Add, x, yr);
+        self.cast(block, naga::ScalarKind::Sint, false)
     }
 
     /// The f16 at half-word index `half` (i32) of a source, as f32.
@@ -798,11 +807,16 @@ impl Builder {
         if matches!(e, Expr::Float(_) | Expr::Int(_) | Expr::Axis(_)) {
             return self.compute(e);
         }
-        let key = known_key(e);
+        self.remembered(known_key(e), |b| b.compute(e))
+    }
+
+    /// The value known under `key` in this block or an enclosing one, else
+    /// `make`'s, remembered in this block.
+    fn remembered(&mut self, key: String, make: impl FnOnce(&mut Self) -> Res<(Handle<Expression>, Kind)>) -> Res<(Handle<Expression>, Kind)> {
         if let Some(&v) = self.known.iter().rev().find_map(|level| level.get(&key)) {
             return Ok(v);
         }
-        let v = self.compute(e)?;
+        let v = make(self)?;
         self.known.last_mut().expect("a level per block").insert(key, v);
         Ok(v)
     }
@@ -1660,12 +1674,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     // GPU-bound loop variables
     let mut grid_guard = Vec::new();
     if let Some(id) = plan.block_loops[0] {
-        let x = b.emit(Expression::AccessIndex { base: wid, index: 0 });
-        let y = b.emit(Expression::AccessIndex { base: wid, index: 1 });
-        let row = b.uint(ROW_GROUPS);
-        let yr = b.bin(BinaryOperator::Multiply, y, row);
-        let block = b.bin(BinaryOperator::Add, x, yr);
-        let block = b.cast(block, naga::ScalarKind::Sint, false);
+        let block = b.workgroup_index(wid);
         b.bind(id, block);
         // a grid spilling into y has idle workgroups at its end
         grid_guard.push((Expr::Axis(id), plan.grid[0].clone()));
@@ -1974,19 +1983,13 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
         kernel: kernel.clone(),
     };
     let (n, k) = (gemm.n, gemm.k);
-    let x = b.emit(Expression::AccessIndex { base: wid, index: 0 });
-    let y = b.emit(Expression::AccessIndex { base: wid, index: 1 });
-    let row_groups = b.uint(ROW_GROUPS);
-    let yr = b.bin(BinaryOperator::Multiply, y, row_groups);
-    let block = b.bin(BinaryOperator::Add, x, yr);
-    let block = b.cast(block, naga::ScalarKind::Sint, false);
-    let m = b.dim(&rows)?;
-    let thirty_one = b.int(31)?;
-    let m_up = b.bin(BinaryOperator::Add, m, thirty_one);
+    // 32 x 32 output blocks, by rows of N / 32
+    let grid = [Expr::Dim(rows.clone()).add(Expr::Int(31)).div(Expr::Int(32)).mul(Expr::Int(n / 32)), Expr::Int(1)];
+    let block = b.workgroup_index(wid);
+    let (blocks, _) = b.value(&grid[0])?;
+    let (m, _) = b.value(&Expr::Dim(rows.clone()))?;
     let thirty_two = b.int(32)?;
-    let m_blocks = b.bin(BinaryOperator::Divide, m_up, thirty_two);
     let n_blocks = b.int(n / 32)?;
-    let blocks = b.bin(BinaryOperator::Multiply, m_blocks, n_blocks);
     // a grid spilling into y has idle workgroups at its end (uniform per workgroup)
     let idle = b.bin(BinaryOperator::GreaterEqual, block, blocks);
     b.if_(idle, |b| {
@@ -2084,7 +2087,5 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
     b.push(Statement::Return { value: None });
     let workgroup_size = [MATRIX_LANES, 1, 1];
     let info = b.finish(&mut module, workgroup_size)?;
-    let m_blocks = Expr::Dim(rows).add(Expr::Int(31)).div(Expr::Int(32));
-    let grid = [m_blocks.mul(Expr::Int(n / 32)), Expr::Int(1)];
     Ok(GpuKernel { name: kernel, module, info, symbols, grid, workgroup_size, sources: 2, ranges: vec![1, 1], vector_views: Vec::new(), target: *target, nest: format!("{v}\n// run on the matrix units instead: a subgroup per 32 x 32 outputs, 16 x 16 f16 tiles staged in workgroup memory"), bounds_proof: Ok(()) })
 }
