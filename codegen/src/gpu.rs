@@ -351,6 +351,48 @@ struct CachePlan {
 }
 
 impl Builder {
+    /// A builder of the compute function `f` of `kernel` for `target`,
+    /// reading `globals` (the sources, then the output) and the `dims`
+    /// buffer holding `symbols`, in workgroups of `workgroup` = (the local
+    /// index expression, invocations), staging `caches`; the scalar types
+    /// it uses are made in `module`.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        module: &mut Module,
+        target: &GpuTarget,
+        kernel: &str,
+        f: Function,
+        globals: Vec<Source>,
+        dims_global: Handle<Expression>,
+        symbols: Vec<String>,
+        workgroup: (Handle<Expression>, u32),
+        caches: Vec<CachePlan>,
+    ) -> Builder {
+        let vec2_f32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Bi, scalar: Scalar::F32 } }, Span::UNDEFINED);
+        Builder {
+            caches,
+            cache_bases: HashMap::new(),
+            lidx: workgroup.0,
+            workgroup_len: workgroup.1,
+            lane: None,
+            f,
+            pending: None,
+            block: Block::new(),
+            globals,
+            dims_global,
+            symbols,
+            vars: HashMap::new(),
+            known: vec![HashMap::new()],
+            i32_ty: scalar_type(&mut module.types, Scalar::I32),
+            u32_ty: scalar_type(&mut module.types, Scalar::U32),
+            f16_ty: target.native_f16.then(|| scalar_type(&mut module.types, Scalar::F16)),
+            f32_ty: scalar_type(&mut module.types, Scalar::F32),
+            vec2_f32,
+            target: *target,
+            kernel: kernel.to_string(),
+        }
+    }
+
     fn unsupported(&self, what: impl Into<String>) -> CodegenError {
         CodegenError::Unsupported { kernel: self.kernel.clone(), target: "gpu", what: what.into() }
     }
@@ -1472,7 +1514,6 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     let u32_ty = scalar_type(&mut module.types, Scalar::U32);
     let f32_ty = scalar_type(&mut module.types, Scalar::F32);
     let vec3_u32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Tri, scalar: Scalar::U32 } }, Span::UNDEFINED);
-    let vec2_f32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Bi, scalar: Scalar::F32 } }, Span::UNDEFINED);
     let array_of = |types: &mut naga::UniqueArena<Type>, s: Scalar| {
         let base = scalar_type(types, s);
         types.insert(Type { name: None, inner: TypeInner::Array { base, size: naga::ArraySize::Dynamic, stride: s.width as u32 } }, Span::UNDEFINED)
@@ -1648,28 +1689,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
         globals.push(Source { ranges, range_words: target.range_words, shape: buf.shape.clone(), dtype: buf.dtype, view });
     }
     let caches = cache_tiles.into_iter().map(|(src, at, base, extents, g)| CachePlan { src, at, base, extents, shared: f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED) }).collect();
-    let mut b = Builder {
-        caches,
-        cache_bases: HashMap::new(),
-        lidx,
-        workgroup_len,
-        lane: None,
-        f,
-        pending: None,
-        block: Block::new(),
-        globals,
-        dims_global,
-        symbols: symbols.clone(),
-        vars: HashMap::new(),
-        known: vec![HashMap::new()],
-        i32_ty,
-        u32_ty,
-        f16_ty: target.native_f16.then(|| scalar_type(&mut module.types, Scalar::F16)),
-        f32_ty,
-        vec2_f32,
-        target: *target,
-        kernel: kernel.clone(),
-    };
+    let mut b = Builder::new(&mut module, target, &kernel, f, globals, dims_global, symbols.clone(), (lidx, workgroup_len), caches);
 
     // GPU-bound loop variables
     let mut grid_guard = Vec::new();
@@ -1911,12 +1931,8 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
     let symbols: Vec<String> = rows.symbols().map(String::from).collect::<BTreeSet<_>>().into_iter().collect();
 
     let mut module = Module::default();
-    let i32_ty = scalar_type(&mut module.types, Scalar::I32);
     let u32_ty = scalar_type(&mut module.types, Scalar::U32);
-    let f32_ty = scalar_type(&mut module.types, Scalar::F32);
-    let f16_ty = scalar_type(&mut module.types, Scalar::F16);
     let vec3_u32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Tri, scalar: Scalar::U32 } }, Span::UNDEFINED);
-    let vec2_f32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Bi, scalar: Scalar::F32 } }, Span::UNDEFINED);
     let array = |module: &mut Module, s: Scalar, len: Option<u32>| {
         let base = scalar_type(&mut module.types, s);
         let size = len.map_or(naga::ArraySize::Dynamic, |n| naga::ArraySize::Constant(std::num::NonZeroU32::new(n).expect("tiles are not empty")));
@@ -1960,28 +1976,7 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
     let (x_g, w_g, out_g, dims_g, a_g, b_g, c_g) = (handle(x_var), handle(w_var), handle(out_var), handle(dims_var), handle(a_tile), handle(b_tile), handle(c_tile));
     let source = |g, i: usize| Source { ranges: vec![g], range_words: target.range_words, shape: nest.sources[i].shape.clone(), dtype: nest.sources[i].dtype, view: None };
     let globals = vec![source(x_g, 0), source(w_g, 1), Source { ranges: vec![out_g], range_words: target.range_words, shape: nest.output.shape.clone(), dtype: DType::F32, view: None }];
-    let mut b = Builder {
-        caches: Vec::new(),
-        cache_bases: HashMap::new(),
-        lidx,
-        workgroup_len: MATRIX_LANES,
-        lane: None,
-        f,
-        pending: None,
-        block: Block::new(),
-        globals,
-        dims_global: dims_g,
-        symbols: symbols.clone(),
-        vars: HashMap::new(),
-        known: vec![HashMap::new()],
-        i32_ty,
-        u32_ty,
-        f16_ty: Some(f16_ty),
-        f32_ty,
-        vec2_f32,
-        target: *target,
-        kernel: kernel.clone(),
-    };
+    let mut b = Builder::new(&mut module, target, &kernel, f, globals, dims_g, symbols.clone(), (lidx, MATRIX_LANES), Vec::new());
     let (n, k) = (gemm.n, gemm.k);
     // 32 x 32 output blocks, by rows of N / 32
     let grid = [Expr::Dim(rows.clone()).add(Expr::Int(31)).div(Expr::Int(32)).mul(Expr::Int(n / 32)), Expr::Int(1)];
