@@ -3,7 +3,7 @@
 //! scheduled loop nest that the cost model learns from.
 
 use kiln_dsl::Bindings;
-use kiln_schedule::{eval_int, AdapterKind, CpuKnobs, GpuKnobs, Knobs, LoopKind, LoopNest, Validated};
+use kiln_schedule::{eval_int, AdapterKind, CpuKnobs, GpuKnobs, Knobs, LoopKind, LoopNest, Validated, VECTOR_WIDTHS};
 use rand::Rng;
 
 /// A point of a space: an index into each knob's values.
@@ -26,7 +26,7 @@ impl Space {
     /// memory (matmuls over rows); workgroups of at most `max_invocations`.
     pub fn gpu(max_invocations: u32) -> Space {
         Space {
-            knobs: vec![("reduce_threads", POWERS_TO_256.to_vec()), ("outputs_per_group", POWERS_TO_256.to_vec()), ("vector_width", vec![1, 2, 4, 8, 16, 32]), ("tile", vec![0, 4, 8, 16])],
+            knobs: vec![("reduce_threads", POWERS_TO_256.to_vec()), ("outputs_per_group", POWERS_TO_256.to_vec()), ("vector_width", VECTOR_WIDTHS.to_vec()), ("tile", vec![0, 4, 8, 16])],
             gpu: true,
             max_invocations: i64::from(max_invocations.min(256)),
         }

@@ -12,6 +12,9 @@ use kiln_dsl::{DType, Expr, KernelClass};
 /// Invocations per workgroup of the default schedules.
 pub const GPU_WORKGROUP: i64 = 64;
 
+/// The vector widths [`GpuKnobs::vector_width`] may take.
+pub const VECTOR_WIDTHS: [i64; 6] = [1, 2, 4, 8, 16, 32];
+
 /// A reduction this short (constant) stays inside one invocation.
 const SHORT_REDUCTION: i64 = 16;
 
@@ -38,8 +41,8 @@ pub struct GpuKnobs {
     /// outputs_per_group`), or invocations per workgroup for elementwise
     /// stages.
     pub outputs_per_group: i64,
-    /// Consecutive elements each invocation takes per step (1, 2, 4, 8, 16
-    /// or 32), as an innermost vectorized loop: the GPU code loads them
+    /// Consecutive elements each invocation takes per step (one of
+    /// [`VECTOR_WIDTHS`]), as an innermost vectorized loop: the GPU code loads them
     /// with vector loads where it can prove the access aligned and in
     /// bounds, and the words of quantized blocks once for the lanes that
     /// share them.
@@ -154,8 +157,8 @@ pub fn gpu_schedule(nest: LoopNest, knobs: &GpuKnobs) -> Result<(Validated, Trac
     if knobs.reduce_threads < 1 || knobs.outputs_per_group < 1 || knobs.reduce_threads * knobs.outputs_per_group > 256 {
         return Err(bad(&r, format!("{knobs:?} makes workgroups of more than 256 or fewer than 1 invocations")));
     }
-    if ![1, 2, 4, 8, 16, 32].contains(&knobs.vector_width) {
-        return Err(bad(&r, format!("{knobs:?}: the vector width is 1, 2, 4, 8, 16 or 32")));
+    if !VECTOR_WIDTHS.contains(&knobs.vector_width) {
+        return Err(bad(&r, format!("{knobs:?}: the vector width is one of {VECTOR_WIDTHS:?}")));
     }
     let w = knobs.vector_width;
     if r.nest.class == KernelClass::Quantize {

@@ -36,7 +36,7 @@ mod tuned;
 pub use bounds::{prove_divisors, prove_in_bounds};
 pub use default::{cpu_schedule, default_schedule, CpuKnobs, Target};
 pub use error::ScheduleError;
-pub use gpu::{default_gpu_schedule, gpu_schedule, AdapterKind, GpuKnobs, GPU_WORKGROUP};
+pub use gpu::{default_gpu_schedule, gpu_schedule, AdapterKind, GpuKnobs, GPU_WORKGROUP, VECTOR_WIDTHS};
 pub use nest::{Buffer, Cache, Guard, Loop, LoopKind, LoopNest, Validated};
 pub use primitives::{annotate, cache_read, fuse, parallel, reorder, split, unroll, vectorize, Step, Trace};
 pub use simplify::{eval_int, loop_vars, monotone_in, multiple_of, simplify};
