@@ -169,14 +169,14 @@ fn relayout(layout: QuantLayout, dtype: DType, bytes: &[u8], row_len: usize, spl
     if row_len == 0 || row_len % 32 != 0 || bytes.len() % row_bytes != 0 {
         return Err(format!("{dtype} rows of {row_len} elements in {} bytes are not whole blocks", bytes.len()));
     }
+    // element e's nibble in GGUF's block and in the split one
+    let gguf = |qs: &[u8], e: usize| if e < 16 { qs[e] & 15 } else { qs[e - 16] >> 4 };
+    let ordered = |qs: &[u8], e: usize| if e % 2 == 0 { qs[e / 2] & 15 } else { qs[e / 2] >> 4 };
+    let (nibbles, blocks) = (row_len / 2, row_len / 32);
     let mut out = vec![0u8; bytes.len()];
     for (from, to) in bytes.chunks(row_bytes).zip(out.chunks_mut(row_bytes)) {
-        let (nibbles, scales) = (row_len / 2, row_len / 32);
-        for b in 0..scales {
+        for b in 0..blocks {
             let (block, nib, scale) = (18 * b, 16 * b, nibbles + 2 * b);
-            // element e's nibble in GGUF's block and in the split one
-            let gguf = |qs: &[u8], e: usize| if e < 16 { qs[e] & 15 } else { qs[e - 16] >> 4 };
-            let ordered = |qs: &[u8], e: usize| if e % 2 == 0 { qs[e / 2] & 15 } else { qs[e / 2] >> 4 };
             if split {
                 let qs = &from[block + 2..block + 18];
                 for t in 0..16 {
