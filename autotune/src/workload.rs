@@ -3,6 +3,7 @@
 
 use crate::error::TuneError;
 use kiln_dsl::{Bindings, DType, Dim, Function, FunctionBuilder, HostTensor, Module, NodeKind};
+use kiln_dsl::ops::AttentionPlan;
 use kiln_runtime::CompileOptions;
 use kiln_schedule::{LoopNest, WorkloadKey};
 use rand::{Rng, SeedableRng};
@@ -108,8 +109,10 @@ pub fn workload_from_spec(spec: &str) -> Result<Vec<Workload>, TuneError> {
 /// The distinct kernels of the classes `wanted` in `module`'s functions as
 /// compiled under `options` (rewritten, parameters folded), each as a
 /// one-op function whose symbolic dimensions take the value `bindings`
-/// gives (a symbol missing there is an error).
-pub fn workloads_of_module(module: &Module, options: &CompileOptions, bindings: &Bindings, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<Workload>, TuneError> {
+/// gives (a symbol missing there is an error). On a backend that runs
+/// attention ops as one kernel (`attention_kernels`: a GPU's), such ops
+/// have no stage kernels to tune.
+pub fn workloads_of_module(module: &Module, options: &CompileOptions, bindings: &Bindings, attention_kernels: bool, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<Workload>, TuneError> {
     let functions = options.module_functions(module).map_err(|e| TuneError::Workload(e.to_string()))?;
     let mut seen = HashSet::new();
     let mut out = Vec::new();
@@ -123,6 +126,10 @@ pub fn workloads_of_module(module: &Module, options: &CompileOptions, bindings: 
             }).collect();
             let y = f.apply(op.clone(), &inputs.iter().collect::<Vec<_>>());
             let one = f.finish(&[&y]).map_err(|e| TuneError::Workload(format!("{} node {i}: {e}", func.name)))?;
+            let in_tys: Vec<_> = node.inputs.iter().map(|x| func.node(*x).ty.clone()).collect();
+            if attention_kernels && AttentionPlan::of(op.as_ref(), &op.compute(&in_tys, &node.ty), in_tys.len()).is_some() {
+                continue;
+            }
             out.extend(kernels_of(&one, bindings, &format!("{} `{}`", func.name, op.name()), &mut seen, wanted)?);
         }
     }

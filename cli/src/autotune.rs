@@ -148,7 +148,7 @@ pub fn autotune(config: &Config, a: AutotuneArgs) -> Result<()> {
         let numerics = a.numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
         let (_, module) = kiln_llm_zoo::model_graph(&path, numerics).with_context(|| format!("loading {}", path.display()))?;
         let bindings = [("seq", a.seq), ("past", a.seq), ("rows", 1)].map(|(k, v)| (k.to_string(), v)).into_iter().collect();
-        let found = kiln_autotune::workloads_of_module(&module, &compile_options(a.rewrite, &device), &bindings, &|c| a.class.iter().any(|w| w == c))?;
+        let found = kiln_autotune::workloads_of_module(&module, &compile_options(a.rewrite, &device), &bindings, matches!(device, Device::Gpu(..)), &|c| a.class.iter().any(|w| w == c))?;
         progress(&format!("{model}: {} distinct {} kernels as compiled for {}", found.len(), a.class.join("/"), info.selector));
         workloads.extend(found);
     }

@@ -59,6 +59,7 @@
 //! GEMVs ran 1.03-1.05x faster without them; `benches/RESULTS.md`).
 
 use crate::error::CodegenError;
+use kiln_dsl::ops::AttentionPlan;
 use kiln_dsl::quant::QuantLayout;
 use kiln_dsl::{BinOp, Bindings, DType, Dim, Expr, KernelClass, ReduceOp, ScalarKind, UnOp};
 use kiln_schedule::{eval_int, LoopKind, Validated};
@@ -2083,4 +2084,392 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
     let workgroup_size = [MATRIX_LANES, 1, 1];
     let info = b.finish(&mut module, workgroup_size)?;
     Ok(GpuKernel { name: kernel, module, info, symbols, grid, workgroup_size, sources: 2, ranges: vec![1, 1], vector_views: Vec::new(), target: *target, nest: format!("{v}\n// run on the matrix units instead: a subgroup per 32 x 32 outputs, 16 x 16 f16 tiles staged in workgroup memory"), bounds_proof: Ok(()) })
+}
+
+/// An attention op's stages as the one kernel [`lower_attention`] writes
+/// ([`AttentionPlan`]: the attention, and the stage computing its queries
+/// if fused into it).
+#[derive(Clone, Debug)]
+pub struct FusedAttention {
+    /// Kernel name.
+    pub name: String,
+    /// What it computes.
+    pub plan: AttentionPlan,
+    /// The op's sources (element type, shape), which the kernel binds.
+    pub sources: Vec<(DType, Vec<Dim>)>,
+    /// The output's shape (f32).
+    pub output: Vec<Dim>,
+    /// `Ok` when every stage's loads are proven in bounds (what not, else):
+    /// the kernel reads what they read, at their points.
+    pub bounds_proof: Result<(), String>,
+}
+
+/// Invocations of an attention kernel's workgroup: one query of one head.
+const ATTENTION_LANES: u32 = 64;
+
+/// Each source's bindings: one, or for a source of constant shape larger
+/// than a binding may be, several consecutive ranges of its buffer.
+fn source_ranges(sources: &[(DType, Vec<Dim>)], target: &GpuTarget) -> Vec<u32> {
+    sources
+        .iter()
+        .map(|(dtype, shape)| {
+            let len: Option<usize> = shape.iter().map(Dim::as_const).product::<Option<i64>>().and_then(|n| usize::try_from(n).ok());
+            let words = len.map_or(0, |n| dtype.storage_bytes(n).div_ceil(4) as u64);
+            if target.range_words > 0 && words > target.range_words as u64 {
+                u32::try_from(words.div_ceil(target.range_words as u64)).unwrap_or(u32::MAX)
+            } else {
+                1
+            }
+        })
+        .collect()
+}
+
+/// The attention kernel of `a`: a workgroup of [`ATTENTION_LANES`]
+/// invocations per query and head. The query (computed by the prologue
+/// where there is one, rounded to its type) goes to workgroup memory once;
+/// then each invocation takes every 64th key: a first pass keeps its
+/// running maximum of the scaled scores and the sum of exponentials under
+/// it, which the workgroup combines into the softmax's maximum and sum; a
+/// second pass computes each key's probability again (rounded to f16 where
+/// the stages round it) into workgroup memory, 64 keys at a time, and each
+/// invocation adds their products with its dims of the values. Scores and
+/// probabilities are never stored; the keys are read twice.
+pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKernel, CodegenError> {
+    let at = &a.plan.attention;
+    let kernel = a.name.clone();
+    let unsupported = |what: &str| CodegenError::Unsupported { kernel: kernel.clone(), target: "gpu", what: what.into() };
+    let head_dim = at.head_dim.as_const().filter(|&d| d > 0 && d <= 1024).ok_or_else(|| unsupported("run attention over heads wider than 1024 or of a symbolic width"))?;
+    let heads = at.heads.as_const().ok_or_else(|| unsupported("run attention over a symbolic number of heads"))?;
+    let layout = target.quant_layout();
+    let expand = |e: &Expr| kiln_dsl::quant::expand_quant_loads_in(layout, e, &a.sources);
+    let (key, value, visible) = (expand(&at.key), expand(&at.value), at.visible.as_ref().map(&expand));
+    let query = match &a.plan.prologue {
+        Some(p) => expand(&p.body),
+        None => expand(&at.q),
+    };
+    let mut symbols = BTreeSet::new();
+    let mut collect = |e: &Expr| {
+        e.visit(&mut |x| {
+            if let Expr::Dim(d) = x {
+                symbols.extend(d.symbols().map(String::from));
+            }
+        })
+    };
+    for e in [&key, &value, &query].into_iter().chain(visible.as_ref()) {
+        collect(e);
+    }
+    for d in a.sources.iter().flat_map(|(_, s)| s).chain(&a.output).chain([&at.keys, &at.queries]) {
+        symbols.extend(d.symbols().map(String::from));
+    }
+    let symbols: Vec<String> = symbols.into_iter().collect();
+    let divisors = [&key, &value, &query].into_iter().chain(visible.as_ref()).try_for_each(|e| kiln_schedule::prove_divisors(e, &a.sources.iter().map(|s| s.0).collect::<Vec<_>>()));
+    let bounds_proof = a.bounds_proof.clone().and(divisors);
+
+    let mut module = Module::default();
+    let u32_ty = scalar_type(&mut module.types, Scalar::U32);
+    let vec3_u32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Tri, scalar: Scalar::U32 } }, Span::UNDEFINED);
+    let array = |module: &mut Module, s: Scalar, len: Option<u32>| {
+        let base = scalar_type(&mut module.types, s);
+        let size = len.map_or(naga::ArraySize::Dynamic, |n| naga::ArraySize::Constant(std::num::NonZeroU32::new(n).expect("arrays are not empty")));
+        module.types.insert(Type { name: None, inner: TypeInner::Array { base, size, stride: s.width as u32 } }, Span::UNDEFINED)
+    };
+    let global = |module: &mut Module, name: String, space: AddressSpace, binding: Option<u32>, ty: Handle<Type>| {
+        let binding = binding.map(|binding| ResourceBinding { group: 0, binding });
+        module.global_variables.append(GlobalVariable { name: Some(name), space, binding, ty, init: None, memory_decorations: Default::default() }, Span::UNDEFINED)
+    };
+    let read = AddressSpace::Storage { access: StorageAccess::LOAD };
+    let ranges = source_ranges(&a.sources, target);
+    let mut source_vars: Vec<Vec<Handle<GlobalVariable>>> = Vec::new();
+    let mut binding = 0;
+    for (i, ((dtype, _), &n)) in a.sources.iter().zip(&ranges).enumerate() {
+        let ty = array(&mut module, storage_scalar(*dtype, target), None);
+        source_vars.push((0..n).map(|r| {
+            binding += 1;
+            global(&mut module, if n == 1 { format!("s{i}") } else { format!("s{i}_{r}") }, read, Some(binding - 1), ty)
+        }).collect());
+    }
+    let ty = array(&mut module, Scalar::F32, None);
+    let out_var = global(&mut module, "out".into(), AddressSpace::Storage { access: StorageAccess::LOAD | StorageAccess::STORE }, Some(binding), ty);
+    let ty = array(&mut module, Scalar::I32, None);
+    let dims_var = global(&mut module, "dims".into(), read, Some(binding + 1), ty);
+    let ty = array(&mut module, Scalar::F32, Some(head_dim as u32));
+    let q_var = global(&mut module, "query".into(), AddressSpace::WorkGroup, None, ty);
+    let ty = array(&mut module, Scalar::F32, Some(ATTENTION_LANES));
+    let red_var = global(&mut module, "partial".into(), AddressSpace::WorkGroup, None, ty);
+    let p_var = global(&mut module, "probs".into(), AddressSpace::WorkGroup, None, ty);
+
+    let mut f = Function { name: Some("main".into()), ..Default::default() };
+    for (name, ty, builtin) in [("wid", vec3_u32, BuiltIn::WorkGroupId), ("lidx", u32_ty, BuiltIn::LocalInvocationIndex)] {
+        f.arguments.push(FunctionArgument { name: Some(name.into()), ty, binding: Some(Binding::BuiltIn(builtin)) });
+    }
+    let wid = f.expressions.append(Expression::FunctionArgument(0), Span::UNDEFINED);
+    let lidx = f.expressions.append(Expression::FunctionArgument(1), Span::UNDEFINED);
+    let mut handle = |g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED);
+    let mut globals: Vec<Source> = Vec::new();
+    for (vars, (dtype, shape)) in source_vars.iter().zip(&a.sources) {
+        globals.push(Source { ranges: vars.iter().map(|&g| handle(g)).collect(), range_words: target.range_words, shape: shape.clone(), dtype: *dtype, view: None });
+    }
+    let out_g = handle(out_var);
+    globals.push(Source { ranges: vec![out_g], range_words: target.range_words, shape: a.output.clone(), dtype: DType::F32, view: None });
+    let (dims_g, q_g, red_g, p_g) = (handle(dims_var), handle(q_var), handle(red_var), handle(p_var));
+    let mut b = Builder::new(&mut module, target, &kernel, f, globals, dims_g, symbols.clone(), (lidx, ATTENTION_LANES), Vec::new());
+
+    // the axes the expressions are read at (see `AttentionStages`)
+    const HEAD: u32 = 0;
+    let grid = [Expr::Dim(&at.queries * &Dim::new(heads)), Expr::Int(1)];
+    let block = b.workgroup_index(wid);
+    let (blocks, _) = b.value(&grid[0])?;
+    let idle = b.bin(BinaryOperator::GreaterEqual, block, blocks);
+    b.if_(idle, |b| {
+        b.push(Statement::Return { value: None });
+        Ok(())
+    })?;
+    let n_heads = b.int(heads)?;
+    let h = b.bin(BinaryOperator::Modulo, block, n_heads);
+    let s = b.bin(BinaryOperator::Divide, block, n_heads);
+    let lane = b.cast(lidx, naga::ScalarKind::Sint, false);
+    let lanes = b.int(ATTENTION_LANES as i64)?;
+    let d_len = b.int(head_dim)?;
+    let local = |b: &mut Builder, name: &str, init: f64| -> Res<Handle<Expression>> {
+        let var = b.f.local_variables.append(LocalVariable { name: Some(name.into()), ty: b.f32_ty, init: None }, Span::UNDEFINED);
+        let ptr = b.pre(Expression::LocalVariable(var));
+        let v = b.float(init)?;
+        b.push(Statement::Store { pointer: ptr, value: v });
+        Ok(ptr)
+    };
+    let shared = |b: &mut Builder, array: Handle<Expression>, index: Handle<Expression>| b.emit(Expression::Access { base: array, index });
+    let barrier = |b: &mut Builder| b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+    let per_lane = (head_dim as u32).div_ceil(ATTENTION_LANES);
+    // this invocation's dims: lane + 64 j, those below the head's width
+    let each_dim = |b: &mut Builder, body: &mut dyn FnMut(&mut Builder, u32, Handle<Expression>) -> Res<()>| -> Res<()> {
+        for j in 0..per_lane {
+            let offset = b.int((j * ATTENTION_LANES) as i64)?;
+            let d = b.bin(BinaryOperator::Add, lane, offset);
+            let inside = b.bin(BinaryOperator::Less, d, d_len);
+            b.if_(inside, |b| body(b, j, d))?;
+        }
+        Ok(())
+    };
+
+    // the query, once
+    let prologue = a.plan.prologue.as_ref().map(|p| p.dtype);
+    each_dim(&mut b, &mut |b, _, d| {
+        let q = match prologue {
+            // the prologue's point is (query, head, dim)
+            Some(dtype) => {
+                b.bind(0, s);
+                b.bind(1, h);
+                b.bind(2, d);
+                let v = b.value(&query)?;
+                let v = b.to_float(v);
+                if dtype == DType::F16 {
+                    let bits = b.f32_to_f16(v)?;
+                    b.f16_to_f32(bits)?
+                } else {
+                    v
+                }
+            }
+            None => {
+                b.bind(HEAD, h);
+                b.bind(1, s);
+                b.bind(3, d);
+                let v = b.value(&query)?;
+                b.to_float(v)
+            }
+        };
+        let at = shared(b, q_g, d);
+        b.push(Statement::Store { pointer: at, value: q });
+        Ok(())
+    })?;
+    barrier(&mut b);
+
+    let (keys, _) = b.value(&Expr::Dim(at.keys.clone()))?;
+    let last_lane = b.int(ATTENTION_LANES as i64 - 1)?;
+    let padded = b.bin(BinaryOperator::Add, keys, last_lane);
+    let chunks = b.bin(BinaryOperator::Divide, padded, lanes);
+    let scale = b.float(at.scale)?;
+    // `visible(h, s, t)` and the scaled score of key t, under `body(score)`
+    // where the key is seen
+    let scored = |b: &mut Builder, t: Handle<Expression>, body: &mut dyn FnMut(&mut Builder, Handle<Expression>) -> Res<()>| -> Res<()> {
+        let in_range = b.bin(BinaryOperator::Less, t, keys);
+        b.if_(in_range, |b| {
+            b.bind(HEAD, h);
+            b.bind(1, s);
+            b.bind(2, t);
+            let seen = match &visible {
+                Some(v) => {
+                    let v = b.value(v)?;
+                    Some(b.to_bool(v)?)
+                }
+                None => None,
+            };
+            let mut score = |b: &mut Builder| -> Res<()> {
+                let dot = local(b, "dot", 0.0)?;
+                b.loop_to("dim".into(), d_len, |b, d| {
+                    b.bind(3, d);
+                    let k = b.value(&key)?;
+                    let k = b.to_float(k);
+                    let qa = shared(b, q_g, d);
+                    let q = b.emit(Expression::Load { pointer: qa });
+                    let acc = b.emit(Expression::Load { pointer: dot });
+                    let prod = b.bin(BinaryOperator::Multiply, q, k);
+                    let sum = b.bin(BinaryOperator::Add, acc, prod);
+                    b.push(Statement::Store { pointer: dot, value: sum });
+                    Ok(())
+                })?;
+                let x = b.emit(Expression::Load { pointer: dot });
+                let x = b.bin(BinaryOperator::Multiply, x, scale);
+                body(b, x)
+            };
+            match seen {
+                Some(seen) => b.if_(seen, score),
+                None => score(b),
+            }
+        })
+    };
+    let key_of = |b: &mut Builder, c: Handle<Expression>, i: Handle<Expression>| {
+        let first = b.bin(BinaryOperator::Multiply, c, lanes);
+        b.bin(BinaryOperator::Add, first, i)
+    };
+
+    // pass 1: this invocation's maximum and sum of exp(score - maximum)
+    let m = local(&mut b, "max", f64::NEG_INFINITY)?;
+    let l = local(&mut b, "sum", 0.0)?;
+    b.loop_to("keys".into(), chunks, |b, c| {
+        let t = key_of(b, c, lane);
+        scored(b, t, &mut |b, x| {
+            let old = b.emit(Expression::Load { pointer: m });
+            let new = b.math(MathFunction::Max, old, Some(x), None);
+            let drop = b.bin(BinaryOperator::Subtract, old, new);
+            let drop = b.math(MathFunction::Exp, drop, None, None);
+            let sum = b.emit(Expression::Load { pointer: l });
+            let kept = b.bin(BinaryOperator::Multiply, sum, drop);
+            let e = b.bin(BinaryOperator::Subtract, x, new);
+            let e = b.math(MathFunction::Exp, e, None, None);
+            let sum = b.bin(BinaryOperator::Add, kept, e);
+            b.push(Statement::Store { pointer: l, value: sum });
+            b.push(Statement::Store { pointer: m, value: new });
+            Ok(())
+        })
+    })?;
+    // the workgroup's: a tree over the invocations' partials
+    let tree = |b: &mut Builder, value: Handle<Expression>, op: BinaryOperator, fun: Option<MathFunction>| -> Res<Handle<Expression>> {
+        let mine = shared(b, red_g, lane);
+        b.push(Statement::Store { pointer: mine, value });
+        barrier(b);
+        let mut stride = ATTENTION_LANES / 2;
+        while stride > 0 {
+            let st = b.int(stride as i64)?;
+            let active = b.bin(BinaryOperator::Less, lane, st);
+            b.if_(active, |b| {
+                let other = b.bin(BinaryOperator::Add, lane, st);
+                let oa = shared(b, red_g, other);
+                let o = b.emit(Expression::Load { pointer: oa });
+                let ma = shared(b, red_g, lane);
+                let v = b.emit(Expression::Load { pointer: ma });
+                let r = match fun {
+                    Some(fun) => b.math(fun, v, Some(o), None),
+                    None => b.bin(op, v, o),
+                };
+                b.push(Statement::Store { pointer: ma, value: r });
+                Ok(())
+            })?;
+            barrier(b);
+            stride /= 2;
+        }
+        let zero = b.int(0)?;
+        let first = shared(b, red_g, zero);
+        let total = b.emit(Expression::Load { pointer: first });
+        // every invocation has read it before the array is written again
+        barrier(b);
+        Ok(total)
+    };
+    let my_max = b.emit(Expression::Load { pointer: m });
+    let max = tree(&mut b, my_max, BinaryOperator::Add, Some(MathFunction::Max))?;
+    // an invocation that saw no key has the sum 0 at maximum -inf
+    let my_sum = b.emit(Expression::Load { pointer: l });
+    let shift = b.bin(BinaryOperator::Subtract, my_max, max);
+    let shift = b.math(MathFunction::Exp, shift, None, None);
+    let rescaled = b.bin(BinaryOperator::Multiply, my_sum, shift);
+    let zero = b.float(0.0)?;
+    let empty = b.bin(BinaryOperator::Equal, my_sum, zero);
+    let rescaled = b.emit(Expression::Select { condition: empty, accept: zero, reject: rescaled });
+    let sum = tree(&mut b, rescaled, BinaryOperator::Add, None)?;
+    let one = b.float(1.0)?;
+    let inverse = b.bin(BinaryOperator::Divide, one, sum);
+
+    // pass 2: 64 keys' probabilities at a time, then their values
+    let accs: Vec<Handle<Expression>> = (0..per_lane).map(|j| local(&mut b, &format!("acc{j}"), 0.0)).collect::<Res<_>>()?;
+    let probs_f16 = at.probs_f16;
+    b.loop_to("key_tiles".into(), chunks, |b, c| {
+        let t = key_of(b, c, lane);
+        let p = local(b, "p", 0.0)?;
+        scored(b, t, &mut |b, x| {
+            let e = b.bin(BinaryOperator::Subtract, x, max);
+            let w = b.math(MathFunction::Exp, e, None, None);
+            let w = if probs_f16 {
+                let normalized = b.bin(BinaryOperator::Multiply, w, inverse);
+                let bits = b.f32_to_f16(normalized)?;
+                b.f16_to_f32(bits)?
+            } else {
+                w
+            };
+            b.push(Statement::Store { pointer: p, value: w });
+            Ok(())
+        })?;
+        let mine = shared(b, p_g, lane);
+        let pv = b.emit(Expression::Load { pointer: p });
+        b.push(Statement::Store { pointer: mine, value: pv });
+        barrier(b);
+        let first = b.bin(BinaryOperator::Multiply, c, lanes);
+        let left = b.bin(BinaryOperator::Subtract, keys, first);
+        let n = b.math(MathFunction::Min, left, Some(lanes), None);
+        b.loop_to("key".into(), n, |b, i| {
+            let t = key_of(b, c, i);
+            let pa = shared(b, p_g, i);
+            let p = b.emit(Expression::Load { pointer: pa });
+            // the value's point is (query, head, dim, key)
+            b.bind(0, s);
+            b.bind(1, h);
+            b.bind(3, t);
+            each_dim(b, &mut |b, j, d| {
+                b.bind(2, d);
+                let v = b.value(&value)?;
+                let v = b.to_float(v);
+                let term = b.bin(BinaryOperator::Multiply, p, v);
+                let term = if probs_f16 { term } else { b.bin(BinaryOperator::Divide, term, sum) };
+                let acc = b.emit(Expression::Load { pointer: accs[j as usize] });
+                let acc = b.bin(BinaryOperator::Add, acc, term);
+                b.push(Statement::Store { pointer: accs[j as usize], value: acc });
+                Ok(())
+            })
+        })?;
+        barrier(b);
+        Ok(())
+    })?;
+    // out[s, h, d]
+    each_dim(&mut b, &mut |b, j, d| {
+        let row = b.bin(BinaryOperator::Multiply, s, n_heads);
+        let row = b.bin(BinaryOperator::Add, row, h);
+        let base = b.bin(BinaryOperator::Multiply, row, d_len);
+        let index = b.bin(BinaryOperator::Add, base, d);
+        let v = b.emit(Expression::Load { pointer: accs[j as usize] });
+        let to = b.emit(Expression::Access { base: out_g, index });
+        b.push(Statement::Store { pointer: to, value: v });
+        Ok(())
+    })?;
+    b.push(Statement::Return { value: None });
+    let workgroup_size = [ATTENTION_LANES, 1, 1];
+    let info = b.finish(&mut module, workgroup_size)?;
+    let description = format!(
+        "// {kernel}: one kernel, a workgroup of {ATTENTION_LANES} invocations per query and head\n// queries {}\n// keys {} of {}\n// values {}\n// visible {}\n// scale {}, probabilities {}",
+        a.plan.prologue.as_ref().map_or_else(|| at.q.to_string(), |p| format!("{} ({})", p.body, p.dtype)),
+        at.keys,
+        at.key,
+        at.value,
+        at.visible.as_ref().map_or_else(|| "every key".to_string(), |v| v.to_string()),
+        at.scale,
+        if probs_f16 { "rounded to f16" } else { "f32" }
+    );
+    Ok(GpuKernel { name: kernel, module, info, symbols, grid, workgroup_size, sources: a.sources.len(), ranges, vector_views: Vec::new(), target: *target, nest: description, bounds_proof })
 }

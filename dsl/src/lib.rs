@@ -41,5 +41,5 @@ pub use error::GraphError;
 pub use expr::{ax, dim, flt, int, load, select, BinOp, Expr, ExprWithPrefix, KernelClass, Reduce, ReduceOp, Stage, UnOp};
 pub use graph::{Function, FunctionBuilder, Module, Node, NodeId, NodeKind, ParamDecl, Tensor, TensorDesc};
 pub use interp::{erf, interpret, RefTensor};
-pub use ops::{Builtin, Elementwise, OpDef, RopeConfig, TensorType};
+pub use ops::{AttentionStages, Builtin, Elementwise, OpDef, RopeConfig, TensorType};
 pub use tensor::{rel_l2_error, HostTensor};

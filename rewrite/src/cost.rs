@@ -3,7 +3,7 @@
 
 use crate::graph::{Graph, Node};
 use egg::{CostFunction, Id, Language, RecExpr};
-use kiln_dsl::ops::{OpDef, TensorType};
+use kiln_dsl::ops::{AttentionPlan, OpDef, TensorType};
 use kiln_dsl::{Bindings, DType, Dim, Expr, Function, NodeKind, Stage};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -20,6 +20,9 @@ pub struct CostModel {
     /// Values assumed for symbolic dims; others are taken as
     /// [`CostModel::DEFAULT_DIM`].
     pub hints: Bindings,
+    /// The backend runs an [`kiln_dsl::ops::AttentionKernel`]'s stages as
+    /// one kernel ([`AttentionPlan`]): the GPU's.
+    pub attention_kernels: bool,
 }
 
 impl CostModel {
@@ -29,13 +32,13 @@ impl CostModel {
     /// A discrete GPU (figures of the H100 runs in `benches/RESULTS.md`:
     /// ~7 µs per kernel, ~1 TB/s for kiln's kernels, f32 arithmetic cheap).
     pub fn gpu() -> CostModel {
-        CostModel { launch_s: 7e-6, byte_s: 1.0 / 1e12, op_s: 1.0 / 2e12, hints: Bindings::new() }
+        CostModel { launch_s: 7e-6, byte_s: 1.0 / 1e12, op_s: 1.0 / 2e12, hints: Bindings::new(), attention_kernels: true }
     }
 
     /// The CPU backend on a few cores (~2 µs per kernel with its thread
     /// hand-off, ~20 GB/s, a few GFLOP/s of scalar-equivalent work).
     pub fn cpu() -> CostModel {
-        CostModel { launch_s: 2e-6, byte_s: 1.0 / 20e9, op_s: 1.0 / 8e9, hints: Bindings::new() }
+        CostModel { launch_s: 2e-6, byte_s: 1.0 / 20e9, op_s: 1.0 / 8e9, hints: Bindings::new(), attention_kernels: false }
     }
 
     fn eval(&self, d: &Dim) -> f64 {
@@ -48,20 +51,33 @@ impl CostModel {
         n * dtype.storage_bytes(256) as f64 / 256.0
     }
 
-    /// Kernels of `op` and its estimated seconds: per stage a launch, the
-    /// bytes of its output and of each source it reads, and its body's
-    /// operations at every point of its iteration space.
+    /// Kernels of `op` and its estimated seconds: per kernel a launch, per
+    /// stage the bytes of its output and of each source it reads, and its
+    /// body's operations at every point of its iteration space.
     pub fn op_cost(&self, op: &dyn OpDef, inputs: &[TensorType], output: &TensorType) -> (usize, f64) {
         let stages = op.compute(inputs, output);
-        (stages.len(), self.stages_cost(&stages, inputs))
+        let kernels = self.kernels(op, &stages, inputs.len());
+        (kernels, self.stages_cost(op, &stages, inputs))
     }
 
-    /// Estimated seconds of `stages` reading `inputs` (see [`CostModel::op_cost`]).
-    pub fn stages_cost(&self, stages: &[Stage], inputs: &[TensorType]) -> f64 {
+    /// Kernels `op`'s `stages` (reading `n_inputs` inputs) run as: one per
+    /// stage, or one for an attention the backend runs as one kernel.
+    pub fn kernels(&self, op: &dyn OpDef, stages: &[Stage], n_inputs: usize) -> usize {
+        if self.attention_kernels && AttentionPlan::of(op, stages, n_inputs).is_some() {
+            1
+        } else {
+            stages.len()
+        }
+    }
+
+    /// Estimated seconds of `op`'s `stages` reading `inputs` (see
+    /// [`CostModel::op_cost`]; the values an attention kernel keeps to
+    /// itself are counted as if stored).
+    pub fn stages_cost(&self, op: &dyn OpDef, stages: &[Stage], inputs: &[TensorType]) -> f64 {
         let mut sources: Vec<(DType, Vec<Dim>)> = inputs.iter().map(|t| (t.dtype, t.shape.clone())).collect();
-        let mut seconds = 0.0;
+        let mut seconds = self.kernels(op, stages, inputs.len()) as f64 * self.launch_s;
         for s in stages {
-            seconds += self.launch_s + self.stage_seconds(s, &sources);
+            seconds += self.stage_seconds(s, &sources);
             sources.push((s.dtype, s.shape.clone()));
         }
         seconds
@@ -418,7 +434,7 @@ impl<'a> SharedCost<'a> {
             Node::Op(k, args) => {
                 let ins: Vec<TensorType> = args.iter().map(|a| self.graph[*a].data.clone().expect("operands are tensors")).collect();
                 let info = crate::graph::stage_info(self.graph, k, args).expect("e-nodes are well typed");
-                self.model.stages_cost(&info.stages, &ins)
+                self.model.stages_cost(k.op.as_ref(), &info.stages, &ins)
             }
             Node::Leaf(_) | Node::Outputs(_) => 0.0,
         };

@@ -137,6 +137,12 @@ pub struct Types {
     /// parameters are loaded ([`kiln_dsl::fold`]): then they cost nothing
     /// per call, and rules may make them (merged projections).
     pub fold_params: bool,
+    /// Whether the backend runs an attention op as one kernel (the cost
+    /// model's [`crate::CostModel::attention_kernels`]): then the queries'
+    /// RoPE and rounding may fuse into it. Elsewhere they stay their own
+    /// kernel, so that the attention's stages read their queries as the
+    /// CPU's kernel templates expect (in llama.cpp's summation order).
+    pub attention_kernels: bool,
     stages: RefCell<HashMap<(OpKey, Vec<TensorType>), Arc<StageInfo>>>,
     /// The same by operand e-classes (a class's type never changes; a
     /// stale id is only a miss), which is cheaper to look up than types.

@@ -237,6 +237,7 @@ impl Optimizer {
         }
         let (mut g, root) = from_function(&func);
         g.analysis.fold_params = self.fold_params;
+        g.analysis.attention_kernels = self.cost.attention_kernels;
         let saturation = Instant::now();
         let (iterations, stop, applied) = self.saturate(&mut g, started);
         let saturation_s = saturation.elapsed().as_secs_f64();
@@ -266,7 +267,7 @@ impl Optimizer {
             saturation_s,
             extraction_s,
             rules: self.rules.iter().zip(applied).map(|(r, applied)| RuleCount { rule: r.name.clone(), family: r.family, applied }).collect(),
-            fused: fused_groups(&out),
+            fused: fused_groups(&out, &self.cost),
         };
         Ok((out, report))
     }
@@ -357,14 +358,14 @@ fn add_term(g: &mut Graph, t: &Term) -> Id {
     }
 }
 
-fn fused_groups(func: &Function) -> Vec<FusedGroup> {
+fn fused_groups(func: &Function, cost: &CostModel) -> Vec<FusedGroup> {
     let mut groups: BTreeMap<Vec<String>, FusedGroup> = BTreeMap::new();
     for n in &func.nodes {
         let NodeKind::Op(op) = &n.kind else { continue };
         let Some(f) = op.as_fused() else { continue };
         let names: Vec<String> = f.members.iter().map(|m| m.op.name()).collect();
         let ins: Vec<_> = n.inputs.iter().map(|i| func.node(*i).ty.clone()).collect();
-        let kernels = op.compute(&ins, &n.ty).len();
+        let kernels = cost.kernels(op.as_ref(), &op.compute(&ins, &n.ty), ins.len());
         groups.entry(names.clone()).or_insert(FusedGroup { ops: names, kernels, count: 0 }).count += 1;
     }
     let mut v: Vec<FusedGroup> = groups.into_values().collect();

@@ -5,7 +5,7 @@
 
 use crate::graph::{folds, param_leaf, stage_info, Graph, Node};
 use egg::{Id, Language};
-use kiln_dsl::ops::{inline_stages, Arg, Fused, Member, OpDef, TensorType};
+use kiln_dsl::ops::{inline_stages, Arg, AttentionKernel, AttentionPlan, Fused, Member, OpDef, TensorType};
 use kiln_dsl::{Builtin, DType, Elementwise, KernelClass};
 use serde::Serialize;
 use std::sync::Arc;
@@ -250,7 +250,19 @@ pub fn fusion() -> Vec<Rule> {
                     // view: one load at a shifted index, free to recompute in
                     // every reader, elementwise or not
                     let view = matches!(p.op.as_builtin(), Some(Builtin::Slice { .. }));
-                    if info.inlinable {
+                    // the queries of an attention run as one kernel, computed
+                    // once per query there (its prologue) rather than stored
+                    let prologue = || {
+                        if !g.analysis.attention_kernels || at != 0 || readers.len() > 1 || consumer.op.as_attention_kernel().is_none() || info.stages.iter().any(|s| s.reduce.is_some()) {
+                            return None;
+                        }
+                        let ins = types(g, &operands);
+                        let out = fused.infer(&ins).ok()?;
+                        AttentionPlan::of(&fused, &fused.compute(&ins, &out), ins.len()).map(|_| ())
+                    };
+                    if prologue().is_some() {
+                        // fused
+                    } else if info.inlinable {
                         if readers.len() > 1 && !(cheap && (boundary || view)) {
                             continue;
                         }
@@ -358,44 +370,57 @@ pub fn fusion() -> Vec<Rule> {
 /// scores nor the probabilities. It reads `[S, H, D]` operands, so the
 /// term transposes around it; the layout rules fold those into the
 /// transposes that usually made the heads axis first.
+///
+/// And an attention op is one [`AttentionKernel`]: the same stages, which
+/// a backend able to (the GPU's) runs as one kernel; the fusion rules then
+/// fold the queries' RoPE and rounding into it as its prologue
+/// ([`AttentionPlan`]).
 pub fn substitution() -> Vec<Rule> {
     let heads_first = || Builtin::Transpose(vec![1, 0, 2]);
-    vec![Rule::new("attention-pattern", Family::Substitution, move |g, _, node| {
-        let Some((Builtin::Matmul { transpose_b: false }, [probs, v])) = builtin(node) else { return Vec::new() };
-        let f32_3d = |id: Id| type_of(g, id).dtype == DType::F32 && type_of(g, id).rank() == 3;
-        if !f32_3d(*v) {
-            return Vec::new();
-        }
-        let mut out = Vec::new();
-        for (op, args) in builtins_in(g, *probs) {
-            let (Builtin::Softmax, [scaled]) = (op, args) else { continue };
-            // (scale, scores) for each way the scores may be scaled
-            let mut scalings: Vec<(f64, Id)> = Vec::new();
-            for (op, args) in builtins_in(g, *scaled) {
-                match (op, args) {
-                    (Builtin::MapScalar(Elementwise::Mul, c), [x]) => scalings.push((*c, *x)),
-                    (Builtin::MapScalar(Elementwise::Div, c), [x]) => scalings.push((1.0 / c, *x)),
-                    (Builtin::Matmul { transpose_b: true }, _) => scalings.push((1.0, *scaled)),
-                    _ => {}
-                }
+    vec![
+        Rule::new("attention-pattern", Family::Substitution, move |g, _, node| {
+            let Some((Builtin::Matmul { transpose_b: false }, [probs, v])) = builtin(node) else { return Vec::new() };
+            let f32_3d = |id: Id| type_of(g, id).dtype == DType::F32 && type_of(g, id).rank() == 3;
+            if !f32_3d(*v) {
+                return Vec::new();
             }
-            for (scale, scores) in scalings {
-                if !(scale > 0.0 && scale.is_finite()) {
-                    continue;
+            let mut out = Vec::new();
+            for (op, args) in builtins_in(g, *probs) {
+                let (Builtin::Softmax, [scaled]) = (op, args) else { continue };
+                // (scale, scores) for each way the scores may be scaled
+                let mut scalings: Vec<(f64, Id)> = Vec::new();
+                for (op, args) in builtins_in(g, *scaled) {
+                    match (op, args) {
+                        (Builtin::MapScalar(Elementwise::Mul, c), [x]) => scalings.push((*c, *x)),
+                        (Builtin::MapScalar(Elementwise::Div, c), [x]) => scalings.push((1.0 / c, *x)),
+                        (Builtin::Matmul { transpose_b: true }, _) => scalings.push((1.0, *scaled)),
+                        _ => {}
+                    }
                 }
-                for (op, args) in builtins_in(g, scores) {
-                    let (Builtin::Matmul { transpose_b: true }, [q, k]) = (op, args) else { continue };
-                    if !f32_3d(*q) || !f32_3d(*k) {
+                for (scale, scores) in scalings {
+                    if !(scale > 0.0 && scale.is_finite()) {
                         continue;
                     }
-                    let operand = |id: Id| Term::Op(Arc::new(heads_first()), vec![Term::Class(id)]);
-                    let attention = Term::Op(Arc::new(Builtin::Attention { scale, causal: false }), vec![operand(*q), operand(*k), operand(*v)]);
-                    out.push(Term::Op(Arc::new(heads_first()), vec![attention]));
+                    for (op, args) in builtins_in(g, scores) {
+                        let (Builtin::Matmul { transpose_b: true }, [q, k]) = (op, args) else { continue };
+                        if !f32_3d(*q) || !f32_3d(*k) {
+                            continue;
+                        }
+                        let operand = |id: Id| Term::Op(Arc::new(heads_first()), vec![Term::Class(id)]);
+                        let attention = Term::Op(Arc::new(Builtin::Attention { scale, causal: false }), vec![operand(*q), operand(*k), operand(*v)]);
+                        out.push(Term::Op(Arc::new(heads_first()), vec![attention]));
+                    }
                 }
             }
-        }
-        out
-    })]
+            out
+        }),
+        // an attention op as one kernel (where the backend can; its stages
+        // otherwise): the scores and probabilities are never stored
+        Rule::new("attention-kernel", Family::Substitution, |_, _, node| match builtin(node) {
+            Some((op, args)) => AttentionKernel::of(op).map(|k| Term::op(k, args)).into_iter().collect(),
+            None => Vec::new(),
+        }),
+    ]
 }
 
 fn types(g: &Graph, ids: &[Id]) -> Vec<TensorType> {

@@ -384,6 +384,51 @@ fn every_rule_together_turns_written_out_attention_into_the_attention_op() {
     assert!(chosen > 0, "the attention op was never chosen over its written-out pattern");
 }
 
+/// An attention over a KV cache (causal, f16 keys and values; or unmasked,
+/// f32; grouped-query or not) whose queries a model computes as its
+/// projection reshaped to heads, RoPE'd and (f16) rounded.
+fn attention_with_computed_queries(r: &mut StdRng) -> Function {
+    let (hkv, group, s, t, dd) = (r.random_range(1..=3), r.random_range(1..=3), r.random_range(1..=4), r.random_range(1..=9), 2 * r.random_range(1..=8));
+    let hq = hkv * group;
+    let f16 = r.random_bool(0.5);
+    let kv = if f16 { DType::F16 } else { DType::F32 };
+    let f = FunctionBuilder::new("attention");
+    let x = f.input("x", DType::F32, &d(&[s, hq * dd]));
+    let table = f.input("rope", DType::F32, &d(&[s, dd / 2, 2]));
+    let k = f.input("k", kv, &d(&[t.max(s), hkv, dd]));
+    let v = f.input("v", kv, &d(&[t.max(s), hkv, dd]));
+    let q = x.reshape(&d(&[s, hq, dd])).rope_table(&table, r.random_bool(0.5));
+    let q = if f16 { q.cast(DType::F16) } else { q };
+    let scale = r.random_range(0.05..1.0);
+    let out = if f16 { q.attention(&k, &v, scale) } else { q.attention_unmasked(&k, &v, scale) };
+    f.finish(&[&out]).unwrap()
+}
+
+/// The attention op substituted by the one that runs as one kernel, and
+/// its queries' computation (RoPE, rounding) fused into it as its
+/// prologue: the same results, and on a GPU one kernel in all.
+#[test]
+fn attention_as_one_kernel_with_its_queries_is_sound() {
+    let mut r = rng();
+    let (rule, mut fired) = (rule("attention-kernel"), 0);
+    for _ in 0..cases() {
+        let func = attention_with_computed_queries(&mut r);
+        fired += check_rule(&rule, &func, &mut r);
+        let optimizer = Optimizer { rules: vec![rule.clone(), self::rule("inline-producer")], ..Optimizer::new(CostModel::gpu()) };
+        let (rewritten, report) = optimizer.optimize(&func).unwrap();
+        assert_eq!(report.kernels_after, 1, "{}\n{rewritten}", report.summary());
+        let inputs = random_inputs(&func, &mut r);
+        let none = HashMap::new();
+        let want = interpret(&func, &inputs, &none, &Bindings::new()).unwrap();
+        let got = interpret(&rewritten, &inputs, &none, &Bindings::new()).unwrap();
+        assert!(rel_l2_error(&got[0].data, &want[0].data) <= TOLERANCE, "{}\n{rewritten}", report.summary());
+        // a CPU's backend runs the stages: the substitution saves nothing there
+        let (_, report) = Optimizer { rules: vec![rule.clone()], ..Optimizer::new(CostModel::cpu()) }.optimize(&func).unwrap();
+        assert_eq!(report.kernels_after, report.kernels_before, "{}", report.summary());
+    }
+    assert!(fired > 0);
+}
+
 /// Projections of one input by weights of one type (Q, K, V; gate, up)
 /// merged into one matmul over the weights concatenated by rows, the
 /// concatenation folded into a parameter as a module does at load: same

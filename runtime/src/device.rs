@@ -126,11 +126,13 @@ pub enum Device {
 impl Device {
     /// The graph optimizer's cost model for this device: a GPU's where
     /// kernel launches are dear, the CPU's for the CPU and for GPU adapters
-    /// that run on the CPU (lavapipe), where recomputation is.
+    /// that run on the CPU (lavapipe), where recomputation is (but whose
+    /// backend runs an attention as one kernel, as every GPU's does).
     pub fn cost_model(&self) -> kiln_rewrite::CostModel {
         match self {
             Device::Gpu(g, _) if g.adapter_kind() == kiln_schedule::AdapterKind::Gpu => kiln_rewrite::CostModel::gpu(),
-            _ => kiln_rewrite::CostModel::cpu(),
+            Device::Gpu(..) => kiln_rewrite::CostModel { attention_kernels: true, ..kiln_rewrite::CostModel::cpu() },
+            Device::Cpu => kiln_rewrite::CostModel::cpu(),
         }
     }
 

@@ -17,9 +17,9 @@
 //! watched for out-of-memory.
 
 use crate::error::RuntimeError;
-use crate::plan::{lower_function, Buffers, Loc, Lowered};
+use crate::plan::{lower_function, Buffers, KernelSource, Loc, Lowered};
 use crate::CompileOptions;
-use kiln_codegen::gpu::{lower, GpuKernel, GpuTarget};
+use kiln_codegen::gpu::{lower, lower_attention, GpuKernel, GpuTarget};
 use kiln_dsl::{quant, Bindings, DType, Function, HostTensor, Module, TensorDesc};
 use kiln_schedule::{gpu_schedule, AdapterKind, GpuKnobs};
 use kiln_rewrite::Report;
@@ -844,11 +844,20 @@ pub fn gpu_module_kernels(module: &Module, target: &GpuTarget, adapter: AdapterK
 }
 
 fn lowered_kernels(func: &Function, target: &GpuTarget, adapter: AdapterKind, options: &CompileOptions) -> Result<Vec<(String, GpuKernel)>, RuntimeError> {
-    let lowered = lower_function(func, Buffers::OnePerValue, |nest| {
-        let nest = options.schedule(nest, true, |n| default_schedule(n, adapter))?;
-        Ok(lower(&nest, target)?)
-    })?;
+    let lowered = lower_function(func, Buffers::OnePerValue, true, |source| gpu_kernel(source, target, adapter, options))?;
     Ok(lowered.steps.into_iter().map(|s| (s.op, s.kernel)).collect())
+}
+
+/// The kernel of `source` for `target`: a stage's nest scheduled (tuned,
+/// or by default) and lowered, or an attention's stages as one kernel.
+fn gpu_kernel(source: KernelSource, target: &GpuTarget, adapter: AdapterKind, options: &CompileOptions) -> Result<GpuKernel, RuntimeError> {
+    match source {
+        KernelSource::Nest(nest) => {
+            let nest = options.schedule(nest, true, |n| default_schedule(n, adapter))?;
+            Ok(lower(&nest, target)?)
+        }
+        KernelSource::Attention(attention) => Ok(lower_attention(&attention, target)?),
+    }
 }
 
 /// A kernel and its compiled pipeline.
@@ -907,9 +916,8 @@ impl GpuExecutable {
 
     /// Compile `func`, already rewritten (what `report` says was done).
     fn compile_rewritten(func: Function, report: Option<Report>, gpu: &GpuDevice, options: &CompileOptions) -> Result<GpuExecutable, RuntimeError> {
-        let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::Shared }, |nest| {
-            let nest = options.schedule(nest, true, |n| default_schedule(n, gpu.adapter_kind()))?;
-            let kernel = lower(&nest, &gpu.target())?;
+        let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::Shared }, true, |source| {
+            let kernel = gpu_kernel(source, &gpu.target(), gpu.adapter_kind(), options)?;
             let pipeline = gpu.pipeline(&kernel)?;
             Ok(GpuStep { unchecked: gpu.runs_unchecked(&kernel), layout: pipeline.get_bind_group_layout(0), kernel, pipeline })
         })?;

@@ -7,6 +7,8 @@
 //! symbolic dims and are evaluated per run.
 
 use crate::error::RuntimeError;
+use kiln_codegen::gpu::FusedAttention;
+use kiln_dsl::ops::AttentionPlan;
 use kiln_dsl::{product, Bindings, DType, Dim, Expr, Function, GraphError, NodeKind, Stage};
 use kiln_schedule::LoopNest;
 
@@ -157,10 +159,19 @@ fn reads_only_own_point(stage: &Stage, src: u32, dtype: DType, shape: &[Dim]) ->
     own
 }
 
+/// What a backend compiles into one kernel.
+pub(crate) enum KernelSource {
+    /// One stage, as its naive loop nest (which the backend schedules).
+    Nest(LoopNest),
+    /// An attention op's stages as one kernel (backends that run them so).
+    Attention(FusedAttention),
+}
+
 /// Walk `func`'s ops in order, compile each stage's naive nest with
-/// `compile` (which schedules it for its backend), and plan the buffers of
-/// the intermediate values.
-pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, mut compile: impl FnMut(LoopNest) -> Result<K, RuntimeError>) -> Result<Lowered<K>, RuntimeError> {
+/// `compile` (which schedules it for its backend), or where
+/// `attention_kernels` is set each [`AttentionPlan`] as one kernel, and
+/// plan the buffers of the intermediate values.
+pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, attention_kernels: bool, mut compile: impl FnMut(KernelSource) -> Result<K, RuntimeError>) -> Result<Lowered<K>, RuntimeError> {
     func.verify()?;
     let mut steps: Vec<Step<K>> = Vec::new();
     let mut values: Vec<Interval> = Vec::new();
@@ -178,18 +189,51 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, mut compile: 
             NodeKind::Op(op) => {
                 let in_tys: Vec<_> = node.inputs.iter().map(|x| func.node(*x).ty.clone()).collect();
                 let stages = op.compute(&in_tys, &node.ty);
-                match stages.last() {
-                    None => return Err(GraphError::Invalid { node: i, message: format!("op `{}` defines no stage", op.name()) }.into()),
-                    Some(last) if last.shape != node.ty.shape || last.dtype != node.ty.dtype => {
-                        let message = format!("op `{}` infers {} but its last stage computes {}{}", op.name(), node.ty, last.dtype, kiln_dsl::shape_str(&last.shape));
-                        return Err(GraphError::Invalid { node: i, message }.into());
-                    }
-                    _ => {}
+                let Some(last) = stages.last() else {
+                    return Err(GraphError::Invalid { node: i, message: format!("op `{}` defines no stage", op.name()) }.into());
+                };
+                if last.shape != node.ty.shape || last.dtype != node.ty.dtype {
+                    let message = format!("op `{}` infers {} but its last stage computes {}{}", op.name(), node.ty, last.dtype, kiln_dsl::shape_str(&last.shape));
+                    return Err(GraphError::Invalid { node: i, message }.into());
                 }
                 let mut args: Vec<Loc> = node.inputs.iter().map(|x| loc_of[x.0 as usize].clone().expect("operands precede users")).collect();
                 let mut src_types: Vec<(DType, Vec<Dim>)> = in_tys.iter().map(|t| (t.dtype, t.shape.clone())).collect();
-                for stage in &stages {
-                    let kernel = compile(LoopNest::from_stage(stage, &src_types)?)?;
+                let attention = if attention_kernels { AttentionPlan::of(op.as_ref(), &stages, in_tys.len()) } else { None };
+                // (kernel, the stage it writes, the values it may overwrite)
+                let mut kernels: Vec<(K, &Stage, Vec<usize>)> = Vec::new();
+                if let Some(plan) = attention {
+                    // proven in bounds where each stage is (the kernel reads
+                    // what they read, at their points)
+                    let mut sources = src_types.clone();
+                    let mut bounds_proof = Ok(());
+                    for stage in &stages {
+                        if let Err(e) = LoopNest::from_stage(stage, &sources)?.bounds_proof() {
+                            bounds_proof = bounds_proof.and(Err(format!("{}: {e}", stage.name)));
+                        }
+                        sources.push((stage.dtype, stage.shape.clone()));
+                    }
+                    let name = if plan.prologue.is_some() { "attention_with_queries" } else { "attention" };
+                    let kernel = compile(KernelSource::Attention(FusedAttention { name: name.into(), plan, sources: src_types.clone(), output: last.shape.clone(), bounds_proof }))?;
+                    kernels.push((kernel, last, Vec::new()));
+                } else {
+                    for stage in &stages {
+                        let kernel = compile(KernelSource::Nest(LoopNest::from_stage(stage, &src_types)?))?;
+                        let own: Vec<usize> = args
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(i, a)| match a {
+                                Loc::Value(v) if reads_only_own_point(stage, i as u32, src_types[i].0, &src_types[i].1) => Some(*v),
+                                _ => None,
+                            })
+                            .collect();
+                        kernels.push((kernel, stage, own));
+                        // the next stage reads this one's result (a value made below)
+                        args.push(Loc::Value(values.len() + kernels.len() - 1));
+                        src_types.push((stage.dtype, stage.shape.clone()));
+                    }
+                    args.truncate(node.inputs.len());
+                }
+                for (kernel, stage, own) in kernels {
                     let step_no = steps.len();
                     for a in &args {
                         if let Loc::Value(v) = a {
@@ -202,20 +246,11 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, mut compile: 
                         Some((last, rows)) if stage.dtype.is_quantized() => &product(rows) * &Dim::new(stage.dtype.storage_bytes(last.as_const().unwrap_or(0) as usize) as i64),
                         _ => &product(&stage.shape) * &Dim::new(stage.dtype.block_bytes() as i64),
                     };
-                    overwritable.push(
-                        args.iter()
-                            .enumerate()
-                            .filter_map(|(i, a)| match a {
-                                Loc::Value(v) if reads_only_own_point(stage, i as u32, src_types[i].0, &src_types[i].1) => Some(*v),
-                                _ => None,
-                            })
-                            .collect(),
-                    );
+                    overwritable.push(own);
                     values.push(Interval { bytes, def: step_no, last_use: step_no, in_place_of: None });
                     let out = values.len() - 1;
                     steps.push(Step { kernel, args: args.clone(), out, op: op.name() });
                     args.push(Loc::Value(out));
-                    src_types.push((stage.dtype, stage.shape.clone()));
                 }
                 Loc::Value(values.len() - 1)
             }
@@ -259,10 +294,11 @@ pub struct MemoryReport {
 }
 
 /// The [`MemoryReport`] of `func` with every symbolic dim set to `dims`
-/// (kernels are not compiled).
-pub fn memory_report(func: &Function, dims: i64) -> Result<MemoryReport, RuntimeError> {
-    let lowered = lower_function(func, Buffers::Shared, |_| Ok(()))?;
-    let in_place = lower_function(func, Buffers::SharedInPlace, |_| Ok(()))?;
+/// (kernels are not compiled), on a backend that runs attention kernels as
+/// one (`attention_kernels`: the GPU's) or not.
+pub fn memory_report(func: &Function, dims: i64, attention_kernels: bool) -> Result<MemoryReport, RuntimeError> {
+    let lowered = lower_function(func, Buffers::Shared, attention_kernels, |_| Ok(()))?;
+    let in_place = lower_function(func, Buffers::SharedInPlace, attention_kernels, |_| Ok(()))?;
     let mut b = Bindings::new();
     for n in &func.nodes {
         for d in &n.ty.shape {

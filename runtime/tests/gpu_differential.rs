@@ -101,6 +101,10 @@ mod portable {
     fn attention_causal_over_a_kv_cache_and_unmasked() {
         common::cases::attention_causal_over_a_kv_cache_and_unmasked(Backend::GpuPortable)
     }
+    #[test]
+    fn attention_as_one_kernel_with_its_queries_rope() {
+        common::cases::attention_as_one_kernel_with_its_queries_rope(Backend::GpuPortable)
+    }
 }
 
 /// The attention, paged attention, matmul and transformer-block cases in
@@ -112,6 +116,10 @@ mod checked {
     #[test]
     fn attention_causal_over_a_kv_cache_and_unmasked() {
         common::cases::attention_causal_over_a_kv_cache_and_unmasked(Backend::GpuChecked)
+    }
+    #[test]
+    fn attention_as_one_kernel_with_its_queries_rope() {
+        common::cases::attention_as_one_kernel_with_its_queries_rope(Backend::GpuChecked)
     }
     #[test]
     fn paged_attention_over_pages_of_a_pool() {

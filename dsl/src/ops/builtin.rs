@@ -3,7 +3,7 @@
 use super::{OpDef, TensorType};
 use crate::dim::{product, shape_str, Dim};
 use crate::dtype::{DType, ScalarKind};
-use crate::expr::{ax, dim, flt, int, load, select, Expr, KernelClass, ReduceOp, Stage};
+use crate::expr::{ax, dim, flt, int, load, select, BinOp, Expr, KernelClass, ReduceOp, Stage};
 use crate::quant::flat_index;
 
 /// Elementwise functions of one or two tensors.
@@ -219,37 +219,64 @@ fn last(t: &TensorType, what: &str) -> Result<Dim, String> {
     t.shape.last().cloned().ok_or_else(|| format!("{what} must have at least one axis"))
 }
 
-/// What distinguishes one attention op from another; the stages are the
-/// same. Axes of the scores are `(head, query, key, dim)`; of the output
-/// `(query, head, dim, key)`.
-struct AttentionParts {
-    /// Op inputs (the stages' outputs are the sources after them).
-    inputs: usize,
-    /// Key `ax(2)` of query `ax(1)` at kv head of `ax(0)`, dim `ax(3)`.
-    key: Expr,
-    /// Value `ax(3)` of query `ax(0)` at kv head of `ax(1)`, dim `ax(2)`.
-    value: Expr,
-    /// Whether query `ax(1)` sees key `ax(2)` (all are seen when `None`).
-    visible: Option<Expr>,
+/// An attention as its stages describe it: everything that distinguishes
+/// one attention op from another (plain or paged, causal or not, with what
+/// was fused into its loads), from which [`AttentionStages::stages`] makes
+/// the stages every backend can run one by one, and which a backend that
+/// runs the whole attention as one kernel reads back from them
+/// ([`AttentionStages::recognize`]).
+///
+/// Axes: `q` and `key` are read at `(head, query, key, dim)` (the scores'
+/// axes, `q` not depending on the key), `visible` at `(head, query, key)`,
+/// `value` at `(query, head, dim, key)` (the output's axes, then the key).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttentionStages {
+    /// Source number of the first stage's result: the stages read sources
+    /// `0..first` (the op's inputs, and in a fused op the stages before)
+    /// and their own results after them.
+    pub first: usize,
+    /// The query element (of the head, query and dim axes).
+    pub q: Expr,
+    /// The key element.
+    pub key: Expr,
+    /// The value element.
+    pub value: Expr,
+    /// Whether the query sees the key (every key when `None`).
+    pub visible: Option<Expr>,
+    /// Query heads, queries, the head width and keys per query.
+    pub heads: Dim,
+    /// Queries.
+    pub queries: Dim,
+    /// Width of a head.
+    pub head_dim: Dim,
     /// Keys per query (the extent of the key axis).
-    keys: Dim,
+    pub keys: Dim,
+    /// Multiplies `q·k`; positive.
+    pub scale: f64,
+    /// The probabilities are rounded to f16 before they weight the values
+    /// (f16 values: llama.cpp's arithmetic with an f16 KV cache).
+    pub probs_f16: bool,
+    /// The output's shape, `[queries, heads, head_dim]` (or the batch's rows
+    /// for the paged op).
+    pub out_shape: Vec<Dim>,
 }
 
-impl AttentionParts {
+const ATTENTION_STAGE_NAMES: [&str; 6] = ["attention_scores", "attention_max", "attention_weights", "attention_sum", "attention_probs", "attention"];
+
+impl AttentionStages {
     /// Scores, their maximum, the exponentials, their sum, (f16 values:
     /// the probabilities rounded to f16,) and the weighted values.
-    fn stages(self, q: &TensorType, value_type: DType, scale: f64, oshape: Vec<Dim>) -> Vec<Stage> {
+    pub fn stages(&self) -> Vec<Stage> {
         let f32 = DType::F32;
-        let (hq, s, d) = (q.shape[1].clone(), q.shape[0].clone(), q.shape[2].clone());
-        let t = self.keys;
-        let n = self.inputs;
+        let (hq, s, d, t) = (self.heads.clone(), self.queries.clone(), self.head_dim.clone(), self.keys.clone());
+        let n = self.first;
         let (scores, max, weights, sum, probs) = (n, n + 1, n + 2, n + 3, n + 4);
         let scores_shape = vec![hq.clone(), s.clone(), t.clone()];
         // q·k unscaled (a plain reduction, scheduled like a matmul); the
         // scale (positive, checked by infer) applies to each score before
         // the max, as llama.cpp's softmax does.
-        let qk = load(0, vec![ax(1), ax(0), ax(3)]).mul(self.key);
-        let scaled = load(scores, vec![ax(0), ax(1), ax(2)]).mul(flt(scale));
+        let qk = self.q.clone().mul(self.key.clone());
+        let scaled = load(scores, vec![ax(0), ax(1), ax(2)]).mul(flt(self.scale));
         let masked = |x: Expr, hidden: f64| match &self.visible {
             Some(v) => select(v.clone(), x, flt(hidden)),
             None => x,
@@ -257,27 +284,85 @@ impl AttentionParts {
         // Unnormalized weights exp(score - max), 0 where hidden: computed
         // once per key, not once per output element.
         let weight = masked(scaled.clone().sub(load(max, vec![ax(0), ax(1)])).exp(), 0.0);
+        let [scores_name, max_name, weights_name, sum_name, probs_name, out_name] = ATTENTION_STAGE_NAMES;
         let mut stages = vec![
             // a small matmul per head: scheduled like one (a tile of keys shares the query)
-            Stage::reduce("attention_scores", scores_shape.clone(), f32, ReduceOp::Sum, vec![d], qk).with_class(KernelClass::Matmul),
-            Stage::reduce("attention_max", vec![hq.clone(), s.clone()], f32, ReduceOp::Max, vec![t.clone()], masked(scaled, f64::NEG_INFINITY)).with_class(KernelClass::Attention),
-            Stage::map("attention_weights", scores_shape.clone(), f32, weight).with_class(KernelClass::Attention),
-            Stage::reduce("attention_sum", vec![hq, s], f32, ReduceOp::Sum, vec![t.clone()], load(weights, vec![ax(0), ax(1), ax(2)])).with_class(KernelClass::Attention),
+            Stage::reduce(scores_name, scores_shape.clone(), f32, ReduceOp::Sum, vec![d], qk).with_class(KernelClass::Matmul),
+            Stage::reduce(max_name, vec![hq.clone(), s.clone()], f32, ReduceOp::Max, vec![t.clone()], masked(scaled, f64::NEG_INFINITY)).with_class(KernelClass::Attention),
+            Stage::map(weights_name, scores_shape.clone(), f32, weight).with_class(KernelClass::Attention),
+            Stage::reduce(sum_name, vec![hq, s], f32, ReduceOp::Sum, vec![t.clone()], load(weights, vec![ax(0), ax(1), ax(2)])).with_class(KernelClass::Attention),
         ];
-        if value_type == DType::F16 {
+        let oshape = self.out_shape.clone();
+        if self.probs_f16 {
             // f16 values: the probabilities are normalized first and stored
             // as f16 too, so both factors of p·v are f16 (what llama.cpp
             // computes with its f16 KV cache)
             let p = load(weights, vec![ax(0), ax(1), ax(2)]).mul(flt(1.0).div(load(sum, vec![ax(0), ax(1)])));
-            stages.push(Stage::map("attention_probs", scores_shape, DType::F16, p).with_class(KernelClass::Attention));
-            let out_body = load(probs, vec![ax(1), ax(0), ax(3)]).mul(self.value);
-            stages.push(Stage::reduce("attention", oshape, f32, ReduceOp::Sum, vec![t], out_body).with_class(KernelClass::Attention));
+            stages.push(Stage::map(probs_name, scores_shape, DType::F16, p).with_class(KernelClass::Attention));
+            let out_body = load(probs, vec![ax(1), ax(0), ax(3)]).mul(self.value.clone());
+            stages.push(Stage::reduce(out_name, oshape, f32, ReduceOp::Sum, vec![t], out_body).with_class(KernelClass::Attention));
         } else {
             // out[i, h, d] = sum_j w[h, i, j] * v[j, h/g, d] / l[h, i]
-            let out_body = load(weights, vec![ax(1), ax(0), ax(3)]).mul(self.value).div(load(sum, vec![ax(1), ax(0)]));
-            stages.push(Stage::reduce("attention", oshape, f32, ReduceOp::Sum, vec![t], out_body).with_class(KernelClass::Attention));
+            let out_body = load(weights, vec![ax(1), ax(0), ax(3)]).mul(self.value.clone()).div(load(sum, vec![ax(1), ax(0)]));
+            stages.push(Stage::reduce(out_name, oshape, f32, ReduceOp::Sum, vec![t], out_body).with_class(KernelClass::Attention));
         }
         stages
+    }
+
+    /// The attention whose stages `stages` begin with, if they do: the
+    /// stages [`AttentionStages::stages`] makes, the first one's result
+    /// being source `first`, with any expression in place of the query,
+    /// key, value and visibility (what fusion made of them). Read back from
+    /// the stages and checked by making them again, so nothing else passes.
+    pub fn recognize(stages: &[Stage], first: usize) -> Option<AttentionStages> {
+        let names: Vec<&str> = stages.iter().take(6).map(|s| s.name.as_str()).collect();
+        let probs_f16 = match names.as_slice() {
+            [a, b, c, d, e, f, ..] if [*a, *b, *c, *d, *e, *f] == ATTENTION_STAGE_NAMES => true,
+            [a, b, c, d, f, ..] if [*a, *b, *c, *d, *f] == [ATTENTION_STAGE_NAMES[0], ATTENTION_STAGE_NAMES[1], ATTENTION_STAGE_NAMES[2], ATTENTION_STAGE_NAMES[3], ATTENTION_STAGE_NAMES[5]] => false,
+            _ => return None,
+        };
+        let (scores, max, out) = (&stages[0], &stages[1], &stages[if probs_f16 { 5 } else { 4 }]);
+        let Expr::Binary(BinOp::Mul, q, key) = &scores.body else { return None };
+        let (visible, scaled) = match &max.body {
+            Expr::Select(v, x, _) => (Some((**v).clone()), &**x),
+            x => (None, x),
+        };
+        let Expr::Binary(BinOp::Mul, _, scale) = scaled else { return None };
+        let Expr::Float(scale) = **scale else { return None };
+        let value = match &out.body {
+            Expr::Binary(BinOp::Mul, _, v) if probs_f16 => (**v).clone(),
+            Expr::Binary(BinOp::Div, wv, _) if !probs_f16 => match &**wv {
+                Expr::Binary(BinOp::Mul, _, v) => (**v).clone(),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let ([heads, queries, keys], [head_dim]) = (scores.shape.as_slice(), scores.reduce.as_ref()?.extents.as_slice()) else { return None };
+        let attention = AttentionStages {
+            first,
+            q: (**q).clone(),
+            key: (**key).clone(),
+            value,
+            visible,
+            heads: heads.clone(),
+            queries: queries.clone(),
+            head_dim: head_dim.clone(),
+            keys: keys.clone(),
+            scale,
+            probs_f16,
+            out_shape: out.shape.clone(),
+        };
+        let made = attention.stages();
+        (stages.len() >= made.len() && stages[..made.len()] == made[..]).then_some(attention)
+    }
+
+    /// How many stages the attention has.
+    pub fn len(&self) -> usize {
+        if self.probs_f16 {
+            6
+        } else {
+            5
+        }
     }
 }
 
@@ -795,14 +880,21 @@ impl OpDef for Builtin {
                 let group = q.shape[1].as_const().unwrap() / k.shape[1].as_const().unwrap();
                 // query i attends to keys j <= T - S + i
                 let visible = causal.then(|| ax(2).le(dim(&(&t - &s)).add(ax(1))));
-                let parts = AttentionParts {
-                    inputs: 3,
+                AttentionStages {
+                    first: 3,
+                    q: load(0, vec![ax(1), ax(0), ax(3)]),
                     key: load(1, vec![ax(2), ax(0).div(int(group)), ax(3)]),
                     value: load(2, vec![ax(3), ax(1).div(int(group)), ax(2)]),
                     visible,
+                    heads: q.shape[1].clone(),
+                    queries: s,
+                    head_dim: q.shape[2].clone(),
                     keys: t,
-                };
-                parts.stages(q, v.dtype, *scale, oshape)
+                    scale: *scale,
+                    probs_f16: v.dtype == DType::F16,
+                    out_shape: oshape,
+                }
+                .stages()
             }
             Builtin::PagedAttention { scale, page } => {
                 let (q, k, pages) = (&ins[0], &ins[1], &ins[5]);
@@ -817,14 +909,21 @@ impl OpDef for Builtin {
                 // keys before lens[b] from the pool, then the new one
                 let cached = |b: Expr, j: Expr| j.lt(load(6, vec![b]));
                 let (kv_head, vv_head) = (ax(0).div(int(group)), ax(1).div(int(group)));
-                let parts = AttentionParts {
-                    inputs: 7,
+                AttentionStages {
+                    first: 7,
+                    q: load(0, vec![ax(1), ax(0), ax(3)]),
                     key: select(cached(ax(1), ax(2)), load(3, vec![slot(ax(1), ax(2)), kv_head.clone(), ax(3)]), load(1, vec![ax(1), kv_head, ax(3)])),
                     value: select(cached(ax(0), ax(3)), load(4, vec![slot(ax(0), ax(3)), vv_head.clone(), ax(2)]), load(2, vec![ax(0), vv_head, ax(2)])),
                     visible: Some(ax(2).le(load(6, vec![ax(1)]))),
+                    heads: q.shape[1].clone(),
+                    queries: q.shape[0].clone(),
+                    head_dim: q.shape[2].clone(),
                     keys: &max_pages * &Dim::new(*page as i64),
-                };
-                parts.stages(q, k.dtype, *scale, oshape)
+                    scale: *scale,
+                    probs_f16: k.dtype == DType::F16,
+                    out_shape: oshape,
+                }
+                .stages()
             }
             Builtin::Argmax => {
                 let n = ins[0].shape[rank].clone();
@@ -850,3 +949,54 @@ impl OpDef for Builtin {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ty(dtype: DType, shape: &[Dim]) -> TensorType {
+        TensorType::new(dtype, shape.to_vec())
+    }
+
+    /// Every attention op's stages are recognized as the attention they
+    /// are, and nothing else is: a changed stage, a missing one, another
+    /// op's stages.
+    #[test]
+    fn attention_stages_are_recognized_from_what_they_compute() {
+        let (s, t) = (Dim::sym("seq"), Dim::sym("past"));
+        for (kv, causal) in [(DType::F16, true), (DType::F32, true), (DType::F32, false)] {
+            let op = Builtin::Attention { scale: 0.125, causal };
+            let ins = [ty(kv, &[s.clone(), 8.into(), 64.into()]), ty(kv, &[t.clone(), 2.into(), 64.into()]), ty(kv, &[t.clone(), 2.into(), 64.into()])];
+            let out = op.infer(&ins).unwrap();
+            let stages = op.compute(&ins, &out);
+            let a = AttentionStages::recognize(&stages, 3).expect("attention recognized");
+            assert_eq!((a.len(), a.scale, a.probs_f16, a.visible.is_some()), (stages.len(), 0.125, kv == DType::F16, causal));
+            assert_eq!(a.q, load(0, vec![ax(1), ax(0), ax(3)]));
+            // numbered from another first source, it is not the same
+            assert!(AttentionStages::recognize(&stages, 4).is_none());
+            let mut changed = stages.clone();
+            changed[2].body = changed[2].body.clone().mul(flt(2.0));
+            assert!(AttentionStages::recognize(&changed, 3).is_none());
+            assert!(AttentionStages::recognize(&stages[..stages.len() - 1], 3).is_none());
+            assert!(AttentionStages::recognize(&stages[1..], 4).is_none());
+        }
+        let op = Builtin::PagedAttention { scale: 0.5, page: 16 };
+        let b = Dim::new(3);
+        let pool = Dim::sym("pool_rows");
+        let ins = [
+            ty(DType::F16, &[b.clone(), 4.into(), 32.into()]),
+            ty(DType::F16, &[b.clone(), 2.into(), 32.into()]),
+            ty(DType::F16, &[b.clone(), 2.into(), 32.into()]),
+            ty(DType::F16, &[pool.clone(), 2.into(), 32.into()]),
+            ty(DType::F16, &[pool, 2.into(), 32.into()]),
+            ty(DType::I32, &[b.clone(), Dim::sym("pages")]),
+            ty(DType::I32, &[b]),
+        ];
+        let out = op.infer(&ins).unwrap();
+        let stages = op.compute(&ins, &out);
+        assert_eq!(AttentionStages::recognize(&stages, 7).map(|a| a.stages()), Some(stages));
+        let rms = Builtin::RmsNorm { eps: 1e-5 };
+        let ins = [ty(DType::F32, &[4.into(), 64.into()]), ty(DType::F32, &[64.into()])];
+        assert!(AttentionStages::recognize(&rms.compute(&ins, &rms.infer(&ins).unwrap()), 2).is_none());
+    }
+}

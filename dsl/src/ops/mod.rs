@@ -9,10 +9,12 @@ use crate::dtype::DType;
 use crate::expr::Stage;
 use std::fmt;
 
+mod attention;
 mod builtin;
 mod fused;
 
-pub use builtin::{Builtin, Elementwise, RopeConfig};
+pub use attention::{AttentionKernel, AttentionPlan};
+pub use builtin::{AttentionStages, Builtin, Elementwise, RopeConfig};
 pub use fused::{absorb_epilogue, inline_stages, Arg, Fused, Member};
 
 /// The type of a tensor value in a graph: dtype and (possibly symbolic) shape.
@@ -76,6 +78,12 @@ pub trait OpDef: fmt::Debug + Send + Sync {
     /// The op as one stage split off another op (the graph optimizer's
     /// `StageOf`), if it is one, so the optimizer does not split it again.
     fn as_any_stage(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
+
+    /// The op as an attention run as one kernel where the backend can
+    /// ([`AttentionKernel`], the graph optimizer's substitution).
+    fn as_attention_kernel(&self) -> Option<&AttentionKernel> {
         None
     }
 }

@@ -213,6 +213,58 @@ pub fn attention_causal_over_a_kv_cache_and_unmasked(b: Backend) {
     }
 }
 
+/// Attention as the graph optimizer substitutes it (one kernel on a GPU,
+/// the queries' RoPE and rounding to f16 computed inside it; stage by
+/// stage on the CPU): the interpreter's results on the graph as written,
+/// causal over a cache or unmasked, f16 or f32, grouped-query or not, and
+/// paged. On a GPU each attention is one kernel.
+pub fn attention_as_one_kernel_with_its_queries_rope(b: Backend) {
+    let mut r = rng();
+    // (S, T, Hq, Hkv, D, f16, causal)
+    let cases = [(1, 7, 4, 2, 8, true, true), (3, 70, 9, 3, 64, true, true), (5, 5, 2, 2, 128, false, true), (2, 9, 4, 1, 96, false, false), (1, 130, 3, 3, 16, true, false)];
+    for (s, t, hq, hkv, dd, f16, causal) in cases {
+        let kv = if f16 { DType::F16 } else { DType::F32 };
+        let f = FunctionBuilder::new("attention");
+        let x = f.input("x", DType::F32, &d(&[s, hq * dd]));
+        let table = f.input("rope", DType::F32, &d(&[s, dd / 2, 2]));
+        let k = f.input("k", kv, &d(&[t, hkv, dd]));
+        let v = f.input("v", kv, &d(&[t, hkv, dd]));
+        let q = x.reshape(&d(&[s, hq, dd])).rope_table(&table, causal);
+        let q = if f16 { q.cast(DType::F16) } else { q };
+        let scale = 1.0 / (dd as f64).sqrt();
+        let out = if causal { q.attention(&k, &v, scale) } else { q.attention_unmasked(&k, &v, scale) };
+        let func = f.finish(&[&out]).unwrap();
+        let ins = random_inputs(&func, &[&[s, hq * dd], &[s, dd / 2, 2], &[t, hkv, dd], &[t, hkv, dd]], 0, &mut r);
+        one_kernel_matches_the_interpreter(b, &func, &ins, if f16 { 1e-3 } else { TOL }, 1);
+    }
+    for dtype in [DType::F16, DType::F32] {
+        let heads = (6, 3, 32);
+        let func = paged_attention_function(dtype, heads, 8);
+        let ins = paged_inputs(dtype, &[1, 31, 32, 8], 8, 16, heads, &mut r);
+        one_kernel_matches_the_interpreter(b, &func, &ins, if dtype == DType::F16 { 1e-3 } else { TOL }, 1);
+    }
+}
+
+/// `func` rewritten for a GPU and run on `b` agrees with the interpreter on
+/// the graph as written; on a GPU it runs as `gpu_kernels` kernels, none
+/// of them an attention stage of its own.
+fn one_kernel_matches_the_interpreter(b: Backend, func: &Function, ins: &[HostTensor], tol: f64, gpu_kernels: usize) {
+    let want = interpret(func, ins, &HashMap::new(), &Bindings::new()).unwrap();
+    let options = scheduled_for(b, CompileOptions::default().rewriting(kiln_runtime::CostModel::gpu()));
+    let got = run_on_with(b, func, ins, &Bindings::new(), options.clone());
+    for (g, w) in got.iter().zip(&want) {
+        let err = kiln_dsl::rel_l2_error(&g.to_f64(), &w.data);
+        assert!(err <= tol, "{} on {b:?}: relative L2 error {err:e}\n{func}", func.name);
+    }
+    if b != Backend::Cpu {
+        let exe = kiln_runtime::GpuExecutable::compile(func, &device_for(b), &options).unwrap();
+        let names: Vec<&str> = exe.kernels().map(|k| k.name.as_str()).collect();
+        assert_eq!(exe.kernel_count(), gpu_kernels, "{names:?}\n{}", exe.rewrite_report().map(|r| r.summary()).unwrap_or_default());
+        let stages = ["attention_scores", "attention_max", "attention_weights", "attention_sum", "attention_probs"];
+        assert!(names.iter().all(|n| !stages.contains(n)), "{names:?}");
+    }
+}
+
 /// Inputs of `paged_attention` for sequences of `lens` cached keys each:
 /// a pool of `pool_pages` pages of `page` rows (random values everywhere,
 /// so a wrong row shows), each sequence's pages drawn without repetition,

@@ -44,6 +44,10 @@ macro_rules! backend_tests {
             common::cases::attention_causal_over_a_kv_cache_and_unmasked($backend)
         }
         #[test]
+        fn attention_as_one_kernel_with_its_queries_rope() {
+            common::cases::attention_as_one_kernel_with_its_queries_rope($backend)
+        }
+        #[test]
         fn paged_attention_over_pages_of_a_pool() {
             common::cases::paged_attention_over_pages_of_a_pool($backend)
         }
