@@ -133,6 +133,11 @@ pub struct GpuTarget {
     /// workgroup memory. Off unless the device has them, or where
     /// `KILN_GPU_DISABLE` names `matrix_units`.
     pub matrix_units: bool,
+    /// A code generator choice (on unless `KILN_GPU_DISABLE` names
+    /// `attention_kernels`): an attention op the graph optimizer made an
+    /// [`kiln_dsl::ops::AttentionKernel`] runs as one kernel
+    /// ([`lower_attention`]), not stage by stage.
+    pub attention_kernels: bool,
 }
 
 impl GpuTarget {

@@ -20,9 +20,9 @@ use kiln_schedule::{gpu_schedule, AdapterKind, GpuKnobs, LoopNest};
 /// reductions, native f16, bindings of 256 bytes (most sources bound as
 /// ranges) and lane-shared divisions computed once per vector.
 const TARGETS: [GpuTarget; 3] = [
-    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false },
-    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false },
-    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true, float_by_exponent: true, matrix_units: true },
+    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false, attention_kernels: true },
+    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false, attention_kernels: true },
+    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true, float_by_exponent: true, matrix_units: true, attention_kernels: true },
 ];
 
 /// The default-scheduled kernels of every stage of `func`'s ops.
@@ -213,4 +213,69 @@ fn matmuls_over_rows_take_the_matrix_units_where_the_target_has_them() {
             assert!(!wgsl.contains("coop"), "{w}, {rows} rows, N {n}, matrix units {}", target.matrix_units);
         }
     }
+}
+
+/// The one kernel of an attention (its queries' rounding to f16 as its
+/// prologue; plain and paged; f16 and f32): naga validates it on every
+/// target, spirv-val its SPIR-V where installed, and the portable target's
+/// WGSL of the causal f16 one with a prologue is a reviewed snapshot.
+#[test]
+fn attention_runs_as_one_kernel_on_every_target() {
+    use kiln_codegen::gpu::{lower_attention, FusedAttention};
+    use kiln_dsl::ops::{AttentionKernel, AttentionPlan, Fused, OpDef, TensorType};
+    use kiln_dsl::Builtin;
+    use std::sync::Arc;
+    let validator = which("spirv-val");
+    let ty = |dtype: DType, shape: &[Dim]| TensorType::new(dtype, shape.to_vec());
+    let (seq, kv) = (Dim::sym("seq"), Dim::sym("kv"));
+    let head = |n: i64| [Dim::new(n), Dim::new(64)];
+    let plain = |dtype: DType, causal: bool| {
+        let ins = vec![ty(dtype, &[&[seq.clone()][..], &head(4)].concat()), ty(dtype, &[&[kv.clone()][..], &head(2)].concat()), ty(dtype, &[&[kv.clone()][..], &head(2)].concat())];
+        let op: Arc<dyn OpDef> = Arc::new(AttentionKernel { attention: Builtin::Attention { scale: 0.125, causal } });
+        (op, ins)
+    };
+    // f32 queries rounded to f16 in the kernel
+    let (attention, mut ins) = plain(DType::F16, true);
+    let prologue: Arc<dyn OpDef> = Arc::new(Fused::compose(&attention, 3, 0, &(Arc::new(Builtin::Cast(DType::F16)) as Arc<dyn OpDef>), 1));
+    ins[0].dtype = DType::F32;
+    let paged = Builtin::PagedAttention { scale: 0.125, page: 16 };
+    let b = Dim::new(3);
+    let paged_ins = vec![
+        ty(DType::F16, &[&[b.clone()][..], &head(4)].concat()),
+        ty(DType::F16, &[&[b.clone()][..], &head(2)].concat()),
+        ty(DType::F16, &[&[b.clone()][..], &head(2)].concat()),
+        ty(DType::F16, &[&[Dim::sym("rows")][..], &head(2)].concat()),
+        ty(DType::F16, &[&[Dim::sym("rows")][..], &head(2)].concat()),
+        ty(DType::I32, &[b.clone(), Dim::sym("pages")]),
+        ty(DType::I32, &[b]),
+    ];
+    let cases: Vec<(&str, Arc<dyn OpDef>, Vec<TensorType>)> = vec![
+        ("attention_f16_queries", prologue, ins),
+        ("attention_f32_unmasked", plain(DType::F32, false).0, plain(DType::F32, false).1),
+        ("paged_attention_f16", Arc::new(AttentionKernel { attention: paged }), paged_ins),
+    ];
+    let dir = std::env::temp_dir().join(format!("kiln-attention-spirv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, op, ins) in cases {
+        let out = op.infer(&ins).unwrap();
+        let stages = op.compute(&ins, &out);
+        let plan = AttentionPlan::of(op.as_ref(), &stages, ins.len()).unwrap_or_else(|| panic!("{name}: no attention plan"));
+        assert_eq!(plan.prologue.is_some(), name == "attention_f16_queries");
+        let a = FusedAttention { name: name.into(), plan, sources: ins.iter().map(|t| (t.dtype, t.shape.clone())).collect(), output: out.shape.clone(), bounds_proof: Ok(()) };
+        for target in TARGETS {
+            let k = lower_attention(&a, &target).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(k.workgroup_size, [64, 1, 1]);
+            if target == TARGETS[0] && name == "attention_f16_queries" {
+                snapshot("attention_f16_queries.wgsl", &k.wgsl().unwrap());
+            }
+            let words = k.spirv().unwrap();
+            if let Some(val) = &validator {
+                let path = dir.join(format!("{name}_{}.spv", target.range_words));
+                std::fs::write(&path, words.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+                let out = std::process::Command::new(val).args(["--target-env", "vulkan1.1"]).arg(&path).output().unwrap();
+                assert!(out.status.success(), "{name}: spirv-val rejects the module:\n{}", String::from_utf8_lossy(&out.stderr));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
