@@ -2110,7 +2110,7 @@ pub struct FusedAttention {
 }
 
 /// Invocations of an attention kernel's workgroup: one query of one head.
-const ATTENTION_LANES: u32 = 64;
+const ATTENTION_LANES: u32 = 128;
 
 /// Each source's bindings: one, or for a source of constant shape larger
 /// than a binding may be, several consecutive ranges of its buffer.
@@ -2131,14 +2131,17 @@ fn source_ranges(sources: &[(DType, Vec<Dim>)], target: &GpuTarget) -> Vec<u32> 
 
 /// The attention kernel of `a`: a workgroup of [`ATTENTION_LANES`]
 /// invocations per query and head. The query (computed by the prologue
-/// where there is one, rounded to its type) goes to workgroup memory once;
-/// then each invocation takes every 64th key: a first pass keeps its
+/// where there is one, rounded to its type) goes to workgroup memory once.
+/// Keys are scored a tile at a time, several lanes per key (each 8
+/// consecutive dims, so a warp reads whole rows), their partial sums added
+/// in order by the key's first lane. A first pass keeps each such lane's
 /// running maximum of the scaled scores and the sum of exponentials under
 /// it, which the workgroup combines into the softmax's maximum and sum; a
-/// second pass computes each key's probability again (rounded to f16 where
-/// the stages round it) into workgroup memory, 64 keys at a time, and each
-/// invocation adds their products with its dims of the values. Scores and
-/// probabilities are never stored; the keys are read twice.
+/// second pass scores each tile again, puts its probabilities (rounded to
+/// f16 where the stages round them) in workgroup memory, and each lane adds
+/// their products with its dim of the values (lanes sharing a dim split the
+/// tile's keys). Scores and probabilities are never stored; the keys are
+/// read twice.
 pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKernel, CodegenError> {
     let at = &a.plan.attention;
     let kernel = a.name.clone();
@@ -2197,10 +2200,22 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
     let out_var = global(&mut module, "out".into(), AddressSpace::Storage { access: StorageAccess::LOAD | StorageAccess::STORE }, Some(binding), ty);
     let ty = array(&mut module, Scalar::I32, None);
     let dims_var = global(&mut module, "dims".into(), read, Some(binding + 1), ty);
+    // lanes per key: the largest power of two dividing the width that
+    // leaves each lane 8 or more consecutive dims of the key (a warp reads
+    // whole rows); a power of two, so tiles fill the workgroup
+    let lanes_n = ATTENTION_LANES as i64;
+    let key_lanes = (0..=ATTENTION_LANES.trailing_zeros()).map(|p| 1i64 << p).filter(|&p| head_dim % p == 0 && head_dim / p >= 8).max().unwrap_or(1);
+    let per_part = head_dim / key_lanes;
+    let tile = lanes_n / key_lanes;
+    // lanes per output dim (each takes every `groups`-th key of a tile), or
+    // dims per lane where the head is wider than the workgroup
+    let groups = if head_dim <= lanes_n && lanes_n % head_dim == 0 { lanes_n / head_dim } else { 1 };
+    let per_lane = if groups > 1 { 1 } else { (head_dim + lanes_n - 1) / lanes_n };
     let ty = array(&mut module, Scalar::F32, Some(head_dim as u32));
     let q_var = global(&mut module, "query".into(), AddressSpace::WorkGroup, None, ty);
     let ty = array(&mut module, Scalar::F32, Some(ATTENTION_LANES));
     let red_var = global(&mut module, "partial".into(), AddressSpace::WorkGroup, None, ty);
+    let ty = array(&mut module, Scalar::F32, Some(tile as u32));
     let p_var = global(&mut module, "probs".into(), AddressSpace::WorkGroup, None, ty);
 
     let mut f = Function { name: Some("main".into()), ..Default::default() };
@@ -2233,7 +2248,6 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
     let h = b.bin(BinaryOperator::Modulo, block, n_heads);
     let s = b.bin(BinaryOperator::Divide, block, n_heads);
     let lane = b.cast(lidx, naga::ScalarKind::Sint, false);
-    let lanes = b.int(ATTENTION_LANES as i64)?;
     let d_len = b.int(head_dim)?;
     let local = |b: &mut Builder, name: &str, init: f64| -> Res<Handle<Expression>> {
         let var = b.f.local_variables.append(LocalVariable { name: Some(name.into()), ty: b.f32_ty, init: None }, Span::UNDEFINED);
@@ -2244,110 +2258,147 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
     };
     let shared = |b: &mut Builder, array: Handle<Expression>, index: Handle<Expression>| b.emit(Expression::Access { base: array, index });
     let barrier = |b: &mut Builder| b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
-    let per_lane = (head_dim as u32).div_ceil(ATTENTION_LANES);
-    // this invocation's dims: lane + 64 j, those below the head's width
-    let each_dim = |b: &mut Builder, body: &mut dyn FnMut(&mut Builder, u32, Handle<Expression>) -> Res<()>| -> Res<()> {
-        for j in 0..per_lane {
-            let offset = b.int((j * ATTENTION_LANES) as i64)?;
-            let d = b.bin(BinaryOperator::Add, lane, offset);
-            let inside = b.bin(BinaryOperator::Less, d, d_len);
-            b.if_(inside, |b| body(b, j, d))?;
-        }
-        Ok(())
+    let load = |b: &mut Builder, pointer: Handle<Expression>| b.emit(Expression::Load { pointer });
+    let add_to = |b: &mut Builder, pointer: Handle<Expression>, v: Handle<Expression>| {
+        let old = b.emit(Expression::Load { pointer });
+        let new = b.bin(BinaryOperator::Add, old, v);
+        b.push(Statement::Store { pointer, value: new });
     };
 
-    // the query, once
+    // the query, once (dims lane + 128 j)
     let prologue = a.plan.prologue.as_ref().map(|p| p.dtype);
-    each_dim(&mut b, &mut |b, _, d| {
-        let q = match prologue {
-            // the prologue's point is (query, head, dim)
-            Some(dtype) => {
-                b.bind(0, s);
-                b.bind(1, h);
-                b.bind(2, d);
-                let v = b.value(&query)?;
-                let v = b.to_float(v);
-                if dtype == DType::F16 {
-                    let bits = b.f32_to_f16(v)?;
-                    b.f16_to_f32(bits)?
-                } else {
-                    v
+    for j in 0..(head_dim + lanes_n - 1) / lanes_n {
+        let offset = b.int(j * lanes_n)?;
+        let d = b.bin(BinaryOperator::Add, lane, offset);
+        let inside = b.bin(BinaryOperator::Less, d, d_len);
+        b.if_(inside, |b| {
+            let q = match prologue {
+                // the prologue's point is (query, head, dim)
+                Some(dtype) => {
+                    b.bind(0, s);
+                    b.bind(1, h);
+                    b.bind(2, d);
+                    let v = b.value(&query)?;
+                    let v = b.to_float(v);
+                    if dtype == DType::F16 {
+                        let bits = b.f32_to_f16(v)?;
+                        b.f16_to_f32(bits)?
+                    } else {
+                        v
+                    }
                 }
-            }
-            None => {
-                b.bind(HEAD, h);
-                b.bind(1, s);
-                b.bind(3, d);
-                let v = b.value(&query)?;
-                b.to_float(v)
-            }
-        };
-        let at = shared(b, q_g, d);
-        b.push(Statement::Store { pointer: at, value: q });
-        Ok(())
-    })?;
+                None => {
+                    b.bind(HEAD, h);
+                    b.bind(1, s);
+                    b.bind(3, d);
+                    let v = b.value(&query)?;
+                    b.to_float(v)
+                }
+            };
+            let at = shared(b, q_g, d);
+            b.push(Statement::Store { pointer: at, value: q });
+            Ok(())
+        })?;
+    }
     barrier(&mut b);
 
     let (keys, _) = b.value(&Expr::Dim(at.keys.clone()))?;
-    let last_lane = b.int(ATTENTION_LANES as i64 - 1)?;
-    let padded = b.bin(BinaryOperator::Add, keys, last_lane);
-    let chunks = b.bin(BinaryOperator::Divide, padded, lanes);
+    let tile_h = b.int(tile)?;
+    let last_key = b.int(tile - 1)?;
+    let padded = b.bin(BinaryOperator::Add, keys, last_key);
+    let tiles = b.bin(BinaryOperator::Divide, padded, tile_h);
     let scale = b.float(at.scale)?;
-    // `visible(h, s, t)` and the scaled score of key t, under `body(score)`
-    // where the key is seen
-    let scored = |b: &mut Builder, t: Handle<Expression>, body: &mut dyn FnMut(&mut Builder, Handle<Expression>) -> Res<()>| -> Res<()> {
+    let minus_inf = b.float(f64::NEG_INFINITY)?;
+    let key_lanes_h = b.int(key_lanes)?;
+    let slot = b.bin(BinaryOperator::Divide, lane, key_lanes_h);
+    let part = b.bin(BinaryOperator::Modulo, lane, key_lanes_h);
+    let zero_i = b.int(0)?;
+    let leader = b.bin(BinaryOperator::Equal, part, zero_i);
+    let score = local(&mut b, "score", f64::NEG_INFINITY)?;
+    // the scaled score of key t0 + slot into `score` in the lanes leading
+    // a key (-inf where hidden or past the keys): its lanes each sum 8 dims'
+    // products, the leader their partial sums in order
+    let tile_scores = |b: &mut Builder, t0: Handle<Expression>| -> Res<()> {
+        let t = b.bin(BinaryOperator::Add, t0, slot);
         let in_range = b.bin(BinaryOperator::Less, t, keys);
+        let dot = local(b, "dot", 0.0)?;
         b.if_(in_range, |b| {
             b.bind(HEAD, h);
             b.bind(1, s);
             b.bind(2, t);
-            let seen = match &visible {
-                Some(v) => {
-                    let v = b.value(v)?;
-                    Some(b.to_bool(v)?)
+            let width = b.int(per_part)?;
+            let first = b.bin(BinaryOperator::Multiply, part, width);
+            let term = |b: &mut Builder, e: Handle<Expression>| -> Res<()> {
+                let d = b.bin(BinaryOperator::Add, first, e);
+                b.bind(3, d);
+                let k = b.value(&key)?;
+                let k = b.to_float(k);
+                let qa = shared(b, q_g, d);
+                let q = load(b, qa);
+                let prod = b.bin(BinaryOperator::Multiply, q, k);
+                add_to(b, dot, prod);
+                Ok(())
+            };
+            if per_part <= 8 {
+                for e in 0..per_part {
+                    let e = b.int(e)?;
+                    term(b, e)?;
                 }
-                None => None,
-            };
-            let mut score = |b: &mut Builder| -> Res<()> {
-                let dot = local(b, "dot", 0.0)?;
-                b.loop_to("dim".into(), d_len, |b, d| {
-                    b.bind(3, d);
-                    let k = b.value(&key)?;
-                    let k = b.to_float(k);
-                    let qa = shared(b, q_g, d);
-                    let q = b.emit(Expression::Load { pointer: qa });
-                    let acc = b.emit(Expression::Load { pointer: dot });
-                    let prod = b.bin(BinaryOperator::Multiply, q, k);
-                    let sum = b.bin(BinaryOperator::Add, acc, prod);
-                    b.push(Statement::Store { pointer: dot, value: sum });
-                    Ok(())
-                })?;
-                let x = b.emit(Expression::Load { pointer: dot });
-                let x = b.bin(BinaryOperator::Multiply, x, scale);
-                body(b, x)
-            };
-            match seen {
-                Some(seen) => b.if_(seen, score),
-                None => score(b),
+                Ok(())
+            } else {
+                b.loop_to("dim".into(), width, |b, e| term(b, e))
             }
-        })
-    };
-    let key_of = |b: &mut Builder, c: Handle<Expression>, i: Handle<Expression>| {
-        let first = b.bin(BinaryOperator::Multiply, c, lanes);
-        b.bin(BinaryOperator::Add, first, i)
+        })?;
+        let mine = shared(b, red_g, lane);
+        let partial = load(b, dot);
+        b.push(Statement::Store { pointer: mine, value: partial });
+        barrier(b);
+        b.push(Statement::Store { pointer: score, value: minus_inf });
+        let leads = b.bin(BinaryOperator::LogicalAnd, leader, in_range);
+        b.if_(leads, |b| {
+            let first = shared(b, red_g, lane);
+            let mut sum = load(b, first);
+            for i in 1..key_lanes {
+                let i = b.int(i)?;
+                let at = b.bin(BinaryOperator::Add, lane, i);
+                let pa = shared(b, red_g, at);
+                let p = load(b, pa);
+                sum = b.bin(BinaryOperator::Add, sum, p);
+            }
+            let x = b.bin(BinaryOperator::Multiply, sum, scale);
+            let x = match &visible {
+                Some(v) => {
+                    b.bind(HEAD, h);
+                    b.bind(1, s);
+                    b.bind(2, t);
+                    let v = b.value(v)?;
+                    let seen = b.to_bool(v)?;
+                    b.emit(Expression::Select { condition: seen, accept: x, reject: minus_inf })
+                }
+                None => x,
+            };
+            b.push(Statement::Store { pointer: score, value: x });
+            Ok(())
+        })?;
+        // every lane has read the partial sums before they are written again
+        barrier(b);
+        Ok(())
     };
 
-    // pass 1: this invocation's maximum and sum of exp(score - maximum)
+    // pass 1: each leading lane's maximum and sum of exp(score - maximum)
     let m = local(&mut b, "max", f64::NEG_INFINITY)?;
     let l = local(&mut b, "sum", 0.0)?;
-    b.loop_to("keys".into(), chunks, |b, c| {
-        let t = key_of(b, c, lane);
-        scored(b, t, &mut |b, x| {
-            let old = b.emit(Expression::Load { pointer: m });
+    b.loop_to("key_tiles".into(), tiles, |b, c| {
+        let t0 = b.bin(BinaryOperator::Multiply, c, tile_h);
+        tile_scores(b, t0)?;
+        let x = load(b, score);
+        let seen = b.bin(BinaryOperator::Greater, x, minus_inf);
+        b.if_(seen, |b| {
+            let old = load(b, m);
             let new = b.math(MathFunction::Max, old, Some(x), None);
             let drop = b.bin(BinaryOperator::Subtract, old, new);
             let drop = b.math(MathFunction::Exp, drop, None, None);
-            let sum = b.emit(Expression::Load { pointer: l });
+            let sum = load(b, l);
             let kept = b.bin(BinaryOperator::Multiply, sum, drop);
             let e = b.bin(BinaryOperator::Subtract, x, new);
             let e = b.math(MathFunction::Exp, e, None, None);
@@ -2357,8 +2408,8 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
             Ok(())
         })
     })?;
-    // the workgroup's: a tree over the invocations' partials
-    let tree = |b: &mut Builder, value: Handle<Expression>, op: BinaryOperator, fun: Option<MathFunction>| -> Res<Handle<Expression>> {
+    // the workgroup's: a tree over the lanes' partials
+    let tree = |b: &mut Builder, value: Handle<Expression>, fun: Option<MathFunction>| -> Res<Handle<Expression>> {
         let mine = shared(b, red_g, lane);
         b.push(Statement::Store { pointer: mine, value });
         barrier(b);
@@ -2369,12 +2420,12 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
             b.if_(active, |b| {
                 let other = b.bin(BinaryOperator::Add, lane, st);
                 let oa = shared(b, red_g, other);
-                let o = b.emit(Expression::Load { pointer: oa });
+                let o = load(b, oa);
                 let ma = shared(b, red_g, lane);
-                let v = b.emit(Expression::Load { pointer: ma });
+                let v = load(b, ma);
                 let r = match fun {
                     Some(fun) => b.math(fun, v, Some(o), None),
-                    None => b.bin(op, v, o),
+                    None => b.bin(BinaryOperator::Add, v, o),
                 };
                 b.push(Statement::Store { pointer: ma, value: r });
                 Ok(())
@@ -2382,34 +2433,39 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
             barrier(b);
             stride /= 2;
         }
-        let zero = b.int(0)?;
-        let first = shared(b, red_g, zero);
-        let total = b.emit(Expression::Load { pointer: first });
-        // every invocation has read it before the array is written again
+        let first = shared(b, red_g, zero_i);
+        let total = load(b, first);
+        // every lane has read it before the array is written again
         barrier(b);
         Ok(total)
     };
-    let my_max = b.emit(Expression::Load { pointer: m });
-    let max = tree(&mut b, my_max, BinaryOperator::Add, Some(MathFunction::Max))?;
-    // an invocation that saw no key has the sum 0 at maximum -inf
-    let my_sum = b.emit(Expression::Load { pointer: l });
+    let my_max = load(&mut b, m);
+    let max = tree(&mut b, my_max, Some(MathFunction::Max))?;
+    // a lane that saw no key has the sum 0 at maximum -inf
+    let my_sum = load(&mut b, l);
     let shift = b.bin(BinaryOperator::Subtract, my_max, max);
     let shift = b.math(MathFunction::Exp, shift, None, None);
     let rescaled = b.bin(BinaryOperator::Multiply, my_sum, shift);
     let zero = b.float(0.0)?;
     let empty = b.bin(BinaryOperator::Equal, my_sum, zero);
     let rescaled = b.emit(Expression::Select { condition: empty, accept: zero, reject: rescaled });
-    let sum = tree(&mut b, rescaled, BinaryOperator::Add, None)?;
+    let sum = tree(&mut b, rescaled, None)?;
     let one = b.float(1.0)?;
     let inverse = b.bin(BinaryOperator::Divide, one, sum);
 
-    // pass 2: 64 keys' probabilities at a time, then their values
+    // pass 2: a tile's probabilities into workgroup memory, then each lane
+    // adds their products with its dim of the values (lanes sharing a dim
+    // take every `groups`-th key)
     let accs: Vec<Handle<Expression>> = (0..per_lane).map(|j| local(&mut b, &format!("acc{j}"), 0.0)).collect::<Res<_>>()?;
     let probs_f16 = at.probs_f16;
-    b.loop_to("key_tiles".into(), chunks, |b, c| {
-        let t = key_of(b, c, lane);
-        let p = local(b, "p", 0.0)?;
-        scored(b, t, &mut |b, x| {
+    let groups_h = b.int(groups)?;
+    let value_dim = b.bin(BinaryOperator::Modulo, lane, d_len);
+    let group = b.bin(BinaryOperator::Divide, lane, d_len);
+    b.loop_to("value_tiles".into(), tiles, |b, c| {
+        let t0 = b.bin(BinaryOperator::Multiply, c, tile_h);
+        tile_scores(b, t0)?;
+        b.if_(leader, |b| {
+            let x = load(b, score);
             let e = b.bin(BinaryOperator::Subtract, x, max);
             let w = b.math(MathFunction::Exp, e, None, None);
             let w = if probs_f16 {
@@ -2419,50 +2475,95 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
             } else {
                 w
             };
-            b.push(Statement::Store { pointer: p, value: w });
+            let at = shared(b, p_g, slot);
+            b.push(Statement::Store { pointer: at, value: w });
             Ok(())
         })?;
-        let mine = shared(b, p_g, lane);
-        let pv = b.emit(Expression::Load { pointer: p });
-        b.push(Statement::Store { pointer: mine, value: pv });
         barrier(b);
-        let first = b.bin(BinaryOperator::Multiply, c, lanes);
-        let left = b.bin(BinaryOperator::Subtract, keys, first);
-        let n = b.math(MathFunction::Min, left, Some(lanes), None);
-        b.loop_to("key".into(), n, |b, i| {
-            let t = key_of(b, c, i);
+        let left = b.bin(BinaryOperator::Subtract, keys, t0);
+        let n = b.math(MathFunction::Min, left, Some(tile_h), None);
+        // the value's point is (query, head, dim, key)
+        let add_value = |b: &mut Builder, i: Handle<Expression>, d: Handle<Expression>, acc: Handle<Expression>| -> Res<()> {
             let pa = shared(b, p_g, i);
-            let p = b.emit(Expression::Load { pointer: pa });
-            // the value's point is (query, head, dim, key)
+            let p = load(b, pa);
+            let t = b.bin(BinaryOperator::Add, t0, i);
             b.bind(0, s);
             b.bind(1, h);
+            b.bind(2, d);
             b.bind(3, t);
-            each_dim(b, &mut |b, j, d| {
-                b.bind(2, d);
-                let v = b.value(&value)?;
-                let v = b.to_float(v);
-                let term = b.bin(BinaryOperator::Multiply, p, v);
-                let term = if probs_f16 { term } else { b.bin(BinaryOperator::Divide, term, sum) };
-                let acc = b.emit(Expression::Load { pointer: accs[j as usize] });
-                let acc = b.bin(BinaryOperator::Add, acc, term);
-                b.push(Statement::Store { pointer: accs[j as usize], value: acc });
+            let v = b.value(&value)?;
+            let v = b.to_float(v);
+            let term = b.bin(BinaryOperator::Multiply, p, v);
+            let term = if probs_f16 { term } else { b.bin(BinaryOperator::Divide, term, sum) };
+            add_to(b, acc, term);
+            Ok(())
+        };
+        if groups > 1 {
+            // keys group, group + groups, ... below n
+            let rest = b.bin(BinaryOperator::Subtract, n, group);
+            let last = b.int(groups - 1)?;
+            let rest = b.bin(BinaryOperator::Add, rest, last);
+            let count = b.bin(BinaryOperator::Divide, rest, groups_h);
+            b.loop_to("key".into(), count, |b, k| {
+                let stride = b.bin(BinaryOperator::Multiply, k, groups_h);
+                let i = b.bin(BinaryOperator::Add, group, stride);
+                add_value(b, i, value_dim, accs[0])
+            })?;
+        } else {
+            b.loop_to("key".into(), n, |b, i| {
+                for (j, &acc) in accs.iter().enumerate() {
+                    let offset = b.int(j as i64 * lanes_n)?;
+                    let d = b.bin(BinaryOperator::Add, lane, offset);
+                    let inside = b.bin(BinaryOperator::Less, d, d_len);
+                    b.if_(inside, |b| add_value(b, i, d, acc))?;
+                }
                 Ok(())
-            })
-        })?;
+            })?;
+        }
         barrier(b);
         Ok(())
     })?;
     // out[s, h, d]
-    each_dim(&mut b, &mut |b, j, d| {
-        let row = b.bin(BinaryOperator::Multiply, s, n_heads);
-        let row = b.bin(BinaryOperator::Add, row, h);
-        let base = b.bin(BinaryOperator::Multiply, row, d_len);
+    let row = b.bin(BinaryOperator::Multiply, s, n_heads);
+    let row = b.bin(BinaryOperator::Add, row, h);
+    let base = b.bin(BinaryOperator::Multiply, row, d_len);
+    let store = |b: &mut Builder, d: Handle<Expression>, value: Handle<Expression>| {
         let index = b.bin(BinaryOperator::Add, base, d);
-        let v = b.emit(Expression::Load { pointer: accs[j as usize] });
         let to = b.emit(Expression::Access { base: out_g, index });
-        b.push(Statement::Store { pointer: to, value: v });
-        Ok(())
-    })?;
+        b.push(Statement::Store { pointer: to, value });
+    };
+    if groups > 1 {
+        // the groups' sums of each dim, added in order
+        let mine = shared(&mut b, red_g, lane);
+        let acc = load(&mut b, accs[0]);
+        b.push(Statement::Store { pointer: mine, value: acc });
+        barrier(&mut b);
+        let first = b.bin(BinaryOperator::Equal, group, zero_i);
+        b.if_(first, |b| {
+            let pa = shared(b, red_g, lane);
+            let mut total = load(b, pa);
+            for g in 1..groups {
+                let offset = b.int(g * head_dim)?;
+                let at = b.bin(BinaryOperator::Add, lane, offset);
+                let pa = shared(b, red_g, at);
+                let p = load(b, pa);
+                total = b.bin(BinaryOperator::Add, total, p);
+            }
+            store(b, lane, total);
+            Ok(())
+        })?;
+    } else {
+        for (j, &acc) in accs.iter().enumerate() {
+            let offset = b.int(j as i64 * lanes_n)?;
+            let d = b.bin(BinaryOperator::Add, lane, offset);
+            let inside = b.bin(BinaryOperator::Less, d, d_len);
+            b.if_(inside, |b| {
+                let v = load(b, acc);
+                store(b, d, v);
+                Ok(())
+            })?;
+        }
+    }
     b.push(Statement::Return { value: None });
     let workgroup_size = [ATTENTION_LANES, 1, 1];
     let info = b.finish(&mut module, workgroup_size)?;

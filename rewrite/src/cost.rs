@@ -74,6 +74,11 @@ impl CostModel {
     /// [`CostModel::op_cost`]; the values an attention kernel keeps to
     /// itself are counted as if stored).
     pub fn stages_cost(&self, op: &dyn OpDef, stages: &[Stage], inputs: &[TensorType]) -> f64 {
+        if self.attention_kernels {
+            if let Some(plan) = AttentionPlan::of(op, stages, inputs.len()) {
+                return self.attention_seconds(&plan, inputs);
+            }
+        }
         let mut sources: Vec<(DType, Vec<Dim>)> = inputs.iter().map(|t| (t.dtype, t.shape.clone())).collect();
         let mut seconds = self.kernels(op, stages, inputs.len()) as f64 * self.launch_s;
         for s in stages {
@@ -81,6 +86,17 @@ impl CostModel {
             sources.push((s.dtype, s.shape.clone()));
         }
         seconds
+    }
+
+    /// An attention run as one kernel: a launch, its inputs read (the
+    /// queries' prologue computed once per query element, not per key)
+    /// and its output written, and a multiply-add per key and dim twice
+    /// (scores) and once (values).
+    fn attention_seconds(&self, plan: &AttentionPlan, inputs: &[TensorType]) -> f64 {
+        let a = &plan.attention;
+        let bytes: f64 = inputs.iter().map(|t| self.bytes(t.dtype, &t.shape)).sum::<f64>() + self.bytes(DType::F32, &a.out_shape);
+        let points = [&a.heads, &a.queries, &a.keys, &a.head_dim].iter().map(|d| self.eval(d)).product::<f64>();
+        self.launch_s + bytes * self.byte_s + 3.0 * points * self.op_s
     }
 
     fn stage_seconds(&self, s: &Stage, sources: &[(DType, Vec<Dim>)]) -> f64 {
