@@ -2110,7 +2110,12 @@ pub struct FusedAttention {
 }
 
 /// Invocations of an attention kernel's workgroup: one query of one head.
-const ATTENTION_LANES: u32 = 128;
+const ATTENTION_LANES: u32 = 256;
+
+/// Scores an attention kernel keeps in workgroup memory (8 KiB): a
+/// context up to this long is scored once, a longer one block by block,
+/// twice.
+const ATTENTION_SCORES: i64 = 2048;
 
 /// Each source's bindings: one, or for a source of constant shape larger
 /// than a binding may be, several consecutive ranges of its buffer.
@@ -2132,16 +2137,15 @@ fn source_ranges(sources: &[(DType, Vec<Dim>)], target: &GpuTarget) -> Vec<u32> 
 /// The attention kernel of `a`: a workgroup of [`ATTENTION_LANES`]
 /// invocations per query and head. The query (computed by the prologue
 /// where there is one, rounded to its type) goes to workgroup memory once.
-/// Keys are scored a tile at a time, several lanes per key (each 8
-/// consecutive dims, so a warp reads whole rows), their partial sums added
-/// in order by the key's first lane. A first pass keeps each such lane's
-/// running maximum of the scaled scores and the sum of exponentials under
-/// it, which the workgroup combines into the softmax's maximum and sum; a
-/// second pass scores each tile again, puts its probabilities (rounded to
-/// f16 where the stages round them) in workgroup memory, and each lane adds
-/// their products with its dim of the values (lanes sharing a dim split the
-/// tile's keys). Scores and probabilities are never stored; the keys are
-/// read twice.
+/// A first pass scores every key (each lane every 256th, its q·k summed in
+/// order) into workgroup memory ([`ATTENTION_SCORES`] at a time), keeping
+/// each lane's running maximum and sum of exponentials under it, which the
+/// workgroup combines into the softmax's maximum and sum. A second pass
+/// turns the scores into probabilities (rounded to f16 where the stages
+/// round them; a context longer than the scores kept is scored again,
+/// block by block) and each lane adds their products with its dim of the
+/// values (lanes sharing a dim split the keys). Scores and probabilities
+/// never leave the workgroup; only barriers between the passes and blocks.
 pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKernel, CodegenError> {
     let at = &a.plan.attention;
     let kernel = a.name.clone();
@@ -2200,23 +2204,17 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
     let out_var = global(&mut module, "out".into(), AddressSpace::Storage { access: StorageAccess::LOAD | StorageAccess::STORE }, Some(binding), ty);
     let ty = array(&mut module, Scalar::I32, None);
     let dims_var = global(&mut module, "dims".into(), read, Some(binding + 1), ty);
-    // lanes per key: the largest power of two dividing the width that
-    // leaves each lane 8 or more consecutive dims of the key (a warp reads
-    // whole rows); a power of two, so tiles fill the workgroup
+    // lanes per output dim (each takes every `groups`-th key), or dims per
+    // lane where the head is wider than the workgroup
     let lanes_n = ATTENTION_LANES as i64;
-    let key_lanes = (0..=ATTENTION_LANES.trailing_zeros()).map(|p| 1i64 << p).filter(|&p| head_dim % p == 0 && head_dim / p >= 8).max().unwrap_or(1);
-    let per_part = head_dim / key_lanes;
-    let tile = lanes_n / key_lanes;
-    // lanes per output dim (each takes every `groups`-th key of a tile), or
-    // dims per lane where the head is wider than the workgroup
     let groups = if head_dim <= lanes_n && lanes_n % head_dim == 0 { lanes_n / head_dim } else { 1 };
     let per_lane = if groups > 1 { 1 } else { (head_dim + lanes_n - 1) / lanes_n };
     let ty = array(&mut module, Scalar::F32, Some(head_dim as u32));
     let q_var = global(&mut module, "query".into(), AddressSpace::WorkGroup, None, ty);
     let ty = array(&mut module, Scalar::F32, Some(ATTENTION_LANES));
     let red_var = global(&mut module, "partial".into(), AddressSpace::WorkGroup, None, ty);
-    let ty = array(&mut module, Scalar::F32, Some(tile as u32));
-    let p_var = global(&mut module, "probs".into(), AddressSpace::WorkGroup, None, ty);
+    let ty = array(&mut module, Scalar::F32, Some(ATTENTION_SCORES as u32));
+    let p_var = global(&mut module, "scores".into(), AddressSpace::WorkGroup, None, ty);
 
     let mut f = Function { name: Some("main".into()), ..Default::default() };
     for (name, ty, builtin) in [("wid", vec3_u32, BuiltIn::WorkGroupId), ("lidx", u32_ty, BuiltIn::LocalInvocationIndex)] {
@@ -2303,109 +2301,97 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
     barrier(&mut b);
 
     let (keys, _) = b.value(&Expr::Dim(at.keys.clone()))?;
-    let tile_h = b.int(tile)?;
-    let last_key = b.int(tile - 1)?;
-    let padded = b.bin(BinaryOperator::Add, keys, last_key);
-    let tiles = b.bin(BinaryOperator::Divide, padded, tile_h);
+    let capacity = b.int(ATTENTION_SCORES)?;
+    let last = b.int(ATTENTION_SCORES - 1)?;
+    let padded = b.bin(BinaryOperator::Add, keys, last);
+    let blocks = b.bin(BinaryOperator::Divide, padded, capacity);
+    let lanes = b.int(lanes_n)?;
     let scale = b.float(at.scale)?;
     let minus_inf = b.float(f64::NEG_INFINITY)?;
-    let key_lanes_h = b.int(key_lanes)?;
-    let slot = b.bin(BinaryOperator::Divide, lane, key_lanes_h);
-    let part = b.bin(BinaryOperator::Modulo, lane, key_lanes_h);
     let zero_i = b.int(0)?;
-    let leader = b.bin(BinaryOperator::Equal, part, zero_i);
-    let score = local(&mut b, "score", f64::NEG_INFINITY)?;
-    // the scaled score of key t0 + slot into `score` in the lanes leading
-    // a key (-inf where hidden or past the keys): its lanes each sum 8 dims'
-    // products, the leader their partial sums in order
-    let tile_scores = |b: &mut Builder, t0: Handle<Expression>| -> Res<()> {
-        let t = b.bin(BinaryOperator::Add, t0, slot);
-        let in_range = b.bin(BinaryOperator::Less, t, keys);
+    // the block of keys from b0: its length, and `body(i)` for this lane's
+    // keys of it (i = lane, lane + lanes, ...)
+    let block_len = |b: &mut Builder, b0: Handle<Expression>| {
+        let left = b.bin(BinaryOperator::Subtract, keys, b0);
+        b.math(MathFunction::Min, left, Some(capacity), None)
+    };
+    let my_keys = |b: &mut Builder, n: Handle<Expression>, body: &mut dyn FnMut(&mut Builder, Handle<Expression>) -> Res<()>| -> Res<()> {
+        let rest = b.bin(BinaryOperator::Subtract, n, lane);
+        let last_lane = b.int(lanes_n - 1)?;
+        let rest = b.bin(BinaryOperator::Add, rest, last_lane);
+        let rounds = b.bin(BinaryOperator::Divide, rest, lanes);
+        b.loop_to("round".into(), rounds, |b, r| {
+            let first = b.bin(BinaryOperator::Multiply, r, lanes);
+            let i = b.bin(BinaryOperator::Add, first, lane);
+            body(b, i)
+        })
+    };
+    // the scaled score of key t (-inf where hidden): q·k summed in order
+    let score_of = |b: &mut Builder, t: Handle<Expression>| -> Res<Handle<Expression>> {
+        b.bind(HEAD, h);
+        b.bind(1, s);
+        b.bind(2, t);
         let dot = local(b, "dot", 0.0)?;
-        b.if_(in_range, |b| {
-            b.bind(HEAD, h);
-            b.bind(1, s);
-            b.bind(2, t);
-            let width = b.int(per_part)?;
-            let first = b.bin(BinaryOperator::Multiply, part, width);
-            let term = |b: &mut Builder, e: Handle<Expression>| -> Res<()> {
-                let d = b.bin(BinaryOperator::Add, first, e);
-                b.bind(3, d);
-                let k = b.value(&key)?;
-                let k = b.to_float(k);
-                let qa = shared(b, q_g, d);
-                let q = load(b, qa);
-                let prod = b.bin(BinaryOperator::Multiply, q, k);
-                add_to(b, dot, prod);
-                Ok(())
-            };
-            if per_part <= 8 {
-                for e in 0..per_part {
-                    let e = b.int(e)?;
-                    term(b, e)?;
-                }
-                Ok(())
-            } else {
-                b.loop_to("dim".into(), width, |b, e| term(b, e))
-            }
-        })?;
-        let mine = shared(b, red_g, lane);
-        let partial = load(b, dot);
-        b.push(Statement::Store { pointer: mine, value: partial });
-        barrier(b);
-        b.push(Statement::Store { pointer: score, value: minus_inf });
-        let leads = b.bin(BinaryOperator::LogicalAnd, leader, in_range);
-        b.if_(leads, |b| {
-            let first = shared(b, red_g, lane);
-            let mut sum = load(b, first);
-            for i in 1..key_lanes {
-                let i = b.int(i)?;
-                let at = b.bin(BinaryOperator::Add, lane, i);
-                let pa = shared(b, red_g, at);
-                let p = load(b, pa);
-                sum = b.bin(BinaryOperator::Add, sum, p);
-            }
-            let x = b.bin(BinaryOperator::Multiply, sum, scale);
-            let x = match &visible {
-                Some(v) => {
-                    b.bind(HEAD, h);
-                    b.bind(1, s);
-                    b.bind(2, t);
-                    let v = b.value(v)?;
-                    let seen = b.to_bool(v)?;
-                    b.emit(Expression::Select { condition: seen, accept: x, reject: minus_inf })
-                }
-                None => x,
-            };
-            b.push(Statement::Store { pointer: score, value: x });
+        let term = |b: &mut Builder, d: Handle<Expression>| -> Res<()> {
+            b.bind(3, d);
+            let k = b.value(&key)?;
+            let k = b.to_float(k);
+            let qa = shared(b, q_g, d);
+            let q = load(b, qa);
+            let prod = b.bin(BinaryOperator::Multiply, q, k);
+            add_to(b, dot, prod);
             Ok(())
-        })?;
-        // every lane has read the partial sums before they are written again
-        barrier(b);
-        Ok(())
+        };
+        if head_dim <= 128 {
+            for d in 0..head_dim {
+                let d = b.int(d)?;
+                term(b, d)?;
+            }
+        } else {
+            b.loop_to("dim".into(), d_len, term)?;
+        }
+        let x = load(b, dot);
+        let x = b.bin(BinaryOperator::Multiply, x, scale);
+        Ok(match &visible {
+            Some(v) => {
+                b.bind(HEAD, h);
+                b.bind(1, s);
+                b.bind(2, t);
+                let v = b.value(v)?;
+                let seen = b.to_bool(v)?;
+                b.emit(Expression::Select { condition: seen, accept: x, reject: minus_inf })
+            }
+            None => x,
+        })
     };
 
-    // pass 1: each leading lane's maximum and sum of exp(score - maximum)
+    // pass 1: every key's score into workgroup memory (the last block's
+    // stay), each lane's running maximum and sum of exp(score - maximum)
     let m = local(&mut b, "max", f64::NEG_INFINITY)?;
     let l = local(&mut b, "sum", 0.0)?;
-    b.loop_to("key_tiles".into(), tiles, |b, c| {
-        let t0 = b.bin(BinaryOperator::Multiply, c, tile_h);
-        tile_scores(b, t0)?;
-        let x = load(b, score);
-        let seen = b.bin(BinaryOperator::Greater, x, minus_inf);
-        b.if_(seen, |b| {
-            let old = load(b, m);
-            let new = b.math(MathFunction::Max, old, Some(x), None);
-            let drop = b.bin(BinaryOperator::Subtract, old, new);
-            let drop = b.math(MathFunction::Exp, drop, None, None);
-            let sum = load(b, l);
-            let kept = b.bin(BinaryOperator::Multiply, sum, drop);
-            let e = b.bin(BinaryOperator::Subtract, x, new);
-            let e = b.math(MathFunction::Exp, e, None, None);
-            let sum = b.bin(BinaryOperator::Add, kept, e);
-            b.push(Statement::Store { pointer: l, value: sum });
-            b.push(Statement::Store { pointer: m, value: new });
-            Ok(())
+    b.loop_to("score_blocks".into(), blocks, |b, blk| {
+        let b0 = b.bin(BinaryOperator::Multiply, blk, capacity);
+        let n = block_len(b, b0);
+        my_keys(b, n, &mut |b, i| {
+            let t = b.bin(BinaryOperator::Add, b0, i);
+            let x = score_of(b, t)?;
+            let at = shared(b, p_g, i);
+            b.push(Statement::Store { pointer: at, value: x });
+            let seen = b.bin(BinaryOperator::Greater, x, minus_inf);
+            b.if_(seen, |b| {
+                let old = load(b, m);
+                let new = b.math(MathFunction::Max, old, Some(x), None);
+                let drop = b.bin(BinaryOperator::Subtract, old, new);
+                let drop = b.math(MathFunction::Exp, drop, None, None);
+                let sum = load(b, l);
+                let kept = b.bin(BinaryOperator::Multiply, sum, drop);
+                let e = b.bin(BinaryOperator::Subtract, x, new);
+                let e = b.math(MathFunction::Exp, e, None, None);
+                let sum = b.bin(BinaryOperator::Add, kept, e);
+                b.push(Statement::Store { pointer: l, value: sum });
+                b.push(Statement::Store { pointer: m, value: new });
+                Ok(())
+            })
         })
     })?;
     // the workgroup's: a tree over the lanes' partials
@@ -2453,19 +2439,36 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
     let one = b.float(1.0)?;
     let inverse = b.bin(BinaryOperator::Divide, one, sum);
 
-    // pass 2: a tile's probabilities into workgroup memory, then each lane
-    // adds their products with its dim of the values (lanes sharing a dim
-    // take every `groups`-th key)
+    // pass 2, per block: each lane turns its keys' scores into
+    // probabilities (scoring them again unless they are the last block's,
+    // still in workgroup memory), then adds their products with its dim of
+    // the values (lanes sharing a dim split the block's keys)
     let accs: Vec<Handle<Expression>> = (0..per_lane).map(|j| local(&mut b, &format!("acc{j}"), 0.0)).collect::<Res<_>>()?;
     let probs_f16 = at.probs_f16;
     let groups_h = b.int(groups)?;
     let value_dim = b.bin(BinaryOperator::Modulo, lane, d_len);
     let group = b.bin(BinaryOperator::Divide, lane, d_len);
-    b.loop_to("value_tiles".into(), tiles, |b, c| {
-        let t0 = b.bin(BinaryOperator::Multiply, c, tile_h);
-        tile_scores(b, t0)?;
-        b.if_(leader, |b| {
-            let x = load(b, score);
+    let one_i = b.int(1)?;
+    let last_block = b.bin(BinaryOperator::Subtract, blocks, one_i);
+    // the last block first: its scores are still in workgroup memory
+    b.loop_to("value_blocks".into(), blocks, |b, c| {
+        let blk = b.bin(BinaryOperator::Subtract, last_block, c);
+        let b0 = b.bin(BinaryOperator::Multiply, blk, capacity);
+        let n = block_len(b, b0);
+        let kept = b.bin(BinaryOperator::Equal, c, zero_i);
+        my_keys(b, n, &mut |b, i| {
+            let at = shared(b, p_g, i);
+            let stored = load(b, at);
+            let x = local(b, "x", 0.0)?;
+            b.push(Statement::Store { pointer: x, value: stored });
+            let scored_again = b.emit(Expression::Unary { op: UnaryOperator::LogicalNot, expr: kept });
+            b.if_(scored_again, |b| {
+                let t = b.bin(BinaryOperator::Add, b0, i);
+                let v = score_of(b, t)?;
+                b.push(Statement::Store { pointer: x, value: v });
+                Ok(())
+            })?;
+            let x = load(b, x);
             let e = b.bin(BinaryOperator::Subtract, x, max);
             let w = b.math(MathFunction::Exp, e, None, None);
             let w = if probs_f16 {
@@ -2475,18 +2478,15 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
             } else {
                 w
             };
-            let at = shared(b, p_g, slot);
             b.push(Statement::Store { pointer: at, value: w });
             Ok(())
         })?;
         barrier(b);
-        let left = b.bin(BinaryOperator::Subtract, keys, t0);
-        let n = b.math(MathFunction::Min, left, Some(tile_h), None);
         // the value's point is (query, head, dim, key)
         let add_value = |b: &mut Builder, i: Handle<Expression>, d: Handle<Expression>, acc: Handle<Expression>| -> Res<()> {
             let pa = shared(b, p_g, i);
             let p = load(b, pa);
-            let t = b.bin(BinaryOperator::Add, t0, i);
+            let t = b.bin(BinaryOperator::Add, b0, i);
             b.bind(0, s);
             b.bind(1, h);
             b.bind(2, d);
@@ -2520,6 +2520,7 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
                 Ok(())
             })?;
         }
+        // every lane is done with the block's probabilities
         barrier(b);
         Ok(())
     })?;

@@ -264,7 +264,7 @@ fn attention_runs_as_one_kernel_on_every_target() {
         let a = FusedAttention { name: name.into(), plan, sources: ins.iter().map(|t| (t.dtype, t.shape.clone())).collect(), output: out.shape.clone(), bounds_proof: Ok(()) };
         for target in TARGETS {
             let k = lower_attention(&a, &target).unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!(k.workgroup_size, [128, 1, 1]);
+            assert_eq!(k.workgroup_size, [256, 1, 1]);
             if target == TARGETS[0] && name == "attention_f16_queries" {
                 snapshot("attention_f16_queries.wgsl", &k.wgsl().unwrap());
             }
