@@ -1540,19 +1540,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
         )
     };
     // a source of constant shape above a binding's size takes several ranges
-    let ranges: Vec<u32> = nest
-        .sources
-        .iter()
-        .map(|b| {
-            let len: Option<usize> = b.shape.iter().map(Dim::as_const).product::<Option<i64>>().and_then(|n| usize::try_from(n).ok());
-            let words = len.map_or(0, |n| b.dtype.storage_bytes(n).div_ceil(4) as u64);
-            if target.range_words > 0 && words > target.range_words as u64 {
-                u32::try_from(words.div_ceil(target.range_words as u64)).unwrap_or(u32::MAX)
-            } else {
-                1
-            }
-        })
-        .collect();
+    let ranges = source_ranges(&nest.sources.iter().map(|b| (b.dtype, b.shape.clone())).collect::<Vec<_>>(), target);
     let mut source_vars = Vec::new();
     let mut binding = 0;
     for (i, (b, &n)) in nest.sources.iter().zip(&ranges).enumerate() {
@@ -1939,15 +1927,8 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
     let mut module = Module::default();
     let u32_ty = scalar_type(&mut module.types, Scalar::U32);
     let vec3_u32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Tri, scalar: Scalar::U32 } }, Span::UNDEFINED);
-    let array = |module: &mut Module, s: Scalar, len: Option<u32>| {
-        let base = scalar_type(&mut module.types, s);
-        let size = len.map_or(naga::ArraySize::Dynamic, |n| naga::ArraySize::Constant(std::num::NonZeroU32::new(n).expect("tiles are not empty")));
-        module.types.insert(Type { name: None, inner: TypeInner::Array { base, size, stride: s.width as u32 } }, Span::UNDEFINED)
-    };
-    let global = |module: &mut Module, name: &str, space: AddressSpace, binding: Option<u32>, ty: Handle<Type>| {
-        let binding = binding.map(|binding| ResourceBinding { group: 0, binding });
-        module.global_variables.append(GlobalVariable { name: Some(name.into()), space, binding, ty, init: None, memory_decorations: Default::default() }, Span::UNDEFINED)
-    };
+    let array = array_type;
+    let global = |module: &mut Module, name: &str, space: AddressSpace, binding: Option<u32>, ty: Handle<Type>| global_variable(module, name.into(), space, binding, ty);
     // the bindings `lower` gives a nest of two sources bound whole
     let read = AddressSpace::Storage { access: StorageAccess::LOAD };
     let ty = array(&mut module, Scalar::F32, None);
@@ -2117,6 +2098,19 @@ const ATTENTION_LANES: u32 = 256;
 /// twice.
 const ATTENTION_SCORES: i64 = 2048;
 
+/// An array of `s`: of `len` elements (workgroup memory), or runtime-sized.
+fn array_type(module: &mut Module, s: Scalar, len: Option<u32>) -> Handle<Type> {
+    let base = scalar_type(&mut module.types, s);
+    let size = len.map_or(naga::ArraySize::Dynamic, |n| naga::ArraySize::Constant(std::num::NonZeroU32::new(n).expect("arrays are not empty")));
+    module.types.insert(Type { name: None, inner: TypeInner::Array { base, size, stride: s.width as u32 } }, Span::UNDEFINED)
+}
+
+/// A global of `module` in `space`, bound at `binding` of group 0 if given.
+fn global_variable(module: &mut Module, name: String, space: AddressSpace, binding: Option<u32>, ty: Handle<Type>) -> Handle<GlobalVariable> {
+    let binding = binding.map(|binding| ResourceBinding { group: 0, binding });
+    module.global_variables.append(GlobalVariable { name: Some(name), space, binding, ty, init: None, memory_decorations: Default::default() }, Span::UNDEFINED)
+}
+
 /// Each source's bindings: one, or for a source of constant shape larger
 /// than a binding may be, several consecutive ranges of its buffer.
 fn source_ranges(sources: &[(DType, Vec<Dim>)], target: &GpuTarget) -> Vec<u32> {
@@ -2180,15 +2174,7 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
     let mut module = Module::default();
     let u32_ty = scalar_type(&mut module.types, Scalar::U32);
     let vec3_u32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Tri, scalar: Scalar::U32 } }, Span::UNDEFINED);
-    let array = |module: &mut Module, s: Scalar, len: Option<u32>| {
-        let base = scalar_type(&mut module.types, s);
-        let size = len.map_or(naga::ArraySize::Dynamic, |n| naga::ArraySize::Constant(std::num::NonZeroU32::new(n).expect("arrays are not empty")));
-        module.types.insert(Type { name: None, inner: TypeInner::Array { base, size, stride: s.width as u32 } }, Span::UNDEFINED)
-    };
-    let global = |module: &mut Module, name: String, space: AddressSpace, binding: Option<u32>, ty: Handle<Type>| {
-        let binding = binding.map(|binding| ResourceBinding { group: 0, binding });
-        module.global_variables.append(GlobalVariable { name: Some(name), space, binding, ty, init: None, memory_decorations: Default::default() }, Span::UNDEFINED)
-    };
+    let (array, global) = (array_type, global_variable);
     let read = AddressSpace::Storage { access: StorageAccess::LOAD };
     let ranges = source_ranges(&a.sources, target);
     let mut source_vars: Vec<Vec<Handle<GlobalVariable>>> = Vec::new();

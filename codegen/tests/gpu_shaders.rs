@@ -228,7 +228,7 @@ fn attention_runs_as_one_kernel_on_every_target() {
     let validator = which("spirv-val");
     let ty = |dtype: DType, shape: &[Dim]| TensorType::new(dtype, shape.to_vec());
     let (seq, kv) = (Dim::sym("seq"), Dim::sym("kv"));
-    let head = |n: i64| [Dim::new(n), Dim::new(64)];
+    let head = |n: i64| [Dim::new(n), Dim::new(16)];
     let plain = |dtype: DType, causal: bool| {
         let ins = vec![ty(dtype, &[&[seq.clone()][..], &head(4)].concat()), ty(dtype, &[&[kv.clone()][..], &head(2)].concat()), ty(dtype, &[&[kv.clone()][..], &head(2)].concat())];
         let op: Arc<dyn OpDef> = Arc::new(AttentionKernel { attention: Builtin::Attention { scale: 0.125, causal } });
