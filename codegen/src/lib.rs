@@ -17,9 +17,11 @@
 //! outputs are written with atomics; a vectorized loop's lanes are
 //! unrolled, reading consecutive aligned elements with vector loads where
 //! `lanes` proves them so), validated by naga and written as WGSL, SPIR-V
-//! or MSL.
+//! or MSL. Two kinds of kernel are built whole rather than loop by loop: a
+//! matmul over rows on the matrix units, and an attention's stages as one
+//! kernel ([`gpu::lower_attention`]).
 //!
-//! In: `Validated` nests. Out: callable kernels ([`cpu::CpuKernel`]) and
+//! In: `Validated` nests (and [`gpu::FusedAttention`]s). Out: callable kernels ([`cpu::CpuKernel`]) and
 //! shaders ([`gpu::GpuKernel`]).
 #![warn(missing_docs)]
 
