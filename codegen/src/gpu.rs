@@ -2128,11 +2128,11 @@ fn source_ranges(sources: &[(DType, Vec<Dim>)], target: &GpuTarget) -> Vec<u32> 
         .collect()
 }
 
-/// The attention kernel of `a`: a workgroup of [`ATTENTION_LANES`]
+/// The attention kernel of `a`: a workgroup of 256
 /// invocations per query and head. The query (computed by the prologue
 /// where there is one, rounded to its type) goes to workgroup memory once.
 /// A first pass scores every key (each lane every 256th, its q·k summed in
-/// order) into workgroup memory ([`ATTENTION_SCORES`] at a time), keeping
+/// order) into workgroup memory (2048 at a time), keeping
 /// each lane's running maximum and sum of exponentials under it, which the
 /// workgroup combines into the softmax's maximum and sum. A second pass
 /// turns the scores into probabilities (rounded to f16 where the stages
