@@ -167,6 +167,42 @@ pub(crate) enum KernelSource {
     Attention(FusedAttention),
 }
 
+/// The steps and values of a function being lowered, and the arguments of
+/// the op whose kernels are being added.
+struct Plan<'a, K> {
+    steps: &'a mut Vec<Step<K>>,
+    values: &'a mut Vec<Interval>,
+    overwritable: &'a mut Vec<Vec<usize>>,
+    /// The op's operands, then the results of its kernels so far.
+    args: Vec<Loc>,
+    op: String,
+}
+
+impl<K> Plan<'_, K> {
+    /// Add `kernel`, reading the arguments so far and writing `stage`'s
+    /// result (a new value, which later kernels of the op read), able to
+    /// overwrite the values `own`.
+    fn step(&mut self, kernel: K, stage: &Stage, own: Vec<usize>) {
+        let step_no = self.steps.len();
+        for a in &self.args {
+            if let Loc::Value(v) = a {
+                self.values[*v].last_use = step_no;
+            }
+        }
+        // quantized values pack whole blocks along a constant last axis (op
+        // inference checks it)
+        let bytes = match stage.shape.split_last() {
+            Some((last, rows)) if stage.dtype.is_quantized() => &product(rows) * &Dim::new(stage.dtype.storage_bytes(last.as_const().unwrap_or(0) as usize) as i64),
+            _ => &product(&stage.shape) * &Dim::new(stage.dtype.block_bytes() as i64),
+        };
+        self.overwritable.push(own);
+        self.values.push(Interval { bytes, def: step_no, last_use: step_no, in_place_of: None });
+        let out = self.values.len() - 1;
+        self.steps.push(Step { kernel, args: self.args.clone(), out, op: self.op.clone() });
+        self.args.push(Loc::Value(out));
+    }
+}
+
 /// Walk `func`'s ops in order, compile each stage's naive nest with
 /// `compile` (which schedules it for its backend), or where
 /// `attention_kernels` is set each [`AttentionPlan`] as one kernel, and
@@ -196,61 +232,41 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, attention_ker
                     let message = format!("op `{}` infers {} but its last stage computes {}{}", op.name(), node.ty, last.dtype, kiln_dsl::shape_str(&last.shape));
                     return Err(GraphError::Invalid { node: i, message }.into());
                 }
-                let mut args: Vec<Loc> = node.inputs.iter().map(|x| loc_of[x.0 as usize].clone().expect("operands precede users")).collect();
+                let args: Vec<Loc> = node.inputs.iter().map(|x| loc_of[x.0 as usize].clone().expect("operands precede users")).collect();
                 let mut src_types: Vec<(DType, Vec<Dim>)> = in_tys.iter().map(|t| (t.dtype, t.shape.clone())).collect();
-                let attention = if attention_kernels { AttentionPlan::of(op.as_ref(), &stages, in_tys.len()) } else { None };
-                // (kernel, the stage it writes, the values it may overwrite)
-                let mut kernels: Vec<(K, &Stage, Vec<usize>)> = Vec::new();
-                if let Some(plan) = attention {
-                    // proven in bounds where each stage is (the kernel reads
-                    // what they read, at their points)
-                    let mut sources = src_types.clone();
-                    let mut bounds_proof = Ok(());
-                    for stage in &stages {
-                        if let Err(e) = LoopNest::from_stage(stage, &sources)?.bounds_proof() {
-                            bounds_proof = bounds_proof.and(Err(format!("{}: {e}", stage.name)));
+                let mut plan = Plan { steps: &mut steps, values: &mut values, overwritable: &mut overwritable, args, op: op.name() };
+                match attention_kernels.then(|| AttentionPlan::of(op.as_ref(), &stages, in_tys.len())).flatten() {
+                    Some(attention) => {
+                        // proven in bounds where each stage is (the kernel reads
+                        // what they read, at their points)
+                        let mut sources = src_types.clone();
+                        let mut bounds_proof = Ok(());
+                        for stage in &stages {
+                            if let Err(e) = LoopNest::from_stage(stage, &sources)?.bounds_proof() {
+                                bounds_proof = bounds_proof.and(Err(format!("{}: {e}", stage.name)));
+                            }
+                            sources.push((stage.dtype, stage.shape.clone()));
                         }
-                        sources.push((stage.dtype, stage.shape.clone()));
+                        let name = if attention.prologue.is_some() { "attention_with_queries" } else { "attention" };
+                        let kernel = compile(KernelSource::Attention(FusedAttention { name: name.into(), plan: attention, sources: src_types, output: last.shape.clone(), bounds_proof }))?;
+                        plan.step(kernel, last, Vec::new());
                     }
-                    let name = if plan.prologue.is_some() { "attention_with_queries" } else { "attention" };
-                    let kernel = compile(KernelSource::Attention(FusedAttention { name: name.into(), plan, sources: src_types.clone(), output: last.shape.clone(), bounds_proof }))?;
-                    kernels.push((kernel, last, Vec::new()));
-                } else {
-                    for stage in &stages {
-                        let kernel = compile(KernelSource::Nest(LoopNest::from_stage(stage, &src_types)?))?;
-                        let own: Vec<usize> = args
-                            .iter()
-                            .enumerate()
-                            .filter_map(|(i, a)| match a {
-                                Loc::Value(v) if reads_only_own_point(stage, i as u32, src_types[i].0, &src_types[i].1) => Some(*v),
-                                _ => None,
-                            })
-                            .collect();
-                        kernels.push((kernel, stage, own));
-                        // the next stage reads this one's result (a value made below)
-                        args.push(Loc::Value(values.len() + kernels.len() - 1));
-                        src_types.push((stage.dtype, stage.shape.clone()));
-                    }
-                    args.truncate(node.inputs.len());
-                }
-                for (kernel, stage, own) in kernels {
-                    let step_no = steps.len();
-                    for a in &args {
-                        if let Loc::Value(v) = a {
-                            values[*v].last_use = step_no;
+                    None => {
+                        for stage in &stages {
+                            let kernel = compile(KernelSource::Nest(LoopNest::from_stage(stage, &src_types)?))?;
+                            let own: Vec<usize> = plan
+                                .args
+                                .iter()
+                                .enumerate()
+                                .filter_map(|(i, a)| match a {
+                                    Loc::Value(v) if reads_only_own_point(stage, i as u32, src_types[i].0, &src_types[i].1) => Some(*v),
+                                    _ => None,
+                                })
+                                .collect();
+                            plan.step(kernel, stage, own);
+                            src_types.push((stage.dtype, stage.shape.clone()));
                         }
                     }
-                    // quantized values pack whole blocks along a constant last
-                    // axis (op inference checks it)
-                    let bytes = match stage.shape.split_last() {
-                        Some((last, rows)) if stage.dtype.is_quantized() => &product(rows) * &Dim::new(stage.dtype.storage_bytes(last.as_const().unwrap_or(0) as usize) as i64),
-                        _ => &product(&stage.shape) * &Dim::new(stage.dtype.block_bytes() as i64),
-                    };
-                    overwritable.push(own);
-                    values.push(Interval { bytes, def: step_no, last_use: step_no, in_place_of: None });
-                    let out = values.len() - 1;
-                    steps.push(Step { kernel, args: args.clone(), out, op: op.name() });
-                    args.push(Loc::Value(out));
                 }
                 Loc::Value(values.len() - 1)
             }
