@@ -682,7 +682,10 @@ fn default_numerics(device: &Device) -> Numerics {
 fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, device: Option<&Device>, rewrite: RewriteChoice, numerics: NumericsChoice, db: Option<PathBuf>, json: bool) -> Result<()> {
     let (target, adapter) = match device {
         Some(Device::Gpu(g, _)) => (g.target(), g.adapter_kind()),
-        _ => Default::default(),
+        // the portable target, with attention as one kernel as every GPU
+        // runs it (a code generator choice, which the GPU cost model below
+        // assumes)
+        _ => (kiln_runtime::GpuTarget { attention_kernels: true, ..Default::default() }, Default::default()),
     };
     // the kernels a GPU runs: rewritten unless asked not to (priced as for
     // the device given, else as for a discrete GPU)
