@@ -232,7 +232,8 @@ enum Command {
         /// --prompt-tokens.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
         batch: u64,
-        /// Also time each kernel of a decode step (stderr): the kernels'
+        /// Also time each kernel of a decode step after a prompt of
+        /// --prompt-tokens (stderr), the context tg starts at: the kernels'
         /// sum beside the step's wall time shows the launch overhead.
         #[arg(long)]
         profile: bool,
@@ -520,7 +521,8 @@ fn main() -> Result<()> {
         Command::Bench { model, device, numerics, rewrite, prompt_tokens, gen_tokens, bandwidth, batch, profile, profile_prefill, db, json } => {
             let m = bench(&config, &model, device, numerics, rewrite, db, prompt_tokens, gen_tokens, bandwidth, batch as usize, json)?;
             if profile {
-                print_profile(&m, &[1], profile_prefill)?;
+                // at the context tg runs at (a step's attention grows with it)
+                print_profile(&m, &vec![1; prompt_tokens.max(1)], profile_prefill)?;
             }
         }
         Command::Compile { model, emit, out, report, report_dims, rewrite, device, numerics, db, json } => {
@@ -819,7 +821,7 @@ fn print_profile(model: &Model, prompt: &[u32], prefill: Option<usize>) -> Resul
     }
     let times = model.profile_decode(prompt, 16)?;
     let total: f64 = times.iter().map(|k| k.time.as_secs_f64()).sum();
-    eprintln!("decode step: {:.2} ms in {} kernels", total * 1e3, times.iter().map(|k| k.launches).sum::<usize>());
+    eprintln!("decode step: {:.2} ms in {} kernels (after {} tokens)", total * 1e3, times.iter().map(|k| k.launches).sum::<usize>(), prompt.len());
     eprintln!("{:>9} {:>6} {:>8}  kernel", "ms/step", "share", "launches");
     for k in times.iter().take(25) {
         eprintln!("{:>9.3} {:>5.1}% {:>8}  {}", k.time.as_secs_f64() * 1e3, 100.0 * k.time.as_secs_f64() / total, k.launches, k.name);
