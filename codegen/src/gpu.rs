@@ -1953,12 +1953,7 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
     coop(&mut module, Scalar::F16, CooperativeRole::A);
     coop(&mut module, Scalar::F16, CooperativeRole::B);
 
-    let mut f = Function { name: Some("main".into()), ..Default::default() };
-    for (name, ty, builtin) in [("wid", vec3_u32, BuiltIn::WorkGroupId), ("lidx", u32_ty, BuiltIn::LocalInvocationIndex)] {
-        f.arguments.push(FunctionArgument { name: Some(name.into()), ty, binding: Some(Binding::BuiltIn(builtin)) });
-    }
-    let wid = f.expressions.append(Expression::FunctionArgument(0), Span::UNDEFINED);
-    let lidx = f.expressions.append(Expression::FunctionArgument(1), Span::UNDEFINED);
+    let (mut f, wid, lidx) = workgroup_entry(vec3_u32, u32_ty);
     let mut handle = |g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED);
     let (x_g, w_g, out_g, dims_g, a_g, b_g, c_g) = (handle(x_var), handle(w_var), handle(out_var), handle(dims_var), handle(a_tile), handle(b_tile), handle(c_tile));
     let source = |g, i: usize| Source { ranges: vec![g], range_words: target.range_words, shape: nest.sources[i].shape.clone(), dtype: nest.sources[i].dtype, view: None };
@@ -2098,6 +2093,18 @@ const ATTENTION_LANES: u32 = 256;
 /// twice.
 const ATTENTION_SCORES: i64 = 2048;
 
+/// The entry function `main` of a kernel built whole, with its workgroup
+/// id and local invocation index arguments.
+fn workgroup_entry(vec3_u32: Handle<Type>, u32_ty: Handle<Type>) -> (Function, Handle<Expression>, Handle<Expression>) {
+    let mut f = Function { name: Some("main".into()), ..Default::default() };
+    for (name, ty, builtin) in [("wid", vec3_u32, BuiltIn::WorkGroupId), ("lidx", u32_ty, BuiltIn::LocalInvocationIndex)] {
+        f.arguments.push(FunctionArgument { name: Some(name.into()), ty, binding: Some(Binding::BuiltIn(builtin)) });
+    }
+    let wid = f.expressions.append(Expression::FunctionArgument(0), Span::UNDEFINED);
+    let lidx = f.expressions.append(Expression::FunctionArgument(1), Span::UNDEFINED);
+    (f, wid, lidx)
+}
+
 /// An array of `s`: of `len` elements (workgroup memory), or runtime-sized.
 fn array_type(module: &mut Module, s: Scalar, len: Option<u32>) -> Handle<Type> {
     let base = scalar_type(&mut module.types, s);
@@ -2202,12 +2209,7 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
     let ty = array(&mut module, Scalar::F32, Some(ATTENTION_SCORES as u32));
     let p_var = global(&mut module, "scores".into(), AddressSpace::WorkGroup, None, ty);
 
-    let mut f = Function { name: Some("main".into()), ..Default::default() };
-    for (name, ty, builtin) in [("wid", vec3_u32, BuiltIn::WorkGroupId), ("lidx", u32_ty, BuiltIn::LocalInvocationIndex)] {
-        f.arguments.push(FunctionArgument { name: Some(name.into()), ty, binding: Some(Binding::BuiltIn(builtin)) });
-    }
-    let wid = f.expressions.append(Expression::FunctionArgument(0), Span::UNDEFINED);
-    let lidx = f.expressions.append(Expression::FunctionArgument(1), Span::UNDEFINED);
+    let (mut f, wid, lidx) = workgroup_entry(vec3_u32, u32_ty);
     let mut handle = |g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED);
     let mut globals: Vec<Source> = Vec::new();
     for (vars, (dtype, shape)) in source_vars.iter().zip(&a.sources) {
