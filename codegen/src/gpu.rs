@@ -1490,69 +1490,20 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
         std::iter::once(&body).chain(&store_index).chain(guards).chain(extents).try_for_each(|e| kiln_schedule::prove_divisors(e, &dtypes))
     });
 
-    let mut symbols = BTreeSet::new();
-    let mut collect = |e: &Expr| {
-        e.visit(&mut |x| {
-            if let Expr::Dim(d) = x {
-                symbols.extend(d.symbols().map(String::from));
-            }
-        })
-    };
-    collect(&body);
-    store_index.iter().for_each(&mut collect);
-    for (g, bound) in &all_guards {
-        collect(g);
-        collect(bound);
-    }
-    for (_, e, _) in &plan.serial {
-        collect(e);
-    }
-    collect(&plan.grid[0]);
-    for b in nest.sources.iter().chain([&nest.output]) {
-        for d in &b.shape {
-            symbols.extend(d.symbols().map(String::from));
-        }
-    }
-    let symbols: Vec<String> = symbols.into_iter().collect();
+    let exprs = std::iter::once(&body).chain(&store_index).chain(all_guards.iter().flat_map(|(g, bound)| [g, bound])).chain(plan.serial.iter().map(|(_, e, _)| e)).chain([&plan.grid[0]]);
+    let symbols = symbols_of(exprs, nest.sources.iter().chain([&nest.output]).flat_map(|b| &b.shape));
 
     let mut module = Module::default();
     let i32_ty = scalar_type(&mut module.types, Scalar::I32);
     let u32_ty = scalar_type(&mut module.types, Scalar::U32);
     let f32_ty = scalar_type(&mut module.types, Scalar::F32);
     let vec3_u32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Tri, scalar: Scalar::U32 } }, Span::UNDEFINED);
-    let array_of = |types: &mut naga::UniqueArena<Type>, s: Scalar| {
-        let base = scalar_type(types, s);
-        types.insert(Type { name: None, inner: TypeInner::Array { base, size: naga::ArraySize::Dynamic, stride: s.width as u32 } }, Span::UNDEFINED)
-    };
     let n_src = nest.sources.len();
-    let storage = |module: &mut Module, name: String, binding: usize, s: Scalar, access: StorageAccess| {
-        let ty = array_of(&mut module.types, s);
-        module.global_variables.append(
-            GlobalVariable {
-                name: Some(name),
-                space: AddressSpace::Storage { access },
-                binding: Some(ResourceBinding { group: 0, binding: binding as u32 }),
-                ty,
-                init: None,
-                memory_decorations: Default::default(),
-            },
-            Span::UNDEFINED,
-        )
-    };
+    let storage = storage_global;
     // a source of constant shape above a binding's size takes several ranges
     let ranges = source_ranges(&nest.sources.iter().map(|b| (b.dtype, b.shape.clone())).collect::<Vec<_>>(), target);
-    let mut source_vars = Vec::new();
-    let mut binding = 0;
-    for (i, (b, &n)) in nest.sources.iter().zip(&ranges).enumerate() {
-        let vars: Vec<_> = (0..n)
-            .map(|r| {
-                let name = if n == 1 { format!("s{i}") } else { format!("s{i}_{r}") };
-                binding += 1;
-                storage(&mut module, name, binding - 1, storage_scalar(b.dtype, target), StorageAccess::LOAD)
-            })
-            .collect();
-        source_vars.push(vars);
-    }
+    let mut source_vars = source_globals(&mut module, &nest.sources.iter().map(|b| b.dtype).collect::<Vec<_>>(), &ranges, target);
+    let binding = ranges.iter().sum::<u32>() as usize;
     let out_binding = binding;
     let out_var = if matches!(nest.output.dtype, DType::F32 | DType::I32) {
         storage(&mut module, "out".into(), out_binding, storage_scalar(nest.output.dtype, target), StorageAccess::LOAD | StorageAccess::STORE)
@@ -1922,7 +1873,7 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
         unreachable!("MatrixGemm::of matched a product")
     };
     let rows = nest.sources[0].shape[0].clone();
-    let symbols: Vec<String> = rows.symbols().map(String::from).collect::<BTreeSet<_>>().into_iter().collect();
+    let symbols = symbols_of(std::iter::empty(), [&rows]);
 
     let mut module = Module::default();
     let u32_ty = scalar_type(&mut module.types, Scalar::U32);
@@ -2118,6 +2069,49 @@ fn global_variable(module: &mut Module, name: String, space: AddressSpace, bindi
     module.global_variables.append(GlobalVariable { name: Some(name), space, binding, ty, init: None, memory_decorations: Default::default() }, Span::UNDEFINED)
 }
 
+/// The symbolic dims named in `exprs` and `dims`, sorted: the order of a
+/// kernel's `dims` buffer.
+fn symbols_of<'a>(exprs: impl IntoIterator<Item = &'a Expr>, dims: impl IntoIterator<Item = &'a Dim>) -> Vec<String> {
+    let mut symbols = BTreeSet::new();
+    for e in exprs {
+        e.visit(&mut |x| {
+            if let Expr::Dim(d) = x {
+                symbols.extend(d.symbols().map(String::from));
+            }
+        });
+    }
+    for d in dims {
+        symbols.extend(d.symbols().map(String::from));
+    }
+    symbols.into_iter().collect()
+}
+
+/// A runtime-sized array of `s` in storage, bound at `binding` of group 0.
+fn storage_global(module: &mut Module, name: String, binding: usize, s: Scalar, access: StorageAccess) -> Handle<GlobalVariable> {
+    let ty = array_type(module, s, None);
+    global_variable(module, name, AddressSpace::Storage { access }, Some(binding as u32), ty)
+}
+
+/// Each source's read-only globals, bound from 0 in order: `s{i}`, or
+/// `s{i}_{r}` for each of its `ranges[i]` ranges.
+fn source_globals(module: &mut Module, dtypes: &[DType], ranges: &[u32], target: &GpuTarget) -> Vec<Vec<Handle<GlobalVariable>>> {
+    let mut binding = 0;
+    dtypes
+        .iter()
+        .zip(ranges)
+        .enumerate()
+        .map(|(i, (dtype, &n))| {
+            (0..n)
+                .map(|r| {
+                    let name = if n == 1 { format!("s{i}") } else { format!("s{i}_{r}") };
+                    binding += 1;
+                    storage_global(module, name, binding - 1, storage_scalar(*dtype, target), StorageAccess::LOAD)
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Each source's bindings: one, or for a source of constant shape larger
 /// than a binding may be, several consecutive ranges of its buffer.
 fn source_ranges(sources: &[(DType, Vec<Dim>)], target: &GpuTarget) -> Vec<u32> {
@@ -2160,43 +2154,20 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
         Some(p) => expand(&p.body),
         None => expand(&at.q),
     };
-    let mut symbols = BTreeSet::new();
-    let mut collect = |e: &Expr| {
-        e.visit(&mut |x| {
-            if let Expr::Dim(d) = x {
-                symbols.extend(d.symbols().map(String::from));
-            }
-        })
-    };
-    for e in [&key, &value, &query].into_iter().chain(visible.as_ref()) {
-        collect(e);
-    }
-    for d in a.sources.iter().flat_map(|(_, s)| s).chain(&a.output).chain([&at.keys, &at.queries]) {
-        symbols.extend(d.symbols().map(String::from));
-    }
-    let symbols: Vec<String> = symbols.into_iter().collect();
-    let divisors = [&key, &value, &query].into_iter().chain(visible.as_ref()).try_for_each(|e| kiln_schedule::prove_divisors(e, &a.sources.iter().map(|s| s.0).collect::<Vec<_>>()));
+    let symbols = symbols_of([&key, &value, &query].into_iter().chain(visible.as_ref()), a.sources.iter().flat_map(|(_, s)| s).chain(&a.output).chain([&at.keys, &at.queries]));
+    let dtypes: Vec<DType> = a.sources.iter().map(|s| s.0).collect();
+    let divisors = [&key, &value, &query].into_iter().chain(visible.as_ref()).try_for_each(|e| kiln_schedule::prove_divisors(e, &dtypes));
     let bounds_proof = a.bounds_proof.clone().and(divisors);
 
     let mut module = Module::default();
     let u32_ty = scalar_type(&mut module.types, Scalar::U32);
     let vec3_u32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Tri, scalar: Scalar::U32 } }, Span::UNDEFINED);
     let (array, global) = (array_type, global_variable);
-    let read = AddressSpace::Storage { access: StorageAccess::LOAD };
     let ranges = source_ranges(&a.sources, target);
-    let mut source_vars: Vec<Vec<Handle<GlobalVariable>>> = Vec::new();
-    let mut binding = 0;
-    for (i, ((dtype, _), &n)) in a.sources.iter().zip(&ranges).enumerate() {
-        let ty = array(&mut module, storage_scalar(*dtype, target), None);
-        source_vars.push((0..n).map(|r| {
-            binding += 1;
-            global(&mut module, if n == 1 { format!("s{i}") } else { format!("s{i}_{r}") }, read, Some(binding - 1), ty)
-        }).collect());
-    }
-    let ty = array(&mut module, Scalar::F32, None);
-    let out_var = global(&mut module, "out".into(), AddressSpace::Storage { access: StorageAccess::LOAD | StorageAccess::STORE }, Some(binding), ty);
-    let ty = array(&mut module, Scalar::I32, None);
-    let dims_var = global(&mut module, "dims".into(), read, Some(binding + 1), ty);
+    let source_vars = source_globals(&mut module, &dtypes, &ranges, target);
+    let binding = ranges.iter().sum::<u32>() as usize;
+    let out_var = storage_global(&mut module, "out".into(), binding, Scalar::F32, StorageAccess::LOAD | StorageAccess::STORE);
+    let dims_var = storage_global(&mut module, "dims".into(), binding + 1, Scalar::I32, StorageAccess::LOAD);
     // lanes per output dim (each takes every `groups`-th key), or dims per
     // lane where the head is wider than the workgroup
     let lanes_n = ATTENTION_LANES as i64;
@@ -2383,7 +2354,7 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
         })
     })?;
     // the workgroup's: a tree over the lanes' partials
-    let tree = |b: &mut Builder, value: Handle<Expression>, fun: Option<MathFunction>| -> Res<Handle<Expression>> {
+    let tree = |b: &mut Builder, value: Handle<Expression>, op: ReduceOp| -> Res<Handle<Expression>> {
         let mine = shared(b, red_g, lane);
         b.push(Statement::Store { pointer: mine, value });
         barrier(b);
@@ -2397,10 +2368,7 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
                 let o = load(b, oa);
                 let ma = shared(b, red_g, lane);
                 let v = load(b, ma);
-                let r = match fun {
-                    Some(fun) => b.math(fun, v, Some(o), None),
-                    None => b.bin(BinaryOperator::Add, v, o),
-                };
+                let r = b.combine(op, v, o);
                 b.push(Statement::Store { pointer: ma, value: r });
                 Ok(())
             })?;
@@ -2414,7 +2382,7 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
         Ok(total)
     };
     let my_max = load(&mut b, m);
-    let max = tree(&mut b, my_max, Some(MathFunction::Max))?;
+    let max = tree(&mut b, my_max, ReduceOp::Max)?;
     // a lane that saw no key has the sum 0 at maximum -inf
     let my_sum = load(&mut b, l);
     let shift = b.bin(BinaryOperator::Subtract, my_max, max);
@@ -2423,7 +2391,7 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
     let zero = b.float(0.0)?;
     let empty = b.bin(BinaryOperator::Equal, my_sum, zero);
     let rescaled = b.emit(Expression::Select { condition: empty, accept: zero, reject: rescaled });
-    let sum = tree(&mut b, rescaled, None)?;
+    let sum = tree(&mut b, rescaled, ReduceOp::Sum)?;
     let one = b.float(1.0)?;
     let inverse = b.bin(BinaryOperator::Divide, one, sum);
 
