@@ -260,16 +260,16 @@ pub fn fusion() -> Vec<Rule> {
                         let out = fused.infer(&ins).ok()?;
                         AttentionPlan::of(&fused, &fused.compute(&ins, &out), ins.len()).map(|_| ())
                     };
-                    if prologue().is_some() {
-                        // fused
-                    } else if info.inlinable {
-                        if readers.len() > 1 && !(cheap && (boundary || view)) {
+                    if prologue().is_none() {
+                        if info.inlinable {
+                            if readers.len() > 1 && !(cheap && (boundary || view)) {
+                                continue;
+                            }
+                        } else if epilogue().is_none() {
+                            // (other readers of the sum are alternatives the
+                            // cost model weighs: the sum computed twice costs more)
                             continue;
                         }
-                    } else if epilogue().is_none() {
-                        // (other readers of the sum are alternatives the
-                        // cost model weighs: the sum computed twice costs more)
-                        continue;
                     }
                     if p_args.iter().any(|&a| g.find(a) == g.find(arg) || g[a].nodes.iter().any(|n| n.children().iter().any(|&c| g.find(c) == g.find(arg)))) {
                         // a cycle (`x = transpose(transpose(x))`, so `x` and
