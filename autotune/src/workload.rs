@@ -119,6 +119,10 @@ pub fn workloads_of_module(module: &Module, options: &CompileOptions, bindings: 
     for func in &functions {
         for (i, node) in func.nodes.iter().enumerate() {
             let NodeKind::Op(op) = &node.kind else { continue };
+            let in_tys: Vec<_> = node.inputs.iter().map(|x| func.node(*x).ty.clone()).collect();
+            if attention_kernels && AttentionPlan::of(op.as_ref(), &op.compute(&in_tys, &node.ty), in_tys.len()).is_some() {
+                continue;
+            }
             let f = FunctionBuilder::new(&format!("{}_{}", func.name, op.name()));
             let inputs: Vec<_> = node.inputs.iter().enumerate().map(|(j, x)| {
                 let ty = &func.node(*x).ty;
@@ -126,10 +130,6 @@ pub fn workloads_of_module(module: &Module, options: &CompileOptions, bindings: 
             }).collect();
             let y = f.apply(op.clone(), &inputs.iter().collect::<Vec<_>>());
             let one = f.finish(&[&y]).map_err(|e| TuneError::Workload(format!("{} node {i}: {e}", func.name)))?;
-            let in_tys: Vec<_> = node.inputs.iter().map(|x| func.node(*x).ty.clone()).collect();
-            if attention_kernels && AttentionPlan::of(op.as_ref(), &op.compute(&in_tys, &node.ty), in_tys.len()).is_some() {
-                continue;
-            }
             out.extend(kernels_of(&one, bindings, &format!("{} `{}`", func.name, op.name()), &mut seen, wanted)?);
         }
     }
