@@ -169,7 +169,7 @@ pub(crate) enum KernelSource {
 
 /// The steps and values of a function being lowered, and the arguments of
 /// the op whose kernels are being added.
-struct Plan<'a, K> {
+struct OpSteps<'a, K> {
     steps: &'a mut Vec<Step<K>>,
     values: &'a mut Vec<Interval>,
     overwritable: &'a mut Vec<Vec<usize>>,
@@ -178,7 +178,7 @@ struct Plan<'a, K> {
     op: String,
 }
 
-impl<K> Plan<'_, K> {
+impl<K> OpSteps<'_, K> {
     /// Add `kernel`, reading the arguments so far and writing `stage`'s
     /// result (a new value, which later kernels of the op read), able to
     /// overwrite the values `own`.
@@ -234,7 +234,7 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, attention_ker
                 }
                 let args: Vec<Loc> = node.inputs.iter().map(|x| loc_of[x.0 as usize].clone().expect("operands precede users")).collect();
                 let mut src_types: Vec<(DType, Vec<Dim>)> = in_tys.iter().map(|t| (t.dtype, t.shape.clone())).collect();
-                let mut plan = Plan { steps: &mut steps, values: &mut values, overwritable: &mut overwritable, args, op: op.name() };
+                let mut op_steps = OpSteps { steps: &mut steps, values: &mut values, overwritable: &mut overwritable, args, op: op.name() };
                 match attention_kernels.then(|| AttentionPlan::of(op.as_ref(), &stages, in_tys.len())).flatten() {
                     Some(attention) => {
                         // proven in bounds where each stage is (the kernel reads
@@ -249,12 +249,12 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, attention_ker
                         }
                         let name = if attention.prologue.is_some() { "attention_with_queries" } else { "attention" };
                         let kernel = compile(KernelSource::Attention(FusedAttention { name: name.into(), plan: attention, sources: src_types, output: last.shape.clone(), bounds_proof }))?;
-                        plan.step(kernel, last, Vec::new());
+                        op_steps.step(kernel, last, Vec::new());
                     }
                     None => {
                         for stage in &stages {
                             let kernel = compile(KernelSource::Nest(LoopNest::from_stage(stage, &src_types)?))?;
-                            let own: Vec<usize> = plan
+                            let own: Vec<usize> = op_steps
                                 .args
                                 .iter()
                                 .enumerate()
@@ -263,7 +263,7 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, attention_ker
                                     _ => None,
                                 })
                                 .collect();
-                            plan.step(kernel, stage, own);
+                            op_steps.step(kernel, stage, own);
                             src_types.push((stage.dtype, stage.shape.clone()));
                         }
                     }
