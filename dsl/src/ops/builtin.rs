@@ -315,13 +315,12 @@ impl AttentionStages {
     /// key, value and visibility (what fusion made of them). Read back from
     /// the stages and checked by making them again, so nothing else passes.
     pub fn recognize(stages: &[Stage], first: usize) -> Option<AttentionStages> {
-        let names: Vec<&str> = stages.iter().take(6).map(|s| s.name.as_str()).collect();
-        let probs_f16 = match names.as_slice() {
-            [a, b, c, d, e, f, ..] if [*a, *b, *c, *d, *e, *f] == ATTENTION_STAGE_NAMES => true,
-            [a, b, c, d, f, ..] if [*a, *b, *c, *d, *f] == [ATTENTION_STAGE_NAMES[0], ATTENTION_STAGE_NAMES[1], ATTENTION_STAGE_NAMES[2], ATTENTION_STAGE_NAMES[3], ATTENTION_STAGE_NAMES[5]] => false,
-            _ => return None,
-        };
-        let (scores, max, out) = (&stages[0], &stages[1], &stages[if probs_f16 { 5 } else { 4 }]);
+        // (every stage, names included, is checked by remaking them below)
+        if stages.first()?.name != ATTENTION_STAGE_NAMES[0] {
+            return None;
+        }
+        let probs_f16 = stages.get(4)?.name == ATTENTION_STAGE_NAMES[4];
+        let (scores, max, out) = (&stages[0], stages.get(1)?, stages.get(if probs_f16 { 5 } else { 4 })?);
         let Expr::Binary(BinOp::Mul, q, key) = &scores.body else { return None };
         let (visible, scaled) = match &max.body {
             Expr::Select(v, x, _) => (Some((**v).clone()), &**x),
