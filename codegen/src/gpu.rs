@@ -53,6 +53,10 @@
 //! cooperative-matrix tile products over f16 tiles staged in workgroup
 //! memory (`lower_matrix_gemm`).
 //!
+//! Integer dot products: a GEMV of 8-bit activations and Q4_0 weights
+//! ([`IntDotGemv`], `int_dot`) is built whole too, a block of weights per
+//! invocation multiplied by `dot4I8Packed`.
+//!
 //! Bounds: every kernel says whether its accesses are proven in bounds
 //! ([`GpuKernel::bounds_proof`]), in which case the runtime creates its
 //! shader without wgpu's injected checks (on the H100 kiln's quantized
@@ -68,6 +72,9 @@ use naga::{
     Module, ResourceBinding, Scalar, ShaderStage, Span, Statement, StorageAccess, Type, TypeInner, UnaryOperator, VectorSize,
 };
 use std::collections::{BTreeSet, HashMap};
+
+mod int_dot;
+pub use int_dot::IntDotGemv;
 
 /// Workgroups per dispatch row: a grid past this spills into `wid.y`.
 pub const ROW_GROUPS: u32 = 32768;
@@ -138,6 +145,12 @@ pub struct GpuTarget {
     /// [`kiln_dsl::ops::AttentionKernel`] runs as one kernel
     /// ([`lower_attention`]), not stage by stage.
     pub attention_kernels: bool,
+    /// A code generator choice (on unless `KILN_GPU_DISABLE` names
+    /// `int_dot`; needs subgroups and split Q4_0 rows): a GEMV of 8-bit
+    /// activation blocks and Q4_0 weights ([`IntDotGemv`], llama.cpp's
+    /// arithmetic) multiplies with packed integer dot products, a block of
+    /// weights per invocation, not weight by weight in f32.
+    pub int_dot: bool,
 }
 
 impl GpuTarget {
@@ -1458,6 +1471,9 @@ fn plan_loops(v: &Validated) -> Res<LoopPlan> {
 pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenError> {
     if let Some(gemm) = MatrixGemm::of(v.nest(), target) {
         return lower_matrix_gemm(v, target, &gemm);
+    }
+    if let Some(gemv) = IntDotGemv::of(v.nest(), target) {
+        return int_dot::lower_int_dot_gemv(v, target, &gemv);
     }
     let nest = v.nest();
     let kernel = nest.name.clone();

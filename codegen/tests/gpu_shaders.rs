@@ -18,11 +18,13 @@ use kiln_schedule::{gpu_schedule, AdapterKind, GpuKnobs, LoopNest};
 
 /// The portable target, `unpack2x16float`, and everything: subgroup
 /// reductions, native f16, bindings of 256 bytes (most sources bound as
-/// ranges) and lane-shared divisions computed once per vector.
-const TARGETS: [GpuTarget; 3] = [
-    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false, attention_kernels: true },
-    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false, attention_kernels: true },
-    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true, float_by_exponent: true, matrix_units: true, attention_kernels: true },
+/// ranges) and lane-shared divisions computed once per vector; and
+/// everything with whole bindings (integer-dot GEMVs).
+const TARGETS: [GpuTarget; 4] = [
+    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false, attention_kernels: true, int_dot: false },
+    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false, attention_kernels: true, int_dot: false },
+    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true, float_by_exponent: true, matrix_units: true, attention_kernels: true, int_dot: true },
+    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true, float_by_exponent: true, matrix_units: true, attention_kernels: true, int_dot: true },
 ];
 
 /// The default-scheduled kernels of every stage of `func`'s ops.
@@ -172,6 +174,7 @@ fn more_stages() -> Vec<(&'static str, Function)> {
         ("gemv_q6_k", function("gemv", &[(DType::F32, d(&[1, 256])), (DType::Q6_K, d(&[8, 256]))], |t| t[0].matmul_t(&t[1]))),
         ("q8_acts_q4_1", function("gemv", &[(DType::F32, d(&[2, 64])), (DType::Q4_1, d(&[8, 64]))], |t| t[0].quantize(DType::Q8_1).matmul_t(&t[1]))),
         ("gelu", function("gelu", &[(DType::F32, seq())], |t| t[0].gelu())),
+        ("q8_acts_q4_0_words", function("gemv", &[(DType::F32, d(&[3, 576])), (DType::Q4_0, d(&[5, 576]))], |t| t[0].quantize(DType::Q8_0).matmul_t(&t[1]))),
     ]
 }
 
@@ -278,4 +281,28 @@ fn attention_runs_as_one_kernel_on_every_target() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A GEMV of Q8_0 activations and Q4_0 weights on a target with integer
+/// dot products is one kernel of `dot4I8Packed`s, the weights read as
+/// 16-byte vectors where rows are whole vectors (K a multiple of 256),
+/// else as words; elsewhere the generic kernel.
+#[test]
+fn integer_dot_gemvs_multiply_packed_bytes() {
+    let gemv = |m: i64, k: i64| function("gemv", &[(DType::F32, vec![Dim::new(m), Dim::new(k)]), (DType::Q4_0, vec![Dim::new(8), Dim::new(k)])], |t| t[0].quantize(DType::Q8_0).matmul_t(&t[1]));
+    for (m, k, views) in [(1, 256, &[1][..]), (3, 576, &[]), (4, 1024, &[1])] {
+        let ks = kernels(&gemv(m, k), &TARGETS[3]);
+        let wgsl = ks[1].wgsl().unwrap();
+        assert!(wgsl.contains("dot4I8Packed"), "{m}x{k}: {wgsl}");
+        assert_eq!(ks[1].vector_views, views, "{m}x{k}");
+        ks[1].msl().unwrap();
+        for target in &TARGETS[..3] {
+            assert!(!kernels(&gemv(m, k), target).iter().any(|k| k.wgsl().unwrap().contains("dot4I8Packed")), "{target:?}");
+        }
+    }
+    // five rows of activations, or K not whole pairs of blocks: generic
+    for (m, k) in [(5, 256), (1, 96)] {
+        assert!(!kernels(&gemv(m, k), &TARGETS[3])[1].wgsl().unwrap().contains("dot4I8Packed"), "{m}x{k}");
+    }
+    snapshot("gemv_q8_0_q4_0_int_dot.wgsl", &kernels(&gemv(1, 256), &TARGETS[3])[1].wgsl().unwrap());
 }

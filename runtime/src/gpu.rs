@@ -398,6 +398,37 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) n:
         Ok(2.0 * bytes as f64 * 20.0 / best.as_secs_f64() / 1e9)
     }
 
+    /// A hand-written measuring shader run on tensors: `wgsl` (entry
+    /// `main`, created without run-time checks like kiln's proven kernels)
+    /// binds `bindings[i]` at binding `i` where it declares that binding
+    /// (`None`: an output of `out_bytes`); `workgroups`
+    /// workgroups per dispatch. Returns the best time of one dispatch (host
+    /// clock, best of ten batches of twenty in one submission each) and the
+    /// output's bytes. A probe of what the device reaches by hand, as
+    /// [`GpuDevice::probe_bandwidth`] is for copies; not a kernel kiln runs.
+    pub fn probe_shader(&self, label: &str, wgsl: &str, bindings: &[Option<&GpuTensor>], out_bytes: u64, workgroups: u32) -> Result<(Duration, Vec<u8>), RuntimeError> {
+        let out = self.buffer(label, out_bytes, STORAGE)?;
+        let dev = &self.inner.device;
+        let desc = wgpu::ShaderModuleDescriptor { label: Some(label), source: wgpu::ShaderSource::Wgsl(wgsl.into()) };
+        // SAFETY: a measuring probe whose indices the caller keeps in bounds
+        let module = unsafe { dev.create_shader_module_trusted(desc, wgpu::ShaderRuntimeChecks::unchecked()) };
+        let pipeline = dev.create_compute_pipeline(&wgpu::ComputePipelineDescriptor { label: Some(label), layout: None, module: &module, entry_point: Some("main"), compilation_options: Default::default(), cache: None });
+        self.check()?;
+        let declared = |i: usize| wgsl.contains(&format!("@binding({i})"));
+        let buffers: Vec<&wgpu::Buffer> = bindings.iter().map(|t| t.map_or(&out, |t| &t.buffer.buffer)).collect();
+        let entries: Vec<wgpu::BindGroupEntry> = buffers.iter().enumerate().filter(|(i, _)| declared(*i)).map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() }).collect();
+        let group = dev.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(label), layout: &pipeline.get_bind_group_layout(0), entries: &entries });
+        self.check()?;
+        let shader = (pipeline, group);
+        let mut best = Duration::MAX;
+        for _ in 0..10 {
+            best = best.min(self.dispatch_batch(&shader, workgroups, 20)? / 20);
+        }
+        self.check()?;
+        let y = GpuTensor { dtype: DType::F32, shape: vec![(out_bytes / 4) as usize], buffer: Arc::new(out.into()), gpu: self.clone() };
+        Ok((best, y.to_host()?.data.to_vec()))
+    }
+
     /// Keep the GPU's arithmetic units busy for at least `duration` (a
     /// chain of FMAs per invocation), so that an idle GPU raises its SM
     /// clock before kernels are timed. On the NVIDIA H100 the SM clock stays
@@ -560,7 +591,7 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE.union(wgpu::Buff
 
 /// What kiln's shaders may use on `adapter` opened with `limits`, less what
 /// `KILN_GPU_DISABLE` (a comma-separated list of `subgroups`, `native_f16`,
-/// `f16_in_f32`, `fold_lanes`, `split_q4_0`, `float_by_exponent`, `matrix_units`, `attention_kernels`, for the schedules `vectors`, and `trusted`:
+/// `f16_in_f32`, `fold_lanes`, `split_q4_0`, `float_by_exponent`, `matrix_units`, `attention_kernels`, `int_dot`, for the schedules `vectors`, and `trusted`:
 /// keep wgpu's run-time checks in every shader) turns off: for measuring
 /// what each feature gives, or for working around a driver bug.
 pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> GpuTarget {
@@ -580,6 +611,7 @@ pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> 
         float_by_exponent: enabled("float_by_exponent"),
         matrix_units: enabled("matrix_units") && native_f16 && has_matrix_units(adapter),
         attention_kernels: enabled("attention_kernels"),
+        int_dot: enabled("int_dot"),
     }
 }
 

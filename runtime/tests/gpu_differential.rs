@@ -136,7 +136,7 @@ mod checked {
 }
 
 #[test]
-fn proven_kernels_run_unchecked_and_match_checked_mode_bit_for_bit() {
+fn proven_kernels_run_unchecked_and_match_checked_mode() {
     let mut r = rng();
     let (func, shapes) = transformer_block(2, 5);
     let shapes: Vec<&[usize]> = shapes.iter().map(|(_, s)| s.as_slice()).collect();
@@ -158,9 +158,15 @@ fn proven_kernels_run_unchecked_and_match_checked_mode_bit_for_bit() {
         let (a, b) = (fast.run(&ins, &params, &Bindings::new()).unwrap(), checked.run(&ins, &params, &Bindings::new()).unwrap());
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
             let bits = x.data.iter().zip(&y.data).filter(|(p, q)| p != q).count();
-            if bits > 0 {
+            // a GPU's compiler may contract `a * b + c` into a fused
+            // multiply-add in one compilation and not in the other (SPIR-V
+            // allows either), so there only f32 rounding apart (the NVIDIA
+            // H100 differs so); a clamped index would be far off
+            let err = kiln_dsl::rel_l2_error(&x.to_f64(), &y.to_f64());
+            let exact = gpu.adapter_kind() == kiln_schedule::AdapterKind::Cpu;
+            if bits > 0 && (exact || !(err <= 1e-6)) {
                 let kernels: Vec<&str> = fast.kernels().map(|k| k.name.as_str()).collect();
-                differ.push(format!("attention kernels {attention_kernels}: output {i} differs in {bits} of {} bytes; kernels {kernels:?}", x.data.len()));
+                differ.push(format!("attention kernels {attention_kernels}: output {i} differs in {bits} of {} bytes (relative error {err:.1e}); kernels {kernels:?}", x.data.len()));
             }
         }
     }
@@ -379,6 +385,19 @@ fn prefill_matmuls_stage_tiles_in_workgroup_memory() {
     let f = run_case(Backend::GpuTiled, "plain_matmul", &[(DType::F32, sym_first("m", &[33, 48])), (DType::F32, c(&[48, 20]))], TOL, |t| t[0].matmul(&t[1]));
     let kernels = kiln_runtime::gpu_kernels(&f, &gpu().target(), kiln_schedule::AdapterKind::Gpu, &scheduled_for(Backend::GpuTiled, Default::default())).unwrap();
     assert!(kernels[0].1.wgsl().unwrap().contains("s1_tile"), "{}", kernels[0].1.nest);
+}
+
+#[test]
+fn decode_gemvs_of_8_bit_activations_use_integer_dot_products() {
+    // what llama.cpp's arithmetic makes of a decode step's Q4_0 matmuls,
+    // with 1 to 4 rows of activations (batched decode); K = 64 reads the
+    // weights as words, 1024 as 16-byte vectors
+    for (m, k, n) in [(1, 1024, 70), (4, 64, 3), (2, 1024, 1)] {
+        let f = run_case(Backend::GpuDiscrete, "int_dot_gemv", &[(DType::F32, c(&[m, k])), (DType::Q4_0, c(&[n, k]))], quantized_tol(Backend::GpuDiscrete), |t| t[0].quantize(DType::Q8_0).matmul_t(&t[1]));
+        let kernels = kiln_runtime::gpu_kernels(&f, &gpu().target(), kiln_schedule::AdapterKind::Gpu, &Default::default()).unwrap();
+        let gemv = kernels.iter().find(|k| k.1.name == "matmul_t").expect("a matmul kernel");
+        assert!(gemv.1.wgsl().unwrap().contains("dot4I8Packed"), "{m}x{k}x{n}: {}", gemv.1.nest);
+    }
 }
 
 #[test]

@@ -72,6 +72,9 @@ impl GpuKnobs {
         }
         let threads = reduction_len.map_or(GPU_WORKGROUP, |n| ((n / 8).max(1) as u64).next_power_of_two().clamp(4, GPU_WORKGROUP as u64) as i64);
         let vector_width = if reduction_len.is_some_and(|n| n % 8 == 0) { 8 } else { 1 };
+        if int_dot_gemv(nest) && threads == GPU_WORKGROUP {
+            return GpuKnobs { reduce_threads: threads, outputs_per_group: 2, vector_width, tile: 0 };
+        }
         GpuKnobs { reduce_threads: threads, outputs_per_group: GPU_WORKGROUP / threads, vector_width, tile: 0 }
     }
 
@@ -81,6 +84,14 @@ impl GpuKnobs {
     pub fn tiled(nest: &LoopNest, tile: i64) -> Option<GpuKnobs> {
         (tile > 0 && tileable(nest, tile)).then_some(GpuKnobs { reduce_threads: 1, outputs_per_group: 1, vector_width: 1, tile })
     }
+}
+
+/// Whether `nest` is a matmul of a few rows of Q8_0 activations (decode
+/// with llama.cpp's arithmetic), which a GPU with integer dot products runs
+/// a block of weights per invocation: there 64 invocations for 2 outputs
+/// were the best of 32-256 x 1-8 on the H100 (`benches/RESULTS.md`).
+fn int_dot_gemv(nest: &LoopNest) -> bool {
+    nest.class == KernelClass::Matmul && nest.sources.first().is_some_and(|x| x.dtype == DType::Q8_0 && x.shape.first().and_then(|m| m.as_const()).is_some_and(|m| m <= 4))
 }
 
 /// The product of a naive nest's reduction extents, if all are constant.

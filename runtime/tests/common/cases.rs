@@ -394,8 +394,12 @@ pub fn quantized_tol(b: Backend) -> f64 {
 pub fn integer_dot_matmuls_of_8_bit_activations_and_quantized_weights(b: Backend) {
     // the templated pairs (llama.cpp's), and q8_0 with q4_1 (the generic nest)
     for (acts, wt) in [(DType::Q8_0, DType::Q8_0), (DType::Q8_0, DType::Q4_0), (DType::Q8_1, DType::Q4_1), (DType::Q8_0, DType::Q4_1)] {
-        // n not a multiple of the 4-row tile, single rows, several blocks
-        for (m, k, n) in [(1, 64, 33), (7, 96, 7), (1, 32, 1), (5, 576, 12), (2, 1536, 3)] {
+        // n not a multiple of the 4-row tile, single rows, several blocks;
+        // on a GPU with integer dot products q8_0 x q4_0 of up to 4 rows
+        // and K a multiple of 64 is one kernel of them (weights read as
+        // vectors where K is a multiple of 256): (1, 64, 33), (3, 256, 5),
+        // (4, 576, 9), (2, 1536, 3)
+        for (m, k, n) in [(1, 64, 33), (7, 96, 7), (1, 32, 1), (5, 576, 12), (2, 1536, 3), (3, 256, 5), (4, 576, 9)] {
             run_case_with(b, "matmul_q8_acts", &[(DType::F32, c(&[m, k])), (wt, c(&[n, k]))], dot_tol(quantized_tol(b), m, n), |t| t[0].quantize(acts).matmul_t(&t[1]));
         }
         run_case(b, "matmul_q8_acts_sym", &[(DType::F32, sym_first("seq", &[3, 64])), (wt, c(&[9, 64]))], quantized_tol(b), |t| t[0].quantize(acts).matmul_t(&t[1]));

@@ -1,0 +1,31 @@
+// int8 activations: a subgroup per row, a whole block (16-byte load) per lane per step
+// rows_per_workgroup: 8
+@group(0) @binding(0) var<storage, read> w: array<vec4<u32>>;
+@group(0) @binding(2) var<storage, read> xq: array<vec4<u32>>;
+@group(0) @binding(3) var<storage, read> xd: array<vec2<f32>>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+const K: u32 = {K}u;
+const KB: u32 = K / 32u;
+const RW: u32 = KB * 18u / 4u;
+@compute @workgroup_size(32, 8)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let row = wid.x * 8u + lid.y;
+    let base = row * RW;
+    var acc = 0.0;
+    for (var b = lid.x; b < KB; b += 32u) {
+        let q = w[base / 4u + b];
+        let xa = xq[2u * b];
+        let xb = xq[2u * b + 1u];
+        let m = 0x0F0F0F0Fu;
+        let i = dot4I8Packed(q.x & m, xa.x) + dot4I8Packed((q.x >> 4u) & m, xa.y)
+              + dot4I8Packed(q.y & m, xa.z) + dot4I8Packed((q.y >> 4u) & m, xa.w)
+              + dot4I8Packed(q.z & m, xb.x) + dot4I8Packed((q.z >> 4u) & m, xb.y)
+              + dot4I8Packed(q.w & m, xb.z) + dot4I8Packed((q.w >> 4u) & m, xb.w);
+        let s = base + KB * 4u + b / 2u;
+        let d = unpack2x16float(w[s / 4u][s % 4u])[b & 1u];
+        let xs = xd[b];
+        acc += d * (xs.x * f32(i) - 8.0 * xs.y);
+    }
+    let s = subgroupAdd(acc);
+    if (lid.x == 0u) { y[row] = s; }
+}
