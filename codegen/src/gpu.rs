@@ -1822,8 +1822,10 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
 }
 
 /// A matmul over rows the matrix units take ([`GpuTarget::matrix_units`]):
-/// `out[m, n] = Σ_k x[m, k] · w[n, k]` with `x` f32 of a symbolic row count
-/// (a prefill's tokens; decode's constant rows stay on the GEMV kernels),
+/// `out[m, n] = Σ_k x[m, k] · w[n, k]` with `x` f32 (or Q8_0 blocks:
+/// llama.cpp's arithmetic, dequantized into the f16 tiles) of a symbolic
+/// row count (a prefill's tokens; decode's constant rows stay on the GEMV
+/// kernels),
 /// `w` f16 or Q4_0/Q4_1/Q8_0 with `N` a multiple of 32 and `K` of 16, each
 /// bound whole.
 pub struct MatrixGemm {
@@ -1843,7 +1845,7 @@ impl MatrixGemm {
         let whole = |bytes: usize| target.range_words == 0 || bytes.div_ceil(4) <= target.range_words as usize;
         let fits = m.as_const().is_none() && wk.as_const() == Some(k) && n % 32 == 0 && k % 16 == 0 && whole(w.dtype.storage_bytes((n * k) as usize));
         let product = kiln_dsl::load(0, vec![kiln_dsl::ax(0), kiln_dsl::ax(2)]).mul(kiln_dsl::load(1, vec![kiln_dsl::ax(1), kiln_dsl::ax(2)]));
-        (fits && x.dtype == DType::F32 && matches!(w.dtype, DType::F16 | DType::Q4_0 | DType::Q4_1 | DType::Q8_0) && nest.body == product).then_some(MatrixGemm { n, k })
+        (fits && matches!(x.dtype, DType::F32 | DType::Q8_0) && matches!(w.dtype, DType::F16 | DType::Q4_0 | DType::Q4_1 | DType::Q8_0) && nest.body == product).then_some(MatrixGemm { n, k })
     }
 }
 
@@ -1898,7 +1900,7 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
     let global = |module: &mut Module, name: &str, space: AddressSpace, binding: Option<u32>, ty: Handle<Type>| global_variable(module, name.into(), space, binding, ty);
     // the bindings `lower` gives a nest of two sources bound whole
     let read = AddressSpace::Storage { access: StorageAccess::LOAD };
-    let ty = array(&mut module, Scalar::F32, None);
+    let ty = array(&mut module, storage_scalar(nest.sources[0].dtype, target), None);
     let x_var = global(&mut module, "s0", read, Some(0), ty);
     let ty = array(&mut module, storage_scalar(nest.sources[1].dtype, target), None);
     let w_var = global(&mut module, "s1", read, Some(1), ty);

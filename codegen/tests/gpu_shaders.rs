@@ -216,6 +216,13 @@ fn matmuls_over_rows_take_the_matrix_units_where_the_target_has_them() {
             assert!(!wgsl.contains("coop"), "{w}, {rows} rows, N {n}, matrix units {}", target.matrix_units);
         }
     }
+    // llama.cpp's arithmetic: a prefill's Q8_0 activations too
+    for w in [DType::Q4_0, DType::Q8_0] {
+        let f = function("prefill", &[(DType::F32, vec![Dim::sym("seq"), Dim::new(64)]), (w, vec![Dim::new(96), Dim::new(64)])], |t| t[0].quantize(DType::Q8_0).matmul_t(&t[1]));
+        let k = &kernels(&f, &matrix)[1];
+        assert!(k.wgsl().unwrap().contains("coopMultiplyAdd"), "q8_0 x {w}");
+        k.spirv().unwrap();
+    }
 }
 
 /// The one kernel of an attention (its queries' rounding to f16 as its
