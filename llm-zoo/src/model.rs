@@ -23,13 +23,13 @@ pub(crate) enum Compiled {
 }
 
 impl Compiled {
-    pub(crate) fn run(&self, name: &str, inputs: Vec<Value>) -> Result<Vec<Value>, ZooError> {
+    pub(crate) fn run(&self, name: &str, inputs: &[Value]) -> Result<Vec<Value>, ZooError> {
         Ok(match self {
             Compiled::Cpu(m) => {
                 let inputs = inputs.iter().map(Value::to_host).collect::<Result<Vec<_>, _>>()?;
                 m.run(name, &inputs, &Bindings::new())?.into_iter().map(Value::Host).collect()
             }
-            Compiled::Gpu(m) => m.run(name, &inputs, &Bindings::new())?,
+            Compiled::Gpu(m) => m.run(name, inputs, &Bindings::new())?,
         })
     }
 }
@@ -190,7 +190,7 @@ impl Model {
         let mut totals = KernelTimes::new(self.kernel_names("decode")?);
         for _ in 0..steps.max(1) {
             session.check_room(1, "profiling")?;
-            let inputs = session.step_inputs(&[0], Logits::Last);
+            let inputs = session.step_inputs(&[0], Logits::Last).0;
             let (out, times) = self.run_profiled("decode", &inputs)?;
             session.accept(&[0], out)?;
             totals.add(times);
@@ -203,7 +203,7 @@ impl Model {
     pub fn profile_prefill(&self, prompt: &[u32], runs: usize) -> Result<Vec<KernelTime>, ZooError> {
         let mut totals = KernelTimes::new(self.kernel_names("prefill")?);
         for _ in 0..runs.max(1) {
-            let inputs = self.session().step_inputs(prompt, Logits::Last);
+            let inputs = self.session().step_inputs(prompt, Logits::Last).0;
             totals.add(self.run_profiled("prefill", &inputs)?.1);
         }
         Ok(totals.finish(runs))
@@ -469,8 +469,11 @@ impl Session<'_> {
         }
     }
 
-    /// The inputs of the function that evaluates `tokens` next.
-    fn step_inputs(&self, tokens: &[u32], which: Logits) -> Vec<Value> {
+    /// The inputs of the function that evaluates `tokens` next, and where
+    /// the caches start among them. The caches move into the inputs (the
+    /// session holds them again when it accepts the outputs): a GPU appends
+    /// a token's keys and values in place only to a cache nothing else holds.
+    fn step_inputs(&mut self, tokens: &[u32], which: Logits) -> (Vec<Value>, usize) {
         let (past, n) = (self.len(), tokens.len());
         let mut inputs = vec![Value::Host(i32s(tokens.iter().map(|&t| t as usize))), Value::Host(rope_table(&self.model.config.rope, past..past + n))];
         if Session::function_for(past, n, which) != "decode" {
@@ -480,8 +483,9 @@ impl Session<'_> {
             };
             inputs.push(Value::Host(i32s(rows)));
         }
-        inputs.extend(self.caches.iter().cloned());
-        inputs
+        let first_cache = inputs.len();
+        inputs.extend(std::mem::take(&mut self.caches));
+        (inputs, first_cache)
     }
 
     /// Take a function's outputs: keep the grown caches (where they are),
@@ -501,8 +505,16 @@ impl Session<'_> {
         self.model.check_tokens(self.len(), tokens, "the conversation so far plus the new tokens")?;
         let vocab = self.model.config.vocab;
         let function = Session::function_for(self.len(), tokens.len(), which);
-        let inputs = self.step_inputs(tokens, which);
-        let out = self.model.module.run(function, inputs)?;
+        let (mut inputs, first_cache) = self.step_inputs(tokens, which);
+        let out = match self.model.module.run(function, &inputs) {
+            Ok(out) => out,
+            Err(e) => {
+                // nothing was evaluated: the caches as they were
+                self.caches = inputs.split_off(first_cache);
+                return Err(e);
+            }
+        };
+        drop(inputs);
         let logits = self.accept(tokens, out)?;
         Ok(logits.chunks(vocab).map(<[f32]>::to_vec).collect())
     }

@@ -229,7 +229,7 @@ impl Model {
             Value::Host(i32s(seqs.iter().map(|s| s.len()))),
         ];
         inputs.extend(pool.pools.iter().cloned());
-        let out = self.module.run(&decode_batch_function(b), inputs)?;
+        let out = self.module.run(&decode_batch_function(b), &inputs)?;
         // each sequence's new keys and values into the row after its last
         let runs: Vec<RowRun> = seqs.iter().enumerate().map(|(i, s)| RowRun { from: i, to: s.row(s.len()), rows: 1 }).collect();
         let mut copies: Vec<(&mut Value, &Value)> = pool.pools.iter_mut().zip(&out[1..]).collect();

@@ -923,6 +923,48 @@ pub struct GpuExecutable {
     bind_groups: Mutex<Vec<Option<(Vec<BindingKey>, wgpu::BindGroup)>>>,
     /// The buffer of every step's dims, kept between calls.
     dims: Mutex<Option<wgpu::Buffer>>,
+    /// Each step that may append in place ([`Append`]).
+    appends: Vec<Option<Append>>,
+    /// Appends made in place so far.
+    appended_in_place: std::sync::atomic::AtomicU64,
+}
+
+/// A step that concatenates a call's input and new rows along the first
+/// axis into a value the call returns: a KV cache growing by a token.
+/// Where the input's buffer is the caller's alone (no other tensor shares
+/// it) and has room after its rows, the step copies the new rows there and
+/// the result shares the input's buffer, instead of copying the whole
+/// cache; elsewhere the concatenation runs and its result gets room to
+/// grow ([`APPEND_ROOM`]). The input's own rows are never written.
+#[derive(Clone, Copy, Debug)]
+struct Append {
+    input: usize,
+    /// The value holding the new rows.
+    rows: usize,
+}
+
+/// A concatenation a call returns gets a buffer this many times its size
+/// (more rows appended in place before it is copied again: the copies of a
+/// cache growing a row per call take linear time in all).
+const APPEND_ROOM: f64 = 1.25;
+
+/// The steps of `lowered` that may append in place (see [`Append`]): the
+/// concatenation of input `i` (read by no other step nor returned) and a
+/// value, along axis 0, of f32 or f16 rows of whole words, returned.
+fn appends(func: &Function, lowered: &Lowered<GpuStep>) -> Vec<Option<Append>> {
+    let inputs = func.inputs();
+    let reads_input = |i: usize| lowered.steps.iter().filter(|s| s.args.contains(&Loc::Input(i))).count() + lowered.outputs.iter().filter(|o| **o == Loc::Input(i)).count();
+    lowered
+        .steps
+        .iter()
+        .map(|s| {
+            let (&[Loc::Input(input), Loc::Value(rows)], true) = (&s.args[..], s.op == "concat(axis=0)") else { return None };
+            let ty = inputs[input].2;
+            let row_bytes = ty.dtype.storage_bytes(ty.shape[1..].iter().map(|d| d.as_const().unwrap_or(0) as usize).product());
+            let whole_words = matches!(ty.dtype, DType::F32 | DType::F16) && ty.shape.len() >= 2 && row_bytes > 0 && row_bytes % 4 == 0;
+            (whole_words && reads_input(input) == 1 && lowered.outputs.contains(&Loc::Value(s.out))).then_some(Append { input, rows })
+        })
+        .collect()
 }
 
 /// A binding of a bind group: buffer, offset and size.
@@ -956,7 +998,8 @@ impl GpuExecutable {
         })?;
         let slots = lowered.plan.slots.len();
         let steps = lowered.steps.len();
-        Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]), bind_groups: Mutex::new(vec![None; steps]), dims: Mutex::new(None) })
+        let appends = appends(&func, &lowered);
+        Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]), bind_groups: Mutex::new(vec![None; steps]), dims: Mutex::new(None), appends, appended_in_place: Default::default() })
     }
 
     /// What the graph optimizer did, if the options set one.
@@ -972,6 +1015,13 @@ impl GpuExecutable {
     /// The kernels' shaders, in launch order.
     pub fn kernels(&self) -> impl Iterator<Item = &GpuKernel> {
         self.lowered.steps.iter().map(|s| &s.kernel.kernel)
+    }
+
+    /// Concatenations so far whose new rows were copied after their input's
+    /// in its buffer (a returned KV cache grown in place; see `Append`)
+    /// instead of copying the whole input.
+    pub fn appended_in_place(&self) -> u64 {
+        self.appended_in_place.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Kernels launched per call that run without wgpu's run-time checks
@@ -1032,8 +1082,24 @@ impl GpuExecutable {
             .collect::<Result<_, RuntimeError>>()?;
         let sizes = self.lowered.value_sizes(&b, &self.func.name)?;
         let slot_sizes = self.lowered.slot_sizes(&sizes);
-        // outputs escape the call: each gets its own buffer
+        // outputs escape the call: each gets its own buffer, or appends to
+        // an input's (the offset and bytes of the copy, per step)
         let mut own: HashMap<usize, Arc<PooledBuffer>> = HashMap::new();
+        let mut copies: Vec<Option<(u64, u64)>> = vec![None; self.lowered.steps.len()];
+        for (i, a) in self.appends.iter().enumerate() {
+            let Some(a) = a else { continue };
+            let (t, out) = (&inputs[a.input], self.lowered.steps[i].out);
+            let (old, need) = (t.bytes() as u64, sizes[out]);
+            // the caller's value and `inputs` hold it, nothing else
+            if Arc::strong_count(&t.buffer) == 2 && t.buffer.buffer.size() >= need && need > old {
+                own.insert(out, t.buffer.clone());
+                copies[i] = Some((old, need - old));
+                self.appended_in_place.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            } else {
+                let room = ((need as f64 * APPEND_ROOM) as u64).div_ceil(4) * 4;
+                own.insert(out, g.output_buffer(&format!("{} output", self.func.name), room)?);
+            }
+        }
         for loc in &self.lowered.outputs {
             if let Loc::Value(v) = loc {
                 if !own.contains_key(v) {
@@ -1142,6 +1208,12 @@ impl GpuExecutable {
                 pass.dispatch_workgroups(x, y, z);
             }
         };
+        // an append in place: the new rows after the input's
+        let append = |encoder: &mut wgpu::CommandEncoder, i: usize| {
+            let (s, (offset, bytes)) = (&self.lowered.steps[i], copies[i].expect("an append in place"));
+            let rows = self.appends[i].expect("an append").rows;
+            encoder.copy_buffer_to_buffer(value_buffer(rows), 0, &own[&s.out].buffer, offset, bytes);
+        };
         let queries = profile.then(|| dev.create_query_set(&wgpu::QuerySetDescriptor { label: Some("kernel times"), ty: wgpu::QueryType::Timestamp, count: (2 * steps as u32).max(2) }));
         let mut encoder = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&self.func.name) });
         match &queries {
@@ -1150,25 +1222,39 @@ impl GpuExecutable {
             None => {
                 let every = std::env::var("KILN_GPU_SUBMIT_EVERY").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(SUBMIT_EVERY);
                 let every = if every == 0 { steps.max(1) } else { every };
-                for chunk in (0..steps).collect::<Vec<_>>().chunks(every) {
+                let (mut i, mut recorded) = (0, 0);
+                while i < steps {
+                    if copies[i].is_some() {
+                        append(&mut encoder, i);
+                        i += 1;
+                        continue;
+                    }
                     let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.func.name), timestamp_writes: None });
-                    for &i in chunk {
+                    while i < steps && copies[i].is_none() && recorded < every {
                         record(&mut pass, i, &bind_group(i)?, dispatch(i)?);
+                        (i, recorded) = (i + 1, recorded + 1);
                     }
                     drop(pass);
-                    if chunk.last() != Some(&(steps - 1)) {
+                    if recorded == every && i < steps {
                         let done = std::mem::replace(&mut encoder, dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&self.func.name) }));
                         g.inner.queue.submit([done.finish()]);
+                        recorded = 0;
                     }
                 }
             }
-            // a pass per kernel, timed at its start and end
+            // a pass per kernel, timed at its start and end (an append in
+            // place: an empty pass, then its copy)
             Some(q) => {
                 for i in 0..steps {
-                    let (group, size) = (bind_group(i)?, dispatch(i)?);
                     let timestamp_writes = wgpu::ComputePassTimestampWrites { query_set: q, beginning_of_pass_write_index: Some(2 * i as u32), end_of_pass_write_index: Some(2 * i as u32 + 1) };
                     let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.lowered.steps[i].kernel.kernel.name), timestamp_writes: Some(timestamp_writes) });
-                    record(&mut pass, i, &group, size);
+                    if copies[i].is_none() {
+                        record(&mut pass, i, &bind_group(i)?, dispatch(i)?);
+                    }
+                    drop(pass);
+                    if copies[i].is_some() {
+                        append(&mut encoder, i);
+                    }
                 }
             }
         }

@@ -198,6 +198,43 @@ fn calls_reuse_bind_groups_only_where_their_buffers_are_the_same() {
 }
 
 #[test]
+fn a_returned_cache_grows_in_place_where_nothing_else_holds_it() {
+    // decode's pattern: the cache the last call returned, moved into the
+    // next call, grown by a computed row; the result stays exact whether a
+    // call appends in place or copies
+    let gpu = GpuDevice::open(0).unwrap();
+    let f = FunctionBuilder::new("append");
+    let past = f.input("past", DType::F16, &[Dim::sym("past"), 2.into(), 8.into()]);
+    let new = f.input("new", DType::F32, &[1.into(), 2.into(), 8.into()]);
+    let func = f.finish(&[&past.concat(&[&new.mul_scalar(2.0).cast(DType::F16)], 0)]).unwrap();
+    let exe = GpuExecutable::compile(&func, &gpu, &Default::default()).unwrap();
+    let row = |step: usize| HostTensor::from_f32(DType::F32, &[1, 2, 8], &[step as f32; 16]);
+    let want = |steps: usize| -> Vec<f64> { (0..=steps).flat_map(|s| [2.0 * s as f64; 16]).collect() };
+    let mut cache = Value::Gpu(gpu.upload("cache", &HostTensor::from_f32(DType::F16, &[1, 2, 8], &[0.0; 16])).unwrap());
+    let mut held = Vec::new();
+    for step in 1..=40 {
+        let inputs = [cache, Value::Host(row(step))];
+        let out = exe.run_values(&inputs, &HashMap::new(), &Bindings::new()).unwrap();
+        // every 10th step another call grows the same cache while the
+        // first result is kept: it must not append in place again
+        if step % 10 == 0 {
+            let again = exe.run_values(&inputs, &HashMap::new(), &Bindings::new()).unwrap();
+            held.push((step, again.into_iter().next().unwrap()));
+        }
+        drop(inputs);
+        cache = out.into_iter().next().unwrap();
+        assert_eq!(cache.to_host().unwrap().to_f64(), want(step), "step {step}");
+    }
+    for (step, v) in held {
+        assert_eq!(v.to_host().unwrap().to_f64(), want(step), "the second result of step {step}");
+    }
+    // the upload's exact buffer is copied once; then room for a quarter
+    // more rows each time it is copied
+    let in_place = exe.appended_in_place();
+    assert!((25..=40).contains(&in_place), "{in_place} of 44 appends in place");
+}
+
+#[test]
 fn a_growing_cache_reuses_the_buffers_of_dropped_outputs() {
     // decode's pattern: each call appends a row to the cache the previous
     // call returned, and the old cache is dropped
