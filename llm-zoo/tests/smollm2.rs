@@ -96,7 +96,7 @@ fn logits_equal_llamacpps_bit_for_bit() {
 fn rewritten_graphs_keep_the_logits_bit_for_bit() {
     let g = &golden("smollm2-135m.generate.json")[0];
     let l = &golden("smollm2-135m.logits.json")[0];
-    for cost in [kiln_runtime::CostModel::cpu(), kiln_runtime::CostModel { attention_kernels: false, ..kiln_runtime::CostModel::gpu() }] {
+    for cost in [kiln_runtime::CostModel::cpu(), kiln_runtime::CostModel { attention_kernels: false, quantize_prologues: false, ..kiln_runtime::CostModel::gpu() }] {
         let options = kiln_runtime::CompileOptions::default().rewriting(cost);
         let m = Model::load_with(&common::smollm2(), &options, kiln_llm_zoo::Numerics::LlamaCpp).unwrap();
         let mut session = m.session();

@@ -23,6 +23,11 @@ pub struct CostModel {
     /// The backend runs an [`kiln_dsl::ops::AttentionKernel`]'s stages as
     /// one kernel ([`AttentionPlan`]): the GPU's.
     pub attention_kernels: bool,
+    /// The backend's quantize kernels evaluate any elementwise expression
+    /// of their operands (the GPU's), so a norm's scaling, a reshape or the
+    /// MLP's product may fuse into the quantization that reads it; the
+    /// CPU's quantize template reads stored f32 rows.
+    pub quantize_prologues: bool,
 }
 
 impl CostModel {
@@ -32,13 +37,13 @@ impl CostModel {
     /// A discrete GPU (figures of the H100 runs in `benches/RESULTS.md`:
     /// ~7 µs per kernel, ~1 TB/s for kiln's kernels, f32 arithmetic cheap).
     pub fn gpu() -> CostModel {
-        CostModel { launch_s: 7e-6, byte_s: 1.0 / 1e12, op_s: 1.0 / 2e12, hints: Bindings::new(), attention_kernels: true }
+        CostModel { launch_s: 7e-6, byte_s: 1.0 / 1e12, op_s: 1.0 / 2e12, hints: Bindings::new(), attention_kernels: true, quantize_prologues: true }
     }
 
     /// The CPU backend on a few cores (~2 µs per kernel with its thread
     /// hand-off, ~20 GB/s, a few GFLOP/s of scalar-equivalent work).
     pub fn cpu() -> CostModel {
-        CostModel { launch_s: 2e-6, byte_s: 1.0 / 20e9, op_s: 1.0 / 8e9, hints: Bindings::new(), attention_kernels: false }
+        CostModel { launch_s: 2e-6, byte_s: 1.0 / 20e9, op_s: 1.0 / 8e9, hints: Bindings::new(), attention_kernels: false, quantize_prologues: false }
     }
 
     fn eval(&self, d: &Dim) -> f64 {

@@ -143,6 +143,9 @@ pub struct Types {
     /// kernel, so that the attention's stages read their queries as the
     /// CPU's kernel templates expect (in llama.cpp's summation order).
     pub attention_kernels: bool,
+    /// Whether an elementwise producer may fuse into a quantize stage (the
+    /// cost model's [`crate::CostModel::quantize_prologues`]).
+    pub quantize_prologues: bool,
     stages: RefCell<HashMap<(OpKey, Vec<TensorType>), Arc<StageInfo>>>,
     /// The same by operand e-classes (a class's type never changes; a
     /// stale id is only a miss), which is cheaper to look up than types.

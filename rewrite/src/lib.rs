@@ -238,6 +238,7 @@ impl Optimizer {
         let (mut g, root) = from_function(&func);
         g.analysis.fold_params = self.fold_params;
         g.analysis.attention_kernels = self.cost.attention_kernels;
+        g.analysis.quantize_prologues = self.cost.quantize_prologues;
         let saturation = Instant::now();
         let (iterations, stop, applied) = self.saturate(&mut g, started);
         let saturation_s = saturation.elapsed().as_secs_f64();

@@ -202,9 +202,11 @@ pub fn fusion() -> Vec<Rule> {
         Rule::new("inline-producer", Family::Fusion, |g, _, node| {
             let Node::Op(consumer, args) = node else { return Vec::new() };
             let consumer_members = consumer.op.as_fused().map_or(1, |f| f.members.len());
-            // a quantize stage reads whole f32 rows (backends pack blocks from them)
+            // a quantize stage reads whole f32 rows where the backend's
+            // template packs blocks from them (the CPU's); a GPU's evaluates
+            // any expression
             let consumer_info = match stage_info(g, consumer, args) {
-                Some(info) if !info.stages.iter().any(|s| s.class == KernelClass::Quantize) => info,
+                Some(info) if g.analysis.quantize_prologues || !info.stages.iter().any(|s| s.class == KernelClass::Quantize) => info,
                 _ => return Vec::new(),
             };
             let mut out = Vec::new();

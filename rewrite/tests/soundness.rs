@@ -468,3 +468,39 @@ fn merging_projections_of_one_input_is_sound() {
     }
     assert!(fired > 0);
 }
+
+/// llama.cpp's arithmetic on a GPU: the norm's scaling, the MLP's product
+/// and a reshape fuse into the quantization of the matmul's activations
+/// (the GPU's quantize kernels evaluate any expression): same results on
+/// the interpreter, fewer kernels; the CPU's cost model keeps them apart.
+#[test]
+fn producers_fuse_into_quantize_stages_on_a_gpu() {
+    let mut r = rng();
+    for _ in 0..cases() {
+        let (rows, k, n) = (r.random_range(1..=3), 32 * r.random_range(1..=3), r.random_range(1..=9));
+        let mut module = kiln_dsl::Module::new();
+        module.declare_param("norm", DType::F32, &d(&[k])).unwrap();
+        module.declare_param("w", DType::Q4_0, &d(&[n, k])).unwrap();
+        module.declare_param("up", DType::Q4_0, &d(&[2 * k, k])).unwrap();
+        let f = module.function_builder("block");
+        let x = f.input("x", DType::F32, &d(&[rows, k]));
+        let h = x.rms_norm(&f.param("norm"), 1e-5).quantize(DType::Q8_0).matmul_t(&f.param("up"));
+        let (gate, up) = (h.slice(1, 0, k), h.slice(1, k, 2 * k));
+        let y = gate.silu().mul(&up).reshape(&d(&[rows, k])).quantize(DType::Q8_0).matmul_t(&f.param("w"));
+        let func = f.finish(&[&y]).unwrap();
+        let (rewritten, report) = Optimizer::new(CostModel::gpu()).optimize(&func).unwrap();
+        assert!(report.kernels_after < report.kernels_before, "{}\n{rewritten}", report.summary());
+        let mut params = HashMap::new();
+        for (name, shape, dtype) in [("norm", vec![k], DType::F32), ("w", vec![n, k], DType::Q4_0), ("up", vec![2 * k, k], DType::Q4_0)] {
+            params.insert(name.to_string(), HostTensor::random(dtype, &shape, 1, &mut r));
+        }
+        let inputs = random_inputs(&func, &mut r);
+        let want = interpret(&func, &inputs, &params, &Bindings::new()).unwrap();
+        let got = interpret(&rewritten, &inputs, &params, &Bindings::new()).unwrap();
+        assert!(rel_l2_error(&got[0].data, &want[0].data) <= TOLERANCE, "{}\n{rewritten}", report.summary());
+        // on the CPU the quantizations read stored rows
+        let (cpu, _) = Optimizer::new(CostModel::cpu()).optimize(&func).unwrap();
+        let fused_quantize = |func: &Function| func.nodes.iter().any(|n| matches!(&n.kind, NodeKind::Op(op) if op.as_fused().is_some_and(|f| f.name().contains("quantize"))));
+        assert!(fused_quantize(&rewritten) && !fused_quantize(&cpu), "gpu:\n{rewritten}\ncpu:\n{cpu}");
+    }
+}
