@@ -970,6 +970,14 @@ fn appends(func: &Function, lowered: &Lowered<GpuStep>) -> Vec<Option<Append>> {
 /// A binding of a bind group: buffer, offset and size.
 type BindingKey = (wgpu::Buffer, u64, Option<std::num::NonZeroU64>);
 
+/// Whether `KILN_GPU_TRACE` is set: each call prints where its CPU time
+/// went (preparing buffers and dims, recording the dispatches, the last
+/// submission) to stderr.
+fn trace_calls() -> bool {
+    static TRACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TRACE.get_or_init(|| std::env::var_os("KILN_GPU_TRACE").is_some())
+}
+
 /// Dispatches recorded per submission when a call is not profiled: the GPU
 /// starts on the first ones while the CPU records the rest (one
 /// submission would leave the GPU idle until every dispatch is recorded).
@@ -1067,6 +1075,7 @@ impl GpuExecutable {
     }
 
     fn run_inner(&self, inputs: &[Value], params: &HashMap<String, GpuTensor>, bindings: &Bindings, profile: bool) -> Result<(Vec<Value>, Vec<Duration>), RuntimeError> {
+        let started = std::time::Instant::now();
         let g = &self.gpu;
         g.check()?;
         g.inner.recycled.next_call();
@@ -1214,6 +1223,7 @@ impl GpuExecutable {
             let rows = self.appends[i].expect("an append").rows;
             encoder.copy_buffer_to_buffer(value_buffer(rows), 0, &own[&s.out].buffer, offset, bytes);
         };
+        let recording = std::time::Instant::now();
         let queries = profile.then(|| dev.create_query_set(&wgpu::QuerySetDescriptor { label: Some("kernel times"), ty: wgpu::QueryType::Timestamp, count: (2 * steps as u32).max(2) }));
         let mut encoder = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&self.func.name) });
         match &queries {
@@ -1268,7 +1278,18 @@ impl GpuExecutable {
             }
             None => None,
         };
+        let submitting = std::time::Instant::now();
         g.inner.queue.submit([encoder.finish()]);
+        if trace_calls() {
+            let ms = |d: Duration| d.as_secs_f64() * 1e3;
+            eprintln!(
+                "kiln: {} on the CPU: {:.3} ms preparing, {:.3} ms recording {steps} dispatches, {:.3} ms submitting the last",
+                self.func.name,
+                ms(recording - started),
+                ms(submitting - recording),
+                ms(submitting.elapsed())
+            );
+        }
         g.check()?;
         drop(pool);
         let times = match resolved {
