@@ -39,7 +39,7 @@ pub use dim::{product, shape_str, Bindings, Dim};
 pub use dtype::{DType, ScalarKind};
 pub use error::GraphError;
 pub use expr::{ax, dim, flt, int, load, select, BinOp, Expr, ExprWithPrefix, KernelClass, Reduce, ReduceOp, Stage, UnOp};
-pub use graph::{Function, FunctionBuilder, Module, Node, NodeId, NodeKind, ParamDecl, Tensor, TensorDesc};
+pub use graph::{Function, FunctionBuilder, Module, Node, NodeId, NodeKind, ParamDecl, ShapeChecks, Tensor, TensorDesc};
 pub use interp::{erf, interpret, RefTensor};
 pub use ops::{AttentionStages, Builtin, Elementwise, OpDef, RopeConfig, TensorType};
 pub use tensor::{rel_l2_error, HostTensor};

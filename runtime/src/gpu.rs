@@ -927,6 +927,8 @@ pub struct GpuExecutable {
     appends: Vec<Option<Append>>,
     /// Appends made in place so far.
     appended_in_place: std::sync::atomic::AtomicU64,
+    /// What binding a call's shapes checks, gathered once.
+    shape_checks: kiln_dsl::ShapeChecks,
 }
 
 /// A step that concatenates a call's input and new rows along the first
@@ -1006,8 +1008,8 @@ impl GpuExecutable {
         })?;
         let slots = lowered.plan.slots.len();
         let steps = lowered.steps.len();
-        let appends = appends(&func, &lowered);
-        Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]), bind_groups: Mutex::new(vec![None; steps]), dims: Mutex::new(None), appends, appended_in_place: Default::default() })
+        let (appends, shape_checks) = (appends(&func, &lowered), func.shape_checks());
+        Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]), bind_groups: Mutex::new(vec![None; steps]), dims: Mutex::new(None), appends, appended_in_place: Default::default(), shape_checks })
     }
 
     /// What the graph optimizer did, if the options set one.
@@ -1080,7 +1082,7 @@ impl GpuExecutable {
         g.check()?;
         g.inner.recycled.next_call();
         let descs: Vec<TensorDesc> = inputs.iter().map(Value::desc).collect();
-        let b = self.func.bind_shapes(&descs, &|name| params.get(name).map(|t| TensorDesc { dtype: t.dtype, shape: &t.shape, bytes: t.bytes() }), bindings)?;
+        let b = self.func.bind_shapes_with(&self.shape_checks, &descs, &|name| params.get(name).map(|t| TensorDesc { dtype: t.dtype, shape: &t.shape, bytes: t.bytes() }), bindings)?;
         let inputs: Vec<GpuTensor> = inputs
             .iter()
             .enumerate()
