@@ -230,6 +230,9 @@ impl Model {
         ];
         inputs.extend(pool.pools.iter().cloned());
         let out = self.module.run(&decode_batch_function(b), &inputs)?;
+        // the pools' only holders again before their rows are written (a
+        // host tensor another value shares is copied whole on write)
+        drop(inputs);
         // each sequence's new keys and values into the row after its last
         let runs: Vec<RowRun> = seqs.iter().enumerate().map(|(i, s)| RowRun { from: i, to: s.row(s.len()), rows: 1 }).collect();
         let mut copies: Vec<(&mut Value, &Value)> = pool.pools.iter_mut().zip(&out[1..]).collect();
