@@ -146,8 +146,8 @@ pub struct GpuTarget {
     /// ([`lower_attention`]), not stage by stage.
     pub attention_kernels: bool,
     /// A code generator choice (on unless `KILN_GPU_DISABLE` names
-    /// `int_dot`; needs subgroups and split Q4_0 rows): a GEMV of 8-bit
-    /// activation blocks and Q4_0 weights ([`IntDotGemv`], llama.cpp's
+    /// `int_dot`; needs subgroups): a GEMV of 8-bit activation blocks and
+    /// Q4_0 (split rows) or Q8_0 weights ([`IntDotGemv`], llama.cpp's
     /// arithmetic) multiplies with packed integer dot products, a block of
     /// weights per invocation, not weight by weight in f32.
     pub int_dot: bool,

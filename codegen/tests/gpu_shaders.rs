@@ -290,9 +290,9 @@ fn attention_runs_as_one_kernel_on_every_target() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A GEMV of Q8_0 activations and Q4_0 weights on a target with integer
-/// dot products is one kernel of `dot4I8Packed`s, the weights read as
-/// 16-byte vectors where rows are whole vectors (K a multiple of 256),
+/// A GEMV of Q8_0 activations and Q4_0 (or Q8_0) weights on a target with
+/// integer dot products is one kernel of `dot4I8Packed`s, Q4_0 weights read
+/// as 16-byte vectors where rows are whole vectors (K a multiple of 256),
 /// else as words; elsewhere the generic kernel.
 #[test]
 fn integer_dot_gemvs_multiply_packed_bytes() {
@@ -311,5 +311,10 @@ fn integer_dot_gemvs_multiply_packed_bytes() {
     for (m, k) in [(5, 256), (1, 96)] {
         assert!(!kernels(&gemv(m, k), &TARGETS[3])[1].wgsl().unwrap().contains("dot4I8Packed"), "{m}x{k}");
     }
+    // Q8_0 weights: their bytes as they are, on any target with subgroups
+    let q8 = function("gemv", &[(DType::F32, vec![Dim::new(2), Dim::new(576)]), (DType::Q8_0, vec![Dim::new(8), Dim::new(576)])], |t| t[0].quantize(DType::Q8_0).matmul_t(&t[1]));
+    let k = &kernels(&q8, &GpuTarget { split_q4_0: false, ..TARGETS[3] })[1];
+    assert!(k.wgsl().unwrap().contains("dot4I8Packed") && k.vector_views.is_empty());
+    k.msl().unwrap();
     snapshot("gemv_q8_0_q4_0_int_dot.wgsl", &kernels(&gemv(1, 256), &TARGETS[3])[1].wgsl().unwrap());
 }

@@ -69,14 +69,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     for (k, n) in shapes {
         // KILN_GEMV_ACTS=q8_0|q8_1: activations quantized to 8-bit blocks
-        // first (llama.cpp's arithmetic), Q4_0 weights only; the time is the
-        // GEMV kernel's, the quantize kernel's beside it
+        // first (llama.cpp's arithmetic), Q4_0 and Q8_0 weights; the time is
+        // the GEMV kernel's
         let acts = match std::env::var("KILN_GEMV_ACTS").as_deref() {
             Ok("q8_0") => Some(DType::Q8_0),
             Ok("q8_1") => Some(DType::Q8_1),
             _ => None,
         };
-        let dtypes = if acts.is_some() { vec![DType::Q4_0] } else { vec![DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1] };
+        let dtypes = if acts.is_some() { vec![DType::Q8_0, DType::Q4_0] } else { vec![DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1] };
         for (dt, knob) in dtypes.into_iter().flat_map(|d| knobs.iter().map(move |k| (d, *k))) {
             let f = FunctionBuilder::new("gemv");
             // KILN_GEMV_X=f16: activations in f16 (half the bytes each row re-reads)

@@ -426,14 +426,14 @@ fn prefill_matmuls_stage_tiles_in_workgroup_memory() {
 
 #[test]
 fn decode_gemvs_of_8_bit_activations_use_integer_dot_products() {
-    // what llama.cpp's arithmetic makes of a decode step's Q4_0 matmuls,
-    // with 1 to 4 rows of activations (batched decode); K = 64 reads the
-    // weights as words, 1024 as 16-byte vectors
-    for (m, k, n) in [(1, 1024, 70), (4, 64, 3), (2, 1024, 1)] {
-        let f = run_case(Backend::GpuDiscrete, "int_dot_gemv", &[(DType::F32, c(&[m, k])), (DType::Q4_0, c(&[n, k]))], quantized_tol(Backend::GpuDiscrete), |t| t[0].quantize(DType::Q8_0).matmul_t(&t[1]));
+    // what llama.cpp's arithmetic makes of a decode step's Q4_0 and Q8_0
+    // matmuls, with 1 to 4 rows of activations (batched decode); K = 64
+    // reads Q4_0 weights as words, 1024 as 16-byte vectors
+    for (m, k, n, w) in [(1, 1024, 70, DType::Q4_0), (4, 64, 3, DType::Q4_0), (2, 1024, 1, DType::Q4_0), (3, 192, 9, DType::Q8_0), (1, 4096, 5, DType::Q8_0)] {
+        let f = run_case(Backend::GpuDiscrete, "int_dot_gemv", &[(DType::F32, c(&[m, k])), (w, c(&[n, k]))], quantized_tol(Backend::GpuDiscrete), |t| t[0].quantize(DType::Q8_0).matmul_t(&t[1]));
         let kernels = kiln_runtime::gpu_kernels(&f, &gpu().target(), kiln_schedule::AdapterKind::Gpu, &Default::default()).unwrap();
         let gemv = kernels.iter().find(|k| k.1.name == "matmul_t").expect("a matmul kernel");
-        assert!(gemv.1.wgsl().unwrap().contains("dot4I8Packed"), "{m}x{k}x{n}: {}", gemv.1.nest);
+        assert!(gemv.1.wgsl().unwrap().contains("dot4I8Packed"), "{m}x{k}x{n} {w}: {}", gemv.1.nest);
     }
 }
 

@@ -1,10 +1,13 @@
 //! The integer-dot GEMV: `out[m, n] = Σ_k x[m, k] · w[n, k]` with `x` rows
-//! of Q8_0 blocks (what a quantize stage writes: llama.cpp's arithmetic) and `w` Q4_0 rows split into nibbles and scales
-//! ([`GpuTarget::split_q4_0`]), for a few rows of `x` (decode).
+//! of Q8_0 blocks (what a quantize stage writes: llama.cpp's arithmetic)
+//! and `w` Q4_0 rows split into nibbles and scales
+//! ([`GpuTarget::split_q4_0`]) or Q8_0 blocks, for a few rows of `x`
+//! (decode).
 //!
 //! Built whole, like the matrix-unit GEMM: each invocation takes one block
-//! of 32 weights per step (one 16-byte load of its nibbles and its scale),
-//! turns the nibbles into four bytes a word (`q - 8`, signed) and multiplies
+//! of 32 weights per step (one 16-byte load of Q4_0's nibbles and its
+//! scale; Q8_0's bytes are signed already), turns the nibbles into four
+//! bytes a word (`q - 8`, signed) and multiplies
 //! them with the block's 8-bit activations by `dot4I8Packed` (a packed
 //! integer dot product: `OpSDot` on Vulkan), so a block is 8 integer dot
 //! products and one float multiply-add, where the generic kernel converts
@@ -25,6 +28,8 @@ pub struct IntDotGemv {
     /// The reduction's length, a multiple of 64 (whole blocks, an even
     /// number of them, so that every row of `w` starts on a word).
     k: i64,
+    /// Q4_0 (split rows) or Q8_0 (GGUF's blocks).
+    weights: DType,
 }
 
 /// Invocations per workgroup and rows of `w` per workgroup of a schedule:
@@ -41,9 +46,10 @@ impl IntDotGemv {
     pub const MAX_ROWS: i64 = 4;
 
     /// The GEMV `nest` is, if `target` can run it with integer dot
-    /// products (subgroups, split Q4_0 rows, both operands bound whole).
+    /// products (subgroups, Q4_0 weights in split rows or Q8_0 weights,
+    /// both operands bound whole).
     pub fn of(nest: &kiln_schedule::LoopNest, target: &GpuTarget) -> Option<IntDotGemv> {
-        if !target.int_dot || !target.subgroups || !target.split_q4_0 || nest.class != KernelClass::Matmul || nest.reduce != Some(ReduceOp::Sum) || nest.output.dtype != DType::F32 {
+        if !target.int_dot || !target.subgroups || nest.class != KernelClass::Matmul || nest.reduce != Some(ReduceOp::Sum) || nest.output.dtype != DType::F32 {
             return None;
         }
         let [x, w] = &nest.sources[..] else { return None };
@@ -52,7 +58,8 @@ impl IntDotGemv {
         let whole = |dtype: DType, len: i64| target.range_words == 0 || dtype.storage_bytes(len as usize).div_ceil(4) <= target.range_words as usize;
         let product = kiln_dsl::load(0, vec![kiln_dsl::ax(0), kiln_dsl::ax(2)]).mul(kiln_dsl::load(1, vec![kiln_dsl::ax(1), kiln_dsl::ax(2)]));
         let fits = (1..=Self::MAX_ROWS).contains(&m) && n > 0 && k > 0 && k % 64 == 0 && wk.as_const() == Some(k) && whole(x.dtype, m * k) && whole(w.dtype, n * k);
-        (fits && x.dtype == DType::Q8_0 && w.dtype == DType::Q4_0 && nest.body == product).then_some(IntDotGemv { m, n, k })
+        let weights = (w.dtype == DType::Q4_0 && target.split_q4_0) || w.dtype == DType::Q8_0;
+        (fits && x.dtype == DType::Q8_0 && weights && nest.body == product).then_some(IntDotGemv { m, n, k, weights: w.dtype })
     }
 }
 
@@ -86,7 +93,7 @@ pub(super) fn lower_int_dot_gemv(v: &Validated, target: &GpuTarget, g: &IntDotGe
     let dims_var = storage_global(&mut module, "dims".into(), 3, Scalar::I32, StorageAccess::LOAD);
     // the weights' nibbles as 16-byte vectors (a second binding of `w`)
     // where every row starts on 16 bytes, else as words
-    let vectors = (blocks * 18) % 16 == 0;
+    let vectors = g.weights == DType::Q4_0 && (blocks * 18) % 16 == 0;
     let view_var = vectors.then(|| {
         let ty = module.types.insert(Type { name: None, inner: TypeInner::Array { base: vec4_u32, size: naga::ArraySize::Dynamic, stride: 16 } }, Span::UNDEFINED);
         global_variable(&mut module, "s1_vectors".into(), AddressSpace::Storage { access: StorageAccess::LOAD }, Some(4), ty)
@@ -140,7 +147,7 @@ pub(super) fn lower_int_dot_gemv(v: &Validated, target: &GpuTarget, g: &IntDotGe
             let mut acts = Vec::new();
             for m in 0..m_rows {
                 let at = int(m * blocks).add(ax(BLOCK));
-                let (scale, words) = activation_block(b, g, at)?;
+                let (scale, words) = q8_0_block(b, 0, at, g.m * blocks)?;
                 acts.push((scale, words));
             }
             for r in 0..rows {
@@ -150,26 +157,32 @@ pub(super) fn lower_int_dot_gemv(v: &Validated, target: &GpuTarget, g: &IntDotGe
                 let last = b.int(g.n - 1)?;
                 let row = b.math(MathFunction::Min, row, Some(last), None);
                 b.bind(ROW, row);
-                let (scale, _) = b.value(&Expr::LoadHalf { src: 1, offset: Box::new(ax(ROW).mul(int(row_bytes)).add(int(blocks * 16)).add(ax(BLOCK).mul(int(2)))) })?;
-                let nibbles: Vec<Handle<Expression>> = match view_g {
-                    Some(view) => {
-                        let (at, _) = b.value(&ax(ROW).mul(int(row_bytes / 16)).add(ax(BLOCK)))?;
-                        let at = b.emit(Expression::Access { base: view, index: at });
-                        let vector = b.emit(Expression::Load { pointer: at });
-                        (0..4).map(|j| b.emit(Expression::AccessIndex { base: vector, index: j })).collect()
+                let (scale, weights) = if g.weights == DType::Q8_0 {
+                    // signed bytes already
+                    q8_0_block(b, 1, ax(ROW).mul(int(blocks)).add(ax(BLOCK)), g.n * blocks)?
+                } else {
+                    let (scale, _) = b.value(&Expr::LoadHalf { src: 1, offset: Box::new(ax(ROW).mul(int(row_bytes)).add(int(blocks * 16)).add(ax(BLOCK).mul(int(2)))) })?;
+                    let nibbles: Vec<Handle<Expression>> = match view_g {
+                        Some(view) => {
+                            let (at, _) = b.value(&ax(ROW).mul(int(row_bytes / 16)).add(ax(BLOCK)))?;
+                            let at = b.emit(Expression::Access { base: view, index: at });
+                            let vector = b.emit(Expression::Load { pointer: at });
+                            (0..4).map(|j| b.emit(Expression::AccessIndex { base: vector, index: j })).collect()
+                        }
+                        None => (0..4).map(|j| b.word(1, &ax(ROW).mul(int(row_bytes / 4)).add(ax(BLOCK).mul(int(4))).add(int(j)))).collect::<Result<_, _>>()?,
+                    };
+                    // the block's 32 weights as 8 words of signed bytes, in order
+                    let mut weights = Vec::new();
+                    for word in nibbles {
+                        let low = b.uint(0xFFFF);
+                        let low = b.bin(BinaryOperator::And, word, low);
+                        let sixteen = b.uint(16);
+                        let high = b.bin(BinaryOperator::ShiftRight, word, sixteen);
+                        weights.push(signed_bytes(b, low));
+                        weights.push(signed_bytes(b, high));
                     }
-                    None => (0..4).map(|j| b.word(1, &ax(ROW).mul(int(row_bytes / 4)).add(ax(BLOCK).mul(int(4))).add(int(j)))).collect::<Result<_, _>>()?,
+                    (scale, weights)
                 };
-                // the block's 32 weights as 8 words of signed bytes, in order
-                let mut weights = Vec::new();
-                for word in nibbles {
-                    let low = b.uint(0xFFFF);
-                    let low = b.bin(BinaryOperator::And, word, low);
-                    let sixteen = b.uint(16);
-                    let high = b.bin(BinaryOperator::ShiftRight, word, sixteen);
-                    weights.push(signed_bytes(b, low));
-                    weights.push(signed_bytes(b, high));
-                }
                 for (m, (act_scale, words)) in acts.iter().enumerate() {
                     let mut sum = None;
                     for (&w, &x) in weights.iter().zip(words) {
@@ -277,22 +290,22 @@ fn signed_bytes(b: &mut Builder, nibbles: Handle<Expression>) -> Handle<Expressi
     b.bin(BinaryOperator::ExclusiveOr, biased, sign)
 }
 
-/// Block `at` (over all rows of x) of the Q8_0 activations: its scale
-/// (f32) and its 32 values as 8 words of 4 bytes, in order. A block is 34
-/// bytes (scale, values), so every other block's values are 2 bytes off a
-/// word and are joined from two words (the word after the last block's
-/// clamped to the buffer).
-fn activation_block(b: &mut Builder, g: &IntDotGemv, at: Expr) -> Result<(Handle<Expression>, Vec<Handle<Expression>>), CodegenError> {
+/// Block `at` of Q8_0 source `src` of `blocks` blocks (the activations,
+/// or Q8_0 weights): its scale (f32) and its 32 values as 8 words of 4
+/// signed bytes, in order. A block is 34 bytes (scale, values), so every
+/// other block's values are 2 bytes off a word and are joined from two
+/// words (the word after the last block's clamped to the buffer).
+fn q8_0_block(b: &mut Builder, src: u32, at: Expr, blocks: i64) -> Result<(Handle<Expression>, Vec<Handle<Expression>>), CodegenError> {
     let int = kiln_dsl::int;
     let block_bytes = DType::Q8_0.block_bytes() as i64;
-    let (scale, _) = b.value(&Expr::LoadHalf { src: 0, offset: Box::new(at.clone().mul(int(block_bytes))) })?;
+    let (scale, _) = b.value(&Expr::LoadHalf { src, offset: Box::new(at.clone().mul(int(block_bytes))) })?;
     let first = at.mul(int(block_bytes)).add(int(2));
-    let last_word = (g.m * g.k / 32 * block_bytes + 3) / 4 - 1;
+    let last_word = (blocks * block_bytes + 3) / 4 - 1;
     let word_at = |i: i64| first.clone().div(int(4)).add(int(i));
     let raw: Vec<Handle<Expression>> = (0..9)
         .map(|i| {
             let index = if i == 8 { Expr::Binary(BinOp::Min, Box::new(word_at(i)), Box::new(int(last_word))) } else { word_at(i) };
-            b.word(0, &index)
+            b.word(src, &index)
         })
         .collect::<Result<_, _>>()?;
     let (misaligned, _) = b.value(&first.rem(int(4)))?;
