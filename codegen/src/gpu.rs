@@ -2194,6 +2194,20 @@ fn source_globals(module: &mut Module, dtypes: &[DType], ranges: &[u32], target:
         .collect()
 }
 
+/// The [`Source`]s a kernel built whole reads (each source's range
+/// globals, then the f32 output `out_var` of `out_shape`) as expressions
+/// of `f`, and the output's.
+fn kernel_sources(f: &mut Function, source_vars: &[Vec<Handle<GlobalVariable>>], sources: &[(DType, Vec<Dim>)], out_var: Handle<GlobalVariable>, out_shape: &[Dim], target: &GpuTarget) -> (Vec<Source>, Handle<Expression>) {
+    let mut handle = |g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED);
+    let mut globals: Vec<Source> = Vec::new();
+    for (vars, (dtype, shape)) in source_vars.iter().zip(sources) {
+        globals.push(Source { ranges: vars.iter().map(|&g| handle(g)).collect(), range_words: target.range_words, shape: shape.clone(), dtype: *dtype, view: None });
+    }
+    let out_g = handle(out_var);
+    globals.push(Source { ranges: vec![out_g], range_words: target.range_words, shape: out_shape.to_vec(), dtype: DType::F32, view: None });
+    (globals, out_g)
+}
+
 /// Each source's bindings: one, or for a source of constant shape larger
 /// than a binding may be, several consecutive ranges of its buffer.
 fn source_ranges(sources: &[(DType, Vec<Dim>)], target: &GpuTarget) -> Vec<u32> {
@@ -2263,13 +2277,8 @@ pub fn lower_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKern
     let p_var = global(&mut module, "scores".into(), AddressSpace::WorkGroup, None, ty);
 
     let (mut f, wid, lidx) = workgroup_entry(vec3_u32, u32_ty);
+    let (globals, out_g) = kernel_sources(&mut f, &source_vars, &a.sources, out_var, &a.output, target);
     let mut handle = |g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED);
-    let mut globals: Vec<Source> = Vec::new();
-    for (vars, (dtype, shape)) in source_vars.iter().zip(&a.sources) {
-        globals.push(Source { ranges: vars.iter().map(|&g| handle(g)).collect(), range_words: target.range_words, shape: shape.clone(), dtype: *dtype, view: None });
-    }
-    let out_g = handle(out_var);
-    globals.push(Source { ranges: vec![out_g], range_words: target.range_words, shape: a.output.clone(), dtype: DType::F32, view: None });
     let (dims_g, q_g, red_g, p_g) = (handle(dims_var), handle(q_var), handle(red_var), handle(p_var));
     let mut b = Builder::new(&mut module, target, &kernel, f, globals, dims_g, symbols.clone(), (lidx, ATTENTION_LANES), Vec::new());
 

@@ -107,13 +107,8 @@ pub(super) fn lower_int_dot_gemv(v: &Validated, target: &GpuTarget, g: &IntDotGe
         f.arguments.push(FunctionArgument { name: Some(name.into()), ty: u32_ty, binding: Some(Binding::BuiltIn(builtin)) });
     }
     let [subgroup, lane, subgroups] = [2, 3, 4].map(|i| f.expressions.append(Expression::FunctionArgument(i), Span::UNDEFINED));
+    let (globals, out_g) = kernel_sources(&mut f, &source_vars, &sources, out_var, &nest.output.shape, target);
     let mut handle = |g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED);
-    let mut globals: Vec<Source> = Vec::new();
-    for (vars, (dtype, shape)) in source_vars.iter().zip(&sources) {
-        globals.push(Source { ranges: vars.iter().map(|&g| handle(g)).collect(), range_words: target.range_words, shape: shape.clone(), dtype: *dtype, view: None });
-    }
-    let out_g = handle(out_var);
-    globals.push(Source { ranges: vec![out_g], range_words: target.range_words, shape: nest.output.shape.clone(), dtype: DType::F32, view: None });
     let (dims_g, view_g, partial_g) = (handle(dims_var), view_var.map(&mut handle), handle(partial_var));
     let mut b = Builder::new(&mut module, target, &kernel, f, globals, dims_g, Vec::new(), (lidx, lanes), Vec::new());
 
