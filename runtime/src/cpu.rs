@@ -143,6 +143,8 @@ pub struct CpuExecutable {
     func: Function,
     lowered: Lowered<CpuStep>,
     report: Option<Report>,
+    /// What binding a call's shapes checks, gathered once.
+    shape_checks: kiln_dsl::ShapeChecks,
 }
 
 /// kiln's thread pool (rayon's default size: one thread per core, or
@@ -183,7 +185,8 @@ impl CpuExecutable {
             let nest = options.schedule(nest, false, |n| Ok(default_schedule(n, Target::CPU)?.0))?;
             Ok(CpuStep { kernel: compile(&nest)?, nest })
         })?;
-        Ok(CpuExecutable { func, lowered, report })
+        let shape_checks = func.shape_checks();
+        Ok(CpuExecutable { func, lowered, report, shape_checks })
     }
 
     /// What the graph optimizer did, if the options set one.
@@ -223,7 +226,8 @@ impl CpuExecutable {
     }
 
     fn run_inner(&self, inputs: &[HostTensor], params: &HashMap<String, HostTensor>, bindings: &Bindings, mut profile: Option<&mut Vec<std::time::Duration>>) -> Result<Vec<HostTensor>, RuntimeError> {
-        let b = self.func.bind_dims(inputs, params, bindings)?;
+        let descs: Vec<kiln_dsl::TensorDesc> = inputs.iter().map(kiln_dsl::TensorDesc::of).collect();
+        let b = self.func.bind_shapes_with(&self.shape_checks, &descs, &|name| params.get(name).map(kiln_dsl::TensorDesc::of), bindings)?;
         let sizes = self.lowered.value_sizes(&b, &self.func.name)?;
         let plan = &self.lowered.plan;
         // 16-byte words so every buffer is aligned for f32x4.
