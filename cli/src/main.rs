@@ -687,7 +687,7 @@ fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, devi
         // the portable target, with attention as one kernel as every GPU
         // runs it (a code generator choice, which the GPU cost model below
         // assumes)
-        _ => (kiln_runtime::GpuTarget { attention_kernels: true, ..Default::default() }, Default::default()),
+        _ => (kiln_runtime::GpuTarget { attention_kernels: true, split_attention: true, ..Default::default() }, Default::default()),
     };
     // the kernels a GPU runs: rewritten unless asked not to (priced as for
     // the device given, else as for a discrete GPU)

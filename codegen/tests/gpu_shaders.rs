@@ -21,10 +21,10 @@ use kiln_schedule::{gpu_schedule, AdapterKind, GpuKnobs, LoopNest};
 /// ranges) and lane-shared divisions computed once per vector; and
 /// everything with whole bindings (integer-dot GEMVs).
 const TARGETS: [GpuTarget; 4] = [
-    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false, attention_kernels: true, int_dot: false },
-    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false, attention_kernels: true, int_dot: false },
-    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true, float_by_exponent: true, matrix_units: true, attention_kernels: true, int_dot: true },
-    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true, float_by_exponent: true, matrix_units: true, attention_kernels: true, int_dot: true },
+    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false, attention_kernels: true, split_attention: true, int_dot: false },
+    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false, attention_kernels: true, split_attention: true, int_dot: false },
+    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true, float_by_exponent: true, matrix_units: true, attention_kernels: true, split_attention: true, int_dot: true },
+    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true, float_by_exponent: true, matrix_units: true, attention_kernels: true, split_attention: true, int_dot: true },
 ];
 
 /// The default-scheduled kernels of every stage of `func`'s ops.
@@ -225,13 +225,14 @@ fn matmuls_over_rows_take_the_matrix_units_where_the_target_has_them() {
     }
 }
 
-/// The one kernel of an attention (its queries' rounding to f16 as its
-/// prologue; plain and paged; f16 and f32): naga validates it on every
+/// The kernels of an attention (its queries' rounding to f16 as its
+/// prologue; plain and paged; f16 and f32; one kernel for a prompt, three
+/// splitting the keys for a few queries): naga validates each on every
 /// target, spirv-val its SPIR-V where installed, and the portable target's
 /// WGSL of the causal f16 one with a prologue is a reviewed snapshot.
 #[test]
 fn attention_runs_as_one_kernel_on_every_target() {
-    use kiln_codegen::gpu::{lower_attention, FusedAttention};
+    use kiln_codegen::gpu::{lower_attention, AttentionPart, FusedAttention};
     use kiln_dsl::ops::{AttentionKernel, AttentionPlan, Fused, OpDef, TensorType};
     use kiln_dsl::Builtin;
     use std::sync::Arc;
@@ -248,6 +249,10 @@ fn attention_runs_as_one_kernel_on_every_target() {
     let (attention, mut ins) = plain(DType::F16, true);
     let prologue: Arc<dyn OpDef> = Arc::new(Fused::compose(&attention, 3, 0, &(Arc::new(Builtin::Cast(DType::F16)) as Arc<dyn OpDef>), 1));
     ins[0].dtype = DType::F32;
+    // one query (decode), its keys split over workgroups
+    let mut decode_ins = ins.clone();
+    decode_ins[0].shape[0] = Dim::new(1);
+    let decode_prologue = prologue.clone();
     let paged = Builtin::PagedAttention { scale: 0.125, page: 16 };
     let b = Dim::new(3);
     let paged_ins = vec![
@@ -263,6 +268,7 @@ fn attention_runs_as_one_kernel_on_every_target() {
         ("attention_f16_queries", prologue, ins),
         ("attention_f32_unmasked", plain(DType::F32, false).0, plain(DType::F32, false).1),
         ("paged_attention_f16", Arc::new(AttentionKernel { attention: paged }), paged_ins),
+        ("decode_attention_f16_queries", decode_prologue, decode_ins),
     ];
     let dir = std::env::temp_dir().join(format!("kiln-attention-spirv-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -270,17 +276,22 @@ fn attention_runs_as_one_kernel_on_every_target() {
         let out = op.infer(&ins).unwrap();
         let stages = op.compute(&ins, &out);
         let plan = AttentionPlan::of(op.as_ref(), &stages, ins.len()).unwrap_or_else(|| panic!("{name}: no attention plan"));
-        assert_eq!(plan.prologue.is_some(), name == "attention_f16_queries");
-        let a = FusedAttention { name: name.into(), plan, sources: ins.iter().map(|t| (t.dtype, t.shape.clone())).collect(), output: out.shape.clone(), bounds_proof: Ok(()) };
-        for target in TARGETS {
-            let k = lower_attention(&a, &target).unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_eq!(k.workgroup_size, [256, 1, 1]);
-            if target == TARGETS[0] && name == "attention_f16_queries" {
+        assert_eq!(plan.prologue.is_some(), name.ends_with("attention_f16_queries"));
+        let a = FusedAttention { name: name.into(), plan, sources: ins.iter().map(|t| (t.dtype, t.shape.clone())).collect(), output: out.shape.clone(), bounds_proof: Ok(()), split_keys: true };
+        // a constant number of queries splits the keys; every kernel of
+        // either way is checked
+        let split = !name.starts_with("attention_f");
+        assert_eq!(a.parts().len(), if split { 3 } else { 1 }, "{name}");
+        let parts: Vec<AttentionPart> = [AttentionPart::Whole].into_iter().chain(a.parts()).filter(|&p| p != AttentionPart::Whole || !split || name == "paged_attention_f16").collect();
+        for (part, target) in parts.iter().flat_map(|&p| TARGETS.map(|t| (p, t))) {
+            let k = lower_attention(&a, part, &target).unwrap_or_else(|e| panic!("{name} {part:?}: {e}"));
+            assert_eq!(k.workgroup_size, [if part == AttentionPart::Scores { 64 } else { 256 }, 1, 1]);
+            if target == TARGETS[0] && part == AttentionPart::Whole && name == "attention_f16_queries" {
                 snapshot("attention_f16_queries.wgsl", &k.wgsl().unwrap());
             }
             let words = k.spirv().unwrap();
             if let Some(val) = &validator {
-                let path = dir.join(format!("{name}_{}.spv", target.range_words));
+                let path = dir.join(format!("{name}_{part:?}_{}.spv", target.range_words).replace([' ', '{', '}', ':'], ""));
                 std::fs::write(&path, words.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
                 let out = std::process::Command::new(val).args(["--target-env", "vulkan1.1"]).arg(&path).output().unwrap();
                 assert!(out.status.success(), "{name}: spirv-val rejects the module:\n{}", String::from_utf8_lossy(&out.stderr));

@@ -180,7 +180,7 @@ impl CpuExecutable {
     fn compile_rewritten(func: Function, report: Option<Report>, options: &CompileOptions) -> Result<CpuExecutable, RuntimeError> {
         // (attention ops run stage by stage here: the CPU's kernel templates
         // compute them in llama.cpp's summation order)
-        let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::SharedInPlace }, false, |source| {
+        let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::SharedInPlace }, false, false, |source| {
             let KernelSource::Nest(nest) = source else { unreachable!("the CPU asks for no attention kernels") };
             let nest = options.schedule(nest, false, |n| Ok(default_schedule(n, Target::CPU)?.0))?;
             Ok(CpuStep { kernel: compile(&nest)?, nest })

@@ -591,7 +591,7 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE.union(wgpu::Buff
 
 /// What kiln's shaders may use on `adapter` opened with `limits`, less what
 /// `KILN_GPU_DISABLE` (a comma-separated list of `subgroups`, `native_f16`,
-/// `f16_in_f32`, `fold_lanes`, `split_q4_0`, `float_by_exponent`, `matrix_units`, `attention_kernels`, `int_dot`, for the schedules `vectors`, and `trusted`:
+/// `f16_in_f32`, `fold_lanes`, `split_q4_0`, `float_by_exponent`, `matrix_units`, `attention_kernels`, `split_attention`, `int_dot`, for the schedules `vectors`, and `trusted`:
 /// keep wgpu's run-time checks in every shader) turns off: for measuring
 /// what each feature gives, or for working around a driver bug.
 pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> GpuTarget {
@@ -611,6 +611,7 @@ pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> 
         float_by_exponent: enabled("float_by_exponent"),
         matrix_units: enabled("matrix_units") && native_f16 && has_matrix_units(adapter),
         attention_kernels: enabled("attention_kernels"),
+        split_attention: enabled("split_attention"),
         int_dot: enabled("int_dot"),
     }
 }
@@ -877,7 +878,7 @@ pub fn gpu_module_kernels(module: &Module, target: &GpuTarget, adapter: AdapterK
 }
 
 fn lowered_kernels(func: &Function, target: &GpuTarget, adapter: AdapterKind, options: &CompileOptions) -> Result<Vec<(String, GpuKernel)>, RuntimeError> {
-    let lowered = lower_function(func, Buffers::OnePerValue, target.attention_kernels, |source| gpu_kernel(source, target, adapter, options))?;
+    let lowered = lower_function(func, Buffers::OnePerValue, target.attention_kernels, target.split_attention, |source| gpu_kernel(source, target, adapter, options))?;
     Ok(lowered.steps.into_iter().map(|s| (s.op, s.kernel)).collect())
 }
 
@@ -889,7 +890,7 @@ fn gpu_kernel(source: KernelSource, target: &GpuTarget, adapter: AdapterKind, op
             let nest = options.schedule(nest, true, |n| default_schedule(n, adapter))?;
             Ok(lower(&nest, target)?)
         }
-        KernelSource::Attention(attention) => Ok(lower_attention(&attention, target)?),
+        KernelSource::Attention(attention, part) => Ok(lower_attention(&attention, part, target)?),
     }
 }
 
@@ -1001,7 +1002,7 @@ impl GpuExecutable {
 
     /// Compile `func`, already rewritten (what `report` says was done).
     fn compile_rewritten(func: Function, report: Option<Report>, gpu: &GpuDevice, options: &CompileOptions) -> Result<GpuExecutable, RuntimeError> {
-        let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::Shared }, gpu.target().attention_kernels, |source| {
+        let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::Shared }, gpu.target().attention_kernels, gpu.target().split_attention, |source| {
             let kernel = gpu_kernel(source, &gpu.target(), gpu.adapter_kind(), options)?;
             let pipeline = gpu.pipeline(&kernel)?;
             Ok(GpuStep { unchecked: gpu.runs_unchecked(&kernel), layout: pipeline.get_bind_group_layout(0), kernel, pipeline })

@@ -7,7 +7,7 @@
 //! symbolic dims and are evaluated per run.
 
 use crate::error::RuntimeError;
-use kiln_codegen::gpu::FusedAttention;
+use kiln_codegen::gpu::{AttentionPart, FusedAttention};
 use kiln_dsl::ops::AttentionPlan;
 use kiln_dsl::{product, Bindings, DType, Dim, Expr, Function, GraphError, NodeKind, Stage};
 use kiln_schedule::LoopNest;
@@ -163,8 +163,9 @@ fn reads_only_own_point(stage: &Stage, src: u32, dtype: DType, shape: &[Dim]) ->
 pub(crate) enum KernelSource {
     /// One stage, as its naive loop nest (which the backend schedules).
     Nest(LoopNest),
-    /// An attention op's stages as one kernel (backends that run them so).
-    Attention(FusedAttention),
+    /// A kernel of an attention op's stages (backends that run them as one
+    /// kernel, or three splitting the keys).
+    Attention(FusedAttention, AttentionPart),
 }
 
 /// The steps and values of a function being lowered, and the arguments of
@@ -179,10 +180,10 @@ struct OpSteps<'a, K> {
 }
 
 impl<K> OpSteps<'_, K> {
-    /// Add `kernel`, reading the arguments so far and writing `stage`'s
-    /// result (a new value, which later kernels of the op read), able to
+    /// Add `kernel`, reading the arguments so far and writing a new value
+    /// of `dtype` and `shape` (which later kernels of the op read), able to
     /// overwrite the values `own`.
-    fn step(&mut self, kernel: K, stage: &Stage, own: Vec<usize>) {
+    fn step(&mut self, kernel: K, dtype: DType, shape: &[Dim], own: Vec<usize>) {
         let step_no = self.steps.len();
         for a in &self.args {
             if let Loc::Value(v) = a {
@@ -191,9 +192,9 @@ impl<K> OpSteps<'_, K> {
         }
         // quantized values pack whole blocks along a constant last axis (op
         // inference checks it)
-        let bytes = match stage.shape.split_last() {
-            Some((last, rows)) if stage.dtype.is_quantized() => &product(rows) * &Dim::new(stage.dtype.storage_bytes(last.as_const().unwrap_or(0) as usize) as i64),
-            _ => &product(&stage.shape) * &Dim::new(stage.dtype.block_bytes() as i64),
+        let bytes = match shape.split_last() {
+            Some((last, rows)) if dtype.is_quantized() => &product(rows) * &Dim::new(dtype.storage_bytes(last.as_const().unwrap_or(0) as usize) as i64),
+            _ => &product(shape) * &Dim::new(dtype.block_bytes() as i64),
         };
         self.overwritable.push(own);
         self.values.push(Interval { bytes, def: step_no, last_use: step_no, in_place_of: None });
@@ -205,9 +206,10 @@ impl<K> OpSteps<'_, K> {
 
 /// Walk `func`'s ops in order, compile each stage's naive nest with
 /// `compile` (which schedules it for its backend), or where
-/// `attention_kernels` is set each [`AttentionPlan`] as one kernel, and
+/// `attention_kernels` is set each [`AttentionPlan`] as one kernel (three
+/// splitting the keys of a few queries where `split_keys` is also set), and
 /// plan the buffers of the intermediate values.
-pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, attention_kernels: bool, mut compile: impl FnMut(KernelSource) -> Result<K, RuntimeError>) -> Result<Lowered<K>, RuntimeError> {
+pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, attention_kernels: bool, split_keys: bool, mut compile: impl FnMut(KernelSource) -> Result<K, RuntimeError>) -> Result<Lowered<K>, RuntimeError> {
     func.verify()?;
     let mut steps: Vec<Step<K>> = Vec::new();
     let mut values: Vec<Interval> = Vec::new();
@@ -248,8 +250,16 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, attention_ker
                             sources.push((stage.dtype, stage.shape.clone()));
                         }
                         let name = if attention.prologue.is_some() { "attention_with_queries" } else { "attention" };
-                        let kernel = compile(KernelSource::Attention(FusedAttention { name: name.into(), plan: attention, sources: src_types, output: last.shape.clone(), bounds_proof }))?;
-                        op_steps.step(kernel, last, Vec::new());
+                        let fused = FusedAttention { name: name.into(), plan: attention, sources: src_types, output: last.shape.clone(), bounds_proof, split_keys };
+                        // one kernel, or three splitting the keys (the
+                        // first two write scratch values the next read)
+                        for part in fused.parts() {
+                            let kernel = compile(KernelSource::Attention(fused.clone(), part))?;
+                            match fused.scratch(part) {
+                                Some((dtype, shape)) => op_steps.step(kernel, dtype, &shape, Vec::new()),
+                                None => op_steps.step(kernel, last.dtype, &last.shape, Vec::new()),
+                            }
+                        }
                     }
                     None => {
                         for stage in &stages {
@@ -263,7 +273,7 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, attention_ker
                                     _ => None,
                                 })
                                 .collect();
-                            op_steps.step(kernel, stage, own);
+                            op_steps.step(kernel, stage.dtype, &stage.shape, own);
                             src_types.push((stage.dtype, stage.shape.clone()));
                         }
                     }
@@ -313,8 +323,8 @@ pub struct MemoryReport {
 /// (kernels are not compiled), on a backend that runs attention kernels as
 /// one (`attention_kernels`: the GPU's) or not.
 pub fn memory_report(func: &Function, dims: i64, attention_kernels: bool) -> Result<MemoryReport, RuntimeError> {
-    let lowered = lower_function(func, Buffers::Shared, attention_kernels, |_| Ok(()))?;
-    let in_place = lower_function(func, Buffers::SharedInPlace, attention_kernels, |_| Ok(()))?;
+    let lowered = lower_function(func, Buffers::Shared, attention_kernels, attention_kernels, |_| Ok(()))?;
+    let in_place = lower_function(func, Buffers::SharedInPlace, attention_kernels, attention_kernels, |_| Ok(()))?;
     let mut b = Bindings::new();
     for n in &func.nodes {
         for d in &n.ty.shape {

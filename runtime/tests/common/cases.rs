@@ -236,31 +236,43 @@ pub fn attention_as_one_kernel_with_its_queries_rope(b: Backend) {
         let out = if causal { q.attention(&k, &v, scale) } else { q.attention_unmasked(&k, &v, scale) };
         let func = f.finish(&[&out]).unwrap();
         let ins = random_inputs(&func, &[&[s, hq * dd], &[s, dd / 2, 2], &[t, hkv, dd], &[t, hkv, dd]], 0, &mut r);
-        one_kernel_matches_the_interpreter(b, &func, &ins, if f16 { 1e-3 } else { TOL }, 1);
+        one_kernel_matches_the_interpreter(b, &func, &ins, if f16 { 1e-3 } else { TOL }, (1, 3));
     }
     for dtype in [DType::F16, DType::F32] {
         let heads = (6, 3, 32);
-        let func = paged_attention_function(dtype, heads, 8);
+        // a symbolic batch: one kernel either way; a constant one (a
+        // decode step's) splits
         let ins = paged_inputs(dtype, &[1, 31, 32, 8], 8, 16, heads, &mut r);
-        one_kernel_matches_the_interpreter(b, &func, &ins, if dtype == DType::F16 { 1e-3 } else { TOL }, 1);
+        let tol = if dtype == DType::F16 { 1e-3 } else { TOL };
+        one_kernel_matches_the_interpreter(b, &paged_attention_function(dtype, heads, 8), &ins, tol, (1, 1));
+        one_kernel_matches_the_interpreter(b, &paged_attention_function_of_batch(dtype, heads, 8, Dim::new(4)), &ins, tol, (1, 3));
     }
 }
 
 /// `func` rewritten for a GPU and run on `b` agrees with the interpreter on
-/// the graph as written; on a GPU it runs as `gpu_kernels` kernels, none
-/// of them an attention stage of its own.
-fn one_kernel_matches_the_interpreter(b: Backend, func: &Function, ins: &[HostTensor], tol: f64, gpu_kernels: usize) {
+/// the graph as written; on a GPU it does so with each attention as one
+/// kernel and with the keys of a constant number of queries split (three
+/// kernels each), `kernels` in all either way, none of them an attention
+/// stage of its own.
+fn one_kernel_matches_the_interpreter(b: Backend, func: &Function, ins: &[HostTensor], tol: f64, kernels: (usize, usize)) {
     let want = interpret(func, ins, &HashMap::new(), &Bindings::new()).unwrap();
     let options = scheduled_for(b, CompileOptions::default().rewriting(kiln_runtime::CostModel::gpu()));
-    let got = run_on_with(b, func, ins, &Bindings::new(), options.clone());
-    for (g, w) in got.iter().zip(&want) {
-        let err = kiln_dsl::rel_l2_error(&g.to_f64(), &w.data);
-        assert!(err <= tol, "{} on {b:?}: relative L2 error {err:e}\n{func}", func.name);
+    let check = |got: &[HostTensor], how: &str| {
+        for (g, w) in got.iter().zip(&want) {
+            let err = kiln_dsl::rel_l2_error(&g.to_f64(), &w.data);
+            assert!(err <= tol, "{} on {b:?}{how}: relative L2 error {err:e}\n{func}", func.name);
+        }
+    };
+    if b == Backend::Cpu {
+        return check(&run_on_with(b, func, ins, &Bindings::new(), options), "");
     }
-    if b != Backend::Cpu {
-        let exe = kiln_runtime::GpuExecutable::compile(func, &device_for(b), &options).unwrap();
+    for split in [false, true] {
+        let device = device_for(b);
+        let device = device.with_target(kiln_runtime::GpuTarget { split_attention: split, ..device.target() });
+        let exe = kiln_runtime::GpuExecutable::compile(func, &device, &options).unwrap();
+        check(&exe.run(ins, &HashMap::new(), &Bindings::new()).unwrap(), if split { " (keys split)" } else { "" });
         let names: Vec<&str> = exe.kernels().map(|k| k.name.as_str()).collect();
-        assert_eq!(exe.kernel_count(), gpu_kernels, "{names:?}\n{}", exe.rewrite_report().map(|r| r.summary()).unwrap_or_default());
+        assert_eq!(exe.kernel_count(), if split { kernels.1 } else { kernels.0 }, "{names:?}\n{}", exe.rewrite_report().map(|r| r.summary()).unwrap_or_default());
         let stages = ["attention_scores", "attention_max", "attention_weights", "attention_sum", "attention_probs"];
         assert!(names.iter().all(|n| !stages.contains(n)), "{names:?}");
     }
@@ -297,9 +309,14 @@ pub fn paged_inputs(dtype: DType, lens: &[usize], page: usize, pool_pages: usize
 
 /// `paged_attention` built over symbolic batch, page-table width and pool
 /// rows.
-pub fn paged_attention_function(dtype: DType, (hq, hkv, dd): (usize, usize, usize), page: usize) -> Function {
+pub fn paged_attention_function(dtype: DType, heads: (usize, usize, usize), page: usize) -> Function {
+    paged_attention_function_of_batch(dtype, heads, page, Dim::sym("b"))
+}
+
+/// [`paged_attention_function`] of a batch of `bsz` sequences.
+pub fn paged_attention_function_of_batch(dtype: DType, (hq, hkv, dd): (usize, usize, usize), page: usize, bsz: Dim) -> Function {
     let f = FunctionBuilder::new("paged_attention");
-    let (bsz, width, rows) = (Dim::sym("b"), Dim::sym("pages"), Dim::sym("rows"));
+    let (width, rows) = (Dim::sym("pages"), Dim::sym("rows"));
     let q = f.input("q", dtype, &[bsz.clone(), Dim::from(hq), Dim::from(dd)]);
     let k = f.input("k", dtype, &[bsz.clone(), Dim::from(hkv), Dim::from(dd)]);
     let v = f.input("v", dtype, &[bsz.clone(), Dim::from(hkv), Dim::from(dd)]);
