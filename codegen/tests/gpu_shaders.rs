@@ -285,7 +285,7 @@ fn attention_runs_as_one_kernel_on_every_target() {
         let parts: Vec<AttentionPart> = [AttentionPart::Whole].into_iter().chain(a.parts()).filter(|&p| p != AttentionPart::Whole || !split || name == "paged_attention_f16").collect();
         for (part, target) in parts.iter().flat_map(|&p| TARGETS.map(|t| (p, t))) {
             let k = lower_attention(&a, part, &target).unwrap_or_else(|e| panic!("{name} {part:?}: {e}"));
-            assert_eq!(k.workgroup_size, [if part == AttentionPart::Scores { 64 } else { 256 }, 1, 1]);
+            assert_eq!(k.workgroup_size, [256, 1, 1]);
             if target == TARGETS[0] && part == AttentionPart::Whole && name == "attention_f16_queries" {
                 snapshot("attention_f16_queries.wgsl", &k.wgsl().unwrap());
             }
