@@ -1303,61 +1303,53 @@ impl Builder {
     }
 }
 
-/// The blocks of a quantize stage one invocation writes (the innermost
-/// loop `q` walks their values: 32, or 64 for two Q8_0 blocks): the values
-/// read once (unrolled), per block `d = amax / 127` and `q = round(x * 127
-/// / amax)` (half to even, as the interpreter's). A span that starts on a
-/// word and fills whole words (a Q8_1 block: 36 bytes; two Q8_0 blocks: 68)
-/// is assembled in registers and stored word by word. A lone Q8_0 block
-/// (34 bytes, every other one 2 bytes past a word) stores the words it
-/// fills alone plainly and writes the two it shares with its neighbours,
-/// and its scale, with atomic AND/OR. Byte by byte (two atomics each) a row
-/// of 4096 values took 12 us on the H100.
-fn quantize_block(b: &mut Builder, (q, extent): (u32, i64), body: &Expr, store_index: &[Expr], out_shape: &[Dim], dtype: DType) -> Res<()> {
-    // per block: its scale (f32) and its f16 bits, its values' words and
-    // their sum
-    let mut blocks: Vec<(Handle<Expression>, Handle<Expression>, Vec<Handle<Expression>>, Handle<Expression>)> = Vec::new();
-    for first in (0..extent).step_by(32) {
-        let mut values = Vec::new();
-        let mut amax = b.float(0.0)?;
-        for e in first..first + 32 {
-            let at = b.int(e)?;
-            b.bind(q, at);
-            let v = b.value(body)?;
-            let v = b.to_float(v);
-            let a = b.math(MathFunction::Abs, v, None, None);
-            amax = b.math(MathFunction::Max, amax, Some(a), None);
-            values.push(v);
-        }
-        let c127 = b.float(127.0)?;
-        let d = b.bin(BinaryOperator::Divide, amax, c127);
-        let inv = b.bin(BinaryOperator::Divide, c127, amax);
-        let zero = b.float(0.0)?;
-        let nonzero = b.bin(BinaryOperator::NotEqual, amax, zero);
-        let id = b.emit(Expression::Select { condition: nonzero, accept: inv, reject: zero });
-        // the block's values packed four to a word, in order, and their sum
-        let mut words = Vec::new();
-        let mut sum = b.int(0)?;
-        for quad in values.chunks(4) {
-            let mut word = b.uint(0);
-            for (i, &v) in quad.iter().enumerate() {
-                let scaled = b.bin(BinaryOperator::Multiply, v, id);
-                let r = b.math(MathFunction::Round, scaled, None, None);
-                let qv = b.cast(r, naga::ScalarKind::Sint, true);
-                sum = b.bin(BinaryOperator::Add, sum, qv);
-                let bits = b.cast(qv, naga::ScalarKind::Uint, false);
-                let byte = b.uint(0xff);
-                let bits = b.bin(BinaryOperator::And, bits, byte);
-                let shift = b.uint(8 * i as u32);
-                let bits = b.bin(BinaryOperator::ShiftLeft, bits, shift);
-                word = b.bin(BinaryOperator::InclusiveOr, word, bits);
-            }
-            words.push(word);
-        }
-        let d_bits = b.f32_to_f16(d)?;
-        blocks.push((d, d_bits, words, sum));
+/// One block of a quantize stage (the innermost loop `q` walks its 32
+/// values): the values read once (unrolled), `d = amax / 127` and `q =
+/// round(x * 127 / amax)` (half to even, as the interpreter's), written as
+/// whole words: a block's values start `a` bytes past a word (Q8_0's
+/// 34-byte blocks: every other block 2), so its 32 bytes are the words they
+/// fill alone, stored plainly, and at most two words shared with the
+/// header or the next block, written with atomic AND/OR as the f16 scale
+/// (and Q8_1's sum). Byte by byte (two atomics each) a row of 4096 values
+/// took 12 us on the H100.
+fn quantize_block(b: &mut Builder, q: u32, body: &Expr, store_index: &[Expr], out_shape: &[Dim], dtype: DType) -> Res<()> {
+    let mut values = Vec::new();
+    let mut amax = b.float(0.0)?;
+    for e in 0..32 {
+        let at = b.int(e)?;
+        b.bind(q, at);
+        let v = b.value(body)?;
+        let v = b.to_float(v);
+        let a = b.math(MathFunction::Abs, v, None, None);
+        amax = b.math(MathFunction::Max, amax, Some(a), None);
+        values.push(v);
     }
-    // the span's first byte: the flat index of its first value / 32 blocks
+    let c127 = b.float(127.0)?;
+    let d = b.bin(BinaryOperator::Divide, amax, c127);
+    let inv = b.bin(BinaryOperator::Divide, c127, amax);
+    let zero = b.float(0.0)?;
+    let nonzero = b.bin(BinaryOperator::NotEqual, amax, zero);
+    let id = b.emit(Expression::Select { condition: nonzero, accept: inv, reject: zero });
+    // the block's values packed four to a word, in order, and their sum
+    let mut words = Vec::new();
+    let mut sum = b.int(0)?;
+    for quad in values.chunks(4) {
+        let mut word = b.uint(0);
+        for (i, &v) in quad.iter().enumerate() {
+            let scaled = b.bin(BinaryOperator::Multiply, v, id);
+            let r = b.math(MathFunction::Round, scaled, None, None);
+            let qv = b.cast(r, naga::ScalarKind::Sint, true);
+            sum = b.bin(BinaryOperator::Add, sum, qv);
+            let bits = b.cast(qv, naga::ScalarKind::Uint, false);
+            let byte = b.uint(0xff);
+            let bits = b.bin(BinaryOperator::And, bits, byte);
+            let shift = b.uint(8 * i as u32);
+            let bits = b.bin(BinaryOperator::ShiftLeft, bits, shift);
+            word = b.bin(BinaryOperator::InclusiveOr, word, bits);
+        }
+        words.push(word);
+    }
+    // the block's first byte: the flat index of its first value / 32 blocks
     let first = b.int(0)?;
     b.bind(q, first);
     let flat = b.flat(store_index, out_shape)?;
@@ -1365,60 +1357,6 @@ fn quantize_block(b: &mut Builder, (q, extent): (u32, i64), body: &Expr, store_i
     let block = b.bin(BinaryOperator::Divide, flat, thirty_two);
     let block_bytes = b.int(dtype.block_bytes() as i64)?;
     let base = b.bin(BinaryOperator::Multiply, block, block_bytes);
-    let two = b.uint(2);
-    let out = b.globals.last().expect("the output").ranges[0];
-    if dtype == DType::Q8_1 || blocks.len() == 2 {
-        // whole words: each block's header (the scale's 16 bits; Q8_1's
-        // d · sum after it), then its values' words, packed in order
-        let mut pieces: Vec<(Handle<Expression>, u32)> = Vec::new();
-        for (d, d_bits, words, sum) in &blocks {
-            pieces.push((*d_bits, 16));
-            if dtype == DType::Q8_1 {
-                let sum = b.cast(*sum, naga::ScalarKind::Float, true);
-                let s = b.bin(BinaryOperator::Multiply, *d, sum);
-                pieces.push((b.f32_to_f16(s)?, 16));
-            }
-            pieces.extend(words.iter().map(|&w| (w, 32)));
-        }
-        let mut out_words: Vec<Option<Handle<Expression>>> = Vec::new();
-        let mut bit = 0u32;
-        for (value, width) in pieces {
-            let value = if width < 32 {
-                let ones = b.uint((1 << width) - 1);
-                b.bin(BinaryOperator::And, value, ones)
-            } else {
-                value
-            };
-            let (word, shift) = ((bit / 32) as usize, bit % 32);
-            out_words.resize(out_words.len().max(word + 1 + usize::from(shift + width > 32)), None);
-            let mut or_into = |b: &mut Builder, k: usize, v: Handle<Expression>| {
-                out_words[k] = Some(match out_words[k] {
-                    Some(w) => b.bin(BinaryOperator::InclusiveOr, w, v),
-                    None => v,
-                });
-            };
-            let sh = b.uint(shift);
-            let low = if shift == 0 { value } else { b.bin(BinaryOperator::ShiftLeft, value, sh) };
-            or_into(b, word, low);
-            if shift + width > 32 {
-                let sh = b.uint(32 - shift);
-                let high = b.bin(BinaryOperator::ShiftRight, value, sh);
-                or_into(b, word + 1, high);
-            }
-            bit += width;
-        }
-        debug_assert_eq!(bit % 32, 0, "a span of whole words");
-        let first_word = b.bin(BinaryOperator::ShiftRight, base, two);
-        for (k, w) in out_words.into_iter().enumerate() {
-            let k_h = b.int(k as i64)?;
-            let index = b.bin(BinaryOperator::Add, first_word, k_h);
-            let pointer = b.emit(Expression::Access { base: out, index });
-            let value = w.expect("every word of the span is written");
-            b.push(Statement::Store { pointer, value });
-        }
-        return Ok(());
-    }
-    let words = &blocks[0].2;
     let header = b.int(dtype.block_bytes() as i64 - 32)?;
     let values_at = b.bin(BinaryOperator::Add, base, header);
     // word k of the output from `values_at`'s word: the values' words
@@ -1432,7 +1370,9 @@ fn quantize_block(b: &mut Builder, (q, extent): (u32, i64), body: &Expr, store_i
     let down = b.bin(BinaryOperator::Subtract, thirty_two_u, up);
     let zero_u = b.uint(0);
     let aligned = b.bin(BinaryOperator::Equal, a, zero_u);
+    let two = b.uint(2);
     let first_word = b.bin(BinaryOperator::ShiftRight, values_at, two);
+    let out = b.globals.last().expect("the output").ranges[0];
     for k in 0..=8usize {
         // (`x >> 32` is not a shift WGSL allows: the aligned case selects)
         let high = if k < 8 { b.bin(BinaryOperator::ShiftLeft, words[k], up) } else { b.uint(0) };
@@ -1476,9 +1416,18 @@ fn quantize_block(b: &mut Builder, (q, extent): (u32, i64), body: &Expr, store_i
             b.if_(partial, write)?;
         }
     }
-    b.write_bits(base, blocks[0].1, 16)
+    let d_bits = b.f32_to_f16(d)?;
+    b.write_bits(base, d_bits, 16)?;
+    if dtype == DType::Q8_1 {
+        let sum = b.cast(sum, naga::ScalarKind::Float, true);
+        let s = b.bin(BinaryOperator::Multiply, d, sum);
+        let s_bits = b.f32_to_f16(s)?;
+        let two = b.int(2)?;
+        let at = b.bin(BinaryOperator::Add, base, two);
+        b.write_bits(at, s_bits, 16)?;
+    }
+    Ok(())
 }
-
 
 /// `down` where `aligned` is false, else 0 (a shift amount below 32).
 fn down_or_zero(b: &mut Builder, down: Handle<Expression>, aligned: Handle<Expression>) -> Handle<Expression> {
@@ -1612,8 +1561,8 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     // a quantize stage's innermost loop walks the 32 values of one block
     let block_loop = if quantize {
         match plan.serial.pop() {
-            Some((id, Expr::Int(n @ (32 | 64)), false)) if nest.reduce.is_none() && (n == 32 || nest.output.dtype == DType::Q8_0) => Some((id, n)),
-            _ => return Err(unsupported("quantize rows unless the innermost loop walks one 32-value block, or two of Q8_0 (the default GPU schedule)".into())),
+            Some((id, Expr::Int(32), false)) if nest.reduce.is_none() => Some(id),
+            _ => return Err(unsupported("quantize rows unless the innermost loop walks one 32-value block (the default GPU schedule)".into())),
         }
     } else {
         None
@@ -1644,9 +1593,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     let mut source_vars = source_globals(&mut module, &nest.sources.iter().map(|b| b.dtype).collect::<Vec<_>>(), &ranges, target);
     let binding = ranges.iter().sum::<u32>() as usize;
     let out_binding = binding;
-    // a quantize stage writing whole words (`quantize_block`) needs no atomics
-    let whole_words = matches!(block_loop, Some((_, n)) if n == 64 || nest.output.dtype == DType::Q8_1);
-    let out_var = if matches!(nest.output.dtype, DType::F32 | DType::I32) || whole_words {
+    let out_var = if matches!(nest.output.dtype, DType::F32 | DType::I32) {
         storage(&mut module, "out".into(), out_binding, storage_scalar(nest.output.dtype, target), StorageAccess::LOAD | StorageAccess::STORE)
     } else {
         // packed outputs: invocations share words, written atomically

@@ -173,13 +173,10 @@ pub fn gpu_schedule(nest: LoopNest, knobs: &GpuKnobs) -> Result<(Validated, Trac
     }
     let w = knobs.vector_width;
     if r.nest.class == KernelClass::Quantize {
-        // one 32-value block per invocation, or two Q8_0 blocks where rows
-        // are pairs of them (68 bytes: whole words, so written without
-        // atomics): the span's values are the innermost loop (op inference
-        // makes the last axis whole blocks)
+        // one 32-value block per invocation: the block's values are the
+        // innermost loop (op inference makes the last axis whole blocks)
         let last = *spatial.last().ok_or_else(|| bad(&r, "a quantize stage needs an axis of blocks".into()))?;
-        let pairs = r.nest.output.dtype == DType::Q8_0 && r.nest.loops[last as usize].const_extent().is_some_and(|n| n % 64 == 0);
-        let (blocks, _) = r.split(last, if pairs { 64 } else { 32 })?;
+        let (blocks, _) = r.split(last, 32)?;
         let outer: Vec<u32> = spatial[..rank - 1].iter().copied().chain([blocks]).collect();
         let p = r.fuse_all(&outer)?.expect("at least the blocks loop");
         let (o, i) = r.split(p, knobs.outputs_per_group)?;
