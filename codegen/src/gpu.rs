@@ -75,6 +75,7 @@ use std::collections::{BTreeSet, HashMap};
 
 mod attention;
 mod int_dot;
+mod quantize;
 pub use attention::{lower_attention, AttentionPart, FusedAttention};
 pub use int_dot::IntDotGemv;
 
@@ -1303,138 +1304,6 @@ impl Builder {
     }
 }
 
-/// One block of a quantize stage (the innermost loop `q` walks its 32
-/// values): the values read once (unrolled), `d = amax / 127` and `q =
-/// round(x * 127 / amax)` (half to even, as the interpreter's), written as
-/// whole words: a block's values start `a` bytes past a word (Q8_0's
-/// 34-byte blocks: every other block 2), so its 32 bytes are the words they
-/// fill alone, stored plainly, and at most two words shared with the
-/// header or the next block, written with atomic AND/OR as the f16 scale
-/// (and Q8_1's sum). Byte by byte (two atomics each) a row of 4096 values
-/// took 12 us on the H100.
-fn quantize_block(b: &mut Builder, q: u32, body: &Expr, store_index: &[Expr], out_shape: &[Dim], dtype: DType) -> Res<()> {
-    let mut values = Vec::new();
-    let mut amax = b.float(0.0)?;
-    for e in 0..32 {
-        let at = b.int(e)?;
-        b.bind(q, at);
-        let v = b.value(body)?;
-        let v = b.to_float(v);
-        let a = b.math(MathFunction::Abs, v, None, None);
-        amax = b.math(MathFunction::Max, amax, Some(a), None);
-        values.push(v);
-    }
-    let c127 = b.float(127.0)?;
-    let d = b.bin(BinaryOperator::Divide, amax, c127);
-    let inv = b.bin(BinaryOperator::Divide, c127, amax);
-    let zero = b.float(0.0)?;
-    let nonzero = b.bin(BinaryOperator::NotEqual, amax, zero);
-    let id = b.emit(Expression::Select { condition: nonzero, accept: inv, reject: zero });
-    // the block's values packed four to a word, in order, and their sum
-    let mut words = Vec::new();
-    let mut sum = b.int(0)?;
-    for quad in values.chunks(4) {
-        let mut word = b.uint(0);
-        for (i, &v) in quad.iter().enumerate() {
-            let scaled = b.bin(BinaryOperator::Multiply, v, id);
-            let r = b.math(MathFunction::Round, scaled, None, None);
-            let qv = b.cast(r, naga::ScalarKind::Sint, true);
-            sum = b.bin(BinaryOperator::Add, sum, qv);
-            let bits = b.cast(qv, naga::ScalarKind::Uint, false);
-            let byte = b.uint(0xff);
-            let bits = b.bin(BinaryOperator::And, bits, byte);
-            let shift = b.uint(8 * i as u32);
-            let bits = b.bin(BinaryOperator::ShiftLeft, bits, shift);
-            word = b.bin(BinaryOperator::InclusiveOr, word, bits);
-        }
-        words.push(word);
-    }
-    // the block's first byte: the flat index of its first value / 32 blocks
-    let first = b.int(0)?;
-    b.bind(q, first);
-    let flat = b.flat(store_index, out_shape)?;
-    let thirty_two = b.int(32)?;
-    let block = b.bin(BinaryOperator::Divide, flat, thirty_two);
-    let block_bytes = b.int(dtype.block_bytes() as i64)?;
-    let base = b.bin(BinaryOperator::Multiply, block, block_bytes);
-    let header = b.int(dtype.block_bytes() as i64 - 32)?;
-    let values_at = b.bin(BinaryOperator::Add, base, header);
-    // word k of the output from `values_at`'s word: the values' words
-    // shifted up by `a` bytes (k = 0 and 8 partly the neighbours')
-    let three = b.int(3)?;
-    let a = b.bin(BinaryOperator::And, values_at, three);
-    let a = b.cast(a, naga::ScalarKind::Uint, false);
-    let eight = b.uint(8);
-    let up = b.bin(BinaryOperator::Multiply, a, eight);
-    let thirty_two_u = b.uint(32);
-    let down = b.bin(BinaryOperator::Subtract, thirty_two_u, up);
-    let zero_u = b.uint(0);
-    let aligned = b.bin(BinaryOperator::Equal, a, zero_u);
-    let two = b.uint(2);
-    let first_word = b.bin(BinaryOperator::ShiftRight, values_at, two);
-    let out = b.globals.last().expect("the output").ranges[0];
-    for k in 0..=8usize {
-        // (`x >> 32` is not a shift WGSL allows: the aligned case selects)
-        let high = if k < 8 { b.bin(BinaryOperator::ShiftLeft, words[k], up) } else { b.uint(0) };
-        let low = if k > 0 {
-            let safe = down_or_zero(b, down, aligned);
-            let shifted = b.bin(BinaryOperator::ShiftRight, words[k - 1], safe);
-            b.emit(Expression::Select { condition: aligned, accept: zero_u, reject: shifted })
-        } else {
-            b.uint(0)
-        };
-        let word = b.bin(BinaryOperator::InclusiveOr, high, low);
-        let k_h = b.int(k as i64)?;
-        let index = b.bin(BinaryOperator::Add, first_word, k_h);
-        let pointer = b.emit(Expression::Access { base: out, index });
-        if (1..8).contains(&k) {
-            // the block's alone: a plain store
-            b.push(Statement::Store { pointer, value: word });
-            continue;
-        }
-        // k = 0: the first `a` bytes are the header's; k = 8: the last
-        // `4 - a` the next block's (nothing of this block where aligned)
-        let ones = b.uint(u32::MAX);
-        let mask = if k == 0 {
-            b.bin(BinaryOperator::ShiftLeft, ones, up)
-        } else {
-            let safe = down_or_zero(b, down, aligned);
-            let m = b.bin(BinaryOperator::ShiftRight, ones, safe);
-            b.emit(Expression::Select { condition: aligned, accept: zero_u, reject: m })
-        };
-        let keep = b.emit(Expression::Unary { op: UnaryOperator::BitwiseNot, expr: mask });
-        let write = |b: &mut Builder| {
-            b.push(Statement::Atomic { pointer, fun: naga::AtomicFunction::And, value: keep, result: None });
-            b.push(Statement::Atomic { pointer, fun: naga::AtomicFunction::InclusiveOr, value: word, result: None });
-            Ok(())
-        };
-        if k == 0 {
-            write(b)?;
-        } else {
-            // (past the buffer's end after an aligned last block)
-            let partial = b.emit(Expression::Unary { op: UnaryOperator::LogicalNot, expr: aligned });
-            b.if_(partial, write)?;
-        }
-    }
-    let d_bits = b.f32_to_f16(d)?;
-    b.write_bits(base, d_bits, 16)?;
-    if dtype == DType::Q8_1 {
-        let sum = b.cast(sum, naga::ScalarKind::Float, true);
-        let s = b.bin(BinaryOperator::Multiply, d, sum);
-        let s_bits = b.f32_to_f16(s)?;
-        let two = b.int(2)?;
-        let at = b.bin(BinaryOperator::Add, base, two);
-        b.write_bits(at, s_bits, 16)?;
-    }
-    Ok(())
-}
-
-/// `down` where `aligned` is false, else 0 (a shift amount below 32).
-fn down_or_zero(b: &mut Builder, down: Handle<Expression>, aligned: Handle<Expression>) -> Handle<Expression> {
-    let zero = b.uint(0);
-    b.emit(Expression::Select { condition: aligned, accept: zero, reject: down })
-}
-
 /// The magnitude below which integers convert to floats by their bits
 /// ([`GpuTarget::float_by_exponent`]): 2^22.
 const SMALL_INT: f64 = 4_194_304.0;
@@ -1547,26 +1416,18 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     if let Some(gemv) = IntDotGemv::of(v.nest(), target) {
         return int_dot::lower_int_dot_gemv(v, target, &gemv);
     }
+    if v.nest().class == KernelClass::Quantize {
+        return quantize::lower_quantize(v, target);
+    }
     let nest = v.nest();
     let kernel = nest.name.clone();
     let unsupported = |what: String| CodegenError::Unsupported { kernel: kernel.clone(), target: "gpu", what };
-    let quantize = nest.class == KernelClass::Quantize;
     let out_kind = match nest.output.dtype {
         DType::F32 | DType::F16 => Kind::Float,
         DType::I32 => Kind::Int,
-        DType::Q8_0 | DType::Q8_1 if quantize => Kind::Float,
         d => return Err(unsupported(format!("write {d} outputs outside a quantize stage"))),
     };
-    let mut plan = plan_loops(v)?;
-    // a quantize stage's innermost loop walks the 32 values of one block
-    let block_loop = if quantize {
-        match plan.serial.pop() {
-            Some((id, Expr::Int(32), false)) if nest.reduce.is_none() => Some(id),
-            _ => return Err(unsupported("quantize rows unless the innermost loop walks one 32-value block (the default GPU schedule)".into())),
-        }
-    } else {
-        None
-    };
+    let plan = plan_loops(v)?;
     let body = v.point_body_in(target.quant_layout());
     let store_index = v.store_index();
     let all_guards = v.guard_exprs();
@@ -1596,7 +1457,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     let out_var = if matches!(nest.output.dtype, DType::F32 | DType::I32) {
         storage(&mut module, "out".into(), out_binding, storage_scalar(nest.output.dtype, target), StorageAccess::LOAD | StorageAccess::STORE)
     } else {
-        // packed outputs: invocations share words, written atomically
+        // f16 outputs: invocations share words, written atomically
         let atomic = module.types.insert(Type { name: None, inner: TypeInner::Atomic(Scalar::U32) }, Span::UNDEFINED);
         let ty = module.types.insert(Type { name: None, inner: TypeInner::Array { base: atomic, size: naga::ArraySize::Dynamic, stride: 4 } }, Span::UNDEFINED);
         module.global_variables.append(
@@ -1768,10 +1629,6 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
     // one output point (per invocation) at the innermost spatial loop
     // (`checked`: the point guards are known to hold)
     let mut point = |b: &mut Builder, checked: bool| -> Res<()> {
-        if let Some(q) = block_loop {
-            let cond = b.all_below(&point_guards)?;
-            return b.guarded(cond, |b| quantize_block(b, q, &body, &store_index, &nest.output.shape, out_dtype));
-        }
         let Some(op) = nest.reduce else {
             let cond = if checked { None } else { b.all_below(&point_guards)? };
             return b.guarded(cond, |b| {

@@ -90,6 +90,7 @@ fn cases() -> Vec<(&'static str, Function)> {
         ("concat_kv", function("concat", &[(DType::F32, vec![Dim::sym("past"), Dim::new(3), Dim::new(64)]), (DType::F32, d(&[1, 3, 64]))], |t| t[0].concat(&[&t[1]], 0))),
         ("gemv_q4_0", function("gemv", &[(DType::F32, d(&[1, 64])), (DType::Q4_0, d(&[32, 64]))], |t| t[0].matmul_t(&t[1]))),
         ("quantize_q8_1", function("quantize", &[(DType::F32, vec![Dim::sym("seq"), Dim::new(64)])], |t| t[0].quantize(DType::Q8_1))),
+        ("quantize_q8_0", function("quantize", &[(DType::F32, vec![Dim::sym("seq"), Dim::new(96)])], |t| t[0].quantize(DType::Q8_0))),
         ("store_f16", function("to_f16", &[(DType::F32, vec![Dim::sym("n")])], |t| t[0].cast(DType::F16))),
     ]
 }

@@ -147,7 +147,9 @@ pub fn default_gpu_schedule(nest: LoopNest, adapter: AdapterKind) -> Result<(Val
 /// A GPU schedule and the trace that reproduces it.
 ///
 /// - A quantize stage: one 32-value block per invocation, its values the
-///   innermost (serial) loop.
+///   innermost (serial) loop. (The GPU code generator builds its quantize
+///   kernel whole, 8 invocations a block, from the stage alone: these knobs
+///   do not change it.)
 /// - Reductions with `reduce_threads` > 1: the fused output axes are split
 ///   into workgroups (`gpu_block.x`) of `outputs_per_group` outputs
 ///   (`gpu_thread.y`); the fused reduction axes are split so that
