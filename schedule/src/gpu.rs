@@ -12,6 +12,11 @@ use kiln_dsl::{DType, Expr, KernelClass};
 /// Invocations per workgroup of the default schedules.
 pub const GPU_WORKGROUP: i64 = 64;
 
+/// Invocations reducing one value where a reduction has no other output:
+/// a row of 4096 (a norm's mean of squares) in two steps of 8 values each,
+/// not eight.
+const MAX_REDUCE_THREADS: i64 = 256;
+
 /// The vector widths [`GpuKnobs::vector_width`] may take.
 pub const VECTOR_WIDTHS: [i64; 6] = [1, 2, 4, 8, 16, 32];
 
@@ -56,8 +61,10 @@ pub struct GpuKnobs {
 
 impl GpuKnobs {
     /// The default knobs for `nest` on `adapter`: on a GPU, a reduction of
-    /// length L gets the power of two nearest L / 8 invocations (4 to 64),
-    /// and enough outputs per workgroup to make 64 invocations; where L is
+    /// length L gets the power of two nearest L / 8 invocations (4 to 64;
+    /// up to 256 for a reduction to one value), and enough outputs per
+    /// workgroup to make 64 invocations (a GEMV of 8-bit activations with
+    /// integer dot products: 2 outputs of 64 each); where L is
     /// a constant multiple of 8, each invocation takes 8 consecutive
     /// elements per step (vector loads: on the H100 a 4096x11008 f16 GEMV
     /// went from 104 to 37 us, and a 7B F16 decode step's matmuls from 15.1
@@ -70,12 +77,16 @@ impl GpuKnobs {
         if nest.loops.len() == rank || reduction_len.is_some_and(|n| n <= SHORT_REDUCTION) || adapter == AdapterKind::Cpu {
             return GpuKnobs { reduce_threads: 1, outputs_per_group: GPU_WORKGROUP, vector_width: 1, tile: 0 };
         }
-        let threads = reduction_len.map_or(GPU_WORKGROUP, |n| ((n / 8).max(1) as u64).next_power_of_two().clamp(4, GPU_WORKGROUP as u64) as i64);
+        // a reduction to one value (a decode row's norm) takes up to the
+        // largest workgroup: there is no other output to keep lanes busy
+        let one_output = nest.class == KernelClass::Reduction && nest.loops[..rank].iter().all(|l| l.const_extent() == Some(1));
+        let most = if one_output { MAX_REDUCE_THREADS } else { GPU_WORKGROUP };
+        let threads = reduction_len.map_or(GPU_WORKGROUP, |n| ((n / 8).max(1) as u64).next_power_of_two().clamp(4, most as u64) as i64);
         let vector_width = if reduction_len.is_some_and(|n| n % 8 == 0) { 8 } else { 1 };
         if int_dot_gemv(nest) && threads == GPU_WORKGROUP {
             return GpuKnobs { reduce_threads: threads, outputs_per_group: 2, vector_width, tile: 0 };
         }
-        GpuKnobs { reduce_threads: threads, outputs_per_group: GPU_WORKGROUP / threads, vector_width, tile: 0 }
+        GpuKnobs { reduce_threads: threads, outputs_per_group: (GPU_WORKGROUP / threads).max(1), vector_width, tile: 0 }
     }
 
     /// Tiles of `tile` x `tile` outputs for a matmul over rows (prefill),
