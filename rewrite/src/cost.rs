@@ -28,6 +28,11 @@ pub struct CostModel {
     /// MLP's product may fuse into the quantization that reads it; the
     /// CPU's quantize template reads stored f32 rows.
     pub quantize_prologues: bool,
+    /// The backend's GEMVs of a few rows of 8-bit (Q8_0) activations add a
+    /// matmul's epilogue (its residual add, [`kiln_dsl::ops::epilogue_of`])
+    /// once per output after the sum (the GPU's integer-dot kernel), so the
+    /// epilogue costs its operations per output, not per multiply-add.
+    pub int_dot_epilogues: bool,
 }
 
 impl CostModel {
@@ -37,13 +42,13 @@ impl CostModel {
     /// A discrete GPU (figures of the H100 runs in `benches/RESULTS.md`:
     /// ~7 µs per kernel, ~1 TB/s for kiln's kernels, f32 arithmetic cheap).
     pub fn gpu() -> CostModel {
-        CostModel { launch_s: 7e-6, byte_s: 1.0 / 1e12, op_s: 1.0 / 2e12, hints: Bindings::new(), attention_kernels: true, quantize_prologues: true }
+        CostModel { launch_s: 7e-6, byte_s: 1.0 / 1e12, op_s: 1.0 / 2e12, hints: Bindings::new(), attention_kernels: true, quantize_prologues: true, int_dot_epilogues: true }
     }
 
     /// The CPU backend on a few cores (~2 µs per kernel with its thread
     /// hand-off, ~20 GB/s, a few GFLOP/s of scalar-equivalent work).
     pub fn cpu() -> CostModel {
-        CostModel { launch_s: 2e-6, byte_s: 1.0 / 20e9, op_s: 1.0 / 8e9, hints: Bindings::new(), attention_kernels: false, quantize_prologues: false }
+        CostModel { launch_s: 2e-6, byte_s: 1.0 / 20e9, op_s: 1.0 / 8e9, hints: Bindings::new(), attention_kernels: false, quantize_prologues: false, int_dot_epilogues: false }
     }
 
     fn eval(&self, d: &Dim) -> f64 {
@@ -107,18 +112,26 @@ impl CostModel {
 
     fn stage_seconds(&self, s: &Stage, sources: &[(DType, Vec<Dim>)]) -> f64 {
         let mut read = HashSet::new();
-        let mut ops = 0usize;
-        s.body.visit(&mut |e| match e {
-            Expr::Load { src, .. } | Expr::LoadByte { src, .. } | Expr::LoadHalf { src, .. } => {
-                read.insert(*src);
-                ops += 1;
-            }
-            Expr::Unary(..) | Expr::Binary(..) | Expr::Select(..) | Expr::MulAdd(..) | Expr::Cast(..) => ops += 1,
-            _ => {}
-        });
+        let mut count = |e: &Expr| {
+            let mut ops = 0usize;
+            e.visit(&mut |e| match e {
+                Expr::Load { src, .. } | Expr::LoadByte { src, .. } | Expr::LoadHalf { src, .. } => {
+                    read.insert(*src);
+                    ops += 1;
+                }
+                Expr::Unary(..) | Expr::Binary(..) | Expr::Select(..) | Expr::MulAdd(..) | Expr::Cast(..) => ops += 1,
+                _ => {}
+            });
+            ops as f64
+        };
         let points: f64 = s.axis_extents().iter().map(|d| self.eval(d)).product();
+        let outputs: f64 = s.shape.iter().map(|d| self.eval(d)).product();
+        let arithmetic = match kiln_dsl::ops::epilogue_of(s).filter(|(summand, ..)| self.int_dot_epilogues && reads_few_q8_0_rows(summand, sources)) {
+            Some((summand, _, rest)) => points * count(summand) + outputs * (count(rest) + 1.0),
+            None => points * count(&s.body),
+        };
         let bytes: f64 = self.bytes(s.dtype, &s.shape) + read.iter().filter_map(|&i| sources.get(i as usize)).map(|(d, shape)| self.bytes(*d, shape)).sum::<f64>();
-        bytes * self.byte_s + points * ops as f64 * self.op_s
+        bytes * self.byte_s + arithmetic * self.op_s
     }
 
     /// Kernels and estimated seconds of a whole function.
@@ -485,4 +498,19 @@ impl CostFunction<Node> for SharedCost<'_> {
         // operand would let extraction pick a cycle (`x = reshape(x)`)
         own + shared.max(most)
     }
+}
+
+/// Whether `summand` multiplies rows of Q8_0 activations, at most
+/// [`kiln_dsl::ops::INT_DOT_ROWS`] of them (a GEMV the GPU's integer-dot
+/// kernel takes, with its epilogue after the sum).
+fn reads_few_q8_0_rows(summand: &Expr, sources: &[(DType, Vec<Dim>)]) -> bool {
+    let mut few = false;
+    summand.visit(&mut |e| {
+        if let Expr::Load { src, .. } = e {
+            if let Some((DType::Q8_0, shape)) = sources.get(*src as usize) {
+                few |= shape.len() == 2 && shape[0].as_const().is_some_and(|m| (1..=kiln_dsl::ops::INT_DOT_ROWS).contains(&m));
+            }
+        }
+    });
+    few
 }

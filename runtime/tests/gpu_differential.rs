@@ -438,6 +438,35 @@ fn decode_gemvs_of_8_bit_activations_use_integer_dot_products() {
 }
 
 #[test]
+fn a_residual_add_after_an_integer_dot_gemv_is_its_epilogue() {
+    // a decode step's output projection and its residual add (or a
+    // subtraction): the graph optimizer makes the add the GEMV's epilogue,
+    // which the integer-dot kernel adds once per output after its sum
+    // (priced so: also after a long reduction, a down projection's)
+    let options = kiln_runtime::CompileOptions::default().rewriting(kiln_runtime::CostModel::gpu());
+    let mut r = rng();
+    for (m, k, n, w, subtract) in [(1, 1024, 70, DType::Q4_0, false), (4, 64, 3, DType::Q4_0, true), (3, 192, 9, DType::Q8_0, false), (2, 576, 33, DType::Q8_0, true), (1, 8192, 16, DType::Q4_0, false)] {
+        let f = FunctionBuilder::new("gemv_residual");
+        let x = f.input("x", DType::F32, &d(&[m, k]));
+        let weights = f.input("w", w, &d(&[n, k]));
+        let residual = f.input("r", DType::F32, &d(&[m, n]));
+        let product = x.quantize(DType::Q8_0).matmul_t(&weights);
+        let out = if subtract { product.sub(&residual) } else { residual.add(&product) };
+        let func = f.finish(&[&out]).unwrap();
+        let ins = random_inputs(&func, &[&[m, k], &[n, k], &[m, n]], 0, &mut r);
+        let want = kiln_dsl::interpret(&func, &ins, &HashMap::new(), &Bindings::new()).unwrap();
+        let exe = GpuExecutable::compile(&func, gpu(), &options).unwrap();
+        let got = exe.run(&ins, &HashMap::new(), &Bindings::new()).unwrap();
+        let err = kiln_dsl::rel_l2_error(&got[0].to_f64(), &want[0].data);
+        assert!(err <= quantized_tol(Backend::GpuDiscrete), "{m}x{k}x{n} {w}: relative L2 error {err:e}");
+        let names: Vec<&str> = exe.kernels().map(|k| k.name.as_str()).collect();
+        assert_eq!(names.len(), 2, "{m}x{k}x{n} {w}: {names:?}");
+        let gemv = exe.kernels().find(|k| k.name.starts_with("matmul_t+")).unwrap_or_else(|| panic!("{m}x{k}x{n} {w}: no epilogue in {names:?}"));
+        assert!(gemv.wgsl().unwrap().contains("dot4I8Packed"), "{m}x{k}x{n} {w}: {}", gemv.nest);
+    }
+}
+
+#[test]
 fn a_buffer_above_the_binding_limit_is_a_clear_error() {
     let small = GpuDevice::open_with(0, |l| l.max_storage_buffer_binding_size = 4096).unwrap();
     let f = FunctionBuilder::new("big");

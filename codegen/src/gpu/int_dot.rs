@@ -18,8 +18,9 @@
 
 use super::*;
 
-/// A matmul the integer-dot GEMV takes: its constant shape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A matmul the integer-dot GEMV takes: its constant shape, and its
+/// epilogue if it has one.
+#[derive(Clone, Debug, PartialEq)]
 pub struct IntDotGemv {
     /// Rows of `x` (1 to [`IntDotGemv::MAX_ROWS`]).
     m: i64,
@@ -30,6 +31,14 @@ pub struct IntDotGemv {
     k: i64,
     /// Q4_0 (split rows) or Q8_0 (GGUF's blocks).
     weights: DType,
+    /// The sources `x` and `w` are (0 and 1 unless an epilogue's come
+    /// first).
+    x: u32,
+    w: u32,
+    /// What is added to (or subtracted from) each output after its sum
+    /// ([`kiln_dsl::ops::split_epilogue`]: a residual add), read at the
+    /// output's point from the other sources.
+    epilogue: Option<(BinOp, Expr)>,
 }
 
 /// Invocations per workgroup and rows of `w` per workgroup of a schedule:
@@ -43,23 +52,41 @@ fn knobs(nest: &kiln_schedule::LoopNest) -> (u32, u32) {
 
 impl IntDotGemv {
     /// The most rows of `x` one kernel takes (each adds accumulators).
-    pub const MAX_ROWS: i64 = 4;
+    pub const MAX_ROWS: i64 = kiln_dsl::ops::INT_DOT_ROWS;
 
     /// The GEMV `nest` is, if `target` can run it with integer dot
     /// products (subgroups, Q4_0 weights in split rows or Q8_0 weights,
-    /// both operands bound whole).
+    /// every source bound whole), its body `x[m, k] · w[n, k]` alone or
+    /// with an epilogue reading neither.
     pub fn of(nest: &kiln_schedule::LoopNest, target: &GpuTarget) -> Option<IntDotGemv> {
         if !target.int_dot || !target.subgroups || nest.class != KernelClass::Matmul || nest.reduce != Some(ReduceOp::Sum) || nest.output.dtype != DType::F32 {
             return None;
         }
-        let [x, w] = &nest.sources[..] else { return None };
+        let (summand, epilogue) = match kiln_dsl::ops::split_epilogue(&nest.body, 2, 1) {
+            Some((summand, op, rest)) => (summand, Some((op, rest.clone()))),
+            None => (&nest.body, None),
+        };
+        let Expr::Binary(BinOp::Mul, a, b) = summand else { return None };
+        let (Expr::Load { src: xs, index: xi }, Expr::Load { src: ws, index: wi }) = (&**a, &**b) else { return None };
+        let (xs, ws) = (*xs, *ws);
+        let ax = kiln_dsl::ax;
+        if xs == ws || *xi != [ax(0), ax(2)] || *wi != [ax(1), ax(2)] {
+            return None;
+        }
+        let (x, w) = (nest.sources.get(xs as usize)?, nest.sources.get(ws as usize)?);
         let ([m, k], [n, wk]) = (&x.shape[..], &w.shape[..]) else { return None };
         let (m, k, n) = (m.as_const()?, k.as_const()?, n.as_const()?);
-        let whole = |dtype: DType, len: i64| target.range_words == 0 || dtype.storage_bytes(len as usize).div_ceil(4) <= target.range_words as usize;
-        let product = kiln_dsl::load(0, vec![kiln_dsl::ax(0), kiln_dsl::ax(2)]).mul(kiln_dsl::load(1, vec![kiln_dsl::ax(1), kiln_dsl::ax(2)]));
-        let fits = (1..=Self::MAX_ROWS).contains(&m) && n > 0 && k > 0 && k % 64 == 0 && wk.as_const() == Some(k) && whole(x.dtype, m * k) && whole(w.dtype, n * k);
+        let whole = |dtype: DType, shape: &[Dim]| shape.iter().map(Dim::as_const).product::<Option<i64>>().is_some_and(|len| target.range_words == 0 || dtype.storage_bytes(len as usize).div_ceil(4) <= target.range_words as usize);
+        let fits = (1..=Self::MAX_ROWS).contains(&m) && n > 0 && k > 0 && k % 64 == 0 && wk.as_const() == Some(k) && nest.sources.iter().all(|s| whole(s.dtype, &s.shape));
         let weights = (w.dtype == DType::Q4_0 && target.split_q4_0) || w.dtype == DType::Q8_0;
-        (fits && x.dtype == DType::Q8_0 && weights && nest.body == product).then_some(IntDotGemv { m, n, k, weights: w.dtype })
+        // the epilogue reads the other sources, and they are what it reads
+        let mut reads_x_or_w = false;
+        if let Some((_, rest)) = &epilogue {
+            rest.visit(&mut |e| reads_x_or_w |= matches!(e, Expr::Load { src, .. } | Expr::LoadByte { src, .. } | Expr::LoadHalf { src, .. } if *src == xs || *src == ws));
+        } else if nest.sources.len() != 2 {
+            return None;
+        }
+        (fits && !reads_x_or_w && x.dtype == DType::Q8_0 && weights).then_some(IntDotGemv { m, n, k, weights: w.dtype, x: xs, w: ws, epilogue })
     }
 }
 
@@ -71,9 +98,11 @@ const BLOCK: u32 = 1;
 /// invocations, each workgroup `outputs_per_group` consecutive rows of `w`
 /// for every row of `x` (the activations a step loads serve them all); the
 /// invocations walk the blocks, then `subgroupAdd` and one barrier combine
-/// their sums. Accesses are in bounds by construction: blocks below K / 32,
+/// their sums, and an epilogue (a residual add) joins each output once.
+/// Accesses are in bounds by construction: blocks below K / 32,
 /// rows of `w` clamped to the last (and not written past it), the word
-/// after a Q8_0 block's values clamped to the buffer.
+/// after a Q8_0 block's values clamped to the buffer; the epilogue's where
+/// the stage's are (its bounds proof).
 pub(super) fn lower_int_dot_gemv(v: &Validated, target: &GpuTarget, g: &IntDotGemv) -> Result<GpuKernel, CodegenError> {
     let nest = v.nest();
     let kernel = nest.name.clone();
@@ -87,16 +116,20 @@ pub(super) fn lower_int_dot_gemv(v: &Validated, target: &GpuTarget, g: &IntDotGe
     let vec4_u32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Quad, scalar: Scalar::U32 } }, Span::UNDEFINED);
     let sources: Vec<(DType, Vec<Dim>)> = nest.sources.iter().map(|b| (b.dtype, b.shape.clone())).collect();
     let dtypes: Vec<DType> = sources.iter().map(|s| s.0).collect();
-    let ranges = vec![1, 1];
+    // every source whole (`IntDotGemv::of`): x, w, then what the epilogue reads
+    let ranges = vec![1; sources.len()];
     let source_vars = source_globals(&mut module, &dtypes, &ranges, target);
-    let out_var = storage_global(&mut module, "out".into(), 2, Scalar::F32, StorageAccess::LOAD | StorageAccess::STORE);
-    let dims_var = storage_global(&mut module, "dims".into(), 3, Scalar::I32, StorageAccess::LOAD);
+    let out_binding = sources.len() as u32;
+    let out_var = storage_global(&mut module, "out".into(), out_binding as usize, Scalar::F32, StorageAccess::LOAD | StorageAccess::STORE);
+    let dims_var = storage_global(&mut module, "dims".into(), out_binding as usize + 1, Scalar::I32, StorageAccess::LOAD);
+    let epilogue = g.epilogue.as_ref().map(|(op, rest)| (*op, kiln_dsl::quant::expand_quant_loads_in(target.quant_layout(), rest, &sources)));
+    let symbols = symbols_of(epilogue.as_ref().map(|(_, rest)| rest), sources.iter().flat_map(|s| &s.1));
     // the weights' nibbles as 16-byte vectors (a second binding of `w`)
     // where every row starts on 16 bytes, else as words
     let vectors = g.weights == DType::Q4_0 && (blocks * 18) % 16 == 0;
     let view_var = vectors.then(|| {
         let ty = module.types.insert(Type { name: None, inner: TypeInner::Array { base: vec4_u32, size: naga::ArraySize::Dynamic, stride: 16 } }, Span::UNDEFINED);
-        global_variable(&mut module, "s1_vectors".into(), AddressSpace::Storage { access: StorageAccess::LOAD }, Some(4), ty)
+        global_variable(&mut module, format!("s{}_vectors", g.w), AddressSpace::Storage { access: StorageAccess::LOAD }, Some(out_binding + 2), ty)
     });
     // each subgroup's sums (at most one subgroup per invocation)
     let ty = array_type(&mut module, Scalar::F32, Some(lanes * outputs as u32));
@@ -110,7 +143,7 @@ pub(super) fn lower_int_dot_gemv(v: &Validated, target: &GpuTarget, g: &IntDotGe
     let (globals, out_g) = kernel_sources(&mut f, &source_vars, &sources, out_var, &nest.output.shape, target);
     let mut handle = |g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED);
     let (dims_g, view_g, partial_g) = (handle(dims_var), view_var.map(&mut handle), handle(partial_var));
-    let mut b = Builder::new(&mut module, target, &kernel, f, globals, dims_g, Vec::new(), (lidx, lanes), Vec::new());
+    let mut b = Builder::new(&mut module, target, &kernel, f, globals, dims_g, symbols.clone(), (lidx, lanes), Vec::new());
 
     let accs: Vec<Handle<Expression>> = (0..outputs)
         .map(|i| {
@@ -142,7 +175,7 @@ pub(super) fn lower_int_dot_gemv(v: &Validated, target: &GpuTarget, g: &IntDotGe
             let mut acts = Vec::new();
             for m in 0..m_rows {
                 let at = int(m * blocks).add(ax(BLOCK));
-                let (scale, words) = q8_0_block(b, 0, at, g.m * blocks)?;
+                let (scale, words) = q8_0_block(b, g.x, at, g.m * blocks)?;
                 acts.push((scale, words));
             }
             for r in 0..rows {
@@ -154,9 +187,9 @@ pub(super) fn lower_int_dot_gemv(v: &Validated, target: &GpuTarget, g: &IntDotGe
                 b.bind(ROW, row);
                 let (scale, weights) = if g.weights == DType::Q8_0 {
                     // signed bytes already
-                    q8_0_block(b, 1, ax(ROW).mul(int(blocks)).add(ax(BLOCK)), g.n * blocks)?
+                    q8_0_block(b, g.w, ax(ROW).mul(int(blocks)).add(ax(BLOCK)), g.n * blocks)?
                 } else {
-                    let (scale, _) = b.value(&Expr::LoadHalf { src: 1, offset: Box::new(ax(ROW).mul(int(row_bytes)).add(int(blocks * 16)).add(ax(BLOCK).mul(int(2)))) })?;
+                    let (scale, _) = b.value(&Expr::LoadHalf { src: g.w, offset: Box::new(ax(ROW).mul(int(row_bytes)).add(int(blocks * 16)).add(ax(BLOCK).mul(int(2)))) })?;
                     let nibbles: Vec<Handle<Expression>> = match view_g {
                         Some(view) => {
                             let (at, _) = b.value(&ax(ROW).mul(int(row_bytes / 16)).add(ax(BLOCK)))?;
@@ -164,7 +197,7 @@ pub(super) fn lower_int_dot_gemv(v: &Validated, target: &GpuTarget, g: &IntDotGe
                             let vector = b.emit(Expression::Load { pointer: at });
                             (0..4).map(|j| b.emit(Expression::AccessIndex { base: vector, index: j })).collect()
                         }
-                        None => (0..4).map(|j| b.word(1, &ax(ROW).mul(int(row_bytes / 4)).add(ax(BLOCK).mul(int(4))).add(int(j)))).collect::<Result<_, _>>()?,
+                        None => (0..4).map(|j| b.word(g.w, &ax(ROW).mul(int(row_bytes / 4)).add(ax(BLOCK).mul(int(4))).add(int(j)))).collect::<Result<_, _>>()?,
                     };
                     // the block's 32 weights as 8 words of signed bytes, in order
                     let mut weights = Vec::new();
@@ -252,7 +285,16 @@ pub(super) fn lower_int_dot_gemv(v: &Validated, target: &GpuTarget, g: &IntDotGe
                 let mn = b.bin(BinaryOperator::Multiply, m, n_h);
                 let index = b.bin(BinaryOperator::Add, mn, row);
                 let at = b.emit(Expression::Access { base: out_g, index });
-                let v = b.emit(Expression::Load { pointer: acc });
+                let mut v = b.emit(Expression::Load { pointer: acc });
+                if let Some((op, rest)) = &epilogue {
+                    // read at the output's point: (row of x, row of w)
+                    b.bind(0, m);
+                    b.bind(1, row);
+                    let r = b.value(rest)?;
+                    let r = b.to_float(r);
+                    let op = if *op == BinOp::Sub { BinaryOperator::Subtract } else { BinaryOperator::Add };
+                    v = b.bin(op, v, r);
+                }
                 b.push(Statement::Store { pointer: at, value: v });
                 Ok(())
             })
@@ -262,7 +304,10 @@ pub(super) fn lower_int_dot_gemv(v: &Validated, target: &GpuTarget, g: &IntDotGe
     let workgroup_size = [lanes, 1, 1];
     let info = b.finish(&mut module, workgroup_size)?;
     let grid = [Expr::Int((g.n + rows as i64 - 1) / rows as i64), Expr::Int(1)];
-    Ok(GpuKernel { name: kernel, module, info, symbols: Vec::new(), grid, workgroup_size, sources: 2, ranges, vector_views: if vectors { vec![1] } else { Vec::new() }, target: *target, nest: v.to_string(), bounds_proof: Ok(()) })
+    // x and w in bounds by construction; the epilogue's loads where the
+    // stage's are, at its output points
+    let bounds_proof = if epilogue.is_some() { nest.bounds_proof().map_err(String::from) } else { Ok(()) };
+    Ok(GpuKernel { name: kernel, module, info, symbols, grid, workgroup_size, sources: sources.len(), ranges, vector_views: if vectors { vec![g.w as usize] } else { Vec::new() }, target: *target, nest: v.to_string(), bounds_proof })
 }
 
 /// The four bytes of `nibbles`' low 16 bits (four nibbles, in order) as

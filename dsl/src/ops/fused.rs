@@ -248,14 +248,43 @@ pub fn absorb_epilogue(mut stages: Vec<Stage>, n_inputs: u32) -> Vec<Stage> {
         _ => return stages,
     };
     // rest is added where every reduction axis is at 0
-    let first_step = (0..reduce.extents.len()).map(|r| Expr::Binary(BinOp::Eq, Box::new(Expr::Axis((rank + r) as u32)), Box::new(Expr::Int(0)))).reduce(|a, b| Expr::Binary(BinOp::Mul, Box::new(a), Box::new(b)));
-    let Some(first_step) = first_step else { return stages };
+    let Some(first_step) = first_step(rank, reduce.extents.len()) else { return stages };
     let addend = Expr::Select(Box::new(first_step), Box::new(rest), Box::new(Expr::Float(0.0)));
     let last = stages.pop().expect("two stages");
     let sum = stages.last_mut().expect("two stages");
     sum.body = Expr::Binary(op, Box::new(sum.body.clone()), Box::new(addend));
     sum.name = format!("{}+{}", sum.name, last.name);
     stages
+}
+
+/// Most rows of 8-bit activations a GPU's integer-dot GEMV takes (each row
+/// adds accumulators): decode of up to 4 sequences.
+pub const INT_DOT_ROWS: i64 = 4;
+
+/// Where every one of `reductions` reduction axes after `rank` output axes
+/// is at 0 (`None` without reduction axes).
+fn first_step(rank: usize, reductions: usize) -> Option<Expr> {
+    use crate::expr::BinOp;
+    (0..reductions).map(|r| Expr::Binary(BinOp::Eq, Box::new(Expr::Axis((rank + r) as u32)), Box::new(Expr::Int(0)))).reduce(|a, b| Expr::Binary(BinOp::Mul, Box::new(a), Box::new(b)))
+}
+
+/// A sum stage with an epilogue that [`absorb_epilogue`] made, as
+/// `(summand, op, rest)`: the stage computes `Σ summand`, then `op rest`
+/// (`Add` or `Sub`; rest read at the output's point). A backend may sum
+/// the summand alone and apply `rest` once per output (within f32 rounding
+/// of the stage's order, which adds it at the first step).
+pub fn epilogue_of(stage: &Stage) -> Option<(&Expr, crate::expr::BinOp, &Expr)> {
+    let reduce = stage.reduce.as_ref().filter(|r| r.op == crate::expr::ReduceOp::Sum)?;
+    split_epilogue(&stage.body, stage.shape.len(), reduce.extents.len())
+}
+
+/// [`epilogue_of`] for the body of a sum over `reductions` axes after
+/// `rank` output axes.
+pub fn split_epilogue(body: &Expr, rank: usize, reductions: usize) -> Option<(&Expr, crate::expr::BinOp, &Expr)> {
+    use crate::expr::BinOp;
+    let Expr::Binary(op @ (BinOp::Add | BinOp::Sub), summand, addend) = body else { return None };
+    let Expr::Select(cond, rest, zero) = &**addend else { return None };
+    (**zero == Expr::Float(0.0) && Some(&**cond) == first_step(rank, reductions).as_ref()).then_some((&**summand, *op, &**rest))
 }
 
 /// `e` with each `Load { src, index }` replaced by `body` at that index, and
