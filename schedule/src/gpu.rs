@@ -102,7 +102,7 @@ impl GpuKnobs {
 /// a block of weights per invocation: there 64 invocations for 2 outputs
 /// were the best of 32-256 x 1-8 on the H100 (`benches/RESULTS.md`).
 fn int_dot_gemv(nest: &LoopNest) -> bool {
-    nest.class == KernelClass::Matmul && nest.sources.first().is_some_and(|x| x.dtype == DType::Q8_0 && x.shape.first().and_then(|m| m.as_const()).is_some_and(|m| m <= 4))
+    nest.class == KernelClass::Matmul && nest.sources.first().is_some_and(|x| x.dtype == DType::Q8_0 && x.shape.first().and_then(|m| m.as_const()).is_some_and(|m| m <= kiln_dsl::ops::INT_DOT_ROWS))
 }
 
 /// The product of a naive nest's reduction extents, if all are constant.
