@@ -443,7 +443,8 @@ fn a_residual_add_after_an_integer_dot_gemv_is_its_epilogue() {
     // subtraction): the graph optimizer makes the add the GEMV's epilogue,
     // which the integer-dot kernel adds once per output after its sum
     // (priced so: also after a long reduction, a down projection's)
-    let options = kiln_runtime::CompileOptions::default().rewriting(kiln_runtime::CostModel::gpu());
+    // (a discrete GPU's schedules, whatever adapter runs the test)
+    let options = scheduled_for(Backend::GpuDiscrete, kiln_runtime::CompileOptions::default().rewriting(kiln_runtime::CostModel::gpu()));
     let mut r = rng();
     for (m, k, n, w, subtract) in [(1, 1024, 70, DType::Q4_0, false), (4, 64, 3, DType::Q4_0, true), (3, 192, 9, DType::Q8_0, false), (2, 576, 33, DType::Q8_0, true), (1, 8192, 16, DType::Q4_0, false)] {
         let f = FunctionBuilder::new("gemv_residual");
@@ -463,6 +464,9 @@ fn a_residual_add_after_an_integer_dot_gemv_is_its_epilogue() {
         assert_eq!(names.len(), 2, "{m}x{k}x{n} {w}: {names:?}");
         let gemv = exe.kernels().find(|k| k.name.starts_with("matmul_t+")).unwrap_or_else(|| panic!("{m}x{k}x{n} {w}: no epilogue in {names:?}"));
         assert!(gemv.wgsl().unwrap().contains("dot4I8Packed"), "{m}x{k}x{n} {w}: {}", gemv.nest);
+        // the plain GEMV's default schedule: 64 invocations for 2 rows of w
+        // (where K / 8 fills them)
+        assert!(k < 512 || (gemv.workgroup_size[0], &gemv.grid[0]) == (64, &kiln_dsl::Expr::Int((n as i64 + 1) / 2)), "{m}x{k}x{n} {w}: {:?}", (gemv.workgroup_size, &gemv.grid));
     }
 }
 

@@ -102,7 +102,16 @@ impl GpuKnobs {
 /// a block of weights per invocation: there 64 invocations for 2 outputs
 /// were the best of 32-256 x 1-8 on the H100 (`benches/RESULTS.md`).
 fn int_dot_gemv(nest: &LoopNest) -> bool {
-    nest.class == KernelClass::Matmul && nest.sources.first().is_some_and(|x| x.dtype == DType::Q8_0 && x.shape.first().and_then(|m| m.as_const()).is_some_and(|m| m <= kiln_dsl::ops::INT_DOT_ROWS))
+    // x is the product's first factor (after an epilogue's sources, if any)
+    let summand = kiln_dsl::ops::split_epilogue(&nest.body, nest.out_rank(), nest.loops.len() - nest.out_rank()).map_or(&nest.body, |(summand, ..)| summand);
+    let x = match summand {
+        Expr::Binary(kiln_dsl::BinOp::Mul, a, _) => match &**a {
+            Expr::Load { src, .. } => nest.sources.get(*src as usize),
+            _ => None,
+        },
+        _ => None,
+    };
+    nest.class == KernelClass::Matmul && x.is_some_and(|x| x.dtype == DType::Q8_0 && x.shape.first().and_then(|m| m.as_const()).is_some_and(|m| m <= kiln_dsl::ops::INT_DOT_ROWS))
 }
 
 /// The product of a naive nest's reduction extents, if all are constant.
