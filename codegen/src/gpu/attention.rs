@@ -253,6 +253,21 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
     if needs_query {
         load_query(&mut b, a, &query, q_g.expect("declared"), (s, h, lane), head_dim, lanes_n)?;
     }
+    // key t's score from its q·k: scaled, -inf where hidden
+    let scaled = |b: &mut Builder, dot: Handle<Expression>, t: Handle<Expression>| -> Res<Handle<Expression>> {
+        let x = b.bin(BinaryOperator::Multiply, dot, scale);
+        Ok(match &visible {
+            Some(v) => {
+                b.bind(HEAD, h);
+                b.bind(1, s);
+                b.bind(2, t);
+                let v = b.value(v)?;
+                let seen = b.to_bool(v)?;
+                b.emit(Expression::Select { condition: seen, accept: x, reject: minus_inf })
+            }
+            None => x,
+        })
+    };
     // the scaled score of key t (-inf where hidden): q·k summed in order
     let score_of = |b: &mut Builder, t: Handle<Expression>| -> Res<Handle<Expression>> {
         let q_g = q_g.expect("declared");
@@ -279,18 +294,7 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
             b.loop_to("dim".into(), d_len, term)?;
         }
         let x = b.emit(Expression::Load { pointer: dot });
-        let x = b.bin(BinaryOperator::Multiply, x, scale);
-        Ok(match &visible {
-            Some(v) => {
-                b.bind(HEAD, h);
-                b.bind(1, s);
-                b.bind(2, t);
-                let v = b.value(v)?;
-                let seen = b.to_bool(v)?;
-                b.emit(Expression::Select { condition: seen, accept: x, reject: minus_inf })
-            }
-            None => x,
-        })
+        scaled(b, x, t)
     };
     // `body(i)` for this lane's `i` below `n` (lane, lane + lanes, ...)
     let my_keys = |b: &mut Builder, n: Handle<Expression>, body: &mut dyn FnMut(&mut Builder, Handle<Expression>) -> Res<()>| -> Res<()> {
@@ -585,18 +589,7 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
                     let p = b.emit(Expression::Load { pointer: pa });
                     total = b.bin(BinaryOperator::Add, total, p);
                 }
-                let x = b.bin(BinaryOperator::Multiply, total, scale);
-                let x = match &visible {
-                    Some(v) => {
-                        b.bind(HEAD, h);
-                        b.bind(1, s);
-                        b.bind(2, t);
-                        let v = b.value(v)?;
-                        let seen = b.to_bool(v)?;
-                        b.emit(Expression::Select { condition: seen, accept: x, reject: minus_inf })
-                    }
-                    None => x,
-                };
+                let x = scaled(b, total, t)?;
                 let row = b.bin(BinaryOperator::Multiply, block, keys);
                 let index = b.bin(BinaryOperator::Add, row, t);
                 let to = b.emit(Expression::Access { base: out_g, index });
