@@ -44,9 +44,10 @@
 //! block) reads its word once for every lane sharing it; Q4_0 sources are
 //! stored as split rows ([`GpuTarget::split_q4_0`]) so that 8 consecutive
 //! weights are one aligned word.
-//! f16 and quantized outputs are written with atomic AND/OR on their words,
-//! since two invocations may share one; a quantize stage (f32 rows to Q8_0 or
-//! Q8_1 blocks) runs one block per invocation.
+//! f16 outputs are written with atomic AND/OR on their words, since two
+//! invocations may share one. A quantize stage (f32 rows to Q8_0 or Q8_1
+//! blocks) is built whole (`quantize`): 8 invocations a block, whole words
+//! assembled in workgroup memory, no atomics.
 //!
 //! Matrix units: on a target with them ([`GpuTarget::matrix_units`]) a
 //! matmul over rows ([`MatrixGemm`]) is not lowered loop by loop but as
@@ -55,7 +56,12 @@
 //!
 //! Integer dot products: a GEMV of 8-bit activations and Q4_0 weights
 //! ([`IntDotGemv`], `int_dot`) is built whole too, a block of weights per
-//! invocation multiplied by `dot4I8Packed`.
+//! invocation multiplied by `dot4I8Packed`, with its epilogue (a residual
+//! add) once per output.
+//!
+//! Attention ([`lower_attention`]): one kernel of a workgroup per query and
+//! head, or for a few queries (decode) three that split each query's keys
+//! over workgroups ([`AttentionPart`]).
 //!
 //! Bounds: every kernel says whether its accesses are proven in bounds
 //! ([`GpuKernel::bounds_proof`]), in which case the runtime creates its

@@ -13,13 +13,15 @@
 //! The GPU backend ([`gpu`]) builds a compute shader per scheduled stage as
 //! a `naga::Module` (GPU-bound loops become workgroup and invocation ids; a
 //! reduction bound to invocations is combined in workgroup memory with
-//! barriers; cached operands are staged there in tiles; f16 and quantized tensors are read from u32 words; f16 and Q8
+//! barriers; cached operands are staged there in tiles; f16 and quantized tensors are read from u32 words; f16
 //! outputs are written with atomics; a vectorized loop's lanes are
 //! unrolled, reading consecutive aligned elements with vector loads where
 //! `lanes` proves them so), validated by naga and written as WGSL, SPIR-V
-//! or MSL. Two kinds of kernel are built whole rather than loop by loop: a
-//! matmul over rows on the matrix units, and an attention's stages as one
-//! kernel ([`gpu::lower_attention`]).
+//! or MSL. Some kernels are built whole rather than loop by loop: a matmul
+//! over rows on the matrix units, a GEMV of 8-bit activations by integer
+//! dot products, a quantize stage, and an attention's stages as one kernel
+//! or, for a few queries, three splitting the keys
+//! ([`gpu::lower_attention`]).
 //!
 //! In: `Validated` nests (and [`gpu::FusedAttention`]s). Out: callable kernels ([`cpu::CpuKernel`]) and
 //! shaders ([`gpu::GpuKernel`]).
