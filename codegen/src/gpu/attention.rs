@@ -47,7 +47,7 @@ pub enum AttentionPart {
     /// Every key's scaled score (-inf where hidden): f32
     /// `[queries · heads, keys]`, a workgroup of 256 invocations per query,
     /// head and `256 / lanes_per_key(head_dim)` keys, each key's dims split
-    /// over [`lanes_per_key`] invocations (consecutive dims each, their
+    /// over `lanes_per_key` invocations (consecutive dims each, their
     /// partial sums then added in order).
     Scores,
     /// The values weighted by their probabilities, each split's sum: f32
@@ -74,7 +74,7 @@ const ATTENTION_LANES: u32 = 256;
 /// two below it dividing the head's width. A lane per key, every key's
 /// dims in turn (the whole kernel's way), left the H100 mostly idle
 /// waiting on its loads: 16 us for 512 keys of Llama-2-7B's 32 heads.
-pub fn lanes_per_key(head_dim: i64) -> i64 {
+fn lanes_per_key(head_dim: i64) -> i64 {
     [16, 8, 4, 2].into_iter().find(|l| head_dim % l == 0).unwrap_or(1)
 }
 
@@ -92,8 +92,8 @@ const MAX_SPLITS: i64 = 64;
 
 impl FusedAttention {
     /// Workgroups each query's keys are split over: as many as make
-    /// [`SPLIT_WORKGROUPS`] with the queries and heads (a constant number
-    /// of queries: decode), at most [`MAX_SPLITS`]; 1 (the whole attention)
+    /// `SPLIT_WORKGROUPS` (512) with the queries and heads (a constant number
+    /// of queries: decode), at most `MAX_SPLITS` (64); 1 (the whole attention)
     /// where that is under 2, the queries are symbolic (a prompt) or
     /// `split_keys` is off.
     pub fn key_splits(&self) -> i64 {
