@@ -769,9 +769,9 @@ fn compile_report(config: &Config, model: &str, device: Option<&Device>, numeric
     let rewritten_all = optimizer.optimize_all(&module.functions);
     let rewriting_s = started.elapsed().as_secs_f64();
     for (func, result) in module.functions.iter().zip(rewritten_all) {
-        let before = kiln_runtime::memory_report(func, dims, optimizer.cost.attention_kernels)?;
+        let before = kiln_runtime::memory_report(func, dims, optimizer.cost.attention_kernels, optimizer.cost.split_attention)?;
         let (rewritten, rewrite) = result.with_context(|| format!("rewriting `{}`", func.name))?;
-        let after = kiln_runtime::memory_report(&kiln_dsl::fold::fold_param_ops(&rewritten)?, dims, optimizer.cost.attention_kernels)?;
+        let after = kiln_runtime::memory_report(&kiln_dsl::fold::fold_param_ops(&rewritten)?, dims, optimizer.cost.attention_kernels, optimizer.cost.split_attention)?;
         if !json {
             println!("{}", rewrite.summary());
             println!(

@@ -33,6 +33,10 @@ pub struct CostModel {
     /// once per output after the sum (the GPU's integer-dot kernel), so the
     /// epilogue costs its operations per output, not per multiply-add.
     pub int_dot_epilogues: bool,
+    /// With `attention_kernels`, an attention of a few queries (decode)
+    /// splits each query's keys over workgroups: three kernels
+    /// ([`AttentionPlan::kernels`]).
+    pub split_attention: bool,
 }
 
 impl CostModel {
@@ -42,13 +46,13 @@ impl CostModel {
     /// A discrete GPU (figures of the H100 runs in `benches/RESULTS.md`:
     /// ~7 µs per kernel, ~1 TB/s for kiln's kernels, f32 arithmetic cheap).
     pub fn gpu() -> CostModel {
-        CostModel { launch_s: 7e-6, byte_s: 1.0 / 1e12, op_s: 1.0 / 2e12, hints: Bindings::new(), attention_kernels: true, quantize_prologues: true, int_dot_epilogues: true }
+        CostModel { launch_s: 7e-6, byte_s: 1.0 / 1e12, op_s: 1.0 / 2e12, hints: Bindings::new(), attention_kernels: true, quantize_prologues: true, int_dot_epilogues: true, split_attention: true }
     }
 
     /// The CPU backend on a few cores (~2 µs per kernel with its thread
     /// hand-off, ~20 GB/s, a few GFLOP/s of scalar-equivalent work).
     pub fn cpu() -> CostModel {
-        CostModel { launch_s: 2e-6, byte_s: 1.0 / 20e9, op_s: 1.0 / 8e9, hints: Bindings::new(), attention_kernels: false, quantize_prologues: false, int_dot_epilogues: false }
+        CostModel { launch_s: 2e-6, byte_s: 1.0 / 20e9, op_s: 1.0 / 8e9, hints: Bindings::new(), attention_kernels: false, quantize_prologues: false, int_dot_epilogues: false, split_attention: false }
     }
 
     fn eval(&self, d: &Dim) -> f64 {
@@ -71,12 +75,12 @@ impl CostModel {
     }
 
     /// Kernels `op`'s `stages` (reading `n_inputs` inputs) run as: one per
-    /// stage, or one for an attention the backend runs as one kernel.
+    /// stage, or one (three splitting the keys) for an attention the
+    /// backend runs whole.
     pub fn kernels(&self, op: &dyn OpDef, stages: &[Stage], n_inputs: usize) -> usize {
-        if self.attention_kernels && AttentionPlan::of(op, stages, n_inputs).is_some() {
-            1
-        } else {
-            stages.len()
+        match AttentionPlan::of(op, stages, n_inputs).filter(|_| self.attention_kernels) {
+            Some(plan) => plan.kernels(self.split_attention),
+            None => stages.len(),
         }
     }
 
@@ -107,7 +111,7 @@ impl CostModel {
         let a = &plan.attention;
         let bytes: f64 = inputs.iter().map(|t| self.bytes(t.dtype, &t.shape)).sum::<f64>() + self.bytes(DType::F32, &a.out_shape);
         let points = [&a.heads, &a.queries, &a.keys, &a.head_dim].iter().map(|d| self.eval(d)).product::<f64>();
-        self.launch_s + bytes * self.byte_s + 3.0 * points * self.op_s
+        plan.kernels(self.split_attention) as f64 * self.launch_s + bytes * self.byte_s + 3.0 * points * self.op_s
     }
 
     fn stage_seconds(&self, s: &Stage, sources: &[(DType, Vec<Dim>)]) -> f64 {

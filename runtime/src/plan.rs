@@ -321,10 +321,11 @@ pub struct MemoryReport {
 
 /// The [`MemoryReport`] of `func` with every symbolic dim set to `dims`
 /// (kernels are not compiled), on a backend that runs attention kernels as
-/// one (`attention_kernels`: the GPU's) or not.
-pub fn memory_report(func: &Function, dims: i64, attention_kernels: bool) -> Result<MemoryReport, RuntimeError> {
-    let lowered = lower_function(func, Buffers::Shared, attention_kernels, attention_kernels, |_| Ok(()))?;
-    let in_place = lower_function(func, Buffers::SharedInPlace, attention_kernels, attention_kernels, |_| Ok(()))?;
+/// one (`attention_kernels`: the GPU's; three splitting the keys of a few
+/// queries where `split_keys` is also set) or not.
+pub fn memory_report(func: &Function, dims: i64, attention_kernels: bool, split_keys: bool) -> Result<MemoryReport, RuntimeError> {
+    let lowered = lower_function(func, Buffers::Shared, attention_kernels, split_keys, |_| Ok(()))?;
+    let in_place = lower_function(func, Buffers::SharedInPlace, attention_kernels, split_keys, |_| Ok(()))?;
     let mut b = Bindings::new();
     for n in &func.nodes {
         for d in &n.ty.shape {

@@ -83,24 +83,14 @@ fn lanes_per_key(head_dim: i64) -> i64 {
 /// twice.
 const ATTENTION_SCORES: i64 = 2048;
 
-/// Workgroups the split values' kernel aims at: the H100's 132
-/// multiprocessors take 4 each, and fewer multiprocessors more.
-const SPLIT_WORKGROUPS: i64 = 512;
-
-/// Most splits of one query's keys.
-const MAX_SPLITS: i64 = 64;
-
 impl FusedAttention {
-    /// Workgroups each query's keys are split over: as many as make
-    /// `SPLIT_WORKGROUPS` (512) with the queries and heads (a constant number
-    /// of queries: decode), at most `MAX_SPLITS` (64); 1 (the whole attention)
-    /// where that is under 2, the queries are symbolic (a prompt) or
-    /// `split_keys` is off.
+    /// Workgroups each query's keys are split over: the plan's
+    /// ([`AttentionPlan::key_splits`]) where `split_keys` is on, else 1.
     pub fn key_splits(&self) -> i64 {
-        let at = &self.plan.attention;
-        match (at.queries.as_const(), at.heads.as_const()) {
-            (Some(q), Some(h)) if q > 0 && h > 0 && self.split_keys => (SPLIT_WORKGROUPS / (q * h)).min(MAX_SPLITS).max(1),
-            _ => 1,
+        if self.split_keys {
+            self.plan.key_splits()
+        } else {
+            1
         }
     }
 

@@ -67,7 +67,40 @@ pub struct AttentionPlan {
     pub attention: AttentionStages,
 }
 
+/// Workgroups a split attention aims at ([`AttentionPlan::key_splits`]):
+/// the H100's 132 multiprocessors take 4 each, and fewer multiprocessors
+/// more.
+const SPLIT_WORKGROUPS: i64 = 512;
+
+/// Most splits of one query's keys.
+const MAX_SPLITS: i64 = 64;
+
 impl AttentionPlan {
+    /// Workgroups a GPU that splits the keys of few queries over several
+    /// (decode) gives each query and head: as many as make 512 with the
+    /// queries and heads (a constant number of queries), at most 64; 1 (one
+    /// workgroup per query and head, the whole attention in one kernel)
+    /// where that is under 2 or the queries are symbolic (a prompt).
+    pub fn key_splits(&self) -> i64 {
+        let at = &self.attention;
+        match (at.queries.as_const(), at.heads.as_const()) {
+            (Some(q), Some(h)) if q > 0 && h > 0 => (SPLIT_WORKGROUPS / (q * h)).min(MAX_SPLITS).max(1),
+            _ => 1,
+        }
+    }
+
+    /// Kernels the attention runs as on a backend that runs it whole:
+    /// three where it splits the keys (`split_keys` and
+    /// [`AttentionPlan::key_splits`] over 1: scores, weighted values, their
+    /// sum), else one.
+    pub fn kernels(&self, split_keys: bool) -> usize {
+        if split_keys && self.key_splits() > 1 {
+            3
+        } else {
+            1
+        }
+    }
+
     /// The one kernel of `op`, whose stages (reading `n_inputs` inputs) are
     /// `stages`, if `op` is an [`AttentionKernel`] (or a fused op ending
     /// in one) and its stages are an attention, possibly after a prologue.
