@@ -29,7 +29,7 @@ pub struct CostModel {
     /// CPU's quantize template reads stored f32 rows.
     pub quantize_prologues: bool,
     /// The backend's GEMVs of a few rows of 8-bit (Q8_0) activations add a
-    /// matmul's epilogue (its residual add, [`kiln_dsl::ops::epilogue_of`])
+    /// matmul's epilogue (its residual add, [`kiln_dsl::ops::matmul_t_operands`])
     /// once per output after the sum (the GPU's integer-dot kernel), so the
     /// epilogue costs its operations per output, not per multiply-add.
     pub int_dot_epilogues: bool,
@@ -130,9 +130,17 @@ impl CostModel {
         };
         let points: f64 = s.axis_extents().iter().map(|d| self.eval(d)).product();
         let outputs: f64 = s.shape.iter().map(|d| self.eval(d)).product();
-        let arithmetic = match kiln_dsl::ops::epilogue_of(s).filter(|(summand, ..)| self.int_dot_epilogues && reads_few_q8_0_rows(summand, sources)) {
-            Some((summand, _, rest)) => points * count(summand) + outputs * (count(rest) + 1.0),
-            None => points * count(&s.body),
+        // an epilogue the integer-dot GEMV adds once per output: a sum of
+        // x · w over few rows of Q8_0 activations x
+        let sums = s.reduce.as_ref().is_some_and(|r| r.op == kiln_dsl::ReduceOp::Sum);
+        let once = match kiln_dsl::ops::matmul_t_operands(&s.body) {
+            Some((x, _, Some((_, rest)))) if sums && self.int_dot_epilogues && few_q8_0_rows(sources.get(x as usize)) => Some(rest),
+            _ => None,
+        };
+        // (such a body is `product op select(first step, rest, 0)`)
+        let arithmetic = match (once, &s.body) {
+            (Some(rest), Expr::Binary(_, summand, _)) => points * count(summand) + outputs * (count(rest) + 1.0),
+            _ => points * count(&s.body),
         };
         let bytes: f64 = self.bytes(s.dtype, &s.shape) + read.iter().filter_map(|&i| sources.get(i as usize)).map(|(d, shape)| self.bytes(*d, shape)).sum::<f64>();
         bytes * self.byte_s + arithmetic * self.op_s
@@ -504,17 +512,9 @@ impl CostFunction<Node> for SharedCost<'_> {
     }
 }
 
-/// Whether `summand` multiplies rows of Q8_0 activations, at most
+/// Whether `x` is rows of Q8_0 activations, at most
 /// [`kiln_dsl::ops::INT_DOT_ROWS`] of them (a GEMV the GPU's integer-dot
 /// kernel takes, with its epilogue after the sum).
-fn reads_few_q8_0_rows(summand: &Expr, sources: &[(DType, Vec<Dim>)]) -> bool {
-    let mut few = false;
-    summand.visit(&mut |e| {
-        if let Expr::Load { src, .. } = e {
-            if let Some((DType::Q8_0, shape)) = sources.get(*src as usize) {
-                few |= shape.len() == 2 && shape[0].as_const().is_some_and(|m| (1..=kiln_dsl::ops::INT_DOT_ROWS).contains(&m));
-            }
-        }
-    });
-    few
+fn few_q8_0_rows(x: Option<&(DType, Vec<Dim>)>) -> bool {
+    matches!(x, Some((DType::Q8_0, shape)) if shape.len() == 2 && shape[0].as_const().is_some_and(|m| (1..=kiln_dsl::ops::INT_DOT_ROWS).contains(&m)))
 }

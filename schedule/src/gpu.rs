@@ -102,15 +102,7 @@ impl GpuKnobs {
 /// a block of weights per invocation: there 64 invocations for 2 outputs
 /// were the best of 32-256 x 1-8 on the H100 (`benches/RESULTS.md`).
 fn int_dot_gemv(nest: &LoopNest) -> bool {
-    // x is the product's first factor (after an epilogue's sources, if any)
-    let summand = kiln_dsl::ops::split_epilogue(&nest.body, nest.out_rank(), nest.loops.len() - nest.out_rank()).map_or(&nest.body, |(summand, ..)| summand);
-    let x = match summand {
-        Expr::Binary(kiln_dsl::BinOp::Mul, a, _) => match &**a {
-            Expr::Load { src, .. } => nest.sources.get(*src as usize),
-            _ => None,
-        },
-        _ => None,
-    };
+    let x = kiln_dsl::ops::matmul_t_operands(&nest.body).and_then(|(x, ..)| nest.sources.get(x as usize));
     nest.class == KernelClass::Matmul && x.is_some_and(|x| x.dtype == DType::Q8_0 && x.shape.first().and_then(|m| m.as_const()).is_some_and(|m| m <= kiln_dsl::ops::INT_DOT_ROWS))
 }
 

@@ -36,7 +36,7 @@ pub struct IntDotGemv {
     x: u32,
     w: u32,
     /// What is added to (or subtracted from) each output after its sum
-    /// ([`kiln_dsl::ops::split_epilogue`]: a residual add), read at the
+    /// ([`kiln_dsl::ops::matmul_t_operands`]: a residual add), read at the
     /// output's point from the other sources.
     epilogue: Option<(BinOp, Expr)>,
 }
@@ -62,15 +62,8 @@ impl IntDotGemv {
         if !target.int_dot || !target.subgroups || nest.class != KernelClass::Matmul || nest.reduce != Some(ReduceOp::Sum) || nest.output.dtype != DType::F32 {
             return None;
         }
-        let (summand, epilogue) = match kiln_dsl::ops::split_epilogue(&nest.body, 2, 1) {
-            Some((summand, op, rest)) => (summand, Some((op, rest.clone()))),
-            None => (&nest.body, None),
-        };
-        let Expr::Binary(BinOp::Mul, a, b) = summand else { return None };
-        let (Expr::Load { src: xs, index: xi }, Expr::Load { src: ws, index: wi }) = (&**a, &**b) else { return None };
-        let (xs, ws) = (*xs, *ws);
-        let ax = kiln_dsl::ax;
-        if xs == ws || *xi != [ax(0), ax(2)] || *wi != [ax(1), ax(2)] {
+        let (xs, ws, epilogue) = kiln_dsl::ops::matmul_t_operands(&nest.body)?;
+        if epilogue.is_none() && nest.sources.len() != 2 {
             return None;
         }
         let (x, w) = (nest.sources.get(xs as usize)?, nest.sources.get(ws as usize)?);
@@ -79,14 +72,8 @@ impl IntDotGemv {
         let whole = |dtype: DType, shape: &[Dim]| shape.iter().map(Dim::as_const).product::<Option<i64>>().is_some_and(|len| target.range_words == 0 || dtype.storage_bytes(len as usize).div_ceil(4) <= target.range_words as usize);
         let fits = (1..=Self::MAX_ROWS).contains(&m) && n > 0 && k > 0 && k % 64 == 0 && wk.as_const() == Some(k) && nest.sources.iter().all(|s| whole(s.dtype, &s.shape));
         let weights = (w.dtype == DType::Q4_0 && target.split_q4_0) || w.dtype == DType::Q8_0;
-        // the epilogue reads the other sources, and they are what it reads
-        let mut reads_x_or_w = false;
-        if let Some((_, rest)) = &epilogue {
-            rest.visit(&mut |e| reads_x_or_w |= matches!(e, Expr::Load { src, .. } | Expr::LoadByte { src, .. } | Expr::LoadHalf { src, .. } if *src == xs || *src == ws));
-        } else if nest.sources.len() != 2 {
-            return None;
-        }
-        (fits && !reads_x_or_w && x.dtype == DType::Q8_0 && weights).then_some(IntDotGemv { m, n, k, weights: w.dtype, x: xs, w: ws, epilogue })
+        let epilogue = epilogue.map(|(op, rest)| (op, rest.clone()));
+        (fits && x.dtype == DType::Q8_0 && weights).then_some(IntDotGemv { m, n, k, weights: w.dtype, x: xs, w: ws, epilogue })
     }
 }
 

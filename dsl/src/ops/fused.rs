@@ -268,23 +268,37 @@ fn first_step(rank: usize, reductions: usize) -> Option<Expr> {
     (0..reductions).map(|r| Expr::Binary(BinOp::Eq, Box::new(Expr::Axis((rank + r) as u32)), Box::new(Expr::Int(0)))).reduce(|a, b| Expr::Binary(BinOp::Mul, Box::new(a), Box::new(b)))
 }
 
-/// A sum stage with an epilogue that [`absorb_epilogue`] made, as
-/// `(summand, op, rest)`: the stage computes `Σ summand`, then `op rest`
-/// (`Add` or `Sub`; rest read at the output's point). A backend may sum
-/// the summand alone and apply `rest` once per output (within f32 rounding
-/// of the stage's order, which adds it at the first step).
-pub fn epilogue_of(stage: &Stage) -> Option<(&Expr, crate::expr::BinOp, &Expr)> {
-    let reduce = stage.reduce.as_ref().filter(|r| r.op == crate::expr::ReduceOp::Sum)?;
-    split_epilogue(&stage.body, stage.shape.len(), reduce.extents.len())
-}
-
-/// [`epilogue_of`] for the body of a sum over `reductions` axes after
-/// `rank` output axes.
-pub fn split_epilogue(body: &Expr, rank: usize, reductions: usize) -> Option<(&Expr, crate::expr::BinOp, &Expr)> {
+/// The body of a sum stage with an epilogue that [`absorb_epilogue`] made,
+/// over `reductions` axes after `rank` output axes, as `(summand, op,
+/// rest)`: the stage computes `Σ summand`, then `op rest` (`Add` or `Sub`;
+/// rest read at the output's point).
+fn split_epilogue(body: &Expr, rank: usize, reductions: usize) -> Option<(&Expr, crate::expr::BinOp, &Expr)> {
     use crate::expr::BinOp;
     let Expr::Binary(op @ (BinOp::Add | BinOp::Sub), summand, addend) = body else { return None };
     let Expr::Select(cond, rest, zero) = &**addend else { return None };
     (**zero == Expr::Float(0.0) && Some(&**cond) == first_step(rank, reductions).as_ref()).then_some((&**summand, *op, &**rest))
+}
+
+/// The operands of a `matmul_t` sum body, `x[m, k] · w[n, k]` over output
+/// axes (m, n) and reduction axis k, alone or with an epilogue reading
+/// neither operand: `(x, w, epilogue)` as source numbers and `(op, rest)`.
+/// A backend may sum the product alone and apply the epilogue once per
+/// output (within f32 rounding of the stage's order, which adds `rest` at
+/// the first step): the GPU's integer-dot GEMV does.
+pub fn matmul_t_operands(body: &Expr) -> Option<(u32, u32, Option<(crate::expr::BinOp, &Expr)>)> {
+    use crate::expr::{ax, BinOp};
+    let (product, epilogue) = match split_epilogue(body, 2, 1) {
+        Some((summand, op, rest)) => (summand, Some((op, rest))),
+        None => (body, None),
+    };
+    let Expr::Binary(BinOp::Mul, a, b) = product else { return None };
+    let (Expr::Load { src: x, index: xi }, Expr::Load { src: w, index: wi }) = (&**a, &**b) else { return None };
+    let reads_operand = |e: &Expr| {
+        let mut reads = false;
+        e.visit(&mut |e| reads |= matches!(e, Expr::Load { src, .. } | Expr::LoadByte { src, .. } | Expr::LoadHalf { src, .. } if src == x || src == w));
+        reads
+    };
+    (x != w && *xi == [ax(0), ax(2)] && *wi == [ax(1), ax(2)] && !epilogue.is_some_and(|(_, rest)| reads_operand(rest))).then_some((*x, *w, epilogue))
 }
 
 /// `e` with each `Load { src, index }` replaced by `body` at that index, and

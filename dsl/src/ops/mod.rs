@@ -15,7 +15,7 @@ mod fused;
 
 pub use attention::{AttentionKernel, AttentionPlan};
 pub use builtin::{AttentionStages, Builtin, Elementwise, RopeConfig};
-pub use fused::{absorb_epilogue, epilogue_of, inline_stages, split_epilogue, Arg, Fused, Member, INT_DOT_ROWS};
+pub use fused::{absorb_epilogue, inline_stages, matmul_t_operands, Arg, Fused, Member, INT_DOT_ROWS};
 
 /// The type of a tensor value in a graph: dtype and (possibly symbolic) shape.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
