@@ -352,8 +352,9 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
         })
     };
     // each lane's sums of probability times value over `n` keys from b0
-    // whose probabilities are in workgroup memory: `accs[j]` for dim
-    // `lane + 256 j`, or with `groups` lanes per dim each its group's keys
+    // whose probabilities the lanes have just written to workgroup memory
+    // (barriers before and after): `accs[j]` for dim `lane + 256 j`, or
+    // with `groups` lanes per dim each its group's keys
     let accs: Vec<Handle<Expression>> = if needs_probabilities { (0..per_lane).map(|j| local(&mut b, &format!("acc{j}"), 0.0)).collect::<Res<_>>()? } else { Vec::new() };
     let probs_f16 = at.probs_f16;
     let groups_h = b.int(groups)?;
@@ -361,6 +362,7 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
     let group = b.bin(BinaryOperator::Divide, lane, d_len);
     let weigh_values = |b: &mut Builder, b0: Handle<Expression>, n: Handle<Expression>, sum: Handle<Expression>| -> Res<()> {
         let p_g = p_g.expect("declared");
+        barrier(b);
         // the value's point is (query, head, dim, key)
         let add_value = |b: &mut Builder, i: Handle<Expression>, d: Handle<Expression>, acc: Handle<Expression>| -> Res<()> {
             let pa = b.emit(Expression::Access { base: p_g, index: i });
@@ -387,7 +389,7 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
                 let stride = b.bin(BinaryOperator::Multiply, k, groups_h);
                 let i = b.bin(BinaryOperator::Add, group, stride);
                 add_value(b, i, value_dim, accs[0])
-            })
+            })?;
         } else {
             b.loop_to("key".into(), n, |b, i| {
                 for (j, &acc) in accs.iter().enumerate() {
@@ -397,8 +399,11 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
                     b.if_(inside, |b| add_value(b, i, d, acc))?;
                 }
                 Ok(())
-            })
+            })?;
         }
+        // every lane is done with the block's probabilities
+        barrier(b);
+        Ok(())
     };
     // the probability of a score under the softmax's maximum and sum (its
     // inverse): exp(x - max), rounded to f16 after dividing where the
@@ -523,11 +528,7 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
                     b.push(Statement::Store { pointer: at, value: w });
                     Ok(())
                 })?;
-                barrier(b);
-                weigh_values(b, b0, n, sum)?;
-                // every lane is done with the block's probabilities
-                barrier(b);
-                Ok(())
+                weigh_values(b, b0, n, sum)
             })?;
             store_accs(&mut b, block)?;
         }
@@ -632,10 +633,7 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
                     b.push(Statement::Store { pointer: at, value: w });
                     Ok(())
                 })?;
-                barrier(b);
-                weigh_values(b, b0, n, sum)?;
-                barrier(b);
-                Ok(())
+                weigh_values(b, b0, n, sum)
             })?;
             // partials[block, z, d]
             let row = b.bin(BinaryOperator::Multiply, block, splits_h);
