@@ -130,8 +130,11 @@ impl Device {
     /// backend runs an attention as one kernel, as every GPU's does).
     pub fn cost_model(&self) -> kiln_rewrite::CostModel {
         match self {
-            Device::Gpu(g, _) if g.adapter_kind() == kiln_schedule::AdapterKind::Gpu => kiln_rewrite::CostModel { attention_kernels: g.target().attention_kernels, quantize_prologues: true, int_dot_epilogues: g.target().int_dot && g.target().subgroups, split_attention: g.target().split_attention, ..kiln_rewrite::CostModel::gpu() },
-            Device::Gpu(g, _) => kiln_rewrite::CostModel { attention_kernels: g.target().attention_kernels, quantize_prologues: true, int_dot_epilogues: g.target().int_dot && g.target().subgroups, split_attention: g.target().split_attention, ..kiln_rewrite::CostModel::cpu() },
+            Device::Gpu(g, _) => {
+                let prices = if g.adapter_kind() == kiln_schedule::AdapterKind::Gpu { kiln_rewrite::CostModel::gpu() } else { kiln_rewrite::CostModel::cpu() };
+                let t = g.target();
+                kiln_rewrite::CostModel { attention_kernels: t.attention_kernels, quantize_prologues: true, int_dot_epilogues: t.int_dot && t.subgroups, split_attention: t.split_attention, ..prices }
+            }
             Device::Cpu => kiln_rewrite::CostModel::cpu(),
         }
     }
