@@ -459,6 +459,11 @@ impl Builder {
         self.block.push(s, Span::UNDEFINED);
     }
 
+    /// A workgroup barrier.
+    fn barrier(&mut self) {
+        self.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+    }
+
     /// Build a nested block with `body`.
     fn nested(&mut self, body: impl FnOnce(&mut Self) -> Res<()>) -> Res<Block> {
         self.flush();
@@ -1142,7 +1147,7 @@ impl Builder {
             self.cache_bases.insert(c.src, (bases, c.clone()));
         }
         if !caches.is_empty() {
-            self.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+            self.barrier();
         }
         Ok(!caches.is_empty())
     }
@@ -1151,7 +1156,7 @@ impl Builder {
     /// barrier before the next fill overwrites what was read.
     fn release_caches(&mut self, at: u32) {
         self.cache_bases.retain(|_, (_, c)| c.at != at);
-        self.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+        self.barrier();
     }
 
     /// A load of cached source `src` at `index`: its element in workgroup
@@ -1693,7 +1698,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
                 b.push(Statement::Store { pointer: at, value: result });
                 Ok(())
             })?;
-            b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+            b.barrier();
             let cond = first_storing(b)?;
             b.if_(cond, |b| {
                 b.push(Statement::Store { pointer: acc, value: ident });
@@ -1709,13 +1714,13 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
                 let v = b.emit(Expression::Load { pointer: acc });
                 store(b, v)
             })?;
-            b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+            b.barrier();
             return Ok(());
         }
         // combine the workgroup's partial results: a tree in workgroup memory
         let slot = b.emit(Expression::Access { base: shared, index: lidx });
         b.push(Statement::Store { pointer: slot, value: total });
-        b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+        b.barrier();
         let threads = plan.workgroup_size[axis];
         let stride: u32 = plan.workgroup_size[..axis].iter().product();
         let mut step = threads.next_power_of_two() / 2;
@@ -1737,7 +1742,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
                 b.push(Statement::Store { pointer: mine_at, value: sum });
                 Ok(())
             })?;
-            b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+            b.barrier();
             step /= 2;
         }
         let cond = first_storing(b)?;
@@ -1747,7 +1752,7 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
             store(b, v)
         })?;
         // the next point reuses the workgroup memory
-        b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+        b.barrier();
         Ok(())
     };
     b.loop_nest(&spatial_serial, lanes, &body, &point_guards, &mut point)?;
@@ -1924,7 +1929,7 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
             b.push(Statement::Store { pointer: at, value: wh });
             Ok(())
         })?;
-        b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+        b.barrier();
         let stride = b.uint(16);
         let tile = |b: &mut Builder, g: Handle<Expression>, first: u32, role: CooperativeRole| {
             let first = b.uint(first);
@@ -1938,7 +1943,7 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
             let sum = b.emit(Expression::CooperativeMultiplyAdd { a: a[i / 2], b: w[i % 2], c });
             b.push(Statement::Store { pointer: acc, value: sum });
         }
-        b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+        b.barrier();
         Ok(())
     })?;
     // the accumulators to workgroup memory (32 x 32, by rows), then to the rows that exist
@@ -1949,7 +1954,7 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
         let value = b.emit(Expression::Load { pointer: acc });
         b.push(Statement::CooperativeStore { target: value, data: CooperativeData { pointer, stride, row_major: true } });
     }
-    b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+    b.barrier();
     tile_elements(&mut b, lane, 1024, 32, "store", |b, e, r, c| {
         let row = b.bin(BinaryOperator::Add, m0, r);
         let inside = b.bin(BinaryOperator::Less, row, m);

@@ -303,7 +303,7 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
         let red_g = red_g.expect("declared");
         let mine = b.emit(Expression::Access { base: red_g, index: lane });
         b.push(Statement::Store { pointer: mine, value });
-        barrier(b);
+        b.barrier();
         let mut stride = ATTENTION_LANES / 2;
         while stride > 0 {
             let st = b.int(stride as i64)?;
@@ -318,13 +318,13 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
                 b.push(Statement::Store { pointer: ma, value: r });
                 Ok(())
             })?;
-            barrier(b);
+            b.barrier();
             stride /= 2;
         }
         let first = b.emit(Expression::Access { base: red_g, index: zero_i });
         let total = b.emit(Expression::Load { pointer: first });
         // every lane has read it before the array is written again
-        barrier(b);
+        b.barrier();
         Ok(total)
     };
     // the score of key t of this query and head, as the scores' kernel stored it
@@ -362,7 +362,7 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
     let group = b.bin(BinaryOperator::Divide, lane, d_len);
     let weigh_values = |b: &mut Builder, b0: Handle<Expression>, n: Handle<Expression>, sum: Handle<Expression>| -> Res<()> {
         let p_g = p_g.expect("declared");
-        barrier(b);
+        b.barrier();
         // the value's point is (query, head, dim, key)
         let add_value = |b: &mut Builder, i: Handle<Expression>, d: Handle<Expression>, acc: Handle<Expression>| -> Res<()> {
             let pa = b.emit(Expression::Access { base: p_g, index: i });
@@ -402,7 +402,7 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
             })?;
         }
         // every lane is done with the block's probabilities
-        barrier(b);
+        b.barrier();
         Ok(())
     };
     // the probability of a score under the softmax's maximum and sum (its
@@ -433,7 +433,7 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
             let mine = b.emit(Expression::Access { base: red_g, index: lane });
             let acc = b.emit(Expression::Load { pointer: accs[0] });
             b.push(Statement::Store { pointer: mine, value: acc });
-            barrier(b);
+            b.barrier();
             let first = b.bin(BinaryOperator::Equal, group, zero_i);
             b.if_(first, |b| {
                 let pa = b.emit(Expression::Access { base: red_g, index: lane });
@@ -567,7 +567,7 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
             let mine = b.emit(Expression::Access { base: red_g, index: lane });
             let partial = b.emit(Expression::Load { pointer: dot });
             b.push(Statement::Store { pointer: mine, value: partial });
-            barrier(&mut b);
+            b.barrier();
             // the key's first lane adds the partials in order
             let leads = b.bin(BinaryOperator::Equal, part_of_key, zero_i);
             let writes = b.bin(BinaryOperator::LogicalAnd, leads, inside);
@@ -729,7 +729,7 @@ fn load_query(b: &mut Builder, a: &FusedAttention, query: &Expr, q_g: Handle<Exp
             Ok(())
         })?;
     }
-    barrier(b);
+    b.barrier();
     Ok(())
 }
 
@@ -747,9 +747,4 @@ fn add_to(b: &mut Builder, pointer: Handle<Expression>, v: Handle<Expression>) {
     let old = b.emit(Expression::Load { pointer });
     let new = b.bin(BinaryOperator::Add, old, v);
     b.push(Statement::Store { pointer, value: new });
-}
-
-/// A workgroup barrier.
-fn barrier(b: &mut Builder) {
-    b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
 }

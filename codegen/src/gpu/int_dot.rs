@@ -237,7 +237,7 @@ pub(super) fn lower_int_dot_gemv(v: &Validated, target: &GpuTarget, g: &IntDotGe
             Ok(())
         })?;
     }
-    b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
+    b.barrier();
     // output o (row o / M of the workgroup's, of x's row o % M) by
     // invocation o % lanes
     let rounds = b.int((outputs as i64 + lanes as i64 - 1) / lanes as i64)?;

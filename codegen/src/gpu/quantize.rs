@@ -74,7 +74,6 @@ pub(super) fn lower_quantize(v: &Validated, target: &GpuTarget) -> Result<GpuKer
     let int = |b: &mut Builder, v: i64| b.int(v);
     let at = |b: &mut Builder, base: Handle<Expression>, index: Handle<Expression>| b.emit(Expression::Access { base, index });
     let load = |b: &mut Builder, pointer: Handle<Expression>| b.emit(Expression::Load { pointer });
-    let barrier = |b: &mut Builder| b.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
 
     // this invocation's block (flat: rows of `row_blocks`) and its 4 values
     let group = b.workgroup_index(wid);
@@ -134,7 +133,7 @@ pub(super) fn lower_quantize(v: &Validated, target: &GpuTarget) -> Result<GpuKer
     }
     let mine = at(&mut b, amax_g, lane);
     b.push(Statement::Store { pointer: mine, value: amax });
-    barrier(&mut b);
+    b.barrier();
     // the block's: its 8 invocations' maxima
     let first_lane = b.bin(BinaryOperator::Multiply, local_block, per_block);
     let mut amax = zero;
@@ -173,7 +172,7 @@ pub(super) fn lower_quantize(v: &Validated, target: &GpuTarget) -> Result<GpuKer
         // Q8_1: every block on a word: the header (d, then d · sum) and 8 words
         let mine = at(&mut b, sum_g, lane);
         b.push(Statement::Store { pointer: mine, value: sum });
-        barrier(&mut b);
+        b.barrier();
         let nine = int(&mut b, 9)?;
         let base = b.bin(BinaryOperator::Multiply, block, nine);
         b.if_(inside, |b| {
@@ -213,7 +212,7 @@ pub(super) fn lower_quantize(v: &Validated, target: &GpuTarget) -> Result<GpuKer
             b.push(Statement::Store { pointer: to, value: d_bits });
             Ok(())
         })?;
-        barrier(&mut b);
+        b.barrier();
         let left = b.bin(BinaryOperator::Subtract, total, first_block);
         let valid = b.math(MathFunction::Min, left, Some(blocks_h), None);
         let c34 = int(&mut b, 34)?;
