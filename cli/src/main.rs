@@ -684,10 +684,10 @@ fn default_numerics(device: &Device) -> Numerics {
 fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, device: Option<&Device>, rewrite: RewriteChoice, numerics: NumericsChoice, db: Option<PathBuf>, json: bool) -> Result<()> {
     let (target, adapter) = match device {
         Some(Device::Gpu(g, _)) => (g.target(), g.adapter_kind()),
-        // the portable target, with attention as one kernel as every GPU
-        // runs it (a code generator choice, which the GPU cost model below
-        // assumes)
-        _ => (kiln_runtime::GpuTarget { attention_kernels: true, split_attention: true, ..Default::default() }, Default::default()),
+        // the portable target, with attention as one kernel and a norm's
+        // mean inside the quantization as every GPU runs them (code
+        // generator choices, which the GPU cost model below assumes)
+        _ => (kiln_runtime::GpuTarget { attention_kernels: true, split_attention: true, quantize_row_reductions: true, ..Default::default() }, Default::default()),
     };
     // the kernels a GPU runs: rewritten unless asked not to (priced as for
     // the device given, else as for a discrete GPU)
@@ -769,9 +769,9 @@ fn compile_report(config: &Config, model: &str, device: Option<&Device>, numeric
     let rewritten_all = optimizer.optimize_all(&module.functions);
     let rewriting_s = started.elapsed().as_secs_f64();
     for (func, result) in module.functions.iter().zip(rewritten_all) {
-        let before = kiln_runtime::memory_report(func, dims, optimizer.cost.attention_kernels, optimizer.cost.split_attention)?;
+        let before = kiln_runtime::memory_report(func, dims, kiln_runtime::WholeKernels::of_cost(&optimizer.cost))?;
         let (rewritten, rewrite) = result.with_context(|| format!("rewriting `{}`", func.name))?;
-        let after = kiln_runtime::memory_report(&kiln_dsl::fold::fold_param_ops(&rewritten)?, dims, optimizer.cost.attention_kernels, optimizer.cost.split_attention)?;
+        let after = kiln_runtime::memory_report(&kiln_dsl::fold::fold_param_ops(&rewritten)?, dims, kiln_runtime::WholeKernels::of_cost(&optimizer.cost))?;
         if !json {
             println!("{}", rewrite.summary());
             println!(

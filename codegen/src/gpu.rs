@@ -84,6 +84,7 @@ mod int_dot;
 mod quantize;
 pub use attention::{lower_attention, AttentionPart, FusedAttention};
 pub use int_dot::IntDotGemv;
+pub use quantize::lower_row_reduced_quantize;
 
 /// Workgroups per dispatch row: a grid past this spills into `wid.y`.
 pub const ROW_GROUPS: u32 = 32768;
@@ -166,6 +167,13 @@ pub struct GpuTarget {
     /// arithmetic) multiplies with packed integer dot products, a block of
     /// weights per invocation, not weight by weight in f32.
     pub int_dot: bool,
+    /// A code generator choice (on unless `KILN_GPU_DISABLE` names
+    /// `quantize_row_reductions`): a quantize stage and the reduction over
+    /// each of its rows that it reads (an RMSNorm's mean of squares,
+    /// [`kiln_dsl::ops::RowReducedQuantize`]) run as one kernel, each
+    /// workgroup computing its row's value before it quantizes
+    /// ([`lower_row_reduced_quantize`]).
+    pub quantize_row_reductions: bool,
 }
 
 impl GpuTarget {

@@ -3,7 +3,7 @@
 
 use crate::graph::{Graph, Node};
 use egg::{CostFunction, Id, Language, RecExpr};
-use kiln_dsl::ops::{AttentionPlan, OpDef, TensorType};
+use kiln_dsl::ops::{AttentionPlan, OpDef, RowReducedQuantize, TensorType};
 use kiln_dsl::{Bindings, DType, Dim, Expr, Function, NodeKind, Stage};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -37,6 +37,11 @@ pub struct CostModel {
     /// splits each query's keys over workgroups: three kernels
     /// ([`AttentionPlan::kernels`]).
     pub split_attention: bool,
+    /// The backend's quantize kernels compute a reduction over each of
+    /// their rows that they read (an RMSNorm's mean of squares) themselves,
+    /// each workgroup its row's ([`RowReducedQuantize`]): the two stages
+    /// are one kernel (the GPU's).
+    pub quantize_row_reductions: bool,
 }
 
 impl CostModel {
@@ -46,13 +51,13 @@ impl CostModel {
     /// A discrete GPU (figures of the H100 runs in `benches/RESULTS.md`:
     /// ~7 µs per kernel, ~1 TB/s for kiln's kernels, f32 arithmetic cheap).
     pub fn gpu() -> CostModel {
-        CostModel { launch_s: 7e-6, byte_s: 1.0 / 1e12, op_s: 1.0 / 2e12, hints: Bindings::new(), attention_kernels: true, quantize_prologues: true, int_dot_epilogues: true, split_attention: true }
+        CostModel { launch_s: 7e-6, byte_s: 1.0 / 1e12, op_s: 1.0 / 2e12, hints: Bindings::new(), attention_kernels: true, quantize_prologues: true, int_dot_epilogues: true, split_attention: true, quantize_row_reductions: true }
     }
 
     /// The CPU backend on a few cores (~2 µs per kernel with its thread
     /// hand-off, ~20 GB/s, a few GFLOP/s of scalar-equivalent work).
     pub fn cpu() -> CostModel {
-        CostModel { launch_s: 2e-6, byte_s: 1.0 / 20e9, op_s: 1.0 / 8e9, hints: Bindings::new(), attention_kernels: false, quantize_prologues: false, int_dot_epilogues: false, split_attention: false }
+        CostModel { launch_s: 2e-6, byte_s: 1.0 / 20e9, op_s: 1.0 / 8e9, hints: Bindings::new(), attention_kernels: false, quantize_prologues: false, int_dot_epilogues: false, split_attention: false, quantize_row_reductions: false }
     }
 
     fn eval(&self, d: &Dim) -> f64 {
@@ -76,10 +81,12 @@ impl CostModel {
 
     /// Kernels `op`'s `stages` (reading `n_inputs` inputs) run as: one per
     /// stage, or one (three splitting the keys) for an attention the
-    /// backend runs whole.
+    /// backend runs whole, or one for a quantization computing its rows'
+    /// reduction.
     pub fn kernels(&self, op: &dyn OpDef, stages: &[Stage], n_inputs: usize) -> usize {
         match AttentionPlan::of(op, stages, n_inputs).filter(|_| self.attention_kernels) {
             Some(plan) => plan.kernels(self.split_attention),
+            None if self.quantize_row_reductions && RowReducedQuantize::of(stages, n_inputs).is_some() => 1,
             None => stages.len(),
         }
     }
@@ -93,9 +100,10 @@ impl CostModel {
                 return self.attention_seconds(&plan, inputs);
             }
         }
-        // (one kernel per stage: an attention kernel returned above)
+        // (one kernel per stage but a row-reduced quantization's: an
+        // attention kernel returned above)
         let mut sources: Vec<(DType, Vec<Dim>)> = inputs.iter().map(|t| (t.dtype, t.shape.clone())).collect();
-        let mut seconds = stages.len() as f64 * self.launch_s;
+        let mut seconds = self.kernels(op, stages, inputs.len()) as f64 * self.launch_s;
         for s in stages {
             seconds += self.stage_seconds(s, &sources);
             sources.push((s.dtype, s.shape.clone()));

@@ -475,6 +475,49 @@ fn merging_projections_of_one_input_is_sound() {
 /// (the GPU's quantize kernels evaluate any expression): same results on
 /// the interpreter, fewer kernels; the CPU's cost model keeps them apart.
 #[test]
+fn a_norms_mean_fuses_into_the_quantization_that_reads_it_on_a_gpu() {
+    // rows of whole 256-value spans: the norm fuses into the quantize
+    // stage, whose two stages (the mean, the quantization) a GPU runs as
+    // one kernel, the GEMV after it apart; same values
+    let row_reduced = |func: &Function| {
+        func.nodes
+            .iter()
+            .filter(|n| match &n.kind {
+                NodeKind::Op(op) => {
+                    let ins: Vec<TensorType> = n.inputs.iter().map(|i| func.node(*i).ty.clone()).collect();
+                    kiln_dsl::ops::RowReducedQuantize::of(&op.compute(&ins, &n.ty), ins.len()).is_some()
+                }
+                _ => false,
+            })
+            .count()
+    };
+    let mut r = rng();
+    for _ in 0..cases() {
+        let (rows, k, n) = (r.random_range(1..=3), 256 * r.random_range(1..=3), r.random_range(1..=9));
+        let mut module = kiln_dsl::Module::new();
+        module.declare_param("norm", DType::F32, &d(&[k])).unwrap();
+        module.declare_param("w", DType::Q4_0, &d(&[n, k])).unwrap();
+        let f = module.function_builder("block");
+        let x = f.input("x", DType::F32, &d(&[rows, k]));
+        let y = x.rms_norm(&f.param("norm"), 1e-5).quantize(DType::Q8_0).matmul_t(&f.param("w"));
+        let func = f.finish(&[&y]).unwrap();
+        let (rewritten, report) = Optimizer::new(CostModel::gpu()).optimize(&func).unwrap();
+        assert_eq!((row_reduced(&rewritten), report.kernels_after), (1, 2), "{}\n{rewritten}", report.summary());
+        let mut params = HashMap::new();
+        params.insert("norm".to_string(), HostTensor::random(DType::F32, &[k], 1, &mut r));
+        params.insert("w".to_string(), HostTensor::random(DType::Q4_0, &[n, k], 1, &mut r));
+        let inputs = random_inputs(&func, &mut r);
+        let want = interpret(&func, &inputs, &params, &Bindings::new()).unwrap();
+        let got = interpret(&rewritten, &inputs, &params, &Bindings::new()).unwrap();
+        assert!(rel_l2_error(&got[0].data, &want[0].data) <= TOLERANCE, "{}\n{rewritten}", report.summary());
+        // a backend that computes no reductions in its quantize kernels:
+        // the same op (the norm fused into the quantization), two kernels
+        let (apart, report) = Optimizer::new(CostModel { quantize_row_reductions: false, ..CostModel::gpu() }).optimize(&func).unwrap();
+        assert_eq!(report.kernels_after, 3, "{}\n{apart}", report.summary());
+    }
+}
+
+#[test]
 fn producers_fuse_into_quantize_stages_on_a_gpu() {
     let mut r = rng();
     for _ in 0..cases() {

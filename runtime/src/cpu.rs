@@ -2,7 +2,7 @@
 //! over buffers laid out by the static memory plan.
 
 use crate::error::RuntimeError;
-use crate::plan::{lower_function, Buffers, KernelSource, Loc, Lowered};
+use crate::plan::{lower_function, Buffers, KernelSource, Loc, Lowered, WholeKernels};
 use kiln_codegen::cpu::{compile, CpuKernel};
 use kiln_dsl::{Bindings, Function, HostTensor, Module};
 use kiln_rewrite::{CostModel, Optimizer, Report};
@@ -180,8 +180,8 @@ impl CpuExecutable {
     fn compile_rewritten(func: Function, report: Option<Report>, options: &CompileOptions) -> Result<CpuExecutable, RuntimeError> {
         // (attention ops run stage by stage here: the CPU's kernel templates
         // compute them in llama.cpp's summation order)
-        let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::SharedInPlace }, false, false, |source| {
-            let KernelSource::Nest(nest) = source else { unreachable!("the CPU asks for no attention kernels") };
+        let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::SharedInPlace }, WholeKernels::default(), |source| {
+            let KernelSource::Nest(nest) = source else { unreachable!("the CPU asks for no whole kernels") };
             let nest = options.schedule(nest, false, |n| Ok(default_schedule(n, Target::CPU)?.0))?;
             Ok(CpuStep { kernel: compile(&nest)?, nest })
         })?;

@@ -133,7 +133,7 @@ impl Device {
             Device::Gpu(g, _) => {
                 let prices = if g.adapter_kind() == kiln_schedule::AdapterKind::Gpu { kiln_rewrite::CostModel::gpu() } else { kiln_rewrite::CostModel::cpu() };
                 let t = g.target();
-                kiln_rewrite::CostModel { attention_kernels: t.attention_kernels, quantize_prologues: true, int_dot_epilogues: t.int_dot && t.subgroups, split_attention: t.split_attention, ..prices }
+                kiln_rewrite::CostModel { attention_kernels: t.attention_kernels, quantize_prologues: true, int_dot_epilogues: t.int_dot && t.subgroups, split_attention: t.split_attention, quantize_row_reductions: t.quantize_row_reductions, ..prices }
             }
             Device::Cpu => kiln_rewrite::CostModel::cpu(),
         }

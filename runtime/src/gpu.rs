@@ -17,9 +17,9 @@
 //! watched for out-of-memory.
 
 use crate::error::RuntimeError;
-use crate::plan::{lower_function, Buffers, KernelSource, Loc, Lowered};
+use crate::plan::{lower_function, Buffers, KernelSource, Loc, Lowered, WholeKernels};
 use crate::CompileOptions;
-use kiln_codegen::gpu::{lower, lower_attention, GpuKernel, GpuTarget};
+use kiln_codegen::gpu::{lower, lower_attention, lower_row_reduced_quantize, GpuKernel, GpuTarget};
 use kiln_dsl::{quant, Bindings, DType, Function, HostTensor, Module, TensorDesc};
 use kiln_schedule::{gpu_schedule, AdapterKind, GpuKnobs};
 use kiln_rewrite::Report;
@@ -591,7 +591,7 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE.union(wgpu::Buff
 
 /// What kiln's shaders may use on `adapter` opened with `limits`, less what
 /// `KILN_GPU_DISABLE` (a comma-separated list of `subgroups`, `native_f16`,
-/// `f16_in_f32`, `fold_lanes`, `split_q4_0`, `float_by_exponent`, `matrix_units`, `attention_kernels`, `split_attention`, `int_dot`, for the schedules `vectors`, and `trusted`:
+/// `f16_in_f32`, `fold_lanes`, `split_q4_0`, `float_by_exponent`, `matrix_units`, `attention_kernels`, `split_attention`, `int_dot`, `quantize_row_reductions`, for the schedules `vectors`, and `trusted`:
 /// keep wgpu's run-time checks in every shader) turns off: for measuring
 /// what each feature gives, or for working around a driver bug.
 pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> GpuTarget {
@@ -613,6 +613,7 @@ pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> 
         attention_kernels: enabled("attention_kernels"),
         split_attention: enabled("split_attention"),
         int_dot: enabled("int_dot"),
+        quantize_row_reductions: enabled("quantize_row_reductions"),
     }
 }
 
@@ -878,7 +879,7 @@ pub fn gpu_module_kernels(module: &Module, target: &GpuTarget, adapter: AdapterK
 }
 
 fn lowered_kernels(func: &Function, target: &GpuTarget, adapter: AdapterKind, options: &CompileOptions) -> Result<Vec<(String, GpuKernel)>, RuntimeError> {
-    let lowered = lower_function(func, Buffers::OnePerValue, target.attention_kernels, target.split_attention, |source| gpu_kernel(source, target, adapter, options))?;
+    let lowered = lower_function(func, Buffers::OnePerValue, WholeKernels::of_target(target), |source| gpu_kernel(source, target, adapter, options))?;
     Ok(lowered.steps.into_iter().map(|s| (s.op, s.kernel)).collect())
 }
 
@@ -891,6 +892,8 @@ fn gpu_kernel(source: KernelSource, target: &GpuTarget, adapter: AdapterKind, op
             Ok(lower(&nest, target)?)
         }
         KernelSource::Attention(attention, part) => Ok(lower_attention(&attention, part, target)?),
+        // (built whole: the quantize kernel takes no schedule's knobs)
+        KernelSource::RowReducedQuantize { quantize, reduction, n_inputs } => Ok(lower_row_reduced_quantize(&default_schedule(quantize, adapter)?, &reduction, n_inputs, target)?),
     }
 }
 
@@ -1002,7 +1005,7 @@ impl GpuExecutable {
 
     /// Compile `func`, already rewritten (what `report` says was done).
     fn compile_rewritten(func: Function, report: Option<Report>, gpu: &GpuDevice, options: &CompileOptions) -> Result<GpuExecutable, RuntimeError> {
-        let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::Shared }, gpu.target().attention_kernels, gpu.target().split_attention, |source| {
+        let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::Shared }, WholeKernels::of_target(&gpu.target()), |source| {
             let kernel = gpu_kernel(source, &gpu.target(), gpu.adapter_kind(), options)?;
             let pipeline = gpu.pipeline(&kernel)?;
             Ok(GpuStep { unchecked: gpu.runs_unchecked(&kernel), layout: pipeline.get_bind_group_layout(0), kernel, pipeline })

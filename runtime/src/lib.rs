@@ -44,4 +44,4 @@ pub use device::{cpu_device, devices, gpu_devices, Device, DeviceChoice, DeviceI
 pub use error::RuntimeError;
 pub use gpu::{gpu_adapters, gpu_kernels, gpu_module_kernels, GpuDevice, GpuExecutable, GpuModule, GpuTensor, RowRun, Value};
 pub use kiln_codegen::gpu::{GpuTarget, MatrixGemm};
-pub use plan::{memory_report, Interval, MemoryPlan, MemoryReport};
+pub use plan::{memory_report, Interval, MemoryPlan, MemoryReport, WholeKernels};

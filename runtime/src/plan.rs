@@ -8,7 +8,9 @@
 
 use crate::error::RuntimeError;
 use kiln_codegen::gpu::{AttentionPart, FusedAttention};
-use kiln_dsl::ops::AttentionPlan;
+use kiln_codegen::gpu::GpuTarget;
+use kiln_dsl::ops::{AttentionPlan, RowReducedQuantize};
+use kiln_rewrite::CostModel;
 use kiln_dsl::{product, Bindings, DType, Dim, Expr, Function, GraphError, NodeKind, Stage};
 use kiln_schedule::LoopNest;
 
@@ -166,6 +168,36 @@ pub(crate) enum KernelSource {
     /// A kernel of an attention op's stages (backends that run them as one
     /// kernel, or three splitting the keys).
     Attention(FusedAttention, AttentionPart),
+    /// A quantize stage's naive nest and the reduction over each of its
+    /// rows that it reads (source `n_inputs` of the nest), as one kernel
+    /// reading the op's inputs.
+    RowReducedQuantize { quantize: LoopNest, reduction: LoopNest, n_inputs: usize },
+}
+
+/// Which ops of several stages a backend runs as fewer kernels than stages
+/// (each is also the graph optimizer's [`CostModel`] flag of that name,
+/// which must agree for its kernel counts to be the plan's).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WholeKernels {
+    /// An attention as one kernel ([`AttentionPlan`]).
+    pub attention_kernels: bool,
+    /// ... or as three splitting the keys, for a few queries.
+    pub split_attention: bool,
+    /// A quantization and the reduction over its rows it reads as one
+    /// kernel ([`RowReducedQuantize`]).
+    pub quantize_row_reductions: bool,
+}
+
+impl WholeKernels {
+    /// What a GPU of `target` runs whole.
+    pub fn of_target(target: &GpuTarget) -> WholeKernels {
+        WholeKernels { attention_kernels: target.attention_kernels, split_attention: target.split_attention, quantize_row_reductions: target.quantize_row_reductions }
+    }
+
+    /// What the backend that `cost` prices runs whole.
+    pub fn of_cost(cost: &CostModel) -> WholeKernels {
+        WholeKernels { attention_kernels: cost.attention_kernels, split_attention: cost.split_attention, quantize_row_reductions: cost.quantize_row_reductions }
+    }
 }
 
 /// The steps and values of a function being lowered, and the arguments of
@@ -205,11 +237,11 @@ impl<K> OpSteps<'_, K> {
 }
 
 /// Walk `func`'s ops in order, compile each stage's naive nest with
-/// `compile` (which schedules it for its backend), or where
-/// `attention_kernels` is set each [`AttentionPlan`] as one kernel (three
-/// splitting the keys of a few queries where `split_keys` is also set), and
-/// plan the buffers of the intermediate values.
-pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, attention_kernels: bool, split_keys: bool, mut compile: impl FnMut(KernelSource) -> Result<K, RuntimeError>) -> Result<Lowered<K>, RuntimeError> {
+/// `compile` (which schedules it for its backend), or the stages the
+/// backend runs `whole` together (an [`AttentionPlan`] as one kernel, or
+/// three splitting the keys of a few queries; a [`RowReducedQuantize`] as
+/// one), and plan the buffers of the intermediate values.
+pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, whole: WholeKernels, mut compile: impl FnMut(KernelSource) -> Result<K, RuntimeError>) -> Result<Lowered<K>, RuntimeError> {
     func.verify()?;
     let mut steps: Vec<Step<K>> = Vec::new();
     let mut values: Vec<Interval> = Vec::new();
@@ -237,7 +269,8 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, attention_ker
                 let args: Vec<Loc> = node.inputs.iter().map(|x| loc_of[x.0 as usize].clone().expect("operands precede users")).collect();
                 let mut src_types: Vec<(DType, Vec<Dim>)> = in_tys.iter().map(|t| (t.dtype, t.shape.clone())).collect();
                 let mut op_steps = OpSteps { steps: &mut steps, values: &mut values, overwritable: &mut overwritable, args, op: op.name() };
-                match attention_kernels.then(|| AttentionPlan::of(op.as_ref(), &stages, in_tys.len())).flatten() {
+                let row_reduced = whole.quantize_row_reductions.then(|| RowReducedQuantize::of(&stages, in_tys.len())).flatten();
+                match whole.attention_kernels.then(|| AttentionPlan::of(op.as_ref(), &stages, in_tys.len())).flatten() {
                     Some(attention) => {
                         // proven in bounds where each stage is (the kernel reads
                         // what they read, at their points)
@@ -250,7 +283,7 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, attention_ker
                             sources.push((stage.dtype, stage.shape.clone()));
                         }
                         let name = if attention.prologue.is_some() { "attention_with_queries" } else { "attention" };
-                        let fused = FusedAttention { name: name.into(), plan: attention, sources: src_types, output: last.shape.clone(), bounds_proof, split_keys };
+                        let fused = FusedAttention { name: name.into(), plan: attention, sources: src_types, output: last.shape.clone(), bounds_proof, split_keys: whole.split_attention };
                         // one kernel, or three splitting the keys (the
                         // first two write scratch values the next read)
                         for part in fused.parts() {
@@ -260,6 +293,15 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, attention_ker
                                 None => op_steps.step(kernel, last.dtype, &last.shape, Vec::new()),
                             }
                         }
+                    }
+                    None if row_reduced.is_some() => {
+                        let plan = row_reduced.expect("matched");
+                        let reduction = LoopNest::from_stage(&plan.reduction, &src_types)?;
+                        let n_inputs = src_types.len();
+                        src_types.push((plan.reduction.dtype, plan.reduction.shape.clone()));
+                        let quantize = LoopNest::from_stage(&plan.quantize, &src_types)?;
+                        let kernel = compile(KernelSource::RowReducedQuantize { quantize, reduction, n_inputs })?;
+                        op_steps.step(kernel, last.dtype, &last.shape, Vec::new());
                     }
                     None => {
                         for stage in &stages {
@@ -320,12 +362,11 @@ pub struct MemoryReport {
 }
 
 /// The [`MemoryReport`] of `func` with every symbolic dim set to `dims`
-/// (kernels are not compiled), on a backend that runs attention kernels as
-/// one (`attention_kernels`: the GPU's; three splitting the keys of a few
-/// queries where `split_keys` is also set) or not.
-pub fn memory_report(func: &Function, dims: i64, attention_kernels: bool, split_keys: bool) -> Result<MemoryReport, RuntimeError> {
-    let lowered = lower_function(func, Buffers::Shared, attention_kernels, split_keys, |_| Ok(()))?;
-    let in_place = lower_function(func, Buffers::SharedInPlace, attention_kernels, split_keys, |_| Ok(()))?;
+/// (kernels are not compiled), on a backend that runs the stages of some
+/// ops together (`whole`: the GPU's) or none.
+pub fn memory_report(func: &Function, dims: i64, whole: WholeKernels) -> Result<MemoryReport, RuntimeError> {
+    let lowered = lower_function(func, Buffers::Shared, whole, |_| Ok(()))?;
+    let in_place = lower_function(func, Buffers::SharedInPlace, whole, |_| Ok(()))?;
     let mut b = Bindings::new();
     for n in &func.nodes {
         for d in &n.ty.shape {

@@ -438,6 +438,40 @@ fn decode_gemvs_of_8_bit_activations_use_integer_dot_products() {
 }
 
 #[test]
+fn a_norms_mean_is_computed_inside_the_quantization_that_reads_it() {
+    // llama.cpp's arithmetic before a GEMV: a norm (its mean of squares,
+    // then its scaling), the quantization of the normed rows, the GEMV.
+    // The graph optimizer makes the mean part of the quantize kernel where
+    // rows are whole spans of 256 values, each workgroup computing its own
+    // row's; rows of 576 (SmolLM2's) keep the mean's own kernel. With
+    // `quantize_row_reductions` off, every shape keeps it.
+    let options = scheduled_for(Backend::GpuDiscrete, kiln_runtime::CompileOptions::default().rewriting(kiln_runtime::CostModel::gpu()));
+    let apart = gpu().with_target(kiln_runtime::GpuTarget { quantize_row_reductions: false, ..gpu().target() });
+    let mut r = rng();
+    for (shape, acts, w) in [(&[1, 256][..], DType::Q8_0, DType::Q4_0), (&[3, 512], DType::Q8_1, DType::Q4_1), (&[2, 2, 1024], DType::Q8_0, DType::Q8_0), (&[1, 4096], DType::Q8_0, DType::Q4_0), (&[2, 576], DType::Q8_0, DType::Q4_0)] {
+        let (k, n) = (*shape.last().unwrap(), 5);
+        let f = FunctionBuilder::new("norm_quantize_gemv");
+        let x = f.input("x", DType::F32, &d(shape));
+        let norm = f.input("norm", DType::F32, &d(&[k]));
+        let weights = f.input("w", w, &d(&[n, k]));
+        let y = x.rms_norm(&norm, 1e-5).quantize(acts).matmul_t(&weights);
+        let func = f.finish(&[&y]).unwrap();
+        let ins = random_inputs(&func, &[shape, &[k], &[n, k]], 0, &mut r);
+        let want = kiln_dsl::interpret(&func, &ins, &HashMap::new(), &Bindings::new()).unwrap();
+        for (device, fused) in [(gpu(), k % 256 == 0), (&apart, false)] {
+            let exe = GpuExecutable::compile(&func, device, &options).unwrap();
+            let got = exe.run(&ins, &HashMap::new(), &Bindings::new()).unwrap();
+            let err = kiln_dsl::rel_l2_error(&got[0].to_f64(), &want[0].data);
+            assert!(err <= quantized_tol(Backend::GpuDiscrete), "{shape:?} {acts} fused {fused}: relative L2 error {err:e}");
+            let kernels: Vec<(&str, &str)> = exe.kernels().map(|k| (k.name.as_str(), k.nest.as_str())).collect();
+            assert_eq!(kernels.len(), if fused { 2 } else { 3 }, "{shape:?} {acts} fused {fused}: {kernels:#?}");
+            let quantize = kernels.iter().find(|(name, _)| name.contains("quantize")).unwrap_or_else(|| panic!("no quantize kernel in {kernels:#?}"));
+            assert_eq!(quantize.1.contains("each workgroup's row's value"), fused, "{}", quantize.1);
+        }
+    }
+}
+
+#[test]
 fn a_residual_add_after_an_integer_dot_gemv_is_its_epilogue() {
     // a decode step's output projection and its residual add (or a
     // subtraction): the graph optimizer makes the add the GEMV's epilogue,

@@ -141,7 +141,7 @@ fn elementwise_chains_run_in_place() {
     let r = &mut rng();
     let ins = random_inputs(&func, &[&[5, 33], &[33]], 50, r);
     check_on(Backend::Cpu, &func, &ins, &Bindings::new(), 1e-5);
-    let report = kiln_runtime::memory_report(&func, 1, false, false).unwrap();
+    let report = kiln_runtime::memory_report(&func, 1, kiln_runtime::WholeKernels::default()).unwrap();
     assert!(report.in_place_bytes < report.planned_bytes, "{report:?}");
     let exe = kiln_runtime::CpuExecutable::compile(&func, &kiln_runtime::CompileOptions::default()).unwrap();
     let (planned, _) = exe.intermediate_bytes(&Bindings::new()).unwrap();
