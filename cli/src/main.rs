@@ -690,10 +690,11 @@ fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, devi
         _ => (kiln_runtime::GpuTarget { attention_kernels: true, split_attention: true, quantize_row_reductions: true, ..Default::default() }, Default::default()),
     };
     // the kernels a GPU runs: rewritten unless asked not to (priced as for
-    // the device given, else as for a discrete GPU)
+    // the device given, else as for a discrete GPU generating code for the
+    // portable target: no integer-dot epilogues, which it cannot run)
     let options = match rewrite {
         RewriteChoice::Off => kiln_runtime::CompileOptions::default(),
-        _ => kiln_runtime::CompileOptions::default().rewriting(device.map_or_else(kiln_runtime::CostModel::gpu, Device::cost_model)),
+        _ => kiln_runtime::CompileOptions::default().rewriting(device.map_or_else(|| kiln_runtime::gpu_cost_model(&target, kiln_runtime::CostModel::gpu()), Device::cost_model)),
     };
     // a GPU given: its tuned schedules, as `generate` would use them
     let (options, db_file) = match device {

@@ -114,6 +114,15 @@ impl fmt::Display for DeviceChoice {
     }
 }
 
+/// The graph optimizer's cost model for kernels generated for `target`,
+/// on `prices` (launches, bytes and arithmetic): what that target's code
+/// generator fuses (whole attentions, integer-dot epilogues, row
+/// reductions in quantizations) is what the model prices so.
+pub fn gpu_cost_model(target: &kiln_codegen::gpu::GpuTarget, prices: kiln_rewrite::CostModel) -> kiln_rewrite::CostModel {
+    let t = target;
+    kiln_rewrite::CostModel { attention_kernels: t.attention_kernels, quantize_prologues: true, int_dot_epilogues: t.int_dot && t.subgroups, split_attention: t.split_attention, quantize_row_reductions: t.quantize_row_reductions, ..prices }
+}
+
 /// An opened device.
 #[derive(Clone, Debug)]
 pub enum Device {
@@ -132,8 +141,7 @@ impl Device {
         match self {
             Device::Gpu(g, _) => {
                 let prices = if g.adapter_kind() == kiln_schedule::AdapterKind::Gpu { kiln_rewrite::CostModel::gpu() } else { kiln_rewrite::CostModel::cpu() };
-                let t = g.target();
-                kiln_rewrite::CostModel { attention_kernels: t.attention_kernels, quantize_prologues: true, int_dot_epilogues: t.int_dot && t.subgroups, split_attention: t.split_attention, quantize_row_reductions: t.quantize_row_reductions, ..prices }
+                gpu_cost_model(&g.target(), prices)
             }
             Device::Cpu => kiln_rewrite::CostModel::cpu(),
         }

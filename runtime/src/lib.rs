@@ -40,7 +40,7 @@ mod plan;
 
 pub use cpu::{CompileOptions, CpuExecutable, CpuModule, Scheduler};
 pub use kiln_rewrite::{CostModel, Optimizer};
-pub use device::{cpu_device, devices, gpu_devices, Device, DeviceChoice, DeviceInfo};
+pub use device::{cpu_device, devices, gpu_cost_model, gpu_devices, Device, DeviceChoice, DeviceInfo};
 pub use error::RuntimeError;
 pub use gpu::{gpu_adapters, gpu_kernels, gpu_module_kernels, GpuDevice, GpuExecutable, GpuModule, GpuTensor, RowRun, Value};
 pub use kiln_codegen::gpu::{GpuTarget, MatrixGemm};
