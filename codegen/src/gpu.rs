@@ -47,7 +47,9 @@
 //! f16 outputs are written with atomic AND/OR on their words, since two
 //! invocations may share one. A quantize stage (f32 rows to Q8_0 or Q8_1
 //! blocks) is built whole (`quantize`): 8 invocations a block, whole words
-//! assembled in workgroup memory, no atomics.
+//! assembled in workgroup memory, no atomics; with the reduction over its
+//! rows that it reads (an RMSNorm's mean), each workgroup computes its
+//! row's value first ([`lower_row_reduced_quantize`]).
 //!
 //! Matrix units: on a target with them ([`GpuTarget::matrix_units`]) a
 //! matmul over rows ([`MatrixGemm`]) is not lowered loop by loop but as

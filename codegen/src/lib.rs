@@ -19,8 +19,9 @@
 //! `lanes` proves them so), validated by naga and written as WGSL, SPIR-V
 //! or MSL. Some kernels are built whole rather than loop by loop: a matmul
 //! over rows on the matrix units, a GEMV of 8-bit activations by integer
-//! dot products, a quantize stage, and an attention's stages as one kernel
-//! or, for a few queries, three splitting the keys
+//! dot products, a quantize stage (with the reduction over its rows it
+//! reads, [`gpu::lower_row_reduced_quantize`]), and an attention's stages
+//! as one kernel or, for a few queries, three splitting the keys
 //! ([`gpu::lower_attention`]).
 //!
 //! In: `Validated` nests (and [`gpu::FusedAttention`]s). Out: callable kernels ([`cpu::CpuKernel`]) and
