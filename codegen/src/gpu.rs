@@ -474,6 +474,39 @@ impl Builder {
         self.push(Statement::ControlBarrier(naga::Barrier::WORK_GROUP));
     }
 
+    /// Every invocation's `value` combined by `op` over the workgroup: stored
+    /// at `lane` (the i32 local index) of the workgroup array `shared` of
+    /// `lanes` (a power of two) elements, then halved by a barrier tree.
+    /// Returns the result, which every invocation has read before it
+    /// returns (the array may be written again).
+    fn workgroup_tree(&mut self, shared: Handle<Expression>, lane: Handle<Expression>, lanes: u32, value: Handle<Expression>, op: ReduceOp) -> Res<Handle<Expression>> {
+        let mine = self.emit(Expression::Access { base: shared, index: lane });
+        self.push(Statement::Store { pointer: mine, value });
+        self.barrier();
+        let mut stride = lanes / 2;
+        while stride > 0 {
+            let st = self.int(stride as i64)?;
+            let active = self.bin(BinaryOperator::Less, lane, st);
+            self.if_(active, |b| {
+                let other = b.bin(BinaryOperator::Add, lane, st);
+                let oa = b.emit(Expression::Access { base: shared, index: other });
+                let o = b.emit(Expression::Load { pointer: oa });
+                let ma = b.emit(Expression::Access { base: shared, index: lane });
+                let v = b.emit(Expression::Load { pointer: ma });
+                let r = b.combine(op, v, o);
+                b.push(Statement::Store { pointer: ma, value: r });
+                Ok(())
+            })?;
+            self.barrier();
+            stride /= 2;
+        }
+        let zero = self.int(0)?;
+        let first = self.emit(Expression::Access { base: shared, index: zero });
+        let total = self.emit(Expression::Load { pointer: first });
+        self.barrier();
+        Ok(total)
+    }
+
     /// Build a nested block with `body`.
     fn nested(&mut self, body: impl FnOnce(&mut Self) -> Res<()>) -> Res<Block> {
         self.flush();

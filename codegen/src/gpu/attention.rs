@@ -299,34 +299,7 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
         })
     };
     // the workgroup's: a tree over the lanes' partials
-    let tree = |b: &mut Builder, value: Handle<Expression>, op: ReduceOp| -> Res<Handle<Expression>> {
-        let red_g = red_g.expect("declared");
-        let mine = b.emit(Expression::Access { base: red_g, index: lane });
-        b.push(Statement::Store { pointer: mine, value });
-        b.barrier();
-        let mut stride = ATTENTION_LANES / 2;
-        while stride > 0 {
-            let st = b.int(stride as i64)?;
-            let active = b.bin(BinaryOperator::Less, lane, st);
-            b.if_(active, |b| {
-                let other = b.bin(BinaryOperator::Add, lane, st);
-                let oa = b.emit(Expression::Access { base: red_g, index: other });
-                let o = b.emit(Expression::Load { pointer: oa });
-                let ma = b.emit(Expression::Access { base: red_g, index: lane });
-                let v = b.emit(Expression::Load { pointer: ma });
-                let r = b.combine(op, v, o);
-                b.push(Statement::Store { pointer: ma, value: r });
-                Ok(())
-            })?;
-            b.barrier();
-            stride /= 2;
-        }
-        let first = b.emit(Expression::Access { base: red_g, index: zero_i });
-        let total = b.emit(Expression::Load { pointer: first });
-        // every lane has read it before the array is written again
-        b.barrier();
-        Ok(total)
-    };
+    let tree = |b: &mut Builder, value: Handle<Expression>, op: ReduceOp| -> Res<Handle<Expression>> { b.workgroup_tree(red_g.expect("declared"), lane, ATTENTION_LANES, value, op) };
     // the score of key t of this query and head, as the scores' kernel stored it
     let stored_score = |b: &mut Builder, t: Handle<Expression>| -> Res<Handle<Expression>> {
         let row = b.bin(BinaryOperator::Multiply, block, keys);

@@ -190,28 +190,8 @@ fn lower_quantize_with(v: &Validated, target: &GpuTarget, row_reduction: Option<
             Ok(())
         })?;
         let acc = load(&mut b, partial);
-        let mine = at(&mut b, amax_g, lane);
-        b.push(Statement::Store { pointer: mine, value: acc });
-        b.barrier();
-        let mut half = lanes / 2;
-        while half > 0 {
-            let half_h = int(&mut b, half as i64)?;
-            let low = b.bin(BinaryOperator::Less, lane, half_h);
-            b.if_(low, |b| {
-                let other = b.bin(BinaryOperator::Add, lane, half_h);
-                let (p, q) = (b.emit(Expression::Access { base: amax_g, index: lane }), b.emit(Expression::Access { base: amax_g, index: other }));
-                let (x, y) = (b.emit(Expression::Load { pointer: p }), b.emit(Expression::Load { pointer: q }));
-                let combined = b.combine(op, x, y);
-                b.push(Statement::Store { pointer: p, value: combined });
-                Ok(())
-            })?;
-            b.barrier();
-            half /= 2;
-        }
-        let first_lane = at(&mut b, amax_g, zero_i);
-        let value = load(&mut b, first_lane);
         // (every invocation has it before the maxima reuse the array)
-        b.barrier();
+        let value = b.workgroup_tree(amax_g, lane, lanes, acc, op)?;
         let key = known_key(&Expr::Load { src: *n_inputs as u32, index: Vec::new() });
         b.remembered(key, |_| Ok((value, Kind::Float)))?;
     }
