@@ -151,8 +151,9 @@ pub enum Builtin {
     /// new tokens' `k, v: [B, Hkv, D]`, the pools `k_pool, v_pool: [N, Hkv,
     /// D]` (same type as `k`), `pages: i32[B, M]` (sequence `b`'s pages, in
     /// order) and `lens: i32[B]` (keys each sequence has in the pool). Key
-    /// `j < lens[b]` of sequence `b` is pool row `pages[b, j / page] * page
-    /// + j % page`, key `lens[b]` is its new `k[b]`, later ones are hidden,
+    /// `j < lens[b]` of sequence `b` is pool row
+    /// `pages[b, j / page] * page + j % page`, key `lens[b]` is its new
+    /// `k[b]`, later ones are hidden,
     /// so `M * page` must exceed every `lens[b]`. Out-of-range pages and
     /// rows are clamped (never read out of bounds). Each row computes what
     /// [`Builtin::Attention`] computes for that sequence's query over its
