@@ -7,8 +7,7 @@
 //! symbolic dims and are evaluated per run.
 
 use crate::error::RuntimeError;
-use kiln_codegen::gpu::{AttentionPart, FusedAttention};
-use kiln_codegen::gpu::GpuTarget;
+use kiln_codegen::gpu::{AttentionPart, FusedAttention, GpuTarget};
 use kiln_dsl::ops::{AttentionPlan, RowReducedQuantize};
 use kiln_rewrite::CostModel;
 use kiln_dsl::{product, Bindings, DType, Dim, Expr, Function, GraphError, NodeKind, Stage};
@@ -269,9 +268,10 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, whole: WholeK
                 let args: Vec<Loc> = node.inputs.iter().map(|x| loc_of[x.0 as usize].clone().expect("operands precede users")).collect();
                 let mut src_types: Vec<(DType, Vec<Dim>)> = in_tys.iter().map(|t| (t.dtype, t.shape.clone())).collect();
                 let mut op_steps = OpSteps { steps: &mut steps, values: &mut values, overwritable: &mut overwritable, args, op: op.name() };
+                let attention = whole.attention_kernels.then(|| AttentionPlan::of(op.as_ref(), &stages, in_tys.len())).flatten();
                 let row_reduced = whole.quantize_row_reductions.then(|| RowReducedQuantize::of(&stages, in_tys.len())).flatten();
-                match whole.attention_kernels.then(|| AttentionPlan::of(op.as_ref(), &stages, in_tys.len())).flatten() {
-                    Some(attention) => {
+                match (attention, row_reduced) {
+                    (Some(attention), _) => {
                         // proven in bounds where each stage is (the kernel reads
                         // what they read, at their points)
                         let mut sources = src_types.clone();
@@ -294,8 +294,7 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, whole: WholeK
                             }
                         }
                     }
-                    None if row_reduced.is_some() => {
-                        let plan = row_reduced.expect("matched");
+                    (None, Some(plan)) => {
                         let reduction = LoopNest::from_stage(&plan.reduction, &src_types)?;
                         let n_inputs = src_types.len();
                         src_types.push((plan.reduction.dtype, plan.reduction.shape.clone()));
@@ -303,7 +302,7 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, whole: WholeK
                         let kernel = compile(KernelSource::RowReducedQuantize { quantize, reduction, n_inputs })?;
                         op_steps.step(kernel, last.dtype, &last.shape, Vec::new());
                     }
-                    None => {
+                    (None, None) => {
                         for stage in &stages {
                             let kernel = compile(KernelSource::Nest(LoopNest::from_stage(stage, &src_types)?))?;
                             let own: Vec<usize> = op_steps
