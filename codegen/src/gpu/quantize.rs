@@ -160,7 +160,7 @@ fn lower_quantize_with(v: &Validated, target: &GpuTarget, row_reduction: Option<
     };
     if let Some((r, n_inputs, r_body)) = &reduced {
         // the workgroup's row (its blocks all lie in one): each invocation
-        // combines every 64th point, 4 loads a step, then a tree
+        // combines every 64th point, up to 32 loads a step, then a tree
         let row = b.bin(BinaryOperator::Divide, first_block, row_blocks_h);
         bind_row(&mut b, row)?;
         let op = r.reduce.expect("a reduction (checked above)");
