@@ -15,7 +15,13 @@
 # random:SHAPE:DTYPE.
 # Environment: KILN_PP (default 512), KILN_TG (default 128), KILN_ROUNDS
 # (default 2), KILN_BANDWIDTH_GBS (default 2766, the H100's copy probe),
-# KILN_BENCH_TIMEOUT (seconds per bench, default 300).
+# KILN_BENCH_TIMEOUT (seconds per bench, default 300), KILN_PEERS (builds
+# of llama.cpp's llama-bench as NAME=DIR ..., e.g. "vulkan=/tmp/lv
+# cuda=/tmp/lc" from benches/gpu/build_llamacpp.sh and
+# build_llamacpp_cuda.sh: each model is also measured by each of them on the
+# same weights, a random stand-in written by the first run's `random_gguf`;
+# pp from an empty context and tg after a prompt of KILN_PP tokens, `-d`, as
+# kiln's are, with flash attention off and on).
 set -u
 OUT=$1
 shift
@@ -55,10 +61,32 @@ bench() {
         --bandwidth "$BW" --profile --json >"$OUT/$tag.$name.$round.json" 2>"$OUT/$tag.$name.$round.log" \
         || echo "{\"error\": \"exit $?\"}" >"$OUT/$tag.$name.$round.json"
 }
+peer() { # llama.cpp on the same weights, the same rounds
+    first=${KILN_RUNS%% *}
+    first=${first#*=}
+    first=${first%%|*}
+    file=$model
+    case $model in
+    random:*)
+        file=${TMPDIR:-/tmp}/kiln-peer-$tag.gguf
+        "$first/random_gguf" "${model#random:}" "$file" 2>>"$OUT/$tag.peer.log" || return
+        ;;
+    esac
+    for round in $(seq "$ROUNDS"); do
+        for peer in $KILN_PEERS; do
+            for test in "-p $PP -n 0" "-p 0 -n $TG -d $PP"; do
+                timeout "${KILN_BENCH_TIMEOUT:-300}" "${peer#*=}/llama-bench" -m "$file" -ngl 99 $test -fa 0,1 -r 3 -o jsonl \
+                    >>"$OUT/$tag.llamacpp-${peer%%=*}.$round.llamabench" 2>>"$OUT/$tag.peer.log" || echo "${peer%%=*}: llama-bench exit $?" >>"$OUT/$tag.peer.log"
+            done
+        done
+    done
+    [ "$file" = "$model" ] || rm -f "$file"
+}
 each_run gemv
 for model in "$@"; do
     tag=$(basename "$model" | tr ':/' '__')
     each_run bench
+    [ -z "${KILN_PEERS:-}" ] || peer
 done
 echo "== table (runs: $KILN_RUNS; limit at $BW GB/s; speed-ups against the first run)"
 python3 - "$OUT" "$KILN_RUNS" <<'PY'
@@ -80,6 +108,7 @@ for (dt, k, n), by_run in sorted(gemv.items()):
             first = first or best
             parts.append(f"{name} {' '.join(f'{t:.1f}' for t, _ in times)} us ({max(g for _, g in times):.0f} GB/s, x{first / best:.2f})")
     print(f"gemv {dt:5} K={k:>5} N={n:>5}: " + " | ".join(parts))
+limits = {}
 for f in sorted(out.glob("*.json")):
     r = json.loads(f.read_text())
     if "error" in r:
@@ -90,4 +119,23 @@ for f in sorted(out.glob("*.json")):
     gpu = f"kernels {step[1]} ms/step ({step[2]})" if step else ""
     tg = r["tg"]["tokens_per_s"]
     print(f"{f.stem:40} pp{r['pp']['tokens']} {r['pp']['tokens_per_s']:8.1f}  tg{r['tg']['tokens']} {tg:7.1f} ({1e3 / tg:6.2f} ms/token, {100 * (r.get('tg_fraction_of_limit') or 0):4.1f}% of limit)  {gpu}")
+    limits[f.stem.split(".")[0]] = r.get("tg_limit_tokens_per_s")
+for f in sorted(out.glob("*.llamabench")):
+    tag = f.stem.split(".")[0]
+    try:
+        rows = [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
+    except ValueError:
+        rows = []
+    if not rows:
+        print(f"{f.stem:40} llama.cpp failed (see {tag}.peer.log)")
+        continue
+    by_fa = {}
+    for row in rows:
+        kind = "pp" if row["n_gen"] == 0 else "tg"
+        by_fa.setdefault(row.get("flash_attn"), {})[kind] = row
+    for fa, k in by_fa.items():
+        pp, tg = k.get("pp", {}).get("avg_ts", 0), k.get("tg", {}).get("avg_ts", 0)
+        limit = limits.get(tag)
+        of = f"{100 * tg / limit:4.1f}% of limit" if limit and tg else "limit unknown"
+        print(f"{f.stem + ' fa=' + str(int(fa)):40} pp{k.get('pp', {}).get('n_prompt', '?')} {pp:8.1f}  tg{k.get('tg', {}).get('n_gen', '?')} {tg:7.1f} ({1e3 / tg if tg else 0:6.2f} ms/token, {of})  {rows[0].get('backends', '')} {rows[0].get('build_commit', '')}")
 PY

@@ -556,23 +556,13 @@ fn model_file(config: &Config, model: &str) -> Result<(PathBuf, Option<tempfile:
     let Some(spec) = model.strip_prefix("random:") else {
         return Ok((config.cache.resolve(model, &mut progress)?, None));
     };
-    let shapes = kiln_llm_zoo::testing::LLAMA_SHAPES;
-    let names = || shapes.iter().map(|s| s.name).collect::<Vec<_>>().join(", ");
-    let (shape, dtype) = spec.split_once(':').with_context(|| format!("`{model}`: expected random:SHAPE:DTYPE (shapes {})", names()))?;
-    let shape = shapes.iter().find(|s| s.name == shape).with_context(|| format!("unknown shape `{shape}`; known: {}", names()))?;
-    let dtype = match dtype {
-        "q4_0" => kiln_dsl::DType::Q4_0,
-        "q4_1" => kiln_dsl::DType::Q4_1,
-        "q8_0" => kiln_dsl::DType::Q8_0,
-        "f16" => kiln_dsl::DType::F16,
-        other => bail!("random weights come in q4_0, q4_1, q8_0 or f16, not `{other}`"),
-    };
+    let (shape, dtype) = kiln_llm_zoo::testing::random_llama_spec(spec).map_err(|e| anyhow::anyhow!("`{model}`: {e}"))?;
     let dir = tempfile::tempdir().context("making a temporary folder")?;
     let path = dir.path().join(format!("{}-{}.gguf", shape.name, dtype.name()));
     progress(&format!("writing random {} weights in {} to {}", shape.name, dtype.name(), path.display()));
     let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    kiln_llm_zoo::testing::random_llama(shape, dtype, 1).write_to(&mut out).and_then(|_| out.flush()).with_context(|| format!("writing {}", path.display()))?;
+    kiln_llm_zoo::testing::random_llama(shape, dtype, kiln_llm_zoo::testing::STAND_IN_SEED).write_to(&mut out).and_then(|_| out.flush()).with_context(|| format!("writing {}", path.display()))?;
     Ok((path, Some(dir)))
 }
 

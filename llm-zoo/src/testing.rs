@@ -127,6 +127,27 @@ pub const LLAMA_SHAPES: [LlamaShape; 3] = [
     LlamaShape { name: "llama-2-7b", dim: 4096, ffn: 11008, layers: 32, heads: 32, kv_heads: 32, vocab: 32000, tied: false },
 ];
 
+/// The seed of the random-weight stand-ins kiln's command line measures
+/// (`random:SHAPE:DTYPE`), so other programs can write the same weights.
+pub const STAND_IN_SEED: u64 = 1;
+
+/// The shape and weight type a `SHAPE:DTYPE` spec names (`llama-2-7b:q4_0`;
+/// the part after `random:` on kiln's command line), or what was wrong
+/// with it, naming the choices.
+pub fn random_llama_spec(spec: &str) -> Result<(&'static LlamaShape, DType), String> {
+    let names = || LLAMA_SHAPES.iter().map(|s| s.name).collect::<Vec<_>>().join(", ");
+    let (shape, dtype) = spec.split_once(':').ok_or_else(|| format!("`{spec}`: expected SHAPE:DTYPE (shapes {})", names()))?;
+    let shape = LLAMA_SHAPES.iter().find(|s| s.name == shape).ok_or_else(|| format!("unknown shape `{shape}`; known: {}", names()))?;
+    let dtype = match dtype {
+        "q4_0" => DType::Q4_0,
+        "q4_1" => DType::Q4_1,
+        "q8_0" => DType::Q8_0,
+        "f16" => DType::F16,
+        other => return Err(format!("random weights come in q4_0, q4_1, q8_0 or f16, not `{other}`")),
+    };
+    Ok((shape, dtype))
+}
+
 /// Random storage bytes of `n` values of `dtype` with small magnitudes
 /// (about 0.01; norms' weights are 1): quantized blocks get a fixed scale
 /// and random quants, f16 and f32 random mantissas and signs. Fast enough
