@@ -29,11 +29,19 @@ SRC=$WORK/llama_cpp_python-$VERSION/vendor/llama.cpp
 tar -C "$SRC/.." -cJf "$DIR/llama.cpp-src.tar.xz" --exclude=llama.cpp/models --exclude=llama.cpp/docs \
     --exclude=llama.cpp/tests --exclude=llama.cpp/examples --exclude=llama.cpp/media llama.cpp
 
+# glslc and the Vulkan loader from this machine's Debian release; the
+# headers (Vulkan, SPIR-V) from Debian 13, since this llama.cpp needs
+# Vulkan headers newer than Debian 12's 1.3.239 (VK_EXT_layer_settings)
 apt_amd64="-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=$WORK/apt-lists"
+echo "deb http://deb.debian.org/debian trixie main" >trixie.list
+apt_trixie="-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=$WORK/trixie-lists -oDir::Etc::SourceList=$WORK/trixie.list -oDir::Etc::SourceParts=/dev/null"
 if [ ! -d root/usr/share/cmake/SPIRV-Headers ]; then
+    mkdir -p trixie-lists/partial debs-trixie
     apt-get $apt_amd64 update >/dev/null
-    (cd debs && apt-get $apt_amd64 download glslc libshaderc1 libvulkan-dev libvulkan1 spirv-headers)
-    for f in debs/*.deb; do dpkg -x "$f" root; done
+    apt-get $apt_trixie update >/dev/null
+    (cd debs && apt-get $apt_amd64 download glslc libshaderc1 libvulkan1)
+    (cd debs-trixie && apt-get $apt_trixie download libvulkan-dev spirv-headers)
+    for f in debs/*.deb debs-trixie/*.deb; do dpkg -x "$f" root; done
 fi
 ROOT=$WORK/root
 LIB=$ROOT/usr/lib/x86_64-linux-gnu

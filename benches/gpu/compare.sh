@@ -21,7 +21,8 @@
 # build_llamacpp_cuda.sh: each model is also measured by each of them on the
 # same weights, a random stand-in written by the first run's `random_gguf`;
 # pp from an empty context and tg after a prompt of KILN_PP tokens, `-d`, as
-# kiln's are, with flash attention off and on).
+# kiln's are, with flash attention off and on; KILN_PEER_ROUNDS rounds,
+# default KILN_ROUNDS).
 set -u
 OUT=$1
 shift
@@ -72,7 +73,7 @@ peer() { # llama.cpp on the same weights, the same rounds
         "$first/random_gguf" "${model#random:}" "$file" 2>>"$OUT/$tag.peer.log" || return
         ;;
     esac
-    for round in $(seq "$ROUNDS"); do
+    for round in $(seq "${KILN_PEER_ROUNDS:-$ROUNDS}"); do
         for peer in $KILN_PEERS; do
             for test in "-p $PP -n 0" "-p 0 -n $TG -d $PP"; do
                 timeout "${KILN_BENCH_TIMEOUT:-300}" "${peer#*=}/llama-bench" -m "$file" -ngl 99 $test -fa 0,1 -r 3 -o jsonl \

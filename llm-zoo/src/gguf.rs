@@ -411,6 +411,8 @@ impl Gguf {
 }
 
 /// Builds a GGUF file in memory: metadata, then tensors laid out aligned.
+/// Metadata is written in the types llama.cpp reads (see `write_to`), so
+/// its files load there too (`random_gguf`, the benchmarks' peer).
 #[derive(Debug, Default)]
 pub struct GgufWriter {
     metadata: Vec<(String, Value)>,
@@ -448,38 +450,41 @@ impl GgufWriter {
             out.extend((s.len() as u64).to_le_bytes());
             out.extend(s.as_bytes());
         }
-        fn value(out: &mut Vec<u8>, v: &Value, with_type: bool) {
-            let (ty, body): (u32, Vec<u8>) = match v {
-                Value::U64(x) => (10, x.to_le_bytes().to_vec()),
-                Value::I64(x) => (11, x.to_le_bytes().to_vec()),
-                Value::F64(x) => (12, x.to_le_bytes().to_vec()),
-                Value::Bool(x) => (7, vec![*x as u8]),
-                Value::Str(s) => {
-                    let mut b = Vec::new();
-                    string(&mut b, s);
-                    (8, b)
-                }
-                Value::Array(items) => {
-                    let mut b = Vec::new();
-                    let elem = match items.first() {
-                        Some(Value::U64(_)) => 10,
-                        Some(Value::I64(_)) => 11,
-                        Some(Value::F64(_)) => 12,
-                        Some(Value::Bool(_)) => 7,
-                        _ => 8,
-                    };
-                    b.extend((elem as u32).to_le_bytes());
-                    b.extend((items.len() as u64).to_le_bytes());
-                    for it in items {
-                        value(&mut b, it, false);
-                    }
-                    (9, b)
-                }
-            };
-            if with_type {
-                out.extend(ty.to_le_bytes());
+        // the narrowest of the types GGUF producers use (llama.cpp's loader
+        // wants u32 and i32 hyperparameters and token types, f32 floats):
+        // integers in 32 bits where every value of the item (or array) fits,
+        // floats as f32
+        fn type_of(v: &Value) -> u32 {
+            match v {
+                Value::U64(x) if u32::try_from(*x).is_ok() => 4,
+                Value::U64(_) => 10,
+                Value::I64(x) if i32::try_from(*x).is_ok() => 5,
+                Value::I64(_) => 11,
+                Value::F64(_) => 6,
+                Value::Bool(_) => 7,
+                Value::Str(_) => 8,
+                Value::Array(_) => 9,
             }
-            out.extend(body);
+        }
+        fn value(out: &mut Vec<u8>, v: &Value, ty: u32) {
+            match (v, ty) {
+                (Value::U64(x), 4) => out.extend((*x as u32).to_le_bytes()),
+                (Value::U64(x), _) => out.extend(x.to_le_bytes()),
+                (Value::I64(x), 5) => out.extend((*x as i32).to_le_bytes()),
+                (Value::I64(x), _) => out.extend(x.to_le_bytes()),
+                (Value::F64(x), _) => out.extend((*x as f32).to_le_bytes()),
+                (Value::Bool(x), _) => out.push(*x as u8),
+                (Value::Str(s), _) => string(out, s),
+                (Value::Array(items), _) => {
+                    // one element type for all: 64 bits if any item needs them
+                    let elem = items.iter().map(type_of).find(|&t| t == 10 || t == 11).or_else(|| items.first().map(type_of)).unwrap_or(8);
+                    out.extend(elem.to_le_bytes());
+                    out.extend((items.len() as u64).to_le_bytes());
+                    for it in items {
+                        value(out, it, elem);
+                    }
+                }
+            }
         }
         let mut out = Vec::new();
         out.extend(MAGIC);
@@ -488,7 +493,9 @@ impl GgufWriter {
         out.extend((self.metadata.len() as u64).to_le_bytes());
         for (k, v) in &self.metadata {
             string(&mut out, k);
-            value(&mut out, v, true);
+            let ty = type_of(v);
+            out.extend(ty.to_le_bytes());
+            value(&mut out, v, ty);
         }
         let mut offset = 0u64;
         for (name, dtype, shape, data) in &self.tensors {

@@ -214,3 +214,21 @@ pub fn random_llama(shape: &LlamaShape, dtype: DType, seed: u64) -> GgufWriter {
 pub fn tiny_llama_gguf(seed: u64) -> Vec<u8> {
     tiny_llama(seed).to_bytes()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stand_in_spec_names_a_published_shape_and_a_weight_type() {
+        let (shape, dtype) = random_llama_spec("llama-2-7b:q4_0").unwrap();
+        assert_eq!((shape.name, shape.dim, dtype), ("llama-2-7b", 4096, DType::Q4_0));
+        assert_eq!(random_llama_spec("smollm2-135m:f16").unwrap().1, DType::F16);
+        let no_dtype = random_llama_spec("llama-2-7b").unwrap_err();
+        assert!(no_dtype.contains("expected SHAPE:DTYPE") && no_dtype.contains("llama-3.2-1b"), "{no_dtype}");
+        let shape = random_llama_spec("llama-9b:q4_0").unwrap_err();
+        assert!(shape.contains("unknown shape `llama-9b`") && shape.contains("smollm2-135m"), "{shape}");
+        let dtype = random_llama_spec("llama-2-7b:q6_k").unwrap_err();
+        assert!(dtype.contains("not `q6_k`"), "{dtype}");
+    }
+}
