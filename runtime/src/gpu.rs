@@ -931,6 +931,8 @@ pub struct GpuExecutable {
     appends: Vec<Option<Append>>,
     /// Appends made in place so far.
     appended_in_place: std::sync::atomic::AtomicU64,
+    /// Of those, the ones whose rows their producer wrote in place.
+    written_in_place: std::sync::atomic::AtomicU64,
     /// What binding a call's shapes checks, gathered once.
     shape_checks: kiln_dsl::ShapeChecks,
 }
@@ -942,11 +944,20 @@ pub struct GpuExecutable {
 /// the result shares the input's buffer, instead of copying the whole
 /// cache; elsewhere the concatenation runs and its result gets room to
 /// grow ([`APPEND_ROOM`]). The input's own rows are never written.
+///
+/// Where the new rows are computed by a step whose result nothing else
+/// reads (decode's K or V row, cast to f16), that step writes them into
+/// the cache's buffer itself, bound at their offset, and no copy is made
+/// (unless the offset breaks the device's binding alignment): a KV cache
+/// grows with no command of its own.
 #[derive(Clone, Copy, Debug)]
 struct Append {
     input: usize,
     /// The value holding the new rows.
     rows: usize,
+    /// The step computing `rows`, if that value is read by this step alone
+    /// and not returned.
+    producer: Option<usize>,
 }
 
 /// A concatenation a call returns gets a buffer this many times its size
@@ -968,7 +979,9 @@ fn appends(func: &Function, lowered: &Lowered<GpuStep>) -> Vec<Option<Append>> {
             let ty = inputs[input].2;
             let row_bytes = ty.dtype.storage_bytes(ty.shape[1..].iter().map(|d| d.as_const().unwrap_or(0) as usize).product());
             let whole_words = matches!(ty.dtype, DType::F32 | DType::F16) && ty.shape.len() >= 2 && row_bytes > 0 && row_bytes % 4 == 0;
-            (whole_words && reads_input(input) == 1 && lowered.outputs.contains(&Loc::Value(s.out))).then_some(Append { input, rows })
+            let read_once = lowered.steps.iter().filter(|t| t.args.contains(&Loc::Value(rows))).count() == 1 && !lowered.outputs.contains(&Loc::Value(rows));
+            let producer = lowered.steps.iter().position(|t| t.out == rows).filter(|_| read_once);
+            (whole_words && reads_input(input) == 1 && lowered.outputs.contains(&Loc::Value(s.out))).then_some(Append { input, rows, producer })
         })
         .collect()
 }
@@ -1013,7 +1026,7 @@ impl GpuExecutable {
         let slots = lowered.plan.slots.len();
         let steps = lowered.steps.len();
         let (appends, shape_checks) = (appends(&func, &lowered), func.shape_checks());
-        Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]), bind_groups: Mutex::new(vec![None; steps]), dims: Mutex::new(None), appends, appended_in_place: Default::default(), shape_checks })
+        Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]), bind_groups: Mutex::new(vec![None; steps]), dims: Mutex::new(None), appends, appended_in_place: Default::default(), written_in_place: Default::default(), shape_checks })
     }
 
     /// What the graph optimizer did, if the options set one.
@@ -1036,6 +1049,12 @@ impl GpuExecutable {
     /// instead of copying the whole input.
     pub fn appended_in_place(&self) -> u64 {
         self.appended_in_place.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Of [`GpuExecutable::appended_in_place`], the appends whose new rows
+    /// the step computing them wrote into the cache directly (no copy).
+    pub fn written_in_place(&self) -> u64 {
+        self.written_in_place.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Kernels launched per call that run without wgpu's run-time checks
@@ -1098,9 +1117,14 @@ impl GpuExecutable {
         let sizes = self.lowered.value_sizes(&b, &self.func.name)?;
         let slot_sizes = self.lowered.slot_sizes(&sizes);
         // outputs escape the call: each gets its own buffer, or appends to
-        // an input's (the offset and bytes of the copy, per step)
+        // an input's (the offset and bytes of the copy, per step; or the
+        // binding a producer writes the rows through, per producer step)
         let mut own: HashMap<usize, Arc<PooledBuffer>> = HashMap::new();
         let mut copies: Vec<Option<(u64, u64)>> = vec![None; self.lowered.steps.len()];
+        let mut written_into: Vec<Option<(usize, u64, u64)>> = vec![None; self.lowered.steps.len()];
+        // appends whose producer writes the rows: nothing to run
+        let mut done_by_producer = vec![false; self.lowered.steps.len()];
+        let binding_align = g.inner.limits.min_storage_buffer_offset_alignment.max(4) as u64;
         for (i, a) in self.appends.iter().enumerate() {
             let Some(a) = a else { continue };
             let (t, out) = (&inputs[a.input], self.lowered.steps[i].out);
@@ -1108,7 +1132,14 @@ impl GpuExecutable {
             // the caller's value and `inputs` hold it, nothing else
             if Arc::strong_count(&t.buffer) == 2 && t.buffer.buffer.size() >= need && need > old {
                 own.insert(out, t.buffer.clone());
-                copies[i] = Some((old, need - old));
+                match a.producer {
+                    Some(p) if old % binding_align == 0 => {
+                        written_into[p] = Some((out, old, need - old));
+                        done_by_producer[i] = true;
+                        self.written_in_place.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    _ => copies[i] = Some((old, need - old)),
+                }
                 self.appended_in_place.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             } else {
                 let room = ((need as f64 * APPEND_ROOM) as u64).div_ceil(4) * 4;
@@ -1189,7 +1220,10 @@ impl GpuExecutable {
                     buffers.push((buffer.clone(), offset, std::num::NonZeroU64::new(range_bytes.min(buffer.size().saturating_sub(offset)))));
                 }
             }
-            buffers.push(whole(value_buffer(s.out))?);
+            match written_into[i] {
+                Some((cache, offset, bytes)) => buffers.push((own[&cache].buffer.clone(), offset, std::num::NonZeroU64::new(bytes))),
+                None => buffers.push(whole(value_buffer(s.out))?),
+            }
             let dims_len = (4 * k.symbols.len()).max(4) as u64;
             buffers.push((dims.clone(), dims_at[i], std::num::NonZeroU64::new(dims_len)));
             for &v in &k.vector_views {
@@ -1208,7 +1242,7 @@ impl GpuExecutable {
             let group = dev.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(&k.name), layout: &s.kernel.layout, entries: &entries });
             // a call's inputs and returned values are new buffers each call:
             // not kept (a cached group would keep them alive)
-            let per_call = s.args.iter().chain([&Loc::Value(s.out)]).any(|a| matches!(a, Loc::Input(_)) || matches!(a, Loc::Value(v) if own.contains_key(v)));
+            let per_call = written_into[i].is_some() || s.args.iter().chain([&Loc::Value(s.out)]).any(|a| matches!(a, Loc::Input(_)) || matches!(a, Loc::Value(v) if own.contains_key(v)));
             cache[i] = (!per_call).then(|| (buffers, group.clone()));
             Ok(group)
         };
@@ -1247,8 +1281,11 @@ impl GpuExecutable {
                     }
                     let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.func.name), timestamp_writes: None });
                     while i < steps && copies[i].is_none() && recorded < every {
-                        record(&mut pass, i, &bind_group(i)?, dispatch(i)?);
-                        (i, recorded) = (i + 1, recorded + 1);
+                        if !done_by_producer[i] {
+                            record(&mut pass, i, &bind_group(i)?, dispatch(i)?);
+                            recorded += 1;
+                        }
+                        i += 1;
                     }
                     drop(pass);
                     if recorded == every && i < steps {
@@ -1259,12 +1296,13 @@ impl GpuExecutable {
                 }
             }
             // a pass per kernel, timed at its start and end (an append in
-            // place: an empty pass, then its copy)
+            // place: an empty pass, then its copy if its producer did not
+            // write the rows)
             Some(q) => {
                 for i in 0..steps {
                     let timestamp_writes = wgpu::ComputePassTimestampWrites { query_set: q, beginning_of_pass_write_index: Some(2 * i as u32), end_of_pass_write_index: Some(2 * i as u32 + 1) };
                     let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.lowered.steps[i].kernel.kernel.name), timestamp_writes: Some(timestamp_writes) });
-                    if copies[i].is_none() {
+                    if copies[i].is_none() && !done_by_producer[i] {
                         record(&mut pass, i, &bind_group(i)?, dispatch(i)?);
                     }
                     drop(pass);
