@@ -5,14 +5,15 @@
 # (with --profile: its decode-step line gives the kernels' GPU time beside
 # tg's wall time). Run from the repository root:
 #
-#   KILN_RUNS="NAME=BIN_DIR[|DISABLE] ..." benches/gpu/compare.sh OUT_DIR MODEL [MODEL...]
+#   KILN_RUNS="NAME=BIN_DIR[|DISABLE[|NUMERICS[|VAR=VALUE,...]]] ..." benches/gpu/compare.sh OUT_DIR MODEL [MODEL...]
 #
 # Each run is a name, a directory of benches/gpu/build.sh binaries, and
-# optionally a KILN_GPU_DISABLE list and a `--numerics` choice, e.g. two
-# modes of one build: "baseline=/tmp/b|trusted,fold_lanes default=/tmp/b",
-# two builds: "a=/tmp/a b=/tmp/b", or two arithmetics:
-# "f32=/tmp/b llamacpp=/tmp/b||llamacpp". MODEL is a GGUF path or
-# random:SHAPE:DTYPE.
+# optionally a KILN_GPU_DISABLE list, a `--numerics` choice and environment
+# variables for kiln, e.g. two modes of one build:
+# "baseline=/tmp/b|trusted,fold_lanes default=/tmp/b", two builds:
+# "a=/tmp/a b=/tmp/b", two arithmetics: "f32=/tmp/b llamacpp=/tmp/b||llamacpp",
+# or two submission sizes: "s64=/tmp/b||llamacpp s256=/tmp/b||llamacpp|KILN_GPU_SUBMIT_EVERY=256".
+# MODEL is a GGUF path or random:SHAPE:DTYPE.
 # Environment: KILN_PP (default 512), KILN_TG (default 128), KILN_ROUNDS
 # (default 2), KILN_BANDWIDTH_GBS (default 2766, the H100's copy probe),
 # KILN_BENCH_TIMEOUT (seconds per bench, default 300), KILN_PEERS (builds
@@ -32,7 +33,7 @@ BW=${KILN_BANDWIDTH_GBS:-2766}
 ROUNDS=${KILN_ROUNDS:-2}
 mkdir -p "$OUT"
 export RUST_BACKTRACE=0
-each_run() { # command to run with $name $bin $disable set, per round and run
+each_run() { # command to run with $name $bin $disable $numerics $vars set, per round and run
     for round in $(seq "$ROUNDS"); do
         for run in $KILN_RUNS; do
             name=${run%%=*}
@@ -40,11 +41,16 @@ each_run() { # command to run with $name $bin $disable set, per round and run
             bin=${rest%%|*}
             disable=
             numerics=
+            vars=
             if [ "$rest" != "$bin" ]; then
                 disable=${rest#*|}
                 if [ "$disable" != "${disable%%|*}" ]; then
                     numerics=${disable#*|}
                     disable=${disable%%|*}
+                    if [ "$numerics" != "${numerics%%|*}" ]; then
+                        vars=${numerics#*|}
+                        numerics=${numerics%%|*}
+                    fi
                 fi
             fi
             "$@"
@@ -55,10 +61,10 @@ gemv() {
     # llama.cpp's arithmetic: Q4_0 GEMVs of Q8_0 activations
     acts=
     [ "$numerics" = llamacpp ] && acts=q8_0
-    [ -x "$bin/gpu_gemv" ] && KILN_GEMV_ACTS=$acts KILN_GPU_DISABLE=$disable KILN_GEMV_NO_COPIES=1 timeout 120 "$bin/gpu_gemv" 0 4096 4096 4096 11008 11008 4096 4096 32000 >"$OUT/gemv.$name.$round.txt" 2>&1
+    [ -x "$bin/gpu_gemv" ] && env ${vars//,/ } KILN_GEMV_ACTS=$acts KILN_GPU_DISABLE=$disable KILN_GEMV_NO_COPIES=1 timeout 120 "$bin/gpu_gemv" 0 4096 4096 4096 11008 11008 4096 4096 32000 >"$OUT/gemv.$name.$round.txt" 2>&1
 }
 bench() {
-    KILN_GPU_DISABLE=$disable timeout "${KILN_BENCH_TIMEOUT:-300}" "$bin/kiln" bench --model "$model" --device gpu ${numerics:+--numerics "$numerics"} --prompt-tokens "$PP" --gen-tokens "$TG" \
+    env ${vars//,/ } KILN_GPU_DISABLE=$disable timeout "${KILN_BENCH_TIMEOUT:-300}" "$bin/kiln" bench --model "$model" --device gpu ${numerics:+--numerics "$numerics"} --prompt-tokens "$PP" --gen-tokens "$TG" \
         --bandwidth "$BW" --profile --json >"$OUT/$tag.$name.$round.json" 2>"$OUT/$tag.$name.$round.log" \
         || echo "{\"error\": \"exit $?\"}" >"$OUT/$tag.$name.$round.json"
 }
