@@ -233,8 +233,11 @@ enum Command {
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
         batch: u64,
         /// Also time each kernel of a decode step after a prompt of
-        /// --prompt-tokens (stderr), the context tg starts at: the kernels'
-        /// sum beside the step's wall time shows the launch overhead.
+        /// --prompt-tokens (stderr), the context tg starts at. Each kernel
+        /// is timed in a pass of its own, so the times include what
+        /// separating them costs (on the H100 the 7B step's kernels sum to
+        /// more than its untimed wall time): they rank kernels, their sum
+        /// is no floor for the step.
         #[arg(long)]
         profile: bool,
         /// With --profile, also time each kernel of a prefill of this many
