@@ -37,22 +37,7 @@ each_run() { # command to run with $name $bin $disable $numerics $vars set, per 
     for round in $(seq "$ROUNDS"); do
         for run in $KILN_RUNS; do
             name=${run%%=*}
-            rest=${run#*=}
-            bin=${rest%%|*}
-            disable=
-            numerics=
-            vars=
-            if [ "$rest" != "$bin" ]; then
-                disable=${rest#*|}
-                if [ "$disable" != "${disable%%|*}" ]; then
-                    numerics=${disable#*|}
-                    disable=${disable%%|*}
-                    if [ "$numerics" != "${numerics%%|*}" ]; then
-                        vars=${numerics#*|}
-                        numerics=${numerics%%|*}
-                    fi
-                fi
-            fi
+            IFS='|' read -r bin disable numerics vars <<<"${run#*=}"
             "$@"
         done
     done

@@ -1122,8 +1122,6 @@ impl GpuExecutable {
         let mut own: HashMap<usize, Arc<PooledBuffer>> = HashMap::new();
         let mut copies: Vec<Option<(u64, u64)>> = vec![None; self.lowered.steps.len()];
         let mut written_into: Vec<Option<(usize, u64, u64)>> = vec![None; self.lowered.steps.len()];
-        // appends whose producer writes the rows: nothing to run
-        let mut done_by_producer = vec![false; self.lowered.steps.len()];
         let binding_align = g.inner.limits.min_storage_buffer_offset_alignment.max(4) as u64;
         for (i, a) in self.appends.iter().enumerate() {
             let Some(a) = a else { continue };
@@ -1135,7 +1133,6 @@ impl GpuExecutable {
                 match a.producer {
                     Some(p) if old % binding_align == 0 => {
                         written_into[p] = Some((out, old, need - old));
-                        done_by_producer[i] = true;
                         self.written_in_place.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
                     _ => copies[i] = Some((old, need - old)),
@@ -1166,6 +1163,8 @@ impl GpuExecutable {
                 pool[slot] = Some(g.buffer(&format!("{} slot {slot}", self.func.name), size, STORAGE)?);
             }
         }
+        // an append whose producer writes the rows: nothing to run
+        let done_by_producer = |i: usize| self.appends[i].and_then(|a| a.producer).is_some_and(|p| written_into[p].is_some());
         let value_buffer = |v: usize| -> &wgpu::Buffer { own.get(&v).map(|b| &b.buffer).unwrap_or_else(|| pool[self.lowered.plan.slot_of[v]].as_ref().expect("slots are made above")) };
         // every step's dims in one buffer, at aligned offsets
         let align = g.inner.limits.min_storage_buffer_offset_alignment.max(4) as usize;
@@ -1281,7 +1280,7 @@ impl GpuExecutable {
                     }
                     let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.func.name), timestamp_writes: None });
                     while i < steps && copies[i].is_none() && recorded < every {
-                        if !done_by_producer[i] {
+                        if !done_by_producer(i) {
                             record(&mut pass, i, &bind_group(i)?, dispatch(i)?);
                             recorded += 1;
                         }
@@ -1302,7 +1301,7 @@ impl GpuExecutable {
                 for i in 0..steps {
                     let timestamp_writes = wgpu::ComputePassTimestampWrites { query_set: q, beginning_of_pass_write_index: Some(2 * i as u32), end_of_pass_write_index: Some(2 * i as u32 + 1) };
                     let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.lowered.steps[i].kernel.kernel.name), timestamp_writes: Some(timestamp_writes) });
-                    if copies[i].is_none() && !done_by_producer[i] {
+                    if copies[i].is_none() && !done_by_producer(i) {
                         record(&mut pass, i, &bind_group(i)?, dispatch(i)?);
                     }
                     drop(pass);
