@@ -233,11 +233,12 @@ enum Command {
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
         batch: u64,
         /// Also time each kernel of a decode step after a prompt of
-        /// --prompt-tokens (stderr), the context tg starts at. Each kernel
-        /// is timed in a pass of its own, so the times include what
-        /// separating them costs (on the H100 the 7B step's kernels sum to
-        /// more than its untimed wall time): they rank kernels, their sum
-        /// is no floor for the step.
+        /// --prompt-tokens (stderr), the context tg starts at. Kernels are
+        /// timed between timestamps written in the passes a plain step
+        /// records, so their times add up to the step's GPU time; on a
+        /// device without timestamps inside passes each runs in a timed
+        /// pass of its own, whose drains the times then include (they rank
+        /// kernels, their sum is no floor for the step).
         #[arg(long)]
         profile: bool,
         /// With --profile, also time each kernel of a prefill of this many

@@ -65,6 +65,10 @@ struct GpuInner {
     /// Compiled pipelines by shader text: layers share their kernels.
     pipelines: Mutex<HashMap<String, wgpu::ComputePipeline>>,
     timestamps: bool,
+    /// Timestamps may be written between a pass's dispatches
+    /// (`TIMESTAMP_QUERY_INSIDE_PASSES`): a profile times each kernel in
+    /// the passes a plain run records, not in a pass of its own.
+    timestamps_inside_passes: bool,
     /// Buffers of dropped call outputs, for the next calls' outputs.
     recycled: Arc<BufferPool>,
 }
@@ -175,8 +179,9 @@ impl GpuDevice {
         let mut limits = adapter.limits();
         adjust(&mut limits);
         let timestamps = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
+        let timestamps_inside_passes = timestamps && adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES) && !disabled("timestamps_inside_passes");
         let target = adapter_target(&adapter, &limits);
-        let mut required_features = adapter.features() & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SUBGROUP | wgpu::Features::SHADER_F16);
+        let mut required_features = adapter.features() & (wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES | wgpu::Features::SUBGROUP | wgpu::Features::SHADER_F16);
         let mut experimental_features = wgpu::ExperimentalFeatures::disabled();
         if target.matrix_units {
             required_features |= wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX;
@@ -201,7 +206,7 @@ impl GpuDevice {
         let lost = Arc::new(Mutex::new(None));
         let why = lost.clone();
         device.set_device_lost_callback(move |reason, message| *why.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{reason:?}: {message}")));
-        Ok(GpuDevice { inner: Arc::new(GpuInner { device, queue, info, limits, errors, lost, pipelines: Mutex::new(HashMap::new()), timestamps, recycled: Arc::default() }), target, checked: disabled("trusted") })
+        Ok(GpuDevice { inner: Arc::new(GpuInner { device, queue, info, limits, errors, lost, pipelines: Mutex::new(HashMap::new()), timestamps, timestamps_inside_passes, recycled: Arc::default() }), target, checked: disabled("trusted") })
     }
 
     /// The wgpu device and queue, for tools that measure the device itself
@@ -591,9 +596,11 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE.union(wgpu::Buff
 
 /// What kiln's shaders may use on `adapter` opened with `limits`, less what
 /// `KILN_GPU_DISABLE` (a comma-separated list of `subgroups`, `native_f16`,
-/// `f16_in_f32`, `fold_lanes`, `split_q4_0`, `float_by_exponent`, `matrix_units`, `attention_kernels`, `split_attention`, `int_dot`, `quantize_row_reductions`, for the schedules `vectors`, and `trusted`:
-/// keep wgpu's run-time checks in every shader) turns off: for measuring
-/// what each feature gives, or for working around a driver bug.
+/// `f16_in_f32`, `fold_lanes`, `split_q4_0`, `float_by_exponent`, `matrix_units`, `attention_kernels`, `split_attention`, `int_dot`, `quantize_row_reductions`, for the schedules `vectors`, `trusted`:
+/// keep wgpu's run-time checks in every shader, and
+/// `timestamps_inside_passes`: profiles time each kernel in a pass of its
+/// own) turns off: for measuring what each feature gives, or for working
+/// around a driver bug.
 pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> GpuTarget {
     let enabled = |feature: &str| !disabled(feature);
     // ranges start at multiples of their size: a power of two no smaller
@@ -1091,7 +1098,11 @@ impl GpuExecutable {
 
     /// [`GpuExecutable::run_values`], also returning each kernel's time on
     /// the GPU (from timestamp queries; the device must support them, see
-    /// [`GpuDevice::has_timestamps`]), in launch order.
+    /// [`GpuDevice::has_timestamps`]), in launch order: between timestamps
+    /// written before and after its dispatch in the passes a plain run
+    /// records (one submission), or where the device cannot write them
+    /// inside passes, of a pass of its own. An append's copy is not timed
+    /// (its time is that of an empty pass).
     pub fn run_profiled(&self, inputs: &[Value], params: &HashMap<String, GpuTensor>, bindings: &Bindings) -> Result<(Vec<Value>, Vec<Duration>), RuntimeError> {
         if !self.gpu.has_timestamps() {
             return Err(gpu_error(format!("{} has no timestamp queries, so kernels cannot be timed on it", self.gpu.info().name)));
@@ -1265,24 +1276,59 @@ impl GpuExecutable {
         let recording = std::time::Instant::now();
         let queries = profile.then(|| dev.create_query_set(&wgpu::QuerySetDescriptor { label: Some("kernel times"), ty: wgpu::QueryType::Timestamp, count: (2 * steps as u32).max(2) }));
         let mut encoder = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&self.func.name) });
+        // an append's copy in a profile: an empty pass timed before it
+        let timed_empty_pass = |encoder: &mut wgpu::CommandEncoder, q: &wgpu::QuerySet, i: usize| {
+            let timestamp_writes = wgpu::ComputePassTimestampWrites { query_set: q, beginning_of_pass_write_index: Some(2 * i as u32), end_of_pass_write_index: Some(2 * i as u32 + 1) };
+            drop(encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.lowered.steps[i].kernel.kernel.name), timestamp_writes: Some(timestamp_writes) }));
+        };
         match &queries {
+            // a pass per kernel, timed at its start and end (an append in
+            // place: an empty pass, then its copy if its producer did not
+            // write the rows), where timestamps cannot go between dispatches
+            Some(q) if !g.inner.timestamps_inside_passes => {
+                for i in 0..steps {
+                    if copies[i].is_some() || done_by_producer(i) {
+                        timed_empty_pass(&mut encoder, q, i);
+                    } else {
+                        let timestamp_writes = wgpu::ComputePassTimestampWrites { query_set: q, beginning_of_pass_write_index: Some(2 * i as u32), end_of_pass_write_index: Some(2 * i as u32 + 1) };
+                        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.lowered.steps[i].kernel.kernel.name), timestamp_writes: Some(timestamp_writes) });
+                        record(&mut pass, i, &bind_group(i)?, dispatch(i)?);
+                    }
+                    if copies[i].is_some() {
+                        append(&mut encoder, i);
+                    }
+                }
+            }
             // passes of consecutive dispatches, ordered by wgpu's usage
-            // tracking, submitted as they are recorded
-            None => {
-                let every = std::env::var("KILN_GPU_SUBMIT_EVERY").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(SUBMIT_EVERY);
+            // tracking, submitted as they are recorded; in a profile, one
+            // submission with a timestamp before and after each dispatch
+            _ => {
+                let every = match &queries {
+                    Some(_) => 0,
+                    None => std::env::var("KILN_GPU_SUBMIT_EVERY").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(SUBMIT_EVERY),
+                };
                 let every = if every == 0 { steps.max(1) } else { every };
                 let (mut i, mut recorded) = (0, 0);
                 while i < steps {
                     if copies[i].is_some() {
+                        if let Some(q) = &queries {
+                            timed_empty_pass(&mut encoder, q, i);
+                        }
                         append(&mut encoder, i);
                         i += 1;
                         continue;
                     }
                     let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.func.name), timestamp_writes: None });
                     while i < steps && copies[i].is_none() && recorded < every {
+                        if let Some(q) = &queries {
+                            pass.write_timestamp(q, 2 * i as u32);
+                        }
                         if !done_by_producer(i) {
                             record(&mut pass, i, &bind_group(i)?, dispatch(i)?);
                             recorded += 1;
+                        }
+                        if let Some(q) = &queries {
+                            pass.write_timestamp(q, 2 * i as u32 + 1);
                         }
                         i += 1;
                     }
@@ -1291,22 +1337,6 @@ impl GpuExecutable {
                         let done = std::mem::replace(&mut encoder, dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&self.func.name) }));
                         g.inner.queue.submit([done.finish()]);
                         recorded = 0;
-                    }
-                }
-            }
-            // a pass per kernel, timed at its start and end (an append in
-            // place: an empty pass, then its copy if its producer did not
-            // write the rows)
-            Some(q) => {
-                for i in 0..steps {
-                    let timestamp_writes = wgpu::ComputePassTimestampWrites { query_set: q, beginning_of_pass_write_index: Some(2 * i as u32), end_of_pass_write_index: Some(2 * i as u32 + 1) };
-                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.lowered.steps[i].kernel.kernel.name), timestamp_writes: Some(timestamp_writes) });
-                    if copies[i].is_none() && !done_by_producer(i) {
-                        record(&mut pass, i, &bind_group(i)?, dispatch(i)?);
-                    }
-                    drop(pass);
-                    if copies[i].is_some() {
-                        append(&mut encoder, i);
                     }
                 }
             }
