@@ -1276,24 +1276,23 @@ impl GpuExecutable {
         let recording = std::time::Instant::now();
         let queries = profile.then(|| dev.create_query_set(&wgpu::QuerySetDescriptor { label: Some("kernel times"), ty: wgpu::QueryType::Timestamp, count: (2 * steps as u32).max(2) }));
         let mut encoder = dev.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&self.func.name) });
-        // an append's copy in a profile: an empty pass timed before it
-        let timed_empty_pass = |encoder: &mut wgpu::CommandEncoder, q: &wgpu::QuerySet, i: usize| {
+        // step i's pass, timed at its start and end
+        fn timed_pass<'e>(encoder: &'e mut wgpu::CommandEncoder, q: &wgpu::QuerySet, i: usize, label: &str) -> wgpu::ComputePass<'e> {
             let timestamp_writes = wgpu::ComputePassTimestampWrites { query_set: q, beginning_of_pass_write_index: Some(2 * i as u32), end_of_pass_write_index: Some(2 * i as u32 + 1) };
-            drop(encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.lowered.steps[i].kernel.kernel.name), timestamp_writes: Some(timestamp_writes) }));
-        };
+            encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(label), timestamp_writes: Some(timestamp_writes) })
+        }
+        let label = |i: usize| self.lowered.steps[i].kernel.kernel.name.as_str();
         match &queries {
-            // a pass per kernel, timed at its start and end (an append in
-            // place: an empty pass, then its copy if its producer did not
-            // write the rows), where timestamps cannot go between dispatches
+            // a pass per kernel (an append in place: an empty pass, then its
+            // copy if its producer did not write the rows), where timestamps
+            // cannot go between dispatches
             Some(q) if !g.inner.timestamps_inside_passes => {
                 for i in 0..steps {
-                    if copies[i].is_some() || done_by_producer(i) {
-                        timed_empty_pass(&mut encoder, q, i);
-                    } else {
-                        let timestamp_writes = wgpu::ComputePassTimestampWrites { query_set: q, beginning_of_pass_write_index: Some(2 * i as u32), end_of_pass_write_index: Some(2 * i as u32 + 1) };
-                        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&self.lowered.steps[i].kernel.kernel.name), timestamp_writes: Some(timestamp_writes) });
+                    let mut pass = timed_pass(&mut encoder, q, i, label(i));
+                    if copies[i].is_none() && !done_by_producer(i) {
                         record(&mut pass, i, &bind_group(i)?, dispatch(i)?);
                     }
+                    drop(pass);
                     if copies[i].is_some() {
                         append(&mut encoder, i);
                     }
@@ -1311,8 +1310,9 @@ impl GpuExecutable {
                 let (mut i, mut recorded) = (0, 0);
                 while i < steps {
                     if copies[i].is_some() {
+                        // (in a profile an empty pass timed before the copy)
                         if let Some(q) = &queries {
-                            timed_empty_pass(&mut encoder, q, i);
+                            drop(timed_pass(&mut encoder, q, i, label(i)));
                         }
                         append(&mut encoder, i);
                         i += 1;
