@@ -54,7 +54,9 @@
 //! Matrix units: on a target with them ([`GpuTarget::matrix_units`]) a
 //! matmul over rows ([`MatrixGemm`]) is not lowered loop by loop but as
 //! cooperative-matrix tile products over f16 tiles staged in workgroup
-//! memory (`lower_matrix_gemm`).
+//! memory (`lower_matrix_gemm`): four subgroups a 64 x 64 block of
+//! outputs, each invocation converting half a block of weights per step
+//! with the lanes' shared scale and words read once.
 //!
 //! Integer dot products: a GEMV of 8-bit activations and Q4_0 weights
 //! ([`IntDotGemv`], `int_dot`) is built whole too, a block of weights per
@@ -84,7 +86,7 @@ use std::collections::{BTreeSet, HashMap};
 mod attention;
 mod int_dot;
 mod quantize;
-pub use attention::{lower_attention, AttentionPart, FusedAttention};
+pub use attention::{lower_attention, runs_on_matrix_units, AttentionPart, FusedAttention, MATRIX_WORKGROUP_BYTES};
 pub use int_dot::IntDotGemv;
 pub use quantize::lower_row_reduced_quantize;
 
@@ -147,10 +149,12 @@ pub struct GpuTarget {
     /// Matrix units through cooperative matrices (wgpu's
     /// `EXPERIMENTAL_COOPERATIVE_MATRIX`, where the adapter lists 16x16x16
     /// tiles of f16 inputs and f32 accumulators; needs native f16): a
-    /// matmul over rows ([`MatrixGemm`]) becomes one subgroup per 32 x 32
-    /// outputs, its activations and weights converted to f16 tiles in
-    /// workgroup memory. Off unless the device has them, or where
-    /// `KILN_GPU_DISABLE` names `matrix_units`.
+    /// matmul over rows ([`MatrixGemm`]) becomes four subgroups of 32
+    /// invocations per 64 x 64 outputs, its activations and weights
+    /// converted to f16 tiles in workgroup memory; a prompt's unmasked attention
+    /// likewise ([`runs_on_matrix_units`]). Off unless the device has them,
+    /// subgroups of 32 and [`MATRIX_WORKGROUP_BYTES`] of workgroup memory,
+    /// or where `KILN_GPU_DISABLE` names `matrix_units`.
     pub matrix_units: bool,
     /// A code generator choice (on unless `KILN_GPU_DISABLE` names
     /// `attention_kernels`): an attention op the graph optimizer made an
@@ -244,6 +248,15 @@ pub struct GpuKernel {
 }
 
 impl GpuKernel {
+    /// Bytes of workgroup memory the shader declares, by WGSL's layout
+    /// rules (what the device's `max_compute_workgroup_storage_size` must
+    /// hold).
+    pub fn workgroup_bytes(&self) -> u32 {
+        let mut layouter = naga::proc::Layouter::default();
+        layouter.update(self.module.to_ctx()).expect("a validated module's types have layouts");
+        self.module.global_variables.iter().filter(|(_, g)| g.space == AddressSpace::WorkGroup).map(|(_, g)| layouter[g.ty].to_stride()).sum()
+    }
+
     /// The shader as WGSL.
     pub fn wgsl(&self) -> Result<String, CodegenError> {
         naga::back::wgsl::write_string(&self.module, &self.info, naga::back::wgsl::WriterFlags::empty()).map_err(|e| self.backend(e))
@@ -546,6 +559,56 @@ impl Builder {
     }
 
     /// `for var in 0..extent { body(var) }` for an i32 `extent`.
+    /// The first of subgroup `subgroup`'s own 256 values in a matrix
+    /// kernel's workgroup scratch (a 16 x 16 tile each).
+    fn subgroup_tile(&mut self, subgroup: Handle<Expression>) -> Res<Handle<Expression>> {
+        let two_fifty_six = self.int(256)?;
+        Ok(self.bin(BinaryOperator::Multiply, subgroup, two_fifty_six))
+    }
+
+    /// Stores a subgroup's 16 x 16 f32 accumulator `acc` to `out_g` through
+    /// its own tile of the workgroup scratch `scratch_g` (at `own_tile`):
+    /// each of the 32 lanes (`lane`, an i32) moves every 32nd element,
+    /// `place(row, column)` of the tile giving whether it exists and its
+    /// index in `out_g`. Barriers before and after, so the scratch can be
+    /// reused.
+    fn store_matrix_tile(
+        &mut self,
+        acc: Handle<Expression>,
+        scratch_g: Handle<Expression>,
+        own_tile: Handle<Expression>,
+        lane: Handle<Expression>,
+        out_g: Handle<Expression>,
+        place: impl FnOnce(&mut Self, Handle<Expression>, Handle<Expression>) -> Res<(Handle<Expression>, Handle<Expression>)>,
+    ) -> Res<()> {
+        use naga::CooperativeData;
+        let pointer = self.emit(Expression::Access { base: scratch_g, index: own_tile });
+        let value = self.emit(Expression::Load { pointer: acc });
+        let stride = self.uint(16);
+        self.push(Statement::CooperativeStore { target: value, data: CooperativeData { pointer, stride, row_major: true } });
+        self.barrier();
+        let per_lane = self.int(256 / MATRIX_LANES)?;
+        self.loop_to("store".into(), per_lane, |b, t| {
+            let lanes = b.int(MATRIX_LANES)?;
+            let tl = b.bin(BinaryOperator::Multiply, t, lanes);
+            let e = b.bin(BinaryOperator::Add, lane, tl);
+            let sixteen = b.int(16)?;
+            let r = b.bin(BinaryOperator::Divide, e, sixteen);
+            let c = b.bin(BinaryOperator::Modulo, e, sixteen);
+            let (inside, index) = place(b, r, c)?;
+            b.if_(inside, |b| {
+                let at = b.bin(BinaryOperator::Add, own_tile, e);
+                let from = b.emit(Expression::Access { base: scratch_g, index: at });
+                let value = b.emit(Expression::Load { pointer: from });
+                let to = b.emit(Expression::Access { base: out_g, index });
+                b.push(Statement::Store { pointer: to, value });
+                Ok(())
+            })
+        })?;
+        self.barrier();
+        Ok(())
+    }
+
     fn loop_to(&mut self, name: String, extent: Handle<Expression>, body: impl FnOnce(&mut Self, Handle<Expression>) -> Res<()>) -> Res<()> {
         let var = self.f.local_variables.append(LocalVariable { name: Some(name), ty: self.i32_ty, init: None }, Span::UNDEFINED);
         let ptr = self.pre(Expression::LocalVariable(var));
@@ -743,6 +806,20 @@ impl Builder {
         let yr = self.bin(BinaryOperator::Multiply, y, row);
         let block = self.bin(BinaryOperator::Add, x, yr);
         self.cast(block, naga::ScalarKind::Sint, false)
+    }
+
+    /// [`Builder::workgroup_index`], after which the idle workgroups at the
+    /// end of a grid spilling into `y` (at or past `blocks`, uniform per
+    /// workgroup) return.
+    fn live_workgroup_index(&mut self, wid: Handle<Expression>, blocks: &Expr) -> Res<Handle<Expression>> {
+        let block = self.workgroup_index(wid);
+        let (blocks, _) = self.value(blocks)?;
+        let idle = self.bin(BinaryOperator::GreaterEqual, block, blocks);
+        self.if_(idle, |b| {
+            b.push(Statement::Return { value: None });
+            Ok(())
+        })?;
+        Ok(block)
     }
 
     /// The f16 at half-word index `half` (i32) of a source, as f32.
@@ -1808,9 +1885,9 @@ pub fn lower(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenErro
 /// `out[m, n] = Σ_k x[m, k] · w[n, k]` with `x` f32 (or Q8_0 blocks:
 /// llama.cpp's arithmetic, dequantized into the f16 tiles) of a symbolic
 /// row count (a prefill's tokens; decode's constant rows stay on the GEMV
-/// kernels),
-/// `w` f16 or Q4_0/Q4_1/Q8_0 with `N` a multiple of 32 and `K` of 16, each
-/// bound whole.
+/// kernels), `w` f16 or Q4_0/Q4_1/Q8_0 with `K` a multiple of 32 (whole
+/// steps, whole blocks), each bound whole; the target must have subgroups
+/// (the kernel's four subgroups pick their tiles by their subgroup id).
 pub struct MatrixGemm {
     n: i64,
     k: i64,
@@ -1819,52 +1896,59 @@ pub struct MatrixGemm {
 impl MatrixGemm {
     /// The matmul `nest` is, if `target` can run it on its matrix units.
     pub fn of(nest: &kiln_schedule::LoopNest, target: &GpuTarget) -> Option<MatrixGemm> {
-        if !target.matrix_units || !target.native_f16 || nest.class != KernelClass::Matmul || nest.reduce != Some(ReduceOp::Sum) || nest.output.dtype != DType::F32 {
+        if !target.matrix_units || !target.native_f16 || !target.subgroups || nest.class != KernelClass::Matmul || nest.reduce != Some(ReduceOp::Sum) || nest.output.dtype != DType::F32 {
             return None;
         }
         let [x, w] = &nest.sources[..] else { return None };
         let ([m, k], [n, wk]) = (&x.shape[..], &w.shape[..]) else { return None };
         let (n, k) = (n.as_const()?, k.as_const()?);
         let whole = |bytes: usize| target.range_words == 0 || bytes.div_ceil(4) <= target.range_words as usize;
-        let fits = m.as_const().is_none() && wk.as_const() == Some(k) && n % 32 == 0 && k % 16 == 0 && whole(w.dtype.storage_bytes((n * k) as usize));
+        let fits = m.as_const().is_none() && wk.as_const() == Some(k) && n > 0 && k % MATRIX_STEP == 0 && whole(w.dtype.storage_bytes((n * k) as usize));
         let product = kiln_dsl::load(0, vec![kiln_dsl::ax(0), kiln_dsl::ax(2)]).mul(kiln_dsl::load(1, vec![kiln_dsl::ax(1), kiln_dsl::ax(2)]));
         (fits && matches!(x.dtype, DType::F32 | DType::Q8_0) && matches!(w.dtype, DType::F16 | DType::Q4_0 | DType::Q4_1 | DType::Q8_0) && nest.body == product).then_some(MatrixGemm { n, k })
     }
 }
 
-/// Invocations of the subgroup that computes a 32 x 32 block of outputs.
-const MATRIX_LANES: u32 = 32;
+/// Invocations of a subgroup (the adapter's fixed subgroup size, checked
+/// where the runtime turns the matrix units on); each computes 32 x 32
+/// outputs as 2 x 2 tiles of 16 x 16.
+const MATRIX_LANES: i64 = 32;
 
-/// `body(e, row, column)` for this invocation's share (`lane` + 32 j) of
-/// the `len` elements of a tile `width` wide, in a loop named `name`.
-fn tile_elements(
-    b: &mut Builder,
-    lane: Handle<Expression>,
-    len: i64,
-    width: i64,
-    name: &str,
-    body: impl FnOnce(&mut Builder, Handle<Expression>, Handle<Expression>, Handle<Expression>) -> Res<()>,
-) -> Res<()> {
-    let per_lane = b.int(len / MATRIX_LANES as i64)?;
-    b.loop_to(name.into(), per_lane, |b, j| {
-        let lanes = b.int(MATRIX_LANES as i64)?;
-        let jl = b.bin(BinaryOperator::Multiply, j, lanes);
-        let e = b.bin(BinaryOperator::Add, lane, jl);
-        let width = b.int(width)?;
-        let r = b.bin(BinaryOperator::Divide, e, width);
-        let c = b.bin(BinaryOperator::Modulo, e, width);
-        body(b, e, r, c)
-    })
-}
+/// Subgroups of a matrix-unit workgroup along its rows and along its
+/// columns: a block of 64 x 64 outputs.
+const MATRIX_SUBGROUPS: [i64; 2] = [2, 2];
 
-/// The matrix-unit kernel of `gemm`: workgroups of one 32-invocation
-/// subgroup, each a 32 x 32 block of outputs as 2 x 2 tiles of 16 x 16 f32
-/// accumulators; per 16-long step of K the invocations convert a 32 x 16
-/// tile of activations and one of weights (dequantized) to f16 in workgroup
-/// memory, and the subgroup multiplies and adds the four tile products; the
-/// accumulators go through workgroup memory to the rows that exist. Its
-/// accesses are in bounds by construction (rows past M are clamped when
-/// read and not written).
+/// The block of outputs a workgroup computes: rows of `x`, rows of `w`.
+const MATRIX_BLOCK: [i64; 2] = [32 * MATRIX_SUBGROUPS[0], 32 * MATRIX_SUBGROUPS[1]];
+
+/// Invocations of a matrix-unit workgroup.
+const MATRIX_INVOCATIONS: i64 = MATRIX_LANES * MATRIX_SUBGROUPS[0] * MATRIX_SUBGROUPS[1];
+
+/// The length of K staged per step: one quantized block per row.
+const MATRIX_STEP: i64 = 32;
+
+/// Consecutive elements of one row an invocation converts per step, as
+/// the lanes of a vectorized loop (a block's scale and words read once).
+const MATRIX_RUN: i64 = 16;
+
+// loop ids of the element expressions: the row of `x`, the row of `w`,
+// and k = run * MATRIX_RUN + lane
+const ROW_AXIS: u32 = 0;
+const WEIGHT_ROW_AXIS: u32 = 1;
+const K_AXIS: u32 = 2;
+const LANE_AXIS: u32 = 3;
+const RUN_AXIS: u32 = 4;
+
+/// The matrix-unit kernel of `gemm`: workgroups of four 32-invocation
+/// subgroups computing a block of 64 x 64 outputs, each subgroup 32 x 32
+/// of them as 2 x 2 tiles of 16 x 16 f32 accumulators. Per 32-long step
+/// of K every invocation converts 16 consecutive activations of one row
+/// and 16 weights of one row (a half block: its scale and words read once,
+/// the lanes of a vectorized loop) to f16 tiles in workgroup memory, and
+/// each subgroup multiplies and adds its eight tile products; the
+/// accumulators go through workgroup memory to the outputs that exist.
+/// Its accesses are in bounds by construction (rows past M and N are
+/// clamped when read and not written).
 fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Result<GpuKernel, CodegenError> {
     use naga::{CooperativeData, CooperativeRole, CooperativeSize};
     let nest = v.nest();
@@ -1873,8 +1957,14 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
     let Expr::Binary(BinOp::Mul, x_value, w_value) = kiln_dsl::quant::expand_quant_loads_in(target.quant_layout(), &nest.body, &sources) else {
         unreachable!("MatrixGemm::of matched a product")
     };
+    // k as a run's first element plus a lane: what lets the lanes share
+    let k_of_lane = Expr::Axis(RUN_AXIS).mul(Expr::Int(MATRIX_RUN)).add(Expr::Axis(LANE_AXIS));
+    let by_lanes = |e: &Expr| e.rewrite(&mut |x| (*x == Expr::Axis(K_AXIS)).then(|| k_of_lane.clone()));
+    let (x_value, w_value) = (by_lanes(&x_value), by_lanes(&w_value));
     let rows = nest.sources[0].shape[0].clone();
     let symbols = symbols_of(std::iter::empty(), [&rows]);
+    let [block_m, block_n] = MATRIX_BLOCK;
+    let tile_len = |rows: i64| u32::try_from(rows * MATRIX_STEP).expect("a small tile");
 
     let mut module = Module::default();
     let u32_ty = scalar_type(&mut module.types, Scalar::U32);
@@ -1891,47 +1981,58 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
     let out_var = global(&mut module, "out", AddressSpace::Storage { access: StorageAccess::LOAD | StorageAccess::STORE }, Some(2), ty);
     let ty = array(&mut module, Scalar::I32, None);
     let dims_var = global(&mut module, "dims", read, Some(3), ty);
-    // f16 tiles of 32 rows (or weight rows) by 16, and the f32 outputs
-    let ty = array(&mut module, Scalar::F16, Some(512));
+    // f16 tiles of the block's rows (or weight rows) by the step, by rows,
+    // and a 16 x 16 f32 tile per subgroup for its outputs
+    let ty = array(&mut module, Scalar::F16, Some(tile_len(block_m)));
     let a_tile = global(&mut module, "x_tile", AddressSpace::WorkGroup, None, ty);
-    let ty = array(&mut module, Scalar::F16, Some(512));
+    let ty = array(&mut module, Scalar::F16, Some(tile_len(block_n)));
     let b_tile = global(&mut module, "w_tile", AddressSpace::WorkGroup, None, ty);
-    let ty = array(&mut module, Scalar::F32, Some(1024));
+    let subgroups = MATRIX_SUBGROUPS[0] * MATRIX_SUBGROUPS[1];
+    let ty = array(&mut module, Scalar::F32, Some(256 * subgroups as u32));
     let c_tile = global(&mut module, "out_tile", AddressSpace::WorkGroup, None, ty);
-    let coop = |module: &mut Module, scalar: Scalar, role: CooperativeRole| {
-        module.types.insert(Type { name: None, inner: TypeInner::CooperativeMatrix { columns: CooperativeSize::Sixteen, rows: CooperativeSize::Sixteen, scalar, role } }, Span::UNDEFINED)
-    };
-    let acc_ty = coop(&mut module, Scalar::F32, CooperativeRole::C);
-    coop(&mut module, Scalar::F16, CooperativeRole::A);
-    coop(&mut module, Scalar::F16, CooperativeRole::B);
-
+    let acc_ty = matrix_tile_types(&mut module);
     let (mut f, wid, lidx) = workgroup_entry(vec3_u32, u32_ty);
+    let (subgroup, lane_in_subgroup) = subgroup_arguments(&mut f, u32_ty);
     let mut handle = |g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED);
     let (x_g, w_g, out_g, dims_g, a_g, b_g, c_g) = (handle(x_var), handle(w_var), handle(out_var), handle(dims_var), handle(a_tile), handle(b_tile), handle(c_tile));
     let source = |g, i: usize| Source { ranges: vec![g], range_words: target.range_words, shape: nest.sources[i].shape.clone(), dtype: nest.sources[i].dtype, view: None };
     let globals = vec![source(x_g, 0), source(w_g, 1), Source { ranges: vec![out_g], range_words: target.range_words, shape: nest.output.shape.clone(), dtype: DType::F32, view: None }];
-    let mut b = Builder::new(&mut module, target, &kernel, f, globals, dims_g, symbols.clone(), (lidx, MATRIX_LANES), Vec::new());
+    let mut b = Builder::new(&mut module, target, &kernel, f, globals, dims_g, symbols.clone(), (lidx, MATRIX_INVOCATIONS as u32), Vec::new());
     let (n, k) = (gemm.n, gemm.k);
-    // 32 x 32 output blocks, by rows of N / 32
-    let grid = [Expr::Dim(rows.clone()).add(Expr::Int(31)).div(Expr::Int(32)).mul(Expr::Int(n / 32)), Expr::Int(1)];
-    let block = b.workgroup_index(wid);
-    let (blocks, _) = b.value(&grid[0])?;
+    let column_blocks = (n + block_n - 1) / block_n;
+    // blocks of outputs, by rows of N / 64
+    let grid = [Expr::Dim(rows.clone()).add(Expr::Int(block_m - 1)).div(Expr::Int(block_m)).mul(Expr::Int(column_blocks)), Expr::Int(1)];
+    let block = b.live_workgroup_index(wid, &grid[0])?;
     let (m, _) = b.value(&Expr::Dim(rows.clone()))?;
-    let thirty_two = b.int(32)?;
-    let n_blocks = b.int(n / 32)?;
-    // a grid spilling into y has idle workgroups at its end (uniform per workgroup)
-    let idle = b.bin(BinaryOperator::GreaterEqual, block, blocks);
-    b.if_(idle, |b| {
-        b.push(Statement::Return { value: None });
-        Ok(())
-    })?;
-    let mb = b.bin(BinaryOperator::Divide, block, n_blocks);
-    let nb = b.bin(BinaryOperator::Modulo, block, n_blocks);
-    let m0 = b.bin(BinaryOperator::Multiply, mb, thirty_two);
-    let n0 = b.bin(BinaryOperator::Multiply, nb, thirty_two);
-    let lane = b.cast(lidx, naga::ScalarKind::Sint, false);
+    let column_blocks = b.int(column_blocks)?;
+    let mb = b.bin(BinaryOperator::Divide, block, column_blocks);
+    let nb = b.bin(BinaryOperator::Modulo, block, column_blocks);
+    let bm = b.int(block_m)?;
+    let m0 = b.bin(BinaryOperator::Multiply, mb, bm);
+    let bn = b.int(block_n)?;
+    let n0 = b.bin(BinaryOperator::Multiply, nb, bn);
     let one = b.int(1)?;
     let last_row = b.bin(BinaryOperator::Subtract, m, one);
+    let last_weight_row = b.int(n - 1)?;
+    // this invocation's run: a row of each tile, and which run of the step
+    let lane = b.cast(lidx, naga::ScalarKind::Sint, false);
+    let runs = b.int(MATRIX_STEP / MATRIX_RUN)?;
+    let tile_row = b.bin(BinaryOperator::Divide, lane, runs);
+    let run_in_step = b.bin(BinaryOperator::Modulo, lane, runs);
+    let step_len = b.int(MATRIX_STEP)?;
+    let run_len = b.int(MATRIX_RUN)?;
+    let row_start = b.bin(BinaryOperator::Multiply, tile_row, step_len);
+    let run_start = b.bin(BinaryOperator::Multiply, run_in_step, run_len);
+    let tile_at = b.bin(BinaryOperator::Add, row_start, run_start);
+    let row = b.bin(BinaryOperator::Add, m0, tile_row);
+    let row = b.math(MathFunction::Min, row, Some(last_row), None);
+    let weight_row = b.bin(BinaryOperator::Add, n0, tile_row);
+    let weight_row = b.math(MathFunction::Min, weight_row, Some(last_weight_row), None);
+    // which 32 x 32 of the block this subgroup computes
+    let subgroup = b.cast(subgroup, naga::ScalarKind::Sint, false);
+    let across = b.int(MATRIX_SUBGROUPS[1])?;
+    let sub_m = b.bin(BinaryOperator::Divide, subgroup, across);
+    let sub_n = b.bin(BinaryOperator::Modulo, subgroup, across);
     let accs: Vec<Handle<Expression>> = (0..4)
         .map(|i| {
             let var = b.f.local_variables.append(LocalVariable { name: Some(format!("acc{}{}", i / 2, i % 2)), ty: acc_ty, init: None }, Span::UNDEFINED);
@@ -1942,81 +2043,104 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
     for &acc in &accs {
         b.push(Statement::Store { pointer: acc, value: zero_acc });
     }
-    let steps = b.int(k / 16)?;
-    // the loop ids the element expressions read: 0 the row, 1 the weight row, 2 k
+    b.bind(ROW_AXIS, row);
+    b.bind(WEIGHT_ROW_AXIS, weight_row);
+    // tile elements `first + 16 i + j` of the 16 x 16 tiles i of this subgroup's rows
+    let tile_firsts = |b: &mut Builder, sub: Handle<Expression>, row_stride: i64, column: i64| -> Res<[Handle<Expression>; 2]> {
+        let thirty_two = b.int(32 * row_stride)?;
+        let base = b.bin(BinaryOperator::Multiply, sub, thirty_two);
+        let mut firsts = [base; 2];
+        for (i, first) in firsts.iter_mut().enumerate() {
+            let offset = b.int(16 * i as i64 * row_stride + column)?;
+            *first = b.bin(BinaryOperator::Add, base, offset);
+        }
+        Ok(firsts)
+    };
+    let steps = b.int(k / MATRIX_STEP)?;
     b.loop_to("k_step".into(), steps, |b, step| {
-        let sixteen = b.int(16)?;
-        let k0 = b.bin(BinaryOperator::Multiply, step, sixteen);
-        // the 512 elements of each tile, 16 rows (or weight rows) of 16
-        tile_elements(b, lane, 512, 16, "fill", |b, e, r, kk| {
-            let kx = b.bin(BinaryOperator::Add, k0, kk);
-            b.bind(2, kx);
-            // activations: row m0 + r, clamped to the last row for reading
-            let row = b.bin(BinaryOperator::Add, m0, r);
-            let clamped = b.math(MathFunction::Min, row, Some(last_row), None);
-            b.bind(0, clamped);
-            let (xv, _) = b.value(&x_value)?;
-            let inside = b.bin(BinaryOperator::Less, row, m);
-            let zero = b.float(0.0)?;
-            let xv = b.emit(Expression::Select { condition: inside, accept: xv, reject: zero });
-            let xh = b.emit(Expression::As { expr: xv, kind: naga::ScalarKind::Float, convert: Some(2) });
-            let at = b.emit(Expression::Access { base: a_g, index: e });
-            b.push(Statement::Store { pointer: at, value: xh });
-            // weights: row n0 + r (of N, a multiple of 32), stored by
-            // columns of the B tile (element (k, n) at n * 16 + k)
-            let wrow = b.bin(BinaryOperator::Add, n0, r);
-            b.bind(1, wrow);
-            let (wv, _) = b.value(&w_value)?;
-            let wh = b.emit(Expression::As { expr: wv, kind: naga::ScalarKind::Float, convert: Some(2) });
-            let at = b.emit(Expression::Access { base: b_g, index: e });
-            b.push(Statement::Store { pointer: at, value: wh });
-            Ok(())
-        })?;
+        let runs = b.int(MATRIX_STEP / MATRIX_RUN)?;
+        let first_run = b.bin(BinaryOperator::Multiply, step, runs);
+        let run = b.bin(BinaryOperator::Add, first_run, run_in_step);
+        b.bind(RUN_AXIS, run);
+        for (value, tile) in [(&x_value, a_g), (&w_value, b_g)] {
+            for j in 0..MATRIX_RUN {
+                let jv = b.int(j)?;
+                b.bind(LANE_AXIS, jv);
+                b.lane = b.target.fold_lanes.then_some((LANE_AXIS, MATRIX_RUN, j));
+                let (v, kind) = b.value(value)?;
+                b.lane = None;
+                let v = b.to_float((v, kind));
+                let h = b.emit(Expression::As { expr: v, kind: naga::ScalarKind::Float, convert: Some(2) });
+                let offset = b.int(j)?;
+                let index = b.bin(BinaryOperator::Add, tile_at, offset);
+                let at = b.emit(Expression::Access { base: tile, index });
+                b.push(Statement::Store { pointer: at, value: h });
+            }
+        }
         b.barrier();
-        let stride = b.uint(16);
-        let tile = |b: &mut Builder, g: Handle<Expression>, first: u32, role: CooperativeRole| {
-            let first = b.uint(first);
-            let pointer = b.emit(Expression::Access { base: g, index: first });
-            b.emit(Expression::CooperativeLoad { columns: CooperativeSize::Sixteen, rows: CooperativeSize::Sixteen, role, data: CooperativeData { pointer, stride, row_major: role == CooperativeRole::A } })
-        };
-        let a = [tile(b, a_g, 0, CooperativeRole::A), tile(b, a_g, 256, CooperativeRole::A)];
-        let w = [tile(b, b_g, 0, CooperativeRole::B), tile(b, b_g, 256, CooperativeRole::B)];
-        for (i, &acc) in accs.iter().enumerate() {
-            let c = b.emit(Expression::Load { pointer: acc });
-            let sum = b.emit(Expression::CooperativeMultiplyAdd { a: a[i / 2], b: w[i % 2], c });
-            b.push(Statement::Store { pointer: acc, value: sum });
+        let stride = b.uint(MATRIX_STEP as u32);
+        for kk in 0..MATRIX_STEP / 16 {
+            let load = |b: &mut Builder, g: Handle<Expression>, first: Handle<Expression>, role: CooperativeRole| {
+                let pointer = b.emit(Expression::Access { base: g, index: first });
+                b.emit(Expression::CooperativeLoad { columns: CooperativeSize::Sixteen, rows: CooperativeSize::Sixteen, role, data: CooperativeData { pointer, stride, row_major: role == CooperativeRole::A } })
+            };
+            let a_firsts = tile_firsts(b, sub_m, MATRIX_STEP, 16 * kk)?;
+            let w_firsts = tile_firsts(b, sub_n, MATRIX_STEP, 16 * kk)?;
+            let a = a_firsts.map(|first| load(b, a_g, first, CooperativeRole::A));
+            let w = w_firsts.map(|first| load(b, b_g, first, CooperativeRole::B));
+            for (i, &acc) in accs.iter().enumerate() {
+                let c = b.emit(Expression::Load { pointer: acc });
+                let sum = b.emit(Expression::CooperativeMultiplyAdd { a: a[i / 2], b: w[i % 2], c });
+                b.push(Statement::Store { pointer: acc, value: sum });
+            }
         }
         b.barrier();
         Ok(())
     })?;
-    // the accumulators to workgroup memory (32 x 32, by rows), then to the rows that exist
-    let stride = b.uint(32);
+    // each accumulator through the subgroup's 16 x 16 tile to the outputs that exist
+    let own_tile = b.subgroup_tile(subgroup)?;
+    let lane = b.cast(lane_in_subgroup, naga::ScalarKind::Sint, false);
+    let [row_firsts, column_firsts] = [tile_firsts(&mut b, sub_m, 1, 0)?, tile_firsts(&mut b, sub_n, 1, 0)?];
+    let nn = b.int(n)?;
     for (i, &acc) in accs.iter().enumerate() {
-        let first = b.uint([0, 16, 512, 528][i]);
-        let pointer = b.emit(Expression::Access { base: c_g, index: first });
-        let value = b.emit(Expression::Load { pointer: acc });
-        b.push(Statement::CooperativeStore { target: value, data: CooperativeData { pointer, stride, row_major: true } });
-    }
-    b.barrier();
-    tile_elements(&mut b, lane, 1024, 32, "store", |b, e, r, c| {
-        let row = b.bin(BinaryOperator::Add, m0, r);
-        let inside = b.bin(BinaryOperator::Less, row, m);
-        b.if_(inside, |b| {
-            let nn = b.int(n)?;
+        let first_row = b.bin(BinaryOperator::Add, m0, row_firsts[i / 2]);
+        let first_column = b.bin(BinaryOperator::Add, n0, column_firsts[i % 2]);
+        b.store_matrix_tile(acc, c_g, own_tile, lane, out_g, |b, r, c| {
+            let row = b.bin(BinaryOperator::Add, first_row, r);
+            let column = b.bin(BinaryOperator::Add, first_column, c);
+            let row_inside = b.bin(BinaryOperator::Less, row, m);
+            let column_inside = b.bin(BinaryOperator::Less, column, nn);
+            let inside = b.bin(BinaryOperator::LogicalAnd, row_inside, column_inside);
             let base = b.bin(BinaryOperator::Multiply, row, nn);
-            let col = b.bin(BinaryOperator::Add, n0, c);
-            let idx = b.bin(BinaryOperator::Add, base, col);
-            let from = b.emit(Expression::Access { base: c_g, index: e });
-            let value = b.emit(Expression::Load { pointer: from });
-            let to = b.emit(Expression::Access { base: out_g, index: idx });
-            b.push(Statement::Store { pointer: to, value });
-            Ok(())
-        })
-    })?;
+            Ok((inside, b.bin(BinaryOperator::Add, base, column)))
+        })?;
+    }
     b.push(Statement::Return { value: None });
-    let workgroup_size = [MATRIX_LANES, 1, 1];
+    let workgroup_size = [MATRIX_INVOCATIONS as u32, 1, 1];
     let info = b.finish(&mut module, workgroup_size)?;
-    Ok(GpuKernel { name: kernel, module, info, symbols, grid, workgroup_size, sources: 2, ranges: vec![1, 1], vector_views: Vec::new(), target: *target, nest: format!("{v}\n// run on the matrix units instead: a subgroup per 32 x 32 outputs, 16 x 16 f16 tiles staged in workgroup memory"), bounds_proof: Ok(()) })
+    let nest_text = format!("{v}\n// run on the matrix units instead: four subgroups per 64 x 64 outputs, 16 x 16 f16 tiles staged in workgroup memory");
+    Ok(GpuKernel { name: kernel, module, info, symbols, grid, workgroup_size, sources: 2, ranges: vec![1, 1], vector_views: Vec::new(), target: *target, nest: nest_text, bounds_proof: Ok(()) })
+}
+
+/// The cooperative-matrix types of the matrix-unit kernels, 16 x 16: f16
+/// A and B tiles, and the f32 accumulator's, which it returns.
+fn matrix_tile_types(module: &mut Module) -> Handle<Type> {
+    use naga::{CooperativeRole, CooperativeSize};
+    let mut coop = |scalar: Scalar, role: CooperativeRole| {
+        module.types.insert(Type { name: None, inner: TypeInner::CooperativeMatrix { columns: CooperativeSize::Sixteen, rows: CooperativeSize::Sixteen, scalar, role } }, Span::UNDEFINED)
+    };
+    coop(Scalar::F16, CooperativeRole::A);
+    coop(Scalar::F16, CooperativeRole::B);
+    coop(Scalar::F32, CooperativeRole::C)
+}
+
+/// `f`'s subgroup id and invocation index in its subgroup, as arguments.
+fn subgroup_arguments(f: &mut Function, u32_ty: Handle<Type>) -> (Handle<Expression>, Handle<Expression>) {
+    let mut builtin = |name: &str, builtin| {
+        f.arguments.push(FunctionArgument { name: Some(name.into()), ty: u32_ty, binding: Some(Binding::BuiltIn(builtin)) });
+        f.expressions.append(Expression::FunctionArgument(f.arguments.len() as u32 - 1), Span::UNDEFINED)
+    };
+    (builtin("subgroup", BuiltIn::SubgroupId), builtin("lane", BuiltIn::SubgroupInvocationId))
 }
 
 /// The entry function `main` of a kernel built whole, with its workgroup
@@ -2065,6 +2189,26 @@ fn symbols_of<'a>(exprs: impl IntoIterator<Item = &'a Expr>, dims: impl IntoIter
 fn storage_global(module: &mut Module, name: String, binding: usize, s: Scalar, access: StorageAccess) -> Handle<GlobalVariable> {
     let ty = array_type(module, s, None);
     global_variable(module, name, AddressSpace::Storage { access }, Some(binding as u32), ty)
+}
+
+/// The globals of a kernel built whole: its sources' (bound from 0, as
+/// ranges where [`source_ranges`] says: `ranges`), then the output `out` of
+/// `out_scalar` and the symbols' values `dims`.
+struct WholeKernelGlobals {
+    ranges: Vec<u32>,
+    sources: Vec<Vec<Handle<GlobalVariable>>>,
+    out: Handle<GlobalVariable>,
+    dims: Handle<GlobalVariable>,
+}
+
+fn whole_kernel_globals(module: &mut Module, sources: &[(DType, Vec<Dim>)], target: &GpuTarget, out_scalar: Scalar) -> WholeKernelGlobals {
+    let dtypes: Vec<DType> = sources.iter().map(|s| s.0).collect();
+    let ranges = source_ranges(sources, target);
+    let source_vars = source_globals(module, &dtypes, &ranges, target);
+    let binding = ranges.iter().sum::<u32>() as usize;
+    let out = storage_global(module, "out".into(), binding, out_scalar, StorageAccess::LOAD | StorageAccess::STORE);
+    let dims = storage_global(module, "dims".into(), binding + 1, Scalar::I32, StorageAccess::LOAD);
+    WholeKernelGlobals { ranges, sources: source_vars, out, dims }
 }
 
 /// Each source's read-only globals, bound from 0 in order: `s{i}`, or

@@ -199,22 +199,37 @@ fn lanes_share_the_words_of_split_q4_0_rows() {
 /// A matmul over rows on a target with matrix units is the
 /// cooperative-matrix kernel (naga validates it; it is written as WGSL
 /// and SPIR-V: Vulkan lists the 16x16 tiles it uses, Metal's simdgroup
-/// matrices are 8x8), for f16 and quantized weights; one row (decode), a width
-/// that is not a multiple of 32 and a target without them keep the
-/// generic kernels.
+/// matrices are 8x8), for f16 and quantized weights and any number of
+/// weight rows; one row (decode), a K that is not a multiple of 32, and a
+/// target without them keep the generic kernels. Each invocation's 16
+/// weights of a step are one half block: Q4_0's (split rows) read as two
+/// words and one scale, not a word per weight.
 #[test]
 fn matmuls_over_rows_take_the_matrix_units_where_the_target_has_them() {
+    use kiln_codegen::gpu::MATRIX_WORKGROUP_BYTES;
     let matrix = GpuTarget { range_words: 0, ..TARGETS[2] };
-    let matmul = |w: DType, rows: Dim, n: i64| function("prefill", &[(DType::F32, vec![rows, Dim::new(64)]), (w, vec![Dim::new(n), Dim::new(64)])], |t| t[0].matmul_t(&t[1]));
+    let matmul = |w: DType, rows: Dim, n: i64, k: i64| function("prefill", &[(DType::F32, vec![rows, Dim::new(k)]), (w, vec![Dim::new(n), Dim::new(k)])], |t| t[0].matmul_t(&t[1]));
     for w in [DType::F16, DType::Q4_0, DType::Q4_1, DType::Q8_0] {
-        let k = &kernels(&matmul(w, Dim::sym("seq"), 96), &matrix)[0];
-        let wgsl = k.wgsl().unwrap();
-        assert!(wgsl.contains("coopMultiplyAdd") && k.workgroup_size == [32, 1, 1], "{w}:\n{wgsl}");
-        assert!(k.bounds_proof.is_ok());
-        k.spirv().unwrap();
-        for (rows, n, target) in [(Dim::new(1), 96, matrix), (Dim::sym("seq"), 80, matrix), (Dim::sym("seq"), 96, GpuTarget { matrix_units: false, ..matrix })] {
-            let wgsl = kernels(&matmul(w, rows.clone(), n), &target)[0].wgsl().unwrap();
-            assert!(!wgsl.contains("coop"), "{w}, {rows} rows, N {n}, matrix units {}", target.matrix_units);
+        for n in [96, 80] {
+            let k = &kernels(&matmul(w, Dim::sym("seq"), n, 64), &matrix)[0];
+            let wgsl = k.wgsl().unwrap();
+            assert!(wgsl.contains("coopMultiplyAdd") && k.workgroup_size == [128, 1, 1], "{w}:\n{wgsl}");
+            assert!(k.workgroup_bytes() <= MATRIX_WORKGROUP_BYTES, "{w}: {} bytes of workgroup memory", k.workgroup_bytes());
+            assert!(k.bounds_proof.is_ok());
+            // (Debian 12's spirv-val predates SPV_KHR_cooperative_matrix)
+            k.spirv().unwrap();
+            if w == DType::Q4_0 {
+                // in the step loop: 16 activations, 2 nibble words, one scale word
+                let step = &wgsl[wgsl.find("loop {").unwrap()..];
+                assert_eq!(step.matches("s1_[").count(), 3, "{wgsl}");
+                assert_eq!(step.matches("s0_[").count(), 16, "{wgsl}");
+            }
+        }
+        // (quantized weights have whole blocks: K of 48 is f16's alone)
+        let short_k = (w == DType::F16).then_some((Dim::sym("seq"), 48, matrix));
+        for (rows, k, target) in [(Dim::new(1), 64, matrix), (Dim::sym("seq"), 64, GpuTarget { matrix_units: false, ..matrix })].into_iter().chain(short_k) {
+            let wgsl = kernels(&matmul(w, rows.clone(), 96, k), &target)[0].wgsl().unwrap();
+            assert!(!wgsl.contains("coop"), "{w}, {rows} rows, K {k}, matrix units {}", target.matrix_units);
         }
     }
     // llama.cpp's arithmetic: a prefill's Q8_0 activations too
@@ -227,13 +242,14 @@ fn matmuls_over_rows_take_the_matrix_units_where_the_target_has_them() {
 }
 
 /// The kernels of an attention (its queries' rounding to f16 as its
-/// prologue; plain and paged; f16 and f32; one kernel for a prompt, three
-/// splitting the keys for a few queries): naga validates each on every
+/// prologue; plain and paged; f16 and f32; causal and unmasked; one kernel
+/// for a prompt, on the matrix units where unmasked and the target has
+/// them, three splitting the keys for a few queries): naga validates each on every
 /// target, spirv-val its SPIR-V where installed, and the portable target's
 /// WGSL of the causal f16 one with a prologue is a reviewed snapshot.
 #[test]
 fn attention_runs_as_one_kernel_on_every_target() {
-    use kiln_codegen::gpu::{lower_attention, AttentionPart, FusedAttention};
+    use kiln_codegen::gpu::{lower_attention, runs_on_matrix_units, AttentionPart, FusedAttention, MATRIX_WORKGROUP_BYTES};
     use kiln_dsl::ops::{AttentionKernel, AttentionPlan, Fused, OpDef, TensorType};
     use kiln_dsl::Builtin;
     use std::sync::Arc;
@@ -254,6 +270,8 @@ fn attention_runs_as_one_kernel_on_every_target() {
     let mut decode_ins = ins.clone();
     decode_ins[0].shape[0] = Dim::new(1);
     let decode_prologue = prologue.clone();
+    let unmasked_prologue: Arc<dyn OpDef> = Arc::new(Fused::compose(&plain(DType::F16, false).0, 3, 0, &(Arc::new(Builtin::Cast(DType::F16)) as Arc<dyn OpDef>), 1));
+    let unmasked_ins = ins.clone();
     let paged = Builtin::PagedAttention { scale: 0.125, page: 16 };
     let b = Dim::new(3);
     let paged_ins = vec![
@@ -268,6 +286,7 @@ fn attention_runs_as_one_kernel_on_every_target() {
     let cases: Vec<(&str, Arc<dyn OpDef>, Vec<TensorType>)> = vec![
         ("attention_f16_queries", prologue, ins),
         ("attention_f32_unmasked", plain(DType::F32, false).0, plain(DType::F32, false).1),
+        ("attention_f16_queries_unmasked", unmasked_prologue, unmasked_ins),
         ("paged_attention_f16", Arc::new(AttentionKernel { attention: paged }), paged_ins),
         ("decode_attention_f16_queries", decode_prologue, decode_ins),
     ];
@@ -277,7 +296,7 @@ fn attention_runs_as_one_kernel_on_every_target() {
         let out = op.infer(&ins).unwrap();
         let stages = op.compute(&ins, &out);
         let plan = AttentionPlan::of(op.as_ref(), &stages, ins.len()).unwrap_or_else(|| panic!("{name}: no attention plan"));
-        assert_eq!(plan.prologue.is_some(), name.ends_with("attention_f16_queries"));
+        assert_eq!(plan.prologue.is_some(), name.contains("attention_f16_queries"));
         let a = FusedAttention { name: name.into(), plan, sources: ins.iter().map(|t| (t.dtype, t.shape.clone())).collect(), output: out.shape.clone(), bounds_proof: Ok(()), split_keys: true };
         // a constant number of queries splits the keys; every kernel of
         // either way is checked
@@ -286,12 +305,20 @@ fn attention_runs_as_one_kernel_on_every_target() {
         let parts: Vec<AttentionPart> = [AttentionPart::Whole].into_iter().chain(a.parts()).filter(|&p| p != AttentionPart::Whole || !split || name == "paged_attention_f16").collect();
         for (part, target) in parts.iter().flat_map(|&p| TARGETS.map(|t| (p, t))) {
             let k = lower_attention(&a, part, &target).unwrap_or_else(|e| panic!("{name} {part:?}: {e}"));
-            assert_eq!(k.workgroup_size, [256, 1, 1]);
+            // a prompt's unmasked attention (symbolic queries, keys and
+            // values the same for every query) on a target with matrix
+            // units: four subgroups per 64 queries, tile products
+            let on_matrix_units = target.matrix_units && part == AttentionPart::Whole && !split && name.ends_with("unmasked");
+            assert_eq!(runs_on_matrix_units(&a, &target), on_matrix_units, "{name} {part:?} {target:?}");
+            assert_eq!(k.workgroup_size, if on_matrix_units { [128, 1, 1] } else { [256, 1, 1] }, "{name} {part:?} {target:?}");
+            assert_eq!(k.wgsl().unwrap().contains("coopMultiplyAdd"), on_matrix_units, "{name} {part:?} {target:?}");
+            assert!(k.workgroup_bytes() <= MATRIX_WORKGROUP_BYTES || !on_matrix_units, "{name}: {} bytes of workgroup memory", k.workgroup_bytes());
             if target == TARGETS[0] && part == AttentionPart::Whole && name == "attention_f16_queries" {
                 snapshot("attention_f16_queries.wgsl", &k.wgsl().unwrap());
             }
             let words = k.spirv().unwrap();
-            if let Some(val) = &validator {
+            // (Debian 12's spirv-val predates SPV_KHR_cooperative_matrix)
+            if let Some(val) = validator.as_ref().filter(|_| !on_matrix_units) {
                 let path = dir.join(format!("{name}_{part:?}_{}.spv", target.range_words).replace([' ', '{', '}', ':'], ""));
                 std::fs::write(&path, words.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
                 let out = std::process::Command::new(val).args(["--target-env", "vulkan1.1"]).arg(&path).output().unwrap();
@@ -300,6 +327,16 @@ fn attention_runs_as_one_kernel_on_every_target() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+    // the widest head the matrix units take declares what the runtime
+    // requires of a device for them, more than any other matrix kernel
+    let wide = |n: i64| [Dim::new(n), Dim::new(128)];
+    let ins = vec![ty(DType::F16, &[&[seq.clone()][..], &wide(4)].concat()), ty(DType::F16, &[&[kv.clone()][..], &wide(2)].concat()), ty(DType::F16, &[&[kv.clone()][..], &wide(2)].concat())];
+    let op: Arc<dyn OpDef> = Arc::new(AttentionKernel { attention: Builtin::Attention { scale: 0.125, causal: false } });
+    let out = op.infer(&ins).unwrap();
+    let plan = AttentionPlan::of(op.as_ref(), &op.compute(&ins, &out), ins.len()).unwrap();
+    let a = FusedAttention { name: "wide".into(), plan, sources: ins.iter().map(|t| (t.dtype, t.shape.clone())).collect(), output: out.shape.clone(), bounds_proof: Ok(()), split_keys: true };
+    assert!(runs_on_matrix_units(&a, &TARGETS[3]));
+    assert_eq!(lower_attention(&a, AttentionPart::Whole, &TARGETS[3]).unwrap().workgroup_bytes(), MATRIX_WORKGROUP_BYTES);
 }
 
 /// A GEMV of Q8_0 activations and Q4_0 (or Q8_0) weights on a target with

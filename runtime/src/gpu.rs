@@ -19,7 +19,7 @@
 use crate::error::RuntimeError;
 use crate::plan::{lower_function, Buffers, KernelSource, Loc, Lowered, WholeKernels};
 use crate::CompileOptions;
-use kiln_codegen::gpu::{lower, lower_attention, lower_row_reduced_quantize, GpuKernel, GpuTarget};
+use kiln_codegen::gpu::{lower, lower_attention, lower_row_reduced_quantize, GpuKernel, GpuTarget, MATRIX_WORKGROUP_BYTES};
 use kiln_dsl::{quant, Bindings, DType, Function, HostTensor, Module, TensorDesc};
 use kiln_schedule::{gpu_schedule, AdapterKind, GpuKnobs};
 use kiln_rewrite::Report;
@@ -616,7 +616,7 @@ pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> 
         fold_lanes: enabled("fold_lanes"),
         split_q4_0: enabled("split_q4_0"),
         float_by_exponent: enabled("float_by_exponent"),
-        matrix_units: enabled("matrix_units") && native_f16 && has_matrix_units(adapter),
+        matrix_units: enabled("matrix_units") && native_f16 && has_matrix_units(adapter, limits),
         attention_kernels: enabled("attention_kernels"),
         split_attention: enabled("split_attention"),
         int_dot: enabled("int_dot"),
@@ -632,10 +632,16 @@ fn row_len(shape: &[usize]) -> usize {
 
 /// Whether `adapter` offers the cooperative matrices kiln's matrix-unit
 /// kernels use: wgpu's experimental feature, with subgroup tiles of 16x16x16
-/// f16 inputs and f32 accumulators among the configurations it lists.
-fn has_matrix_units(adapter: &wgpu::Adapter) -> bool {
+/// f16 inputs and f32 accumulators among the configurations it lists, and
+/// subgroups of 32 invocations always (the kernels' workgroups are four
+/// such subgroups, each picking its tiles by its subgroup id), and the
+/// workgroup memory they declare.
+fn has_matrix_units(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> bool {
     use wgpu::CooperativeScalarType::{F16, F32};
-    adapter.features().contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX)
+    let info = adapter.get_info();
+    adapter.features().contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX | wgpu::Features::SUBGROUP)
+        && (info.subgroup_min_size, info.subgroup_max_size) == (32, 32)
+        && limits.max_compute_workgroup_storage_size >= MATRIX_WORKGROUP_BYTES
         && adapter.cooperative_matrix_properties().iter().any(|p| (p.m_size, p.n_size, p.k_size) == (16, 16, 16) && p.ab_type == F16 && p.cr_type == F32)
 }
 

@@ -427,7 +427,7 @@ fn prefill_matmuls_stage_tiles_in_workgroup_memory() {
         ];
         for case in cases {
             let f = run_case(Backend::GpuTiled, "tiled_matmul", case, TOL, |t| t[0].matmul_t(&t[1]));
-            let kernels = kiln_runtime::gpu_kernels(&f, &gpu().target(), kiln_schedule::AdapterKind::Gpu, &scheduled_for(Backend::GpuTiled, Default::default())).unwrap();
+            let kernels = kiln_runtime::gpu_kernels(&f, &device_for(Backend::GpuTiled).target(), kiln_schedule::AdapterKind::Gpu, &scheduled_for(Backend::GpuTiled, Default::default())).unwrap();
             let wgsl = kernels[0].1.wgsl().unwrap();
             assert!(wgsl.contains("s0_tile") && wgsl.contains("workgroupBarrier"), "{wt}: the activations were not staged:\n{}", kernels[0].1.nest);
             // plain weights are staged too; quantized ones are read through their bytes
@@ -435,8 +435,63 @@ fn prefill_matmuls_stage_tiles_in_workgroup_memory() {
         }
     }
     let f = run_case(Backend::GpuTiled, "plain_matmul", &[(DType::F32, sym_first("m", &[33, 48])), (DType::F32, c(&[48, 20]))], TOL, |t| t[0].matmul(&t[1]));
-    let kernels = kiln_runtime::gpu_kernels(&f, &gpu().target(), kiln_schedule::AdapterKind::Gpu, &scheduled_for(Backend::GpuTiled, Default::default())).unwrap();
+    let kernels = kiln_runtime::gpu_kernels(&f, &device_for(Backend::GpuTiled).target(), kiln_schedule::AdapterKind::Gpu, &scheduled_for(Backend::GpuTiled, Default::default())).unwrap();
     assert!(kernels[0].1.wgsl().unwrap().contains("s1_tile"), "{}", kernels[0].1.nest);
+}
+
+#[test]
+fn matmuls_over_rows_take_the_matrix_units_where_the_gpu_has_them() {
+    // where the adapter has matrix units (the NVIDIA H100) the differential
+    // cases of matmuls over rows check the matrix-unit kernel; elsewhere
+    // (lavapipe) the FMA nest
+    let target = gpu().target();
+    for wt in [DType::F16, DType::Q4_0, DType::Q8_0] {
+        // f32 activations, and Q8_0 blocks of them (llama.cpp's arithmetic,
+        // quantized weights only)
+        let f32_acts = run_case(Backend::GpuDiscrete, "matmul_t_rows", &[(DType::F32, sym_first("seq", &[70, 96])), (wt, c(&[72, 96]))], over_rows_tol(Backend::GpuDiscrete), |t| t[0].matmul_t(&t[1]));
+        let q8_acts = (wt != DType::F16).then(|| run_case(Backend::GpuDiscrete, "matmul_t_rows_q8", &[(DType::F32, sym_first("seq", &[70, 96])), (wt, c(&[72, 96]))], quantized_tol(Backend::GpuDiscrete), |t| t[0].quantize(DType::Q8_0).matmul_t(&t[1])));
+        for f in [Some(f32_acts), q8_acts].into_iter().flatten() {
+            let kernels = kiln_runtime::gpu_kernels(&f, &target, kiln_schedule::AdapterKind::Gpu, &scheduled_for(Backend::GpuDiscrete, Default::default())).unwrap();
+            let on_matrix_units = kernels.iter().any(|(_, k)| k.nest.contains("run on the matrix units"));
+            assert_eq!(on_matrix_units, target.matrix_units, "{wt}: {:?}", kernels.iter().map(|(_, k)| &k.nest).collect::<Vec<_>>());
+        }
+    }
+}
+
+#[test]
+fn a_prompts_attention_takes_the_matrix_units_where_the_gpu_has_them() {
+    // a prompt's attention as the graph optimizer makes it one kernel:
+    // after cached keys (queries past a whole tile of 64, keys past a whole
+    // block of 64), grouped-query, an f16 cache with f16 queries
+    // (llama.cpp's arithmetic) or f32, heads of 64 and 128 dims, unmasked
+    // and causal. Where the adapter has matrix units (the NVIDIA H100) an
+    // unmasked one runs on them, with queries, keys, values and
+    // probabilities rounded to f16; a causal one, and every one elsewhere
+    // (lavapipe), on the one kernel of a workgroup per query and head
+    let mut r = rng();
+    let target = gpu().target();
+    let options = scheduled_for(Backend::GpuDiscrete, kiln_runtime::CompileOptions::default().rewriting(kiln_runtime::CostModel::gpu()));
+    let shapes = [(70, 30, 4, 2, 64, DType::F16), (5, 0, 2, 2, 128, DType::F32), (130, 3, 2, 1, 128, DType::F16), (40, 0, 3, 3, 64, DType::F32)];
+    for ((s, past, hq, hkv, dd, dtype), causal) in shapes.into_iter().flat_map(|shape| [(shape, false), (shape, true)]) {
+        let t = past + s;
+        let f = FunctionBuilder::new("prompt_attention");
+        let q = f.input("q", dtype, &[Dim::sym("seq"), Dim::from(hq), Dim::from(dd)]);
+        let k = f.input("k", dtype, &[Dim::sym("kv"), Dim::from(hkv), Dim::from(dd)]);
+        let v = f.input("v", dtype, &[Dim::sym("kv"), Dim::from(hkv), Dim::from(dd)]);
+        let scale = 1.0 / (dd as f64).sqrt();
+        let out = if causal { q.attention(&k, &v, scale) } else { q.attention_unmasked(&k, &v, scale) };
+        let func = f.finish(&[&out]).unwrap();
+        let ins = random_inputs(&func, &[&[s, hq, dd], &[t, hkv, dd], &[t, hkv, dd]], 0, &mut r);
+        let want = kiln_dsl::interpret(&func, &ins, &HashMap::new(), &Bindings::new()).unwrap();
+        let exe = GpuExecutable::compile(&func, gpu(), &options).unwrap();
+        let on_matrix_units = exe.kernels().any(|k| k.nest.contains("on the matrix units"));
+        let what = format!("{s} queries, {t} keys, {hq}/{hkv} heads of {dd}, {dtype}, causal {causal}");
+        assert_eq!(on_matrix_units, target.matrix_units && !causal, "{what}: {:?}", exe.kernels().map(|k| &k.nest).collect::<Vec<_>>());
+        let got = exe.run(&ins, &HashMap::new(), &Bindings::new()).unwrap();
+        let err = kiln_dsl::rel_l2_error(&got[0].to_f64(), &want[0].data);
+        let tol = if on_matrix_units { 3e-3 } else if dtype == DType::F16 { 1e-3 } else { TOL };
+        assert!(err <= tol, "{what}: relative L2 error {err:e} > {tol:e}");
+    }
 }
 
 #[test]

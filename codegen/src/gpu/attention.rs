@@ -121,6 +121,37 @@ impl FusedAttention {
     }
 }
 
+/// What an attention kernel reads, its quantized loads expanded for the
+/// target: the query (the prologue's where there is one), key, value and
+/// mask elements, the symbols they and the shapes use, and whether its
+/// loads are proven in bounds (with their divisors).
+struct AttentionExprs {
+    query: Expr,
+    key: Expr,
+    value: Expr,
+    visible: Option<Expr>,
+    symbols: Vec<String>,
+    bounds_proof: Result<(), String>,
+}
+
+impl AttentionExprs {
+    fn of(a: &FusedAttention, sources: &[(DType, Vec<Dim>)], target: &GpuTarget) -> AttentionExprs {
+        let at = &a.plan.attention;
+        let layout = target.quant_layout();
+        let expand = |e: &Expr| kiln_dsl::quant::expand_quant_loads_in(layout, e, sources);
+        let (key, value, visible) = (expand(&at.key), expand(&at.value), at.visible.as_ref().map(&expand));
+        let query = match &a.plan.prologue {
+            Some(p) => expand(&p.body),
+            None => expand(&at.q),
+        };
+        let symbols = symbols_of([&key, &value, &query].into_iter().chain(visible.as_ref()), sources.iter().flat_map(|(_, s)| s).chain(&a.output).chain([&at.keys, &at.queries]));
+        let dtypes: Vec<DType> = sources.iter().map(|s| s.0).collect();
+        let divisors = [&key, &value, &query].into_iter().chain(visible.as_ref()).try_for_each(|e| kiln_schedule::prove_divisors(e, &dtypes));
+        let bounds_proof = a.bounds_proof.clone().and(divisors);
+        AttentionExprs { query, key, value, visible, symbols, bounds_proof }
+    }
+}
+
 /// The kernel `part` of attention `a` (see [`AttentionPart`]).
 ///
 /// The whole attention: a workgroup of 256 invocations per query and head.
@@ -148,21 +179,14 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
         AttentionPart::Values { .. } => format!("{}_split_values", a.name),
         AttentionPart::Sum { .. } => format!("{}_split_sum", a.name),
     };
+    if part == AttentionPart::Whole && runs_on_matrix_units(a, target) {
+        return lower_matrix_attention(a, target);
+    }
     let unsupported = |what: &str| CodegenError::Unsupported { kernel: kernel.clone(), target: "gpu", what: what.into() };
     let head_dim = at.head_dim.as_const().filter(|&d| d > 0 && d <= 1024).ok_or_else(|| unsupported("run attention over heads wider than 1024 or of a symbolic width"))?;
     let heads = at.heads.as_const().ok_or_else(|| unsupported("run attention over a symbolic number of heads"))?;
     let sources = a.sources_of(part);
-    let layout = target.quant_layout();
-    let expand = |e: &Expr| kiln_dsl::quant::expand_quant_loads_in(layout, e, &sources);
-    let (key, value, visible) = (expand(&at.key), expand(&at.value), at.visible.as_ref().map(&expand));
-    let query = match &a.plan.prologue {
-        Some(p) => expand(&p.body),
-        None => expand(&at.q),
-    };
-    let symbols = symbols_of([&key, &value, &query].into_iter().chain(visible.as_ref()), sources.iter().flat_map(|(_, s)| s).chain(&a.output).chain([&at.keys, &at.queries]));
-    let dtypes: Vec<DType> = sources.iter().map(|s| s.0).collect();
-    let divisors = [&key, &value, &query].into_iter().chain(visible.as_ref()).try_for_each(|e| kiln_schedule::prove_divisors(e, &dtypes));
-    let bounds_proof = a.bounds_proof.clone().and(divisors);
+    let AttentionExprs { query, key, value, visible, symbols, bounds_proof } = AttentionExprs::of(a, &sources, target);
     // what the parts before wrote, after the op's sources
     let (scores_src, partials_src) = (a.sources.len() as u32, a.sources.len() as u32 + 1);
     let (lanes_n, out_shape) = match part {
@@ -179,11 +203,7 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
     let u32_ty = scalar_type(&mut module.types, Scalar::U32);
     let vec3_u32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Tri, scalar: Scalar::U32 } }, Span::UNDEFINED);
     let (array, global) = (array_type, global_variable);
-    let ranges = source_ranges(&sources, target);
-    let source_vars = source_globals(&mut module, &dtypes, &ranges, target);
-    let binding = ranges.iter().sum::<u32>() as usize;
-    let out_var = storage_global(&mut module, "out".into(), binding, Scalar::F32, StorageAccess::LOAD | StorageAccess::STORE);
-    let dims_var = storage_global(&mut module, "dims".into(), binding + 1, Scalar::I32, StorageAccess::LOAD);
+    let WholeKernelGlobals { ranges, sources: source_vars, out: out_var, dims: dims_var } = whole_kernel_globals(&mut module, &sources, target, Scalar::F32);
     // lanes per output dim (each takes every `groups`-th key), or dims per
     // lane where the head is wider than the workgroup
     let groups = if head_dim <= lanes_n && lanes_n % head_dim == 0 { lanes_n / head_dim } else { 1 };
@@ -218,15 +238,9 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
         AttentionPart::Values { splits } => [rows, Expr::Int(splits)],
     };
     // the query and head (`block = s · heads + h`), and the grid's z
-    let block = b.workgroup_index(wid);
+    let block = b.live_workgroup_index(wid, &grid[0])?;
     let z = b.emit(Expression::AccessIndex { base: wid, index: 2 });
     let z = b.cast(z, naga::ScalarKind::Sint, false);
-    let (blocks, _) = b.value(&grid[0])?;
-    let idle = b.bin(BinaryOperator::GreaterEqual, block, blocks);
-    b.if_(idle, |b| {
-        b.push(Statement::Return { value: None });
-        Ok(())
-    })?;
     let n_heads = b.int(heads)?;
     let h = b.bin(BinaryOperator::Modulo, block, n_heads);
     let s = b.bin(BinaryOperator::Divide, block, n_heads);
@@ -451,20 +465,7 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
                     let at = b.emit(Expression::Access { base: p_g, index: i });
                     b.push(Statement::Store { pointer: at, value: x });
                     let seen = b.bin(BinaryOperator::Greater, x, minus_inf);
-                    b.if_(seen, |b| {
-                        let old = b.emit(Expression::Load { pointer: m });
-                        let new = b.math(MathFunction::Max, old, Some(x), None);
-                        let drop = b.bin(BinaryOperator::Subtract, old, new);
-                        let drop = b.math(MathFunction::Exp, drop, None, None);
-                        let sum = b.emit(Expression::Load { pointer: l });
-                        let kept = b.bin(BinaryOperator::Multiply, sum, drop);
-                        let e = b.bin(BinaryOperator::Subtract, x, new);
-                        let e = b.math(MathFunction::Exp, e, None, None);
-                        let sum = b.bin(BinaryOperator::Add, kept, e);
-                        b.push(Statement::Store { pointer: l, value: sum });
-                        b.push(Statement::Store { pointer: m, value: new });
-                        Ok(())
-                    })
+                    b.if_(seen, |b| running_softmax(b, (m, l), x))
                 })
             })?;
             let my_max = b.emit(Expression::Load { pointer: m });
@@ -706,6 +707,24 @@ fn load_query(b: &mut Builder, a: &FusedAttention, query: &Expr, q_g: Handle<Exp
     Ok(())
 }
 
+/// A running maximum `m` and sum `l` of exponentials under it (function
+/// locals) taking score `x`: the sum rescaled to the new maximum, plus
+/// exp(x - maximum).
+fn running_softmax(b: &mut Builder, (m, l): (Handle<Expression>, Handle<Expression>), x: Handle<Expression>) -> Res<()> {
+    let old = b.emit(Expression::Load { pointer: m });
+    let new = b.math(MathFunction::Max, old, Some(x), None);
+    let drop = b.bin(BinaryOperator::Subtract, old, new);
+    let drop = b.math(MathFunction::Exp, drop, None, None);
+    let sum = b.emit(Expression::Load { pointer: l });
+    let kept = b.bin(BinaryOperator::Multiply, sum, drop);
+    let e = b.bin(BinaryOperator::Subtract, x, new);
+    let e = b.math(MathFunction::Exp, e, None, None);
+    let sum = b.bin(BinaryOperator::Add, kept, e);
+    b.push(Statement::Store { pointer: l, value: sum });
+    b.push(Statement::Store { pointer: m, value: new });
+    Ok(())
+}
+
 /// A function-local f32 set to `init`.
 fn local(b: &mut Builder, name: &str, init: f64) -> Res<Handle<Expression>> {
     let var = b.f.local_variables.append(LocalVariable { name: Some(name.into()), ty: b.f32_ty, init: None }, Span::UNDEFINED);
@@ -720,4 +739,361 @@ fn add_to(b: &mut Builder, pointer: Handle<Expression>, v: Handle<Expression>) {
     let old = b.emit(Expression::Load { pointer });
     let new = b.bin(BinaryOperator::Add, old, v);
     b.push(Statement::Store { pointer, value: new });
+}
+
+/// Queries of one head a matrix-unit attention workgroup takes: 16 per
+/// subgroup, four subgroups.
+const MATRIX_QUERIES: i64 = 64;
+
+/// Keys a matrix-unit attention workgroup scores at a time.
+const MATRIX_KEYS: i64 = 64;
+
+/// The largest head a matrix-unit attention takes.
+const MATRIX_HEAD_DIM: i64 = 128;
+
+/// The most workgroup memory a matrix-unit kernel declares: a matrix
+/// attention's at the largest head (what [`lower_matrix_attention`]
+/// allocates: the staged queries, keys or values as f16, a block's scores
+/// as f32 and probabilities as f16, each invocation's maximum and sum),
+/// more than the matrix GEMM's. The runtime uses the matrix units only on
+/// devices that hold it.
+pub const MATRIX_WORKGROUP_BYTES: u32 = ((if MATRIX_QUERIES > MATRIX_KEYS { MATRIX_QUERIES } else { MATRIX_KEYS }) * MATRIX_HEAD_DIM * 2 + MATRIX_QUERIES * MATRIX_KEYS * (4 + 2) + MATRIX_INVOCATIONS * 2 * 4) as u32;
+
+/// Whether `a`'s whole attention runs on `target`'s matrix units
+/// ([`lower_matrix_attention`]): a prompt's (a symbolic number of queries),
+/// unmasked, heads of a constant width that is a multiple of 16 up to 128,
+/// keys and values the same for every query (so a block of them serves 64
+/// queries; a paged cache's, read through each query's page table, are
+/// not). A masked (causal) attention keeps the FMA kernel: the masked
+/// variant of this kernel gave wrong results on the H100 and its repair
+/// is not yet verified there (`benches/RESULTS.md`).
+pub fn runs_on_matrix_units(a: &FusedAttention, target: &GpuTarget) -> bool {
+    let at = &a.plan.attention;
+    let reads = |e: &Expr, axis: u32| {
+        let mut reads = false;
+        e.visit(&mut |x| reads |= *x == Expr::Axis(axis));
+        reads
+    };
+    target.matrix_units
+        && target.native_f16
+        && target.subgroups
+        && a.key_splits() == 1
+        && at.queries.as_const().is_none()
+        && at.visible.is_none()
+        && at.heads.as_const().is_some()
+        && at.head_dim.as_const().is_some_and(|d| d > 0 && d % 16 == 0 && d <= MATRIX_HEAD_DIM)
+        // the key's point is (head, query, key, dim), the value's (query, head, dim, key)
+        && !reads(&at.key, 1)
+        && !reads(&at.value, 0)
+}
+
+/// What a matrix-unit attention stages in workgroup memory.
+#[derive(Clone, Copy, PartialEq)]
+enum Staged {
+    Queries,
+    Keys,
+    Values,
+}
+
+/// The whole attention on the matrix units ([`runs_on_matrix_units`]): a
+/// workgroup of four 32-invocation subgroups per 64 queries of a head, each
+/// subgroup 16 of them. The queries go to workgroup memory as f16 once and
+/// from there into each subgroup's tiles (16 x 16 f16, held through the
+/// kernel). Per block of 64 keys the keys are staged as f16 and each
+/// subgroup multiplies its queries' tiles by them into its 16 x 64 scores
+/// (f32 accumulators, stored to workgroup memory); each pair of invocations
+/// takes a query's row of them, scaled as the stages do. A first
+/// pass keeps each invocation's running maximum and sum of exponentials,
+/// combined per query into the softmax's maximum and sum; a second scores
+/// every block again, turns the scores into probabilities (f16, what the
+/// tiles multiply; the stages round them so too where `probs_f16`) and adds
+/// their products with the block's values (staged as f16) into 16 x 16 f32
+/// accumulators, which go through workgroup memory to the queries that
+/// exist. Queries past
+/// the last are clamped when read and not written; keys past the last are
+/// clamped when read and hidden.
+///
+/// Against the stages in f32 the queries, keys, values and probabilities
+/// are rounded to f16 (a relative error near 2^-11 each; the sums stay f32).
+fn lower_matrix_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuKernel, CodegenError> {
+    use naga::{CooperativeData, CooperativeRole, CooperativeSize};
+    let at = &a.plan.attention;
+    let kernel = a.name.clone();
+    let head_dim = at.head_dim.as_const().expect("runs_on_matrix_units checked the width");
+    let heads = at.heads.as_const().expect("runs_on_matrix_units checked the heads");
+    let sources = a.sources_of(AttentionPart::Whole);
+    let AttentionExprs { query, key, value, visible: _, symbols, bounds_proof } = AttentionExprs::of(a, &sources, target);
+
+    let mut module = Module::default();
+    let u32_ty = scalar_type(&mut module.types, Scalar::U32);
+    let vec3_u32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Tri, scalar: Scalar::U32 } }, Span::UNDEFINED);
+    let WholeKernelGlobals { ranges, sources: source_vars, out: out_var, dims: dims_var } = whole_kernel_globals(&mut module, &sources, target, Scalar::F32);
+    let shared = |module: &mut Module, name: &str, s: Scalar, len: i64| {
+        let ty = array_type(module, s, Some(u32::try_from(len).expect("a small array")));
+        global_variable(module, name.into(), AddressSpace::WorkGroup, None, ty)
+    };
+    // queries, then each block's keys or values, by rows of head_dim; the
+    // block's scores by rows of 64 (later each subgroup's 16 x 16 outputs);
+    // its probabilities; each invocation's maximum and sum
+    let tile_var = shared(&mut module, "kv_tile", Scalar::F16, MATRIX_QUERIES.max(MATRIX_KEYS) * head_dim);
+    let scores_var = shared(&mut module, "scores", Scalar::F32, MATRIX_QUERIES * MATRIX_KEYS);
+    let probs_var = shared(&mut module, "probs", Scalar::F16, MATRIX_QUERIES * MATRIX_KEYS);
+    let max_var = shared(&mut module, "partial_max", Scalar::F32, MATRIX_INVOCATIONS);
+    let sum_var = shared(&mut module, "partial_sum", Scalar::F32, MATRIX_INVOCATIONS);
+    let acc_ty = matrix_tile_types(&mut module);
+    let (mut f, wid, lidx) = workgroup_entry(vec3_u32, u32_ty);
+    let (subgroup, lane_in_subgroup) = subgroup_arguments(&mut f, u32_ty);
+    let (globals, out_g) = kernel_sources(&mut f, &source_vars, &sources, out_var, &a.output, target);
+    let mut handle = |g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED);
+    let (dims_g, tile_g, scores_g, probs_g, max_g, sum_g) = (handle(dims_var), handle(tile_var), handle(scores_var), handle(probs_var), handle(max_var), handle(sum_var));
+    let mut b = Builder::new(&mut module, target, &kernel, f, globals, dims_g, symbols.clone(), (lidx, MATRIX_INVOCATIONS as u32), Vec::new());
+
+    // a workgroup per 64 queries of a head: block = query tile · heads + h
+    let query_tiles = Expr::Dim(at.queries.clone()).add(Expr::Int(MATRIX_QUERIES - 1)).div(Expr::Int(MATRIX_QUERIES));
+    let grid = [query_tiles.mul(Expr::Int(heads)), Expr::Int(1)];
+    let block = b.live_workgroup_index(wid, &grid[0])?;
+    let n_heads = b.int(heads)?;
+    let h = b.bin(BinaryOperator::Modulo, block, n_heads);
+    let query_tile = b.bin(BinaryOperator::Divide, block, n_heads);
+    let tile_queries = b.int(MATRIX_QUERIES)?;
+    let q0 = b.bin(BinaryOperator::Multiply, query_tile, tile_queries);
+    let (queries, _) = b.value(&Expr::Dim(at.queries.clone()))?;
+    let (keys, _) = b.value(&Expr::Dim(at.keys.clone()))?;
+    let one_i = b.int(1)?;
+    let last_query = b.bin(BinaryOperator::Subtract, queries, one_i);
+    let last_key = b.bin(BinaryOperator::Subtract, keys, one_i);
+    let lane = b.cast(lidx, naga::ScalarKind::Sint, false);
+    let subgroup = b.cast(subgroup, naga::ScalarKind::Sint, false);
+    let lane_in_subgroup = b.cast(lane_in_subgroup, naga::ScalarKind::Sint, false);
+    let d_len = b.int(head_dim)?;
+    let invocations = b.int(MATRIX_INVOCATIONS)?;
+    let scale = b.float(at.scale)?;
+    let minus_inf = b.float(f64::NEG_INFINITY)?;
+    let zero = b.float(0.0)?;
+    let one = b.float(1.0)?;
+    let prologue = a.plan.prologue.as_ref().map(|p| p.dtype);
+
+    // a 64 x head_dim tile of queries, keys or values from row `first`
+    // (clamped to the last), element e = lane + 128 j at (e / head_dim,
+    // e % head_dim): consecutive invocations read consecutive dims
+    let stage = |b: &mut Builder, what: Staged, first: Handle<Expression>| -> Res<()> {
+        let per_invocation = b.int(MATRIX_KEYS.max(MATRIX_QUERIES) * head_dim / MATRIX_INVOCATIONS)?;
+        b.loop_to("stage".into(), per_invocation, |b, j| {
+            let offset = b.bin(BinaryOperator::Multiply, j, invocations);
+            let e = b.bin(BinaryOperator::Add, lane, offset);
+            let r = b.bin(BinaryOperator::Divide, e, d_len);
+            let d = b.bin(BinaryOperator::Modulo, e, d_len);
+            let row = b.bin(BinaryOperator::Add, first, r);
+            let last = if what == Staged::Queries { last_query } else { last_key };
+            let row = b.math(MathFunction::Min, row, Some(last), None);
+            // the axes of the row, the head and the dim: the prologue's
+            // point is (query, head, dim), `q`'s and the key's (head, query,
+            // key, dim), the value's (query, head, dim, key)
+            let (element, [row_axis, head_axis, dim_axis]) = match (what, prologue) {
+                (Staged::Queries, Some(_)) => (&query, [0, 1, 2]),
+                (Staged::Queries, None) => (&query, [1, 0, 3]),
+                (Staged::Keys, _) => (&key, [2, 0, 3]),
+                (Staged::Values, _) => (&value, [3, 1, 2]),
+            };
+            b.bind(row_axis, row);
+            b.bind(head_axis, h);
+            b.bind(dim_axis, d);
+            let v = b.value(element)?;
+            let v = b.to_float(v);
+            let half = b.emit(Expression::As { expr: v, kind: naga::ScalarKind::Float, convert: Some(2) });
+            let at = b.emit(Expression::Access { base: tile_g, index: e });
+            b.push(Statement::Store { pointer: at, value: half });
+            Ok(())
+        })
+    };
+    let load_tile = |b: &mut Builder, g: Handle<Expression>, first: i64, offset: Handle<Expression>, stride: i64, role: CooperativeRole, row_major: bool| -> Res<Handle<Expression>> {
+        let first = b.int(first)?;
+        let index = b.bin(BinaryOperator::Add, offset, first);
+        let pointer = b.emit(Expression::Access { base: g, index });
+        let stride = b.uint(stride as u32);
+        Ok(b.emit(Expression::CooperativeLoad { columns: CooperativeSize::Sixteen, rows: CooperativeSize::Sixteen, role, data: CooperativeData { pointer, stride, row_major } }))
+    };
+
+    // this subgroup's 16 queries as tiles of 16 dims, held through the kernel
+    stage(&mut b, Staged::Queries, q0)?;
+    b.barrier();
+    let sixteen = b.int(16)?;
+    let first_query = b.bin(BinaryOperator::Multiply, subgroup, sixteen);
+    let own_queries = b.bin(BinaryOperator::Multiply, first_query, d_len);
+    let query_tiles: Vec<Handle<Expression>> = (0..head_dim / 16).map(|c| load_tile(&mut b, tile_g, 16 * c, own_queries, head_dim, CooperativeRole::A, true)).collect::<Res<_>>()?;
+    let block_keys = b.int(MATRIX_KEYS)?;
+    let own_scores = b.bin(BinaryOperator::Multiply, first_query, block_keys);
+    // the block of keys from t0 staged, and this subgroup's scores of them
+    // (q·k unscaled) in workgroup memory
+    let score_block = |b: &mut Builder, t0: Handle<Expression>| -> Res<()> {
+        b.barrier();
+        stage(b, Staged::Keys, t0)?;
+        b.barrier();
+        let stride = b.uint(MATRIX_KEYS as u32);
+        for j in 0..MATRIX_KEYS / 16 {
+            let mut acc = b.pre(Expression::ZeroValue(acc_ty));
+            let keys_at = b.int(16 * j * head_dim)?;
+            for (c, &q) in query_tiles.iter().enumerate() {
+                // element (dim, key) of the keys' tile at key · head_dim + dim
+                let k = load_tile(b, tile_g, 16 * c as i64, keys_at, head_dim, CooperativeRole::B, false)?;
+                acc = b.emit(Expression::CooperativeMultiplyAdd { a: q, b: k, c: acc });
+            }
+            let column = b.int(16 * j)?;
+            let first = b.bin(BinaryOperator::Add, own_scores, column);
+            let pointer = b.emit(Expression::Access { base: scores_g, index: first });
+            b.push(Statement::CooperativeStore { target: acc, data: CooperativeData { pointer, stride, row_major: true } });
+        }
+        b.barrier();
+        Ok(())
+    };
+    // this invocation's query (a row of the scores: two invocations each)
+    // and its half of the row's keys
+    let two = b.int(2)?;
+    let pair = b.bin(BinaryOperator::Divide, lane_in_subgroup, two);
+    let row = b.bin(BinaryOperator::Add, first_query, pair);
+    let half = b.bin(BinaryOperator::Modulo, lane_in_subgroup, two);
+    let half_keys = b.int(MATRIX_KEYS / 2)?;
+    let first_key = b.bin(BinaryOperator::Multiply, half, half_keys);
+    let row_at = b.bin(BinaryOperator::Multiply, row, block_keys);
+    let my_scores = b.bin(BinaryOperator::Add, row_at, first_key);
+    // whether this invocation's key i of the block from t0 exists
+    let exists = |b: &mut Builder, t0: Handle<Expression>, i: Handle<Expression>| -> Res<Handle<Expression>> {
+        let t = b.bin(BinaryOperator::Add, t0, first_key);
+        let t = b.bin(BinaryOperator::Add, t, i);
+        Ok(b.bin(BinaryOperator::Less, t, keys))
+    };
+    // the scaled score of this invocation's key i of the block from t0
+    // (-inf past the last key)
+    let score = |b: &mut Builder, t0: Handle<Expression>, i: Handle<Expression>| -> Res<Handle<Expression>> {
+        let at = b.bin(BinaryOperator::Add, my_scores, i);
+        let pa = b.emit(Expression::Access { base: scores_g, index: at });
+        let dot = b.emit(Expression::Load { pointer: pa });
+        let x = b.bin(BinaryOperator::Multiply, dot, scale);
+        let inside = exists(b, t0, i)?;
+        Ok(b.emit(Expression::Select { condition: inside, accept: x, reject: minus_inf }))
+    };
+    let (blocks_h, _) = b.value(&Expr::Dim(at.keys.clone()).add(Expr::Int(MATRIX_KEYS - 1)).div(Expr::Int(MATRIX_KEYS)))?;
+    let zero_i = b.int(0)?;
+    // `body(t0)` for each block of keys from t0 = 64 kb
+    let key_blocks = |b: &mut Builder, name: &str, body: &mut dyn FnMut(&mut Builder, Handle<Expression>) -> Res<()>| -> Res<()> {
+        b.loop_to(name.into(), blocks_h, |b, kb| {
+            let t0 = b.bin(BinaryOperator::Multiply, kb, block_keys);
+            body(b, t0)
+        })
+    };
+
+    // pass 1: each invocation's running maximum and sum of exp(score - maximum)
+    let m = local(&mut b, "max", f64::NEG_INFINITY)?;
+    let l = local(&mut b, "sum", 0.0)?;
+    key_blocks(&mut b, "score_blocks", &mut |b, t0| {
+        score_block(b, t0)?;
+        b.loop_to("key".into(), half_keys, |b, i| {
+            let x = score(b, t0, i)?;
+            let seen = b.bin(BinaryOperator::Greater, x, minus_inf);
+            b.if_(seen, |b| running_softmax(b, (m, l), x))
+        })
+    })?;
+    // the query's maximum and sum: this invocation's and its pair's (an
+    // invocation that saw no key has the sum 0 at maximum -inf)
+    let my_max = b.emit(Expression::Load { pointer: m });
+    let my_sum = b.emit(Expression::Load { pointer: l });
+    // (by subgroup and lane: how invocation indices map to subgroups is
+    // the implementation's)
+    let thirty_two = b.int(32)?;
+    let me = b.bin(BinaryOperator::Multiply, subgroup, thirty_two);
+    let me = b.bin(BinaryOperator::Add, me, lane_in_subgroup);
+    for (g, v) in [(max_g, my_max), (sum_g, my_sum)] {
+        let at = b.emit(Expression::Access { base: g, index: me });
+        b.push(Statement::Store { pointer: at, value: v });
+    }
+    b.barrier();
+    let partner = b.bin(BinaryOperator::ExclusiveOr, me, one_i);
+    let pa = b.emit(Expression::Access { base: max_g, index: partner });
+    let other_max = b.emit(Expression::Load { pointer: pa });
+    let pa = b.emit(Expression::Access { base: sum_g, index: partner });
+    let other_sum = b.emit(Expression::Load { pointer: pa });
+    let max = b.math(MathFunction::Max, my_max, Some(other_max), None);
+    let mut sum = zero;
+    for (mx, s) in [(my_max, my_sum), (other_max, other_sum)] {
+        let shift = b.bin(BinaryOperator::Subtract, mx, max);
+        let shift = b.math(MathFunction::Exp, shift, None, None);
+        let rescaled = b.bin(BinaryOperator::Multiply, s, shift);
+        let empty = b.bin(BinaryOperator::Equal, s, zero);
+        let rescaled = b.emit(Expression::Select { condition: empty, accept: zero, reject: rescaled });
+        sum = b.bin(BinaryOperator::Add, sum, rescaled);
+    }
+    let inverse = b.bin(BinaryOperator::Divide, one, sum);
+
+    // pass 2: probabilities, then their products with the values
+    let outputs: Vec<Handle<Expression>> = (0..head_dim / 16)
+        .map(|i| {
+            let var = b.f.local_variables.append(LocalVariable { name: Some(format!("out{i}")), ty: acc_ty, init: None }, Span::UNDEFINED);
+            b.pre(Expression::LocalVariable(var))
+        })
+        .collect();
+    let zero_acc = b.pre(Expression::ZeroValue(acc_ty));
+    for &o in &outputs {
+        b.push(Statement::Store { pointer: o, value: zero_acc });
+    }
+    key_blocks(&mut b, "value_blocks", &mut |b, t0| {
+        score_block(b, t0)?;
+        b.loop_to("key".into(), half_keys, |b, i| {
+            let x = score(b, t0, i)?;
+            let e = b.bin(BinaryOperator::Subtract, x, max);
+            let w = b.math(MathFunction::Exp, e, None, None);
+            let p = b.bin(BinaryOperator::Multiply, w, inverse);
+            let seen = b.bin(BinaryOperator::Greater, x, minus_inf);
+            let p = b.emit(Expression::Select { condition: seen, accept: p, reject: zero });
+            let p = b.emit(Expression::As { expr: p, kind: naga::ScalarKind::Float, convert: Some(2) });
+            let at = b.bin(BinaryOperator::Add, my_scores, i);
+            let pa = b.emit(Expression::Access { base: probs_g, index: at });
+            b.push(Statement::Store { pointer: pa, value: p });
+            Ok(())
+        })?;
+        // (every subgroup is done with the keys: score_block's last barrier)
+        stage(b, Staged::Values, t0)?;
+        b.barrier();
+        let probs: Vec<Handle<Expression>> = (0..MATRIX_KEYS / 16).map(|c| load_tile(b, probs_g, 16 * c, own_scores, MATRIX_KEYS, CooperativeRole::A, true)).collect::<Res<_>>()?;
+        for (dj, &o) in outputs.iter().enumerate() {
+            let mut acc = b.emit(Expression::Load { pointer: o });
+            for (c, &p) in probs.iter().enumerate() {
+                // element (key, dim) of the values' tile at key · head_dim + dim
+                let v = load_tile(b, tile_g, 16 * c as i64 * head_dim + 16 * dj as i64, zero_i, head_dim, CooperativeRole::B, true)?;
+                acc = b.emit(Expression::CooperativeMultiplyAdd { a: p, b: v, c: acc });
+            }
+            b.push(Statement::Store { pointer: o, value: acc });
+        }
+        Ok(())
+    })?;
+    // each 16 x 16 of outputs through this subgroup's 256 of `scores` to
+    // the queries that exist: out[(query · heads + h) · head_dim + dim]
+    b.barrier();
+    let own_tile = b.subgroup_tile(subgroup)?;
+    for (dj, &o) in outputs.iter().enumerate() {
+        b.store_matrix_tile(o, scores_g, own_tile, lane_in_subgroup, out_g, |b, r, c| {
+            let q = b.bin(BinaryOperator::Add, q0, first_query);
+            let q = b.bin(BinaryOperator::Add, q, r);
+            let inside = b.bin(BinaryOperator::Less, q, queries);
+            let qh = b.bin(BinaryOperator::Multiply, q, n_heads);
+            let qh = b.bin(BinaryOperator::Add, qh, h);
+            let base = b.bin(BinaryOperator::Multiply, qh, d_len);
+            let dim = b.int(16 * dj as i64)?;
+            let dim = b.bin(BinaryOperator::Add, dim, c);
+            Ok((inside, b.bin(BinaryOperator::Add, base, dim)))
+        })?;
+    }
+    b.push(Statement::Return { value: None });
+    let workgroup_size = [MATRIX_INVOCATIONS as u32, 1, 1];
+    let info = b.finish(&mut module, workgroup_size)?;
+    let description = format!(
+        "// {kernel}: one kernel on the matrix units, a workgroup of four subgroups per {MATRIX_QUERIES} queries of a head, keys in blocks of {MATRIX_KEYS}, f16 tiles\n// queries {}\n// keys {} of {}\n// values {}\n// visible {}\n// scale {}, probabilities {}",
+        a.plan.prologue.as_ref().map_or_else(|| at.q.to_string(), |p| format!("{} ({})", p.body, p.dtype)),
+        at.keys,
+        at.key,
+        at.value,
+        at.visible.as_ref().map_or_else(|| "every key".to_string(), |v| v.to_string()),
+        at.scale,
+        if at.probs_f16 { "rounded to f16" } else { "f32, rounded to f16 for the tiles" }
+    );
+    Ok(GpuKernel { name: kernel, module, info, symbols, grid, workgroup_size, sources: sources.len(), ranges, vector_views: Vec::new(), target: *target, nest: description, bounds_proof })
 }

@@ -96,11 +96,7 @@ fn lower_quantize_with(v: &Validated, target: &GpuTarget, row_reduction: Option<
     let mut module = Module::default();
     let u32_ty = scalar_type(&mut module.types, Scalar::U32);
     let vec3_u32 = module.types.insert(Type { name: None, inner: TypeInner::Vector { size: VectorSize::Tri, scalar: Scalar::U32 } }, Span::UNDEFINED);
-    let ranges = source_ranges(&sources, target);
-    let source_vars = source_globals(&mut module, &dtypes, &ranges, target);
-    let binding = ranges.iter().sum::<u32>() as usize;
-    let out_var = storage_global(&mut module, "out".into(), binding, Scalar::U32, StorageAccess::LOAD | StorageAccess::STORE);
-    let dims_var = storage_global(&mut module, "dims".into(), binding + 1, Scalar::I32, StorageAccess::LOAD);
+    let WholeKernelGlobals { ranges, sources: source_vars, out: out_var, dims: dims_var } = whole_kernel_globals(&mut module, &sources, target, Scalar::U32);
     let lanes = BLOCKS * PER_BLOCK;
     let shared = |module: &mut Module, name: &str, s: Scalar, len: u32| {
         let ty = array_type(module, s, Some(len));

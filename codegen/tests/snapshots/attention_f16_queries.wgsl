@@ -27,8 +27,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var key: i32;
 
     let _e15 = bitcast<i32>((wid.x + (wid.y * 32768u)));
-    let _e21 = dims[1i];
-    if (_e15 >= (4i * _e21)) {
+    let _e19 = dims[1i];
+    if (_e15 >= (4i * _e19)) {
         return;
     }
     let _e25 = (_e15 % 4i);

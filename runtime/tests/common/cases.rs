@@ -116,6 +116,13 @@ fn dot_tol(base: f64, m: usize, n: usize) -> impl Fn(&[HostTensor]) -> f64 {
     }
 }
 
+/// Tolerance of a matmul over a symbolic count of rows on `b`: the matrix
+/// units, where its GPU has them, multiply f16 tiles (activations rounded to
+/// f16, a relative error near 2^-11 per term); TOL elsewhere.
+pub fn over_rows_tol(b: Backend) -> f64 {
+    if b != Backend::Cpu && device_for(b).target().matrix_units { 3e-3 } else { TOL }
+}
+
 pub fn matmul_with_quantized_and_f16_weights(b: Backend) {
     for wt in [DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::F16] {
         // one row: the GPU's Q4_0 GEMV kernel (blocks starting on and off a
@@ -123,11 +130,13 @@ pub fn matmul_with_quantized_and_f16_weights(b: Backend) {
         for (m, k, n) in [(1, 64, 33), (7, 96, 7), (1, 32, 1), (1, 96, 5), (1, 1184, 9), (1, 4096, 3)] {
             run_case_with(b, "matmul_t_quant", &[(DType::F32, c(&[m, k])), (wt, c(&[n, k]))], dot_tol(TOL, m, n), |t| t[0].matmul_t(&t[1]));
         }
-        run_case(b, "matmul_t_quant_sym", &[(DType::F32, sym_first("seq", &[3, 64])), (wt, c(&[9, 64]))], TOL, |t| t[0].matmul_t(&t[1]));
-        // a prefill's matmul over rows (N a multiple of 32, K of 16, rows
-        // past a whole 32): a GPU with matrix units multiplies f16 tiles
-        // (activations rounded to f16), hence the tolerance
-        run_case(b, "matmul_t_rows", &[(DType::F32, sym_first("seq", &[37, 96])), (wt, c(&[64, 96]))], 3e-3, |t| t[0].matmul_t(&t[1]));
+        // a prefill's matmul over rows (a symbolic row count): a GPU with
+        // matrix units takes them (K a multiple of 32) in blocks of 64 x 64
+        // outputs; rows and columns that do not fill a block (3 x 9, 37 x 64,
+        // 100 x 80: a second block of rows, a partial block of columns)
+        for (m, k, n) in [(3, 64, 9), (37, 96, 64), (100, 64, 80)] {
+            run_case(b, "matmul_t_rows", &[(DType::F32, sym_first("seq", &[m, k])), (wt, c(&[n, k]))], over_rows_tol(b), |t| t[0].matmul_t(&t[1]));
+        }
     }
     // K-quants: 256-value super-blocks
     for wt in [DType::Q4_K, DType::Q6_K] {

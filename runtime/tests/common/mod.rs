@@ -134,7 +134,7 @@ pub enum Backend {
     GpuVectorsPortable,
     /// The first GPU adapter with a discrete GPU's schedules, matmuls over
     /// rows tiled 16 x 16 with their plain operands staged in workgroup
-    /// memory ([`kiln_schedule::GpuKnobs::tiled`]).
+    /// memory ([`kiln_schedule::GpuKnobs::tiled`]), matrix units off.
     GpuTiled,
     /// [`Backend::GpuDiscrete`] in checked mode: every shader keeps wgpu's
     /// run-time checks, also those proven in bounds (which the other GPU
@@ -158,6 +158,8 @@ pub fn device_for(b: Backend) -> GpuDevice {
         // (attention kernels are a code generator choice, not a shader feature)
         Backend::GpuPortable | Backend::GpuVectorsPortable => gpu().with_target(GpuTarget { attention_kernels: true, split_attention: true, quantize_row_reductions: true, ..GpuTarget::default() }),
         Backend::GpuChecked => gpu().with_checked_shaders(),
+        // the FMA path's tiles, also where the GPU has matrix units
+        Backend::GpuTiled => gpu().with_target(GpuTarget { matrix_units: false, ..gpu().target() }),
         Backend::GpuRanges => {
             static SMALL: OnceLock<GpuDevice> = OnceLock::new();
             SMALL.get_or_init(|| GpuDevice::open_with(0, |l| l.max_storage_buffer_binding_size = 4096).unwrap_or_else(|e| panic!("{e}"))).clone()
