@@ -84,6 +84,21 @@ fn lanes_per_key(head_dim: i64) -> i64 {
 const ATTENTION_SCORES: i64 = 2048;
 
 impl FusedAttention {
+    /// The text of kernel `kernel`'s `nest`: `how` it computes, then the
+    /// attention it computes, its probabilities `probabilities`.
+    fn description(&self, kernel: &str, how: &str, probabilities: &str) -> String {
+        let at = &self.plan.attention;
+        format!(
+            "// {kernel}: {how}\n// queries {}\n// keys {} of {}\n// values {}\n// visible {}\n// scale {}, probabilities {probabilities}",
+            self.plan.prologue.as_ref().map_or_else(|| at.q.to_string(), |p| format!("{} ({})", p.body, p.dtype)),
+            at.keys,
+            at.key,
+            at.value,
+            at.visible.as_ref().map_or_else(|| "every key".to_string(), |v| v.to_string()),
+            at.scale,
+        )
+    }
+
     /// Workgroups each query's keys are split over: the plan's
     /// ([`AttentionPlan::key_splits`]) where `split_keys` is on, else 1.
     pub fn key_splits(&self) -> i64 {
@@ -644,21 +659,15 @@ pub fn lower_attention(a: &FusedAttention, part: AttentionPart, target: &GpuTarg
     b.push(Statement::Return { value: None });
     let workgroup_size = [lanes_n as u32, 1, 1];
     let info = b.finish(&mut module, workgroup_size)?;
-    let description = format!(
-        "// {kernel}: {}\n// queries {}\n// keys {} of {}\n// values {}\n// visible {}\n// scale {}, probabilities {}",
-        match part {
+    let description = a.description(
+        &kernel,
+        &match part {
             AttentionPart::Whole => format!("one kernel, a workgroup of {ATTENTION_LANES} invocations per query and head"),
             AttentionPart::Scores => format!("every key's score, a workgroup of {ATTENTION_LANES} invocations per {group_keys} keys of a query and head, {key_lanes} per key"),
             AttentionPart::Values { splits } => format!("the weighted values of a query and head's keys split {splits} ways, a workgroup of {ATTENTION_LANES} per split"),
             AttentionPart::Sum { splits } => format!("the {splits} splits' sums added, a workgroup of {ATTENTION_LANES} per query and head"),
         },
-        a.plan.prologue.as_ref().map_or_else(|| at.q.to_string(), |p| format!("{} ({})", p.body, p.dtype)),
-        at.keys,
-        at.key,
-        at.value,
-        at.visible.as_ref().map_or_else(|| "every key".to_string(), |v| v.to_string()),
-        at.scale,
-        if probs_f16 { "rounded to f16" } else { "f32" }
+        if probs_f16 { "rounded to f16" } else { "f32" },
     );
     Ok(GpuKernel { name: kernel, module, info, symbols, grid, workgroup_size, sources: sources.len(), ranges, vector_views: Vec::new(), target: *target, nest: description, bounds_proof })
 }
@@ -1085,15 +1094,10 @@ fn lower_matrix_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuK
     b.push(Statement::Return { value: None });
     let workgroup_size = [MATRIX_INVOCATIONS as u32, 1, 1];
     let info = b.finish(&mut module, workgroup_size)?;
-    let description = format!(
-        "// {kernel}: one kernel on the matrix units, a workgroup of four subgroups per {MATRIX_QUERIES} queries of a head, keys in blocks of {MATRIX_KEYS}, f16 tiles\n// queries {}\n// keys {} of {}\n// values {}\n// visible {}\n// scale {}, probabilities {}",
-        a.plan.prologue.as_ref().map_or_else(|| at.q.to_string(), |p| format!("{} ({})", p.body, p.dtype)),
-        at.keys,
-        at.key,
-        at.value,
-        at.visible.as_ref().map_or_else(|| "every key".to_string(), |v| v.to_string()),
-        at.scale,
-        if at.probs_f16 { "rounded to f16" } else { "f32, rounded to f16 for the tiles" }
+    let description = a.description(
+        &kernel,
+        &format!("one kernel on the matrix units, a workgroup of four subgroups per {MATRIX_QUERIES} queries of a head, keys in blocks of {MATRIX_KEYS}, f16 tiles"),
+        if at.probs_f16 { "rounded to f16" } else { "f32, rounded to f16 for the tiles" },
     );
     Ok(GpuKernel { name: kernel, module, info, symbols, grid, workgroup_size, sources: sources.len(), ranges, vector_views: Vec::new(), target: *target, nest: description, bounds_proof })
 }
