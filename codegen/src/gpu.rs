@@ -558,7 +558,6 @@ impl Builder {
         })
     }
 
-    /// `for var in 0..extent { body(var) }` for an i32 `extent`.
     /// The first of subgroup `subgroup`'s own 256 values in a matrix
     /// kernel's workgroup scratch (a 16 x 16 tile each).
     fn subgroup_tile(&mut self, subgroup: Handle<Expression>) -> Res<Handle<Expression>> {
@@ -609,6 +608,7 @@ impl Builder {
         Ok(())
     }
 
+    /// `for var in 0..extent { body(var) }` for an i32 `extent`.
     fn loop_to(&mut self, name: String, extent: Handle<Expression>, body: impl FnOnce(&mut Self, Handle<Expression>) -> Res<()>) -> Res<()> {
         let var = self.f.local_variables.append(LocalVariable { name: Some(name), ty: self.i32_ty, init: None }, Span::UNDEFINED);
         let ptr = self.pre(Expression::LocalVariable(var));
@@ -2058,7 +2058,6 @@ fn lower_matrix_gemm(v: &Validated, target: &GpuTarget, gemm: &MatrixGemm) -> Re
     };
     let steps = b.int(k / MATRIX_STEP)?;
     b.loop_to("k_step".into(), steps, |b, step| {
-        let runs = b.int(MATRIX_STEP / MATRIX_RUN)?;
         let first_run = b.bin(BinaryOperator::Multiply, step, runs);
         let run = b.bin(BinaryOperator::Add, first_run, run_in_step);
         b.bind(RUN_AXIS, run);

@@ -965,12 +965,6 @@ fn lower_matrix_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuK
     let first_key = b.bin(BinaryOperator::Multiply, half, half_keys);
     let row_at = b.bin(BinaryOperator::Multiply, row, block_keys);
     let my_scores = b.bin(BinaryOperator::Add, row_at, first_key);
-    // whether this invocation's key i of the block from t0 exists
-    let exists = |b: &mut Builder, t0: Handle<Expression>, i: Handle<Expression>| -> Res<Handle<Expression>> {
-        let t = b.bin(BinaryOperator::Add, t0, first_key);
-        let t = b.bin(BinaryOperator::Add, t, i);
-        Ok(b.bin(BinaryOperator::Less, t, keys))
-    };
     // the scaled score of this invocation's key i of the block from t0
     // (-inf past the last key)
     let score = |b: &mut Builder, t0: Handle<Expression>, i: Handle<Expression>| -> Res<Handle<Expression>> {
@@ -978,7 +972,9 @@ fn lower_matrix_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuK
         let pa = b.emit(Expression::Access { base: scores_g, index: at });
         let dot = b.emit(Expression::Load { pointer: pa });
         let x = b.bin(BinaryOperator::Multiply, dot, scale);
-        let inside = exists(b, t0, i)?;
+        let t = b.bin(BinaryOperator::Add, t0, first_key);
+        let t = b.bin(BinaryOperator::Add, t, i);
+        let inside = b.bin(BinaryOperator::Less, t, keys);
         Ok(b.emit(Expression::Select { condition: inside, accept: x, reject: minus_inf }))
     };
     let (blocks_h, _) = b.value(&Expr::Dim(at.keys.clone()).add(Expr::Int(MATRIX_KEYS - 1)).div(Expr::Int(MATRIX_KEYS)))?;
