@@ -151,7 +151,7 @@ pub struct GpuTarget {
     /// tiles of f16 inputs and f32 accumulators; needs native f16): a
     /// matmul over rows ([`MatrixGemm`]) becomes four subgroups of 32
     /// invocations per 64 x 64 outputs, its activations and weights
-    /// converted to f16 tiles in workgroup memory; a prompt's unmasked attention
+    /// converted to f16 tiles in workgroup memory; a prompt's attention
     /// likewise ([`runs_on_matrix_units`]). Off unless the device has them,
     /// subgroups of 32 and [`MATRIX_WORKGROUP_BYTES`] of workgroup memory,
     /// or where `KILN_GPU_DISABLE` names `matrix_units`.

@@ -242,9 +242,8 @@ fn matmuls_over_rows_take_the_matrix_units_where_the_target_has_them() {
 }
 
 /// The kernels of an attention (its queries' rounding to f16 as its
-/// prologue; plain and paged; f16 and f32; causal and unmasked; one kernel
-/// for a prompt, on the matrix units where unmasked and the target has
-/// them, three splitting the keys for a few queries): naga validates each on every
+/// prologue; plain and paged; f16 and f32; one kernel for a prompt, three
+/// splitting the keys for a few queries): naga validates each on every
 /// target, spirv-val its SPIR-V where installed, and the portable target's
 /// WGSL of the causal f16 one with a prologue is a reviewed snapshot.
 #[test]
@@ -270,8 +269,6 @@ fn attention_runs_as_one_kernel_on_every_target() {
     let mut decode_ins = ins.clone();
     decode_ins[0].shape[0] = Dim::new(1);
     let decode_prologue = prologue.clone();
-    let unmasked_prologue: Arc<dyn OpDef> = Arc::new(Fused::compose(&plain(DType::F16, false).0, 3, 0, &(Arc::new(Builtin::Cast(DType::F16)) as Arc<dyn OpDef>), 1));
-    let unmasked_ins = ins.clone();
     let paged = Builtin::PagedAttention { scale: 0.125, page: 16 };
     let b = Dim::new(3);
     let paged_ins = vec![
@@ -286,7 +283,6 @@ fn attention_runs_as_one_kernel_on_every_target() {
     let cases: Vec<(&str, Arc<dyn OpDef>, Vec<TensorType>)> = vec![
         ("attention_f16_queries", prologue, ins),
         ("attention_f32_unmasked", plain(DType::F32, false).0, plain(DType::F32, false).1),
-        ("attention_f16_queries_unmasked", unmasked_prologue, unmasked_ins),
         ("paged_attention_f16", Arc::new(AttentionKernel { attention: paged }), paged_ins),
         ("decode_attention_f16_queries", decode_prologue, decode_ins),
     ];
@@ -296,7 +292,7 @@ fn attention_runs_as_one_kernel_on_every_target() {
         let out = op.infer(&ins).unwrap();
         let stages = op.compute(&ins, &out);
         let plan = AttentionPlan::of(op.as_ref(), &stages, ins.len()).unwrap_or_else(|| panic!("{name}: no attention plan"));
-        assert_eq!(plan.prologue.is_some(), name.contains("attention_f16_queries"));
+        assert_eq!(plan.prologue.is_some(), name.ends_with("attention_f16_queries"));
         let a = FusedAttention { name: name.into(), plan, sources: ins.iter().map(|t| (t.dtype, t.shape.clone())).collect(), output: out.shape.clone(), bounds_proof: Ok(()), split_keys: true };
         // a constant number of queries splits the keys; every kernel of
         // either way is checked
@@ -305,10 +301,10 @@ fn attention_runs_as_one_kernel_on_every_target() {
         let parts: Vec<AttentionPart> = [AttentionPart::Whole].into_iter().chain(a.parts()).filter(|&p| p != AttentionPart::Whole || !split || name == "paged_attention_f16").collect();
         for (part, target) in parts.iter().flat_map(|&p| TARGETS.map(|t| (p, t))) {
             let k = lower_attention(&a, part, &target).unwrap_or_else(|e| panic!("{name} {part:?}: {e}"));
-            // a prompt's unmasked attention (symbolic queries, keys and
-            // values the same for every query) on a target with matrix
-            // units: four subgroups per 64 queries, tile products
-            let on_matrix_units = target.matrix_units && part == AttentionPart::Whole && !split && name.ends_with("unmasked");
+            // a prompt's attention (symbolic queries, keys and values the
+            // same for every query) on a target with matrix units: four
+            // subgroups per 64 queries, tile products
+            let on_matrix_units = target.matrix_units && part == AttentionPart::Whole && !split;
             assert_eq!(runs_on_matrix_units(&a, &target), on_matrix_units, "{name} {part:?} {target:?}");
             assert_eq!(k.workgroup_size, if on_matrix_units { [128, 1, 1] } else { [256, 1, 1] }, "{name} {part:?} {target:?}");
             assert_eq!(k.wgsl().unwrap().contains("coopMultiplyAdd"), on_matrix_units, "{name} {part:?} {target:?}");
@@ -331,7 +327,7 @@ fn attention_runs_as_one_kernel_on_every_target() {
     // requires of a device for them, more than any other matrix kernel
     let wide = |n: i64| [Dim::new(n), Dim::new(128)];
     let ins = vec![ty(DType::F16, &[&[seq.clone()][..], &wide(4)].concat()), ty(DType::F16, &[&[kv.clone()][..], &wide(2)].concat()), ty(DType::F16, &[&[kv.clone()][..], &wide(2)].concat())];
-    let op: Arc<dyn OpDef> = Arc::new(AttentionKernel { attention: Builtin::Attention { scale: 0.125, causal: false } });
+    let op: Arc<dyn OpDef> = Arc::new(AttentionKernel { attention: Builtin::Attention { scale: 0.125, causal: true } });
     let out = op.infer(&ins).unwrap();
     let plan = AttentionPlan::of(op.as_ref(), &op.compute(&ins, &out), ins.len()).unwrap();
     let a = FusedAttention { name: "wide".into(), plan, sources: ins.iter().map(|t| (t.dtype, t.shape.clone())).collect(), output: out.shape.clone(), bounds_proof: Ok(()), split_keys: true };

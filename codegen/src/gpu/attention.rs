@@ -770,12 +770,9 @@ pub const MATRIX_WORKGROUP_BYTES: u32 = ((if MATRIX_QUERIES > MATRIX_KEYS { MATR
 
 /// Whether `a`'s whole attention runs on `target`'s matrix units
 /// ([`lower_matrix_attention`]): a prompt's (a symbolic number of queries),
-/// unmasked, heads of a constant width that is a multiple of 16 up to 128,
-/// keys and values the same for every query (so a block of them serves 64
-/// queries; a paged cache's, read through each query's page table, are
-/// not). A masked (causal) attention keeps the FMA kernel: the masked
-/// variant of this kernel gave wrong results on the H100 and its repair
-/// is not yet verified there (`benches/RESULTS.md`).
+/// heads of a constant width that is a multiple of 16 up to 128, keys and
+/// values the same for every query (so a block of them serves 64 queries;
+/// a paged cache's, read through each query's page table, are not).
 pub fn runs_on_matrix_units(a: &FusedAttention, target: &GpuTarget) -> bool {
     let at = &a.plan.attention;
     let reads = |e: &Expr, axis: u32| {
@@ -788,7 +785,6 @@ pub fn runs_on_matrix_units(a: &FusedAttention, target: &GpuTarget) -> bool {
         && target.subgroups
         && a.key_splits() == 1
         && at.queries.as_const().is_none()
-        && at.visible.is_none()
         && at.heads.as_const().is_some()
         && at.head_dim.as_const().is_some_and(|d| d > 0 && d % 16 == 0 && d <= MATRIX_HEAD_DIM)
         // the key's point is (head, query, key, dim), the value's (query, head, dim, key)
@@ -811,14 +807,16 @@ enum Staged {
 /// kernel). Per block of 64 keys the keys are staged as f16 and each
 /// subgroup multiplies its queries' tiles by them into its 16 x 64 scores
 /// (f32 accumulators, stored to workgroup memory); each pair of invocations
-/// takes a query's row of them, scaled as the stages do. A first
+/// takes a query's row of them, scaled and masked as the stages do. A first
 /// pass keeps each invocation's running maximum and sum of exponentials,
 /// combined per query into the softmax's maximum and sum; a second scores
 /// every block again, turns the scores into probabilities (f16, what the
 /// tiles multiply; the stages round them so too where `probs_f16`) and adds
 /// their products with the block's values (staged as f16) into 16 x 16 f32
 /// accumulators, which go through workgroup memory to the queries that
-/// exist. Queries past
+/// exist. Both passes take every block of keys, also one that a causal
+/// mask hides from all the workgroup's queries (skipping such blocks gave
+/// wrong results on the H100; `benches/RESULTS.md`). Queries past
 /// the last are clamped when read and not written; keys past the last are
 /// clamped when read and hidden.
 ///
@@ -831,7 +829,7 @@ fn lower_matrix_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuK
     let head_dim = at.head_dim.as_const().expect("runs_on_matrix_units checked the width");
     let heads = at.heads.as_const().expect("runs_on_matrix_units checked the heads");
     let sources = a.sources_of(AttentionPart::Whole);
-    let AttentionExprs { query, key, value, visible: _, symbols, bounds_proof } = AttentionExprs::of(a, &sources, target);
+    let AttentionExprs { query, key, value, visible, symbols, bounds_proof } = AttentionExprs::of(a, &sources, target);
 
     let mut module = Module::default();
     let u32_ty = scalar_type(&mut module.types, Scalar::U32);
@@ -960,13 +958,15 @@ fn lower_matrix_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuK
     let two = b.int(2)?;
     let pair = b.bin(BinaryOperator::Divide, lane_in_subgroup, two);
     let row = b.bin(BinaryOperator::Add, first_query, pair);
+    let query_of_row = b.bin(BinaryOperator::Add, q0, row);
+    let query_of_row = b.math(MathFunction::Min, query_of_row, Some(last_query), None);
     let half = b.bin(BinaryOperator::Modulo, lane_in_subgroup, two);
     let half_keys = b.int(MATRIX_KEYS / 2)?;
     let first_key = b.bin(BinaryOperator::Multiply, half, half_keys);
     let row_at = b.bin(BinaryOperator::Multiply, row, block_keys);
     let my_scores = b.bin(BinaryOperator::Add, row_at, first_key);
     // the scaled score of this invocation's key i of the block from t0
-    // (-inf past the last key)
+    // (-inf where the mask hides it or past the last key)
     let score = |b: &mut Builder, t0: Handle<Expression>, i: Handle<Expression>| -> Res<Handle<Expression>> {
         let at = b.bin(BinaryOperator::Add, my_scores, i);
         let pa = b.emit(Expression::Access { base: scores_g, index: at });
@@ -974,8 +974,17 @@ fn lower_matrix_attention(a: &FusedAttention, target: &GpuTarget) -> Result<GpuK
         let x = b.bin(BinaryOperator::Multiply, dot, scale);
         let t = b.bin(BinaryOperator::Add, t0, first_key);
         let t = b.bin(BinaryOperator::Add, t, i);
-        let inside = b.bin(BinaryOperator::Less, t, keys);
-        Ok(b.emit(Expression::Select { condition: inside, accept: x, reject: minus_inf }))
+        let mut seen = b.bin(BinaryOperator::Less, t, keys);
+        if let Some(v) = &visible {
+            let clamped = b.math(MathFunction::Min, t, Some(last_key), None);
+            b.bind(0, h);
+            b.bind(1, query_of_row);
+            b.bind(2, clamped);
+            let v = b.value(v)?;
+            let v = b.to_bool(v)?;
+            seen = b.bin(BinaryOperator::LogicalAnd, seen, v);
+        }
+        Ok(b.emit(Expression::Select { condition: seen, accept: x, reject: minus_inf }))
     };
     let (blocks_h, _) = b.value(&Expr::Dim(at.keys.clone()).add(Expr::Int(MATRIX_KEYS - 1)).div(Expr::Int(MATRIX_KEYS)))?;
     let zero_i = b.int(0)?;
