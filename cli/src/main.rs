@@ -221,6 +221,10 @@ enum Command {
         /// Tokens generated one at a time after the prompt (tg).
         #[arg(long, default_value_t = 128)]
         gen_tokens: usize,
+        /// Timed prefills of the prompt, each in a fresh session after an
+        /// untimed one of the same length: pp is their median.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=100))]
+        repetitions: u64,
         /// The device's memory bandwidth in GB/s (e.g. a measured copy
         /// bandwidth), for the limit beside tg: weight bytes per token over it.
         #[arg(long)]
@@ -523,8 +527,8 @@ fn main() -> Result<()> {
             let (model, _, _) = load(&config, &model, &[])?;
             chat(&model, system, max_tokens, sampling.config(), json)?;
         }
-        Command::Bench { model, device, numerics, rewrite, prompt_tokens, gen_tokens, bandwidth, batch, profile, profile_prefill, db, json } => {
-            let m = bench(&config, &model, device, numerics, rewrite, db, prompt_tokens, gen_tokens, bandwidth, batch as usize, json)?;
+        Command::Bench { model, device, numerics, rewrite, prompt_tokens, gen_tokens, repetitions, bandwidth, batch, profile, profile_prefill, db, json } => {
+            let m = bench(&config, &model, device, numerics, rewrite, db, BenchRuns { prompt_tokens, gen_tokens, repetitions: repetitions as usize }, bandwidth, batch as usize, json)?;
             if profile {
                 // at the context tg runs at (a step's attention grows with it)
                 print_profile(&m, &vec![1; prompt_tokens.max(1)], profile_prefill)?;
@@ -574,7 +578,16 @@ fn model_file(config: &Config, model: &str) -> Result<(PathBuf, Option<tempfile:
 /// `kiln bench`: pp and tg tokens/s, and tg's bandwidth limit.
 #[allow(clippy::too_many_arguments)]
 #[allow(clippy::too_many_arguments)]
-fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<NumericsChoice>, rewrite: RewriteChoice, db: Option<PathBuf>, prompt_tokens: usize, gen_tokens: usize, bandwidth: Option<f64>, batch: usize, json: bool) -> Result<Model> {
+/// What `kiln bench` times: prefills of a prompt, then decode steps.
+struct BenchRuns {
+    prompt_tokens: usize,
+    gen_tokens: usize,
+    /// Timed prefills, pp being their median.
+    repetitions: usize,
+}
+
+fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<NumericsChoice>, rewrite: RewriteChoice, db: Option<PathBuf>, runs: BenchRuns, bandwidth: Option<f64>, batch: usize, json: bool) -> Result<Model> {
+    let BenchRuns { prompt_tokens, gen_tokens, repetitions } = runs;
     let (device, info) = open_device(device)?;
     let numerics = numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
     let (path, _guard) = model_file(config, model)?;
@@ -595,15 +608,23 @@ fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<Nu
     let untied = g.tensor("output.weight").is_ok();
     let bytes_per_token: u64 = g.tensors.iter().filter(|t| !(untied && t.name == "token_embd.weight")).map(|t| t.dtype.storage_bytes(t.shape.iter().product()) as u64).sum();
     let ids: Vec<u32> = (0..prompt_tokens).map(|i| (i * 7919 % m.config.vocab) as u32).collect();
-    // warm-up: first use of every function
+    // warm-up: first use of every function, and of buffers the length of
+    // the prompt
     let mut warm = m.session();
-    warm.feed(&ids[..ids.len().min(8)], kiln_llm_zoo::Logits::Last)?;
+    warm.feed(&ids, kiln_llm_zoo::Logits::Last)?;
     warm.feed(&[1], kiln_llm_zoo::Logits::Last)?;
     drop(warm);
+    let mut pp_runs = Vec::with_capacity(repetitions);
     let mut session = m.session();
-    let t0 = std::time::Instant::now();
-    session.feed(&ids, kiln_llm_zoo::Logits::Last)?;
-    let pp = prompt_tokens as f64 / t0.elapsed().as_secs_f64();
+    for run in 0..repetitions {
+        if run > 0 {
+            session = m.session();
+        }
+        let t0 = std::time::Instant::now();
+        session.feed(&ids, kiln_llm_zoo::Logits::Last)?;
+        pp_runs.push(prompt_tokens as f64 / t0.elapsed().as_secs_f64());
+    }
+    let pp = median(&pp_runs);
     let t1 = std::time::Instant::now();
     for i in 0..gen_tokens {
         session.feed(&[(i % m.config.vocab) as u32], kiln_llm_zoo::Logits::Last)?;
@@ -617,7 +638,7 @@ fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<Nu
             "{}",
             serde_json::json!({
                 "model": m.name, "device": info.selector, "device_name": info.name, "numerics": format!("{numerics:?}"),
-                "pp": { "tokens": prompt_tokens, "tokens_per_s": pp },
+                "pp": { "tokens": prompt_tokens, "tokens_per_s": pp, "runs_tokens_per_s": pp_runs },
                 "tg": { "tokens": gen_tokens, "tokens_per_s": tg },
                 "weight_bytes_per_token": bytes_per_token,
                 "bandwidth_gbs": bandwidth, "tg_limit_tokens_per_s": limit, "tg_fraction_of_limit": limit.map(|l| tg / l),
@@ -627,7 +648,8 @@ fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<Nu
         );
     } else {
         println!("{} on {} ({}), {numerics:?} arithmetic", m.name, info.selector, info.name);
-        println!("pp{prompt_tokens}: {pp:.1} tokens/s");
+        let spread = pp_runs.iter().map(|r| format!("{r:.1}")).collect::<Vec<_>>().join(", ");
+        println!("pp{prompt_tokens}: {pp:.1} tokens/s (median of {repetitions}: {spread})");
         match limit {
             Some(l) => println!("tg{gen_tokens}: {tg:.1} tokens/s; limit {l:.1} tokens/s ({:.1} MB per token at {:.0} GB/s): {:.1}% of it", bytes_per_token as f64 / 1e6, bandwidth.unwrap_or(0.0), 100.0 * tg / l),
             None => println!("tg{gen_tokens}: {tg:.1} tokens/s ({:.1} MB of weights per token; --bandwidth gives the limit)", bytes_per_token as f64 / 1e6),
@@ -891,4 +913,16 @@ fn chat(model: &Model, system: Option<String>, max_tokens: usize, sampler: Sampl
         messages.push(Message::new("assistant", &out.text));
     }
     Ok(())
+}
+
+/// The median of some measurements (the mean of the middle two of an even
+/// number); NaN of none.
+fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
 }

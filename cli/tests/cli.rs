@@ -241,6 +241,10 @@ fn bench_prints_pp_tg_and_the_limit() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["pp"]["tokens_per_s"].as_f64().unwrap() > 0.0 && v["tg"]["tokens_per_s"].as_f64().unwrap() > 0.0, "{v}");
+    // pp is the median of the timed prefills (three by default)
+    let mut runs: Vec<f64> = v["pp"]["runs_tokens_per_s"].as_array().unwrap().iter().map(|r| r.as_f64().unwrap()).collect();
+    runs.sort_by(f64::total_cmp);
+    assert_eq!((runs.len(), runs[1]), (3, v["pp"]["tokens_per_s"].as_f64().unwrap()), "{v}");
     let bytes = v["weight_bytes_per_token"].as_f64().unwrap();
     assert!((v["tg_limit_tokens_per_s"].as_f64().unwrap() - 10e9 / bytes).abs() < 1e-6 * 10e9 / bytes, "{v}");
     let out = kiln_env(&["bench", "--model", "random:llama-9b:q4_0"], dir.path());
@@ -253,6 +257,8 @@ fn bench_prints_pp_tg_and_the_limit() {
     assert_eq!((v["tg_batch"]["sequences"].as_u64(), v["tg_batch"]["tokens"].as_u64()), (Some(3), Some(4)), "{v}");
     assert!(v["tg_batch"]["tokens_per_s"].as_f64().unwrap() > 0.0, "{v}");
     let out = kiln_env(&["bench", "--model", model.to_str().unwrap(), "--device", "cpu", "--batch", "0"], dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kiln_env(&["bench", "--model", model.to_str().unwrap(), "--device", "cpu", "--repetitions", "0"], dir.path());
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
