@@ -274,8 +274,17 @@ impl TuningDb {
             std::fs::create_dir_all(dir).map_err(|e| DbError::Io { what: format!("creating {}", dir.display()), source: e })?;
         }
         let flags = if exists { OpenFlags::SQLITE_OPEN_READ_WRITE } else { OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE };
-        let conn = Connection::open_with_flags(&path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(|e| classify(&path, e))?;
-        TuningDb::setup(conn, path)
+        // SQLite answers some lock conflicts while connections set up (one
+        // switching a fresh file to WAL while another reads it) at once
+        // with "busy", without waiting: try again until BUSY_TIMEOUT
+        let started = std::time::Instant::now();
+        loop {
+            let conn = Connection::open_with_flags(&path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(|e| classify(&path, e))?;
+            match TuningDb::setup(conn, path.clone()) {
+                Err(DbError::Locked { .. }) if started.elapsed() < BUSY_TIMEOUT => std::thread::sleep(std::time::Duration::from_millis(20)),
+                done => return done,
+            }
+        }
     }
 
     /// A database in memory (for tests and dry runs).
@@ -294,11 +303,10 @@ impl TuningDb {
         if check != "ok" {
             return Err(DbError::Corrupt { path: p, message: check });
         }
-        let (app, version) = db.ids()?;
+        let (app, version, tables) = db.ids()?;
         if version > SCHEMA_VERSION {
             return Err(DbError::FutureSchema { path: p, found: version, supported: SCHEMA_VERSION });
         }
-        let tables: i64 = db.conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(|e| classify(&p, e))?;
         if app != APPLICATION_ID && (app != 0 || tables > 0) {
             return Err(DbError::NotATuningDb { path: p, message: format!("a SQLite database of another program (application id {app:#x}, {tables} schema objects)") });
         }
@@ -311,11 +319,18 @@ impl TuningDb {
         Ok(db)
     }
 
-    /// The file's application id and schema version.
-    fn ids(&self) -> Result<(i32, i64), DbError> {
-        let app: i32 = self.conn.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|e| self.err(e))?;
-        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| self.err(e))?;
-        Ok((app, version))
+    /// The file's application id, schema version and number of schema
+    /// objects, read in one transaction (another process may be creating
+    /// the schema meanwhile: it sets the ids in the transaction that makes
+    /// the tables).
+    fn ids(&mut self) -> Result<(i32, i64, i64), DbError> {
+        let p = self.path.clone();
+        let tx = self.conn.transaction().map_err(|e| classify(&p, e))?;
+        let app: i32 = tx.query_row("PRAGMA application_id", [], |r| r.get(0)).map_err(|e| classify(&p, e))?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| classify(&p, e))?;
+        let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(|e| classify(&p, e))?;
+        tx.commit().map_err(|e| classify(&p, e))?;
+        Ok((app, version, tables))
     }
 
     /// Bring the schema to [`SCHEMA_VERSION`], one migration per step, each
