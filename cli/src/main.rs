@@ -575,9 +575,6 @@ fn model_file(config: &Config, model: &str) -> Result<(PathBuf, Option<tempfile:
     Ok((path, Some(dir)))
 }
 
-/// `kiln bench`: pp and tg tokens/s, and tg's bandwidth limit.
-#[allow(clippy::too_many_arguments)]
-#[allow(clippy::too_many_arguments)]
 /// What `kiln bench` times: prefills of a prompt, then decode steps.
 struct BenchRuns {
     prompt_tokens: usize,
@@ -586,6 +583,8 @@ struct BenchRuns {
     repetitions: usize,
 }
 
+/// `kiln bench`: pp and tg tokens/s, and tg's bandwidth limit.
+#[allow(clippy::too_many_arguments)]
 fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<NumericsChoice>, rewrite: RewriteChoice, db: Option<PathBuf>, runs: BenchRuns, bandwidth: Option<f64>, batch: usize, json: bool) -> Result<Model> {
     let BenchRuns { prompt_tokens, gen_tokens, repetitions } = runs;
     let (device, info) = open_device(device)?;
