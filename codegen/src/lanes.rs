@@ -14,7 +14,7 @@ pub(crate) fn flat_index(index: &[Expr], shape: &[Dim]) -> Expr {
     parts.fold(first.clone(), |acc, (e, d)| Expr::Binary(BinOp::Add, Box::new(Expr::Binary(BinOp::Mul, Box::new(acc), Box::new(Expr::Dim(d.clone())))), Box::new(e.clone())))
 }
 
-/// Whether `e` reads loop variable `lane`.
+/// Whether `e` reads loop variable (axis) `lane`.
 pub(crate) fn mentions(e: &Expr, lane: u32) -> bool {
     let mut found = false;
     e.visit(&mut |x| found |= *x == Expr::Axis(lane));

@@ -775,11 +775,6 @@ pub const MATRIX_WORKGROUP_BYTES: u32 = ((if MATRIX_QUERIES > MATRIX_KEYS { MATR
 /// a paged cache's, read through each query's page table, are not).
 pub fn runs_on_matrix_units(a: &FusedAttention, target: &GpuTarget) -> bool {
     let at = &a.plan.attention;
-    let reads = |e: &Expr, axis: u32| {
-        let mut reads = false;
-        e.visit(&mut |x| reads |= *x == Expr::Axis(axis));
-        reads
-    };
     target.matrix_units
         && target.native_f16
         && target.subgroups
@@ -788,8 +783,8 @@ pub fn runs_on_matrix_units(a: &FusedAttention, target: &GpuTarget) -> bool {
         && at.heads.as_const().is_some()
         && at.head_dim.as_const().is_some_and(|d| d > 0 && d % 16 == 0 && d <= MATRIX_HEAD_DIM)
         // the key's point is (head, query, key, dim), the value's (query, head, dim, key)
-        && !reads(&at.key, 1)
-        && !reads(&at.value, 0)
+        && !crate::lanes::mentions(&at.key, 1)
+        && !crate::lanes::mentions(&at.value, 0)
 }
 
 /// What a matrix-unit attention stages in workgroup memory.

@@ -123,10 +123,9 @@ pub(super) fn lower_int_dot_gemv(v: &Validated, target: &GpuTarget, g: &IntDotGe
     let partial_var = global_variable(&mut module, "partial".into(), AddressSpace::WorkGroup, None, ty);
 
     let (mut f, wid, lidx) = workgroup_entry(vec3_u32, u32_ty);
-    for (name, builtin) in [("subgroup", BuiltIn::SubgroupId), ("lane", BuiltIn::SubgroupInvocationId), ("subgroups", BuiltIn::NumSubgroups)] {
-        f.arguments.push(FunctionArgument { name: Some(name.into()), ty: u32_ty, binding: Some(Binding::BuiltIn(builtin)) });
-    }
-    let [subgroup, lane, subgroups] = [2, 3, 4].map(|i| f.expressions.append(Expression::FunctionArgument(i), Span::UNDEFINED));
+    let (subgroup, lane) = subgroup_arguments(&mut f, u32_ty);
+    f.arguments.push(FunctionArgument { name: Some("subgroups".into()), ty: u32_ty, binding: Some(Binding::BuiltIn(BuiltIn::NumSubgroups)) });
+    let subgroups = f.expressions.append(Expression::FunctionArgument(f.arguments.len() as u32 - 1), Span::UNDEFINED);
     let (globals, out_g) = kernel_sources(&mut f, &source_vars, &sources, out_var, &nest.output.shape, target);
     let mut handle = |g| f.expressions.append(Expression::GlobalVariable(g), Span::UNDEFINED);
     let (dims_g, view_g, partial_g) = (handle(dims_var), view_var.map(&mut handle), handle(partial_var));
