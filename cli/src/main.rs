@@ -703,7 +703,7 @@ fn compile(config: &Config, model: &str, emit: Emit, out: &std::path::Path, devi
         // the portable target, with attention as one kernel and a norm's
         // mean inside the quantization as every GPU runs them (code
         // generator choices, which the GPU cost model below assumes)
-        _ => (kiln_runtime::GpuTarget { attention_kernels: true, split_attention: true, quantize_row_reductions: true, ..Default::default() }, Default::default()),
+        _ => (kiln_runtime::GpuTarget { attention_kernels: true, split_attention: true, row_reductions: true, ..Default::default() }, Default::default()),
     };
     // the kernels a GPU runs: rewritten unless asked not to (priced as for
     // the device given, else as for a discrete GPU generating code for the

@@ -49,7 +49,8 @@
 //! blocks) is built whole (`quantize`): 8 invocations a block, whole words
 //! assembled in workgroup memory, no atomics; with the reduction over its
 //! rows that it reads (an RMSNorm's mean), each workgroup computes its
-//! row's value first ([`lower_row_reduced_quantize`]).
+//! row's value first ([`lower_row_reduced`]); so does an f32 stage reading
+//! such a reduction (the norm's scaling), a workgroup per row.
 //!
 //! Matrix units: on a target with them ([`GpuTarget::matrix_units`]) a
 //! matmul over rows ([`MatrixGemm`]) is not lowered loop by loop but as
@@ -86,9 +87,10 @@ use std::collections::{BTreeSet, HashMap};
 mod attention;
 mod int_dot;
 mod quantize;
+mod row_reduced;
 pub use attention::{lower_attention, runs_on_matrix_units, AttentionPart, FusedAttention, MATRIX_WORKGROUP_BYTES};
 pub use int_dot::IntDotGemv;
-pub use quantize::lower_row_reduced_quantize;
+pub use row_reduced::lower_row_reduced;
 
 /// Workgroups per dispatch row: a grid past this spills into `wid.y`.
 pub const ROW_GROUPS: u32 = 32768;
@@ -174,12 +176,12 @@ pub struct GpuTarget {
     /// weights per invocation, not weight by weight in f32.
     pub int_dot: bool,
     /// A code generator choice (on unless `KILN_GPU_DISABLE` names
-    /// `quantize_row_reductions`): a quantize stage and the reduction over
+    /// `row_reductions`): a quantize or f32 stage and the reduction over
     /// each of its rows that it reads (an RMSNorm's mean of squares,
-    /// [`kiln_dsl::ops::RowReducedQuantize`]) run as one kernel, each
-    /// workgroup computing its row's value before it quantizes
-    /// ([`lower_row_reduced_quantize`]).
-    pub quantize_row_reductions: bool,
+    /// [`kiln_dsl::ops::RowReduced`]) run as one kernel, each workgroup
+    /// computing its row's value before it quantizes or scales the row
+    /// ([`lower_row_reduced`]).
+    pub row_reductions: bool,
 }
 
 impl GpuTarget {

@@ -20,7 +20,8 @@
 //! or MSL. Some kernels are built whole rather than loop by loop: a matmul
 //! over rows on the matrix units, a GEMV of 8-bit activations by integer
 //! dot products, a quantize stage (with the reduction over its rows it
-//! reads, [`gpu::lower_row_reduced_quantize`]), and an attention's stages
+//! reads, as an f32 stage may be too: [`gpu::lower_row_reduced`]), and an
+//! attention's stages
 //! as one kernel or, for a few queries, three splitting the keys
 //! ([`gpu::lower_attention`]).
 //!

@@ -21,10 +21,10 @@ use kiln_schedule::{gpu_schedule, AdapterKind, GpuKnobs, LoopNest};
 /// ranges) and lane-shared divisions computed once per vector; and
 /// everything with whole bindings (integer-dot GEMVs).
 const TARGETS: [GpuTarget; 4] = [
-    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false, attention_kernels: true, split_attention: true, int_dot: false, quantize_row_reductions: true },
-    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false, attention_kernels: true, split_attention: true, int_dot: false, quantize_row_reductions: true },
-    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true, float_by_exponent: true, matrix_units: true, attention_kernels: true, split_attention: true, int_dot: true, quantize_row_reductions: true },
-    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true, float_by_exponent: true, matrix_units: true, attention_kernels: true, split_attention: true, int_dot: true, quantize_row_reductions: true },
+    GpuTarget { f16_in_f32: false, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false, attention_kernels: true, split_attention: true, int_dot: false, row_reductions: true },
+    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: false, native_f16: false, fold_lanes: false, split_q4_0: false, float_by_exponent: false, matrix_units: false, attention_kernels: true, split_attention: true, int_dot: false, row_reductions: true },
+    GpuTarget { f16_in_f32: true, range_words: 64, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true, float_by_exponent: true, matrix_units: true, attention_kernels: true, split_attention: true, int_dot: true, row_reductions: true },
+    GpuTarget { f16_in_f32: true, range_words: 0, subgroups: true, native_f16: true, fold_lanes: true, split_q4_0: true, float_by_exponent: true, matrix_units: true, attention_kernels: true, split_attention: true, int_dot: true, row_reductions: true },
 ];
 
 /// The default-scheduled kernels of every stage of `func`'s ops.
@@ -365,14 +365,14 @@ fn integer_dot_gemvs_multiply_packed_bytes() {
 }
 
 /// A norm's mean of squares and the quantization of the normed rows that
-/// reads it ([`kiln_dsl::ops::RowReducedQuantize`]) are one kernel on every
+/// reads it ([`kiln_dsl::ops::RowReduced`]) are one kernel on every
 /// target, each workgroup reducing its own row first; rows that are not
 /// whole spans of 256 values are refused. Kept as a snapshot (Q8_0, the
 /// portable target).
 #[test]
-fn a_row_reduction_runs_inside_the_quantize_kernel_on_every_target() {
-    use kiln_codegen::gpu::lower_row_reduced_quantize;
-    use kiln_dsl::ops::{Builtin, OpDef, RowReducedQuantize, TensorType};
+fn a_row_reduction_runs_inside_the_kernel_that_reads_it_on_every_target() {
+    use kiln_codegen::gpu::lower_row_reduced;
+    use kiln_dsl::ops::{Builtin, OpDef, RowReduced, TensorType};
     use kiln_dsl::KernelClass;
     let validator = which("spirv-val");
     let dir = std::env::temp_dir().join(format!("kiln-row-reduced-spirv-{}", std::process::id()));
@@ -381,27 +381,34 @@ fn a_row_reduction_runs_inside_the_quantize_kernel_on_every_target() {
         let ins = [TensorType::new(DType::F32, vec![rows, Dim::new(k)]), TensorType::new(DType::F32, vec![Dim::new(k)])];
         let norm = Builtin::RmsNorm { eps: 1e-5 };
         let mut stages = norm.compute(&ins, &norm.infer(&ins).unwrap());
-        let scaled = stages.pop().unwrap();
-        stages.push(kiln_dsl::Stage { name: "quantize".into(), dtype: to, class: KernelClass::Quantize, ..scaled });
+        if to != DType::F32 {
+            let scaled = stages.pop().unwrap();
+            stages.push(kiln_dsl::Stage { name: "quantize".into(), dtype: to, class: KernelClass::Quantize, ..scaled });
+        }
         let sources: Vec<(DType, Vec<Dim>)> = ins.iter().map(|t| (t.dtype, t.shape.clone())).collect();
         (stages, sources)
     };
-    for (to, rows, k) in [(DType::Q8_0, Dim::sym("seq"), 256), (DType::Q8_1, Dim::new(3), 512), (DType::Q8_0, Dim::new(1), 4096)] {
+    let cases = [(DType::Q8_0, Dim::sym("seq"), 256, 64), (DType::Q8_1, Dim::new(3), 512, 64), (DType::Q8_0, Dim::new(1), 4096, 64), (DType::F32, Dim::sym("seq"), 576, 64), (DType::F32, Dim::new(2), 4096, 256)];
+    for (to, rows, k, lanes) in cases {
         let (stages, mut sources) = stages(rows, k, to);
-        let plan = RowReducedQuantize::of(&stages, 2).expect("a row-reduced quantization");
+        let plan = RowReduced::of(&stages, 2).expect("a row-reduced stage");
+        assert_eq!(plan.quantizes(), to != DType::F32);
         let reduction = LoopNest::from_stage(&plan.reduction, &sources).unwrap();
         sources.push((DType::F32, plan.reduction.shape.clone()));
-        let quantize = LoopNest::from_stage(&plan.quantize, &sources).unwrap();
-        let (quantize, _) = gpu_schedule(quantize.clone(), &GpuKnobs::default_for(&quantize, AdapterKind::Gpu)).unwrap();
+        let stage = LoopNest::from_stage(&plan.stage, &sources).unwrap();
+        let (stage, _) = gpu_schedule(stage.clone(), &GpuKnobs::default_for(&stage, AdapterKind::Gpu)).unwrap();
         for target in &TARGETS {
-            let kernel = lower_row_reduced_quantize(&quantize, &reduction, 2, target).unwrap_or_else(|e| panic!("{to} {k}: {e}"));
+            let kernel = lower_row_reduced(&stage, &reduction, 2, target).unwrap_or_else(|e| panic!("{to} {k}: {e}"));
             // x and the norm's weights bound; the mean computed
-            assert_eq!((kernel.sources, kernel.workgroup_size), (2, [64, 1, 1]), "{to} {k}");
+            assert_eq!((kernel.sources, kernel.workgroup_size), (2, [lanes, 1, 1]), "{to} {k}");
             assert!(kernel.bounds_proof.is_ok(), "{to} {k}: {:?}", kernel.bounds_proof);
             let wgsl = kernel.wgsl().unwrap();
             kernel.msl().unwrap();
-            if (to, k, *target) == (DType::Q8_0, 256, TARGETS[0]) {
+            if (k, *target) == (256, TARGETS[0]) {
                 snapshot("quantize_q8_0_row_reduced.wgsl", &wgsl);
+            }
+            if (k, *target) == (576, TARGETS[0]) {
+                snapshot("rms_norm_f32_row_reduced.wgsl", &wgsl);
             }
             let words = kernel.spirv().unwrap();
             if let Some(val) = &validator {
@@ -413,7 +420,7 @@ fn a_row_reduction_runs_inside_the_quantize_kernel_on_every_target() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    // rows of 576 values: a workgroup's 8 blocks would cross rows
+    // quantized rows of 576 values: a workgroup's 8 blocks would cross rows
     let (stages, _) = stages(Dim::new(2), 576, DType::Q8_0);
-    assert!(RowReducedQuantize::of(&stages, 2).is_none());
+    assert!(RowReduced::of(&stages, 2).is_none());
 }

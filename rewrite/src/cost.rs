@@ -3,7 +3,7 @@
 
 use crate::graph::{Graph, Node};
 use egg::{CostFunction, Id, Language, RecExpr};
-use kiln_dsl::ops::{AttentionPlan, OpDef, RowReducedQuantize, TensorType};
+use kiln_dsl::ops::{AttentionPlan, OpDef, RowReduced, TensorType};
 use kiln_dsl::{Bindings, DType, Dim, Expr, Function, NodeKind, Stage};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -39,9 +39,9 @@ pub struct CostModel {
     pub split_attention: bool,
     /// The backend's quantize kernels compute a reduction over each of
     /// their rows that they read (an RMSNorm's mean of squares) themselves,
-    /// each workgroup its row's ([`RowReducedQuantize`]): the two stages
+    /// each workgroup its row's ([`RowReduced`]): the two stages
     /// are one kernel (the GPU's).
-    pub quantize_row_reductions: bool,
+    pub row_reductions: bool,
 }
 
 impl CostModel {
@@ -51,13 +51,13 @@ impl CostModel {
     /// A discrete GPU (figures of the H100 runs in `benches/RESULTS.md`:
     /// ~7 µs per kernel, ~1 TB/s for kiln's kernels, f32 arithmetic cheap).
     pub fn gpu() -> CostModel {
-        CostModel { launch_s: 7e-6, byte_s: 1.0 / 1e12, op_s: 1.0 / 2e12, hints: Bindings::new(), attention_kernels: true, quantize_prologues: true, int_dot_epilogues: true, split_attention: true, quantize_row_reductions: true }
+        CostModel { launch_s: 7e-6, byte_s: 1.0 / 1e12, op_s: 1.0 / 2e12, hints: Bindings::new(), attention_kernels: true, quantize_prologues: true, int_dot_epilogues: true, split_attention: true, row_reductions: true }
     }
 
     /// The CPU backend on a few cores (~2 µs per kernel with its thread
     /// hand-off, ~20 GB/s, a few GFLOP/s of scalar-equivalent work).
     pub fn cpu() -> CostModel {
-        CostModel { launch_s: 2e-6, byte_s: 1.0 / 20e9, op_s: 1.0 / 8e9, hints: Bindings::new(), attention_kernels: false, quantize_prologues: false, int_dot_epilogues: false, split_attention: false, quantize_row_reductions: false }
+        CostModel { launch_s: 2e-6, byte_s: 1.0 / 20e9, op_s: 1.0 / 8e9, hints: Bindings::new(), attention_kernels: false, quantize_prologues: false, int_dot_epilogues: false, split_attention: false, row_reductions: false }
     }
 
     fn eval(&self, d: &Dim) -> f64 {
@@ -86,7 +86,7 @@ impl CostModel {
     pub fn kernels(&self, op: &dyn OpDef, stages: &[Stage], n_inputs: usize) -> usize {
         match AttentionPlan::of(op, stages, n_inputs).filter(|_| self.attention_kernels) {
             Some(plan) => plan.kernels(self.split_attention),
-            None if self.quantize_row_reductions && RowReducedQuantize::of(stages, n_inputs).is_some() => 1,
+            None if self.row_reductions && RowReduced::of(stages, n_inputs).is_some() => 1,
             None => stages.len(),
         }
     }

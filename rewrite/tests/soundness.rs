@@ -485,7 +485,7 @@ fn a_norms_mean_fuses_into_the_quantization_that_reads_it_on_a_gpu() {
             .filter(|n| match &n.kind {
                 NodeKind::Op(op) => {
                     let ins: Vec<TensorType> = n.inputs.iter().map(|i| func.node(*i).ty.clone()).collect();
-                    kiln_dsl::ops::RowReducedQuantize::of(&op.compute(&ins, &n.ty), ins.len()).is_some()
+                    kiln_dsl::ops::RowReduced::of(&op.compute(&ins, &n.ty), ins.len()).is_some()
                 }
                 _ => false,
             })
@@ -512,7 +512,7 @@ fn a_norms_mean_fuses_into_the_quantization_that_reads_it_on_a_gpu() {
         assert!(rel_l2_error(&got[0].data, &want[0].data) <= TOLERANCE, "{}\n{rewritten}", report.summary());
         // a backend that computes no reductions in its quantize kernels:
         // the same op (the norm fused into the quantization), two kernels
-        let (apart, report) = Optimizer::new(CostModel { quantize_row_reductions: false, ..CostModel::gpu() }).optimize(&func).unwrap();
+        let (apart, report) = Optimizer::new(CostModel { row_reductions: false, ..CostModel::gpu() }).optimize(&func).unwrap();
         assert_eq!(report.kernels_after, 3, "{}\n{apart}", report.summary());
     }
 }

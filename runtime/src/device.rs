@@ -120,7 +120,7 @@ impl fmt::Display for DeviceChoice {
 /// reductions in quantizations) is what the model prices so.
 pub fn gpu_cost_model(target: &kiln_codegen::gpu::GpuTarget, prices: kiln_rewrite::CostModel) -> kiln_rewrite::CostModel {
     let t = target;
-    kiln_rewrite::CostModel { attention_kernels: t.attention_kernels, quantize_prologues: true, int_dot_epilogues: t.int_dot && t.subgroups, split_attention: t.split_attention, quantize_row_reductions: t.quantize_row_reductions, ..prices }
+    kiln_rewrite::CostModel { attention_kernels: t.attention_kernels, quantize_prologues: true, int_dot_epilogues: t.int_dot && t.subgroups, split_attention: t.split_attention, row_reductions: t.row_reductions, ..prices }
 }
 
 /// An opened device.

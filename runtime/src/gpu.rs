@@ -19,7 +19,7 @@
 use crate::error::RuntimeError;
 use crate::plan::{lower_function, Buffers, KernelSource, Loc, Lowered, WholeKernels};
 use crate::CompileOptions;
-use kiln_codegen::gpu::{lower, lower_attention, lower_row_reduced_quantize, GpuKernel, GpuTarget, MATRIX_WORKGROUP_BYTES};
+use kiln_codegen::gpu::{lower, lower_attention, lower_row_reduced, GpuKernel, GpuTarget, MATRIX_WORKGROUP_BYTES};
 use kiln_dsl::{quant, Bindings, DType, Function, HostTensor, Module, TensorDesc};
 use kiln_schedule::{gpu_schedule, AdapterKind, GpuKnobs};
 use kiln_rewrite::Report;
@@ -596,7 +596,7 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE.union(wgpu::Buff
 
 /// What kiln's shaders may use on `adapter` opened with `limits`, less what
 /// `KILN_GPU_DISABLE` (a comma-separated list of `subgroups`, `native_f16`,
-/// `f16_in_f32`, `fold_lanes`, `split_q4_0`, `float_by_exponent`, `matrix_units`, `attention_kernels`, `split_attention`, `int_dot`, `quantize_row_reductions`, for the schedules `vectors`, `trusted`:
+/// `f16_in_f32`, `fold_lanes`, `split_q4_0`, `float_by_exponent`, `matrix_units`, `attention_kernels`, `split_attention`, `int_dot`, `row_reductions`, for the schedules `vectors`, `trusted`:
 /// keep wgpu's run-time checks in every shader, and
 /// `timestamps_inside_passes`: profiles time each kernel in a pass of its
 /// own) turns off: for measuring what each feature gives, or for working
@@ -620,7 +620,7 @@ pub(crate) fn adapter_target(adapter: &wgpu::Adapter, limits: &wgpu::Limits) -> 
         attention_kernels: enabled("attention_kernels"),
         split_attention: enabled("split_attention"),
         int_dot: enabled("int_dot"),
-        quantize_row_reductions: enabled("quantize_row_reductions"),
+        row_reductions: enabled("row_reductions"),
     }
 }
 
@@ -906,7 +906,7 @@ fn gpu_kernel(source: KernelSource, target: &GpuTarget, adapter: AdapterKind, op
         }
         KernelSource::Attention(attention, part) => Ok(lower_attention(&attention, part, target)?),
         // (built whole: the quantize kernel takes no schedule's knobs)
-        KernelSource::RowReducedQuantize { quantize, reduction, n_inputs } => Ok(lower_row_reduced_quantize(&default_schedule(quantize, adapter)?, &reduction, n_inputs, target)?),
+        KernelSource::RowReduced { stage, reduction, n_inputs } => Ok(lower_row_reduced(&default_schedule(stage, adapter)?, &reduction, n_inputs, target)?),
     }
 }
 

@@ -8,7 +8,7 @@
 
 use crate::error::RuntimeError;
 use kiln_codegen::gpu::{AttentionPart, FusedAttention, GpuTarget};
-use kiln_dsl::ops::{AttentionPlan, RowReducedQuantize};
+use kiln_dsl::ops::{AttentionPlan, RowReduced};
 use kiln_rewrite::CostModel;
 use kiln_dsl::{product, Bindings, DType, Dim, Expr, Function, GraphError, NodeKind, Stage};
 use kiln_schedule::LoopNest;
@@ -167,10 +167,10 @@ pub(crate) enum KernelSource {
     /// A kernel of an attention op's stages (backends that run them as one
     /// kernel, or three splitting the keys).
     Attention(FusedAttention, AttentionPart),
-    /// A quantize stage's naive nest and the reduction over each of its
-    /// rows that it reads (source `n_inputs` of the nest), as one kernel
-    /// reading the op's inputs.
-    RowReducedQuantize { quantize: LoopNest, reduction: LoopNest, n_inputs: usize },
+    /// A quantize or f32 stage's naive nest and the reduction over each of
+    /// its rows that it reads (source `n_inputs` of the nest), as one
+    /// kernel reading the op's inputs.
+    RowReduced { stage: LoopNest, reduction: LoopNest, n_inputs: usize },
 }
 
 /// Which ops of several stages a backend runs as fewer kernels than stages
@@ -182,20 +182,20 @@ pub struct WholeKernels {
     pub attention_kernels: bool,
     /// ... or as three splitting the keys, for a few queries.
     pub split_attention: bool,
-    /// A quantization and the reduction over its rows it reads as one
-    /// kernel ([`RowReducedQuantize`]).
-    pub quantize_row_reductions: bool,
+    /// A quantization or f32 stage and the reduction over its rows it
+    /// reads as one kernel ([`RowReduced`]).
+    pub row_reductions: bool,
 }
 
 impl WholeKernels {
     /// What a GPU of `target` runs whole.
     pub fn of_target(target: &GpuTarget) -> WholeKernels {
-        WholeKernels { attention_kernels: target.attention_kernels, split_attention: target.split_attention, quantize_row_reductions: target.quantize_row_reductions }
+        WholeKernels { attention_kernels: target.attention_kernels, split_attention: target.split_attention, row_reductions: target.row_reductions }
     }
 
     /// What the backend that `cost` prices runs whole.
     pub fn of_cost(cost: &CostModel) -> WholeKernels {
-        WholeKernels { attention_kernels: cost.attention_kernels, split_attention: cost.split_attention, quantize_row_reductions: cost.quantize_row_reductions }
+        WholeKernels { attention_kernels: cost.attention_kernels, split_attention: cost.split_attention, row_reductions: cost.row_reductions }
     }
 }
 
@@ -238,7 +238,7 @@ impl<K> OpSteps<'_, K> {
 /// Walk `func`'s ops in order, compile each stage's naive nest with
 /// `compile` (which schedules it for its backend), or the stages the
 /// backend runs `whole` together (an [`AttentionPlan`] as one kernel, or
-/// three splitting the keys of a few queries; a [`RowReducedQuantize`] as
+/// three splitting the keys of a few queries; a [`RowReduced`] as
 /// one), and plan the buffers of the intermediate values.
 pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, whole: WholeKernels, mut compile: impl FnMut(KernelSource) -> Result<K, RuntimeError>) -> Result<Lowered<K>, RuntimeError> {
     func.verify()?;
@@ -269,7 +269,7 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, whole: WholeK
                 let mut src_types: Vec<(DType, Vec<Dim>)> = in_tys.iter().map(|t| (t.dtype, t.shape.clone())).collect();
                 let mut op_steps = OpSteps { steps: &mut steps, values: &mut values, overwritable: &mut overwritable, args, op: op.name() };
                 let attention = whole.attention_kernels.then(|| AttentionPlan::of(op.as_ref(), &stages, in_tys.len())).flatten();
-                let row_reduced = whole.quantize_row_reductions.then(|| RowReducedQuantize::of(&stages, in_tys.len())).flatten();
+                let row_reduced = whole.row_reductions.then(|| RowReduced::of(&stages, in_tys.len())).flatten();
                 match (attention, row_reduced) {
                     (Some(attention), _) => {
                         // proven in bounds where each stage is (the kernel reads
@@ -298,8 +298,8 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, whole: WholeK
                         let reduction = LoopNest::from_stage(&plan.reduction, &src_types)?;
                         let n_inputs = src_types.len();
                         src_types.push((plan.reduction.dtype, plan.reduction.shape.clone()));
-                        let quantize = LoopNest::from_stage(&plan.quantize, &src_types)?;
-                        let kernel = compile(KernelSource::RowReducedQuantize { quantize, reduction, n_inputs })?;
+                        let stage = LoopNest::from_stage(&plan.stage, &src_types)?;
+                        let kernel = compile(KernelSource::RowReduced { stage, reduction, n_inputs })?;
                         op_steps.step(kernel, last.dtype, &last.shape, Vec::new());
                     }
                     (None, None) => {

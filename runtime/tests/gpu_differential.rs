@@ -513,9 +513,9 @@ fn a_norms_mean_is_computed_inside_the_quantization_that_reads_it() {
     // The graph optimizer makes the mean part of the quantize kernel where
     // rows are whole spans of 256 values, each workgroup computing its own
     // row's; rows of 576 (SmolLM2's) keep the mean's own kernel. With
-    // `quantize_row_reductions` off, every shape keeps it.
+    // `row_reductions` off, every shape keeps it.
     let options = scheduled_for(Backend::GpuDiscrete, kiln_runtime::CompileOptions::default().rewriting(kiln_runtime::CostModel::gpu()));
-    let apart = gpu().with_target(kiln_runtime::GpuTarget { quantize_row_reductions: false, ..gpu().target() });
+    let apart = gpu().with_target(kiln_runtime::GpuTarget { row_reductions: false, ..gpu().target() });
     let mut r = rng();
     for (shape, acts, w) in [(&[1, 256][..], DType::Q8_0, DType::Q4_0), (&[3, 512], DType::Q8_1, DType::Q4_1), (&[2, 2, 1024], DType::Q8_0, DType::Q8_0), (&[1, 4096], DType::Q8_0, DType::Q4_0), (&[2, 576], DType::Q8_0, DType::Q4_0)] {
         let (k, n) = (*shape.last().unwrap(), 5);
@@ -536,6 +536,36 @@ fn a_norms_mean_is_computed_inside_the_quantization_that_reads_it() {
             assert_eq!(kernels.len(), if fused { 2 } else { 3 }, "{shape:?} {acts} fused {fused}: {kernels:#?}");
             let quantize = kernels.iter().find(|(name, _)| name.contains("quantize")).unwrap_or_else(|| panic!("no quantize kernel in {kernels:#?}"));
             assert_eq!(quantize.1.contains("each workgroup's row's value"), fused, "{}", quantize.1);
+        }
+    }
+}
+
+#[test]
+fn an_f32_norms_mean_is_computed_by_the_kernel_that_scales_the_row() {
+    // f32 arithmetic's norm: its mean of squares, then its scaling. Where
+    // rows are whole spans of 64 values the two stages are one kernel, a
+    // workgroup per row (256 invocations for rows of whole 256s); rows of
+    // 96 keep two. With `row_reductions` off, every shape keeps two.
+    let options = scheduled_for(Backend::GpuDiscrete, kiln_runtime::CompileOptions::default().rewriting(kiln_runtime::CostModel::gpu()));
+    let apart = gpu().with_target(kiln_runtime::GpuTarget { row_reductions: false, ..gpu().target() });
+    let mut r = rng();
+    for shape in [&[1, 4096][..], &[3, 576], &[2, 2, 1024], &[5, 2048], &[1, 64], &[2, 96]] {
+        let k = *shape.last().unwrap();
+        let f = FunctionBuilder::new("norm");
+        let x = f.input("x", DType::F32, &d(shape));
+        let norm = f.input("norm", DType::F32, &d(&[k]));
+        let y = x.rms_norm(&norm, 1e-5);
+        let func = f.finish(&[&y]).unwrap();
+        let ins = random_inputs(&func, &[shape, &[k]], 0, &mut r);
+        let want = kiln_dsl::interpret(&func, &ins, &HashMap::new(), &Bindings::new()).unwrap();
+        for (device, fused) in [(gpu(), k % 64 == 0), (&apart, false)] {
+            let exe = GpuExecutable::compile(&func, device, &options).unwrap();
+            let got = exe.run(&ins, &HashMap::new(), &Bindings::new()).unwrap();
+            let err = kiln_dsl::rel_l2_error(&got[0].to_f64(), &want[0].data);
+            assert!(err <= TOL, "{shape:?} fused {fused}: relative L2 error {err:e}");
+            let kernels: Vec<&str> = exe.kernels().map(|k| k.nest.as_str()).collect();
+            assert_eq!(kernels.len(), if fused { 1 } else { 2 }, "{shape:?} fused {fused}: {kernels:#?}");
+            assert_eq!(kernels[0].contains("each workgroup's row's value"), fused, "{}", kernels[0]);
         }
     }
 }

@@ -16,13 +16,11 @@
 //! 4096 on the H100 (two workgroups busy, each invocation a long chain of
 //! dependent work); two blocks per invocation, to write whole words, 14.
 //!
-//! With a row reduction ([`lower_row_reduced_quantize`]: an RMSNorm's mean
-//! of squares that the quantized values read), each workgroup first
-//! computes its row's value itself: its 64 invocations each reduce every
-//! 64th point of the row, up to 32 independent loads a step, and a barrier
-//! tree in workgroup memory combines them. A row is read once more per
-//! workgroup (from cache) instead of a kernel launched for the reduction.
+//! With a row reduction (an RMSNorm's mean of squares that the quantized
+//! values read), each workgroup first computes its row's value itself
+//! (`row_reduced`).
 
+use super::row_reduced::{bind_row, OwnRow};
 use super::*;
 
 /// Blocks per workgroup (8 for Q8_0: 272 bytes, whole words).
@@ -30,26 +28,15 @@ const BLOCKS: u32 = 8;
 /// Invocations per block, 4 values each.
 const PER_BLOCK: u32 = 8;
 
-/// Most points of the row each invocation loads per step of a row
-/// reduction: independent loads in flight, since each step waits for its
-/// loads (a row of 4096 takes 2 steps).
-const MAX_REDUCE_UNROLL: i64 = 32;
-
 /// The kernel of the quantize stage `v` (see the module docs).
 pub(super) fn lower_quantize(v: &Validated, target: &GpuTarget) -> Result<GpuKernel, CodegenError> {
     lower_quantize_with(v, target, None)
 }
 
-/// The kernel of the quantize stage `quantize` that reads, as its source
-/// `n_inputs`, the reduction `reduction` over each of its rows
-/// ([`kiln_dsl::ops::RowReducedQuantize`]), as one kernel binding the
-/// other sources: each workgroup computes its row's value first (see the
-/// module docs).
-pub fn lower_row_reduced_quantize(quantize: &Validated, reduction: &kiln_schedule::LoopNest, n_inputs: usize, target: &GpuTarget) -> Result<GpuKernel, CodegenError> {
-    lower_quantize_with(quantize, target, Some((reduction, n_inputs)))
-}
-
-fn lower_quantize_with(v: &Validated, target: &GpuTarget, row_reduction: Option<(&kiln_schedule::LoopNest, usize)>) -> Result<GpuKernel, CodegenError> {
+/// The quantize kernel, with the reduction over each row that it reads
+/// (source `n_inputs`, [`super::lower_row_reduced`]) computed by each
+/// workgroup first.
+pub(super) fn lower_quantize_with(v: &Validated, target: &GpuTarget, row_reduction: Option<(&kiln_schedule::LoopNest, usize)>) -> Result<GpuKernel, CodegenError> {
     let nest = v.nest();
     let kernel = nest.name.clone();
     let unsupported = |what: &str| CodegenError::Unsupported { kernel: kernel.clone(), target: "gpu", what: what.into() };
@@ -69,28 +56,24 @@ fn lower_quantize_with(v: &Validated, target: &GpuTarget, row_reduction: Option<
     // as a load without an index, which the kernel knows before it quantizes
     let reduced = match row_reduction {
         Some((r, n_inputs)) => {
-            let fits = r.reduce.is_some() && r.output.shape.as_slice() == outer && r.sources.len() == n_inputs && row_blocks % BLOCKS as i64 == 0 && n_inputs < all_sources.len();
-            if !fits {
-                return Err(unsupported("reduce rows that are not whole spans of the quantized rows"));
-            }
-            let own = kiln_dsl::load(n_inputs, (0..outer.len()).map(kiln_dsl::ax).collect());
-            body = body.rewrite(&mut |e| (*e == own).then(|| Expr::Load { src: n_inputs as u32, index: Vec::new() }));
-            let r_body = kiln_dsl::quant::expand_quant_loads_in(target.quant_layout(), &r.body, &all_sources[..n_inputs]);
-            Some((r, n_inputs, r_body))
+            let own_row = OwnRow::of(r, n_inputs, &body, outer, &all_sources, target).filter(|_| row_blocks % BLOCKS as i64 == 0);
+            let Some((own_row, own_body)) = own_row else { return Err(unsupported("reduce rows that are not whole spans of the quantized rows")) };
+            body = own_body;
+            Some(own_row)
         }
         None => None,
     };
     // the sources the kernel binds: all, or the op's inputs (the reduction's
     // value is computed, not read)
-    let bound = reduced.as_ref().map_or(all_sources.len(), |r| r.1);
+    let bound = reduced.as_ref().map_or(all_sources.len(), |r| r.n_inputs);
     let sources = all_sources[..bound].to_vec();
     let dtypes = all_dtypes[..bound].to_vec();
     let all_blocks = Expr::Dim(kiln_dsl::product(outer)).mul(Expr::Int(row_blocks));
     let grid = [all_blocks.clone().add(Expr::Int(BLOCKS as i64 - 1)).div(Expr::Int(BLOCKS as i64)), Expr::Int(1)];
-    let symbols = symbols_of([&body, &grid[0]].into_iter().chain(reduced.as_ref().map(|r| &r.2)), nest.sources.iter().chain([&nest.output]).flat_map(|b| &b.shape));
+    let symbols = symbols_of([&body, &grid[0]].into_iter().chain(reduced.as_ref().map(|r| &r.body)), nest.sources.iter().chain([&nest.output]).flat_map(|b| &b.shape));
     let mut bounds_proof = nest.bounds_proof().map_err(String::from).and_then(|()| kiln_schedule::prove_divisors(&body, &all_dtypes));
-    if let Some((r, _, r_body)) = &reduced {
-        bounds_proof = bounds_proof.and_then(|()| r.bounds_proof().map_err(|e| format!("{}: {e}", r.name))).and_then(|()| kiln_schedule::prove_divisors(r_body, &dtypes));
+    if let Some(r) = &reduced {
+        bounds_proof = bounds_proof.and_then(|()| r.bounds_proof(&dtypes));
     }
 
     let mut module = Module::default();
@@ -142,59 +125,16 @@ fn lower_quantize_with(v: &Validated, target: &GpuTarget, row_reduction: Option<
         b.push(Statement::Store { pointer: ptr, value: init });
         ptr
     };
-    // a flat row number split into the outer axes (last fastest), bound
-    let bind_row = |b: &mut Builder, mut row: Handle<Expression>| -> Result<(), CodegenError> {
-        for (axis, d) in outer.iter().enumerate().rev() {
-            let (len, _) = b.value(&Expr::Dim(d.clone()))?;
-            let i = if axis == 0 { row } else { b.bin(BinaryOperator::Modulo, row, len) };
-            b.bind(axis as u32, i);
-            if axis > 0 {
-                row = b.bin(BinaryOperator::Divide, row, len);
-            }
-        }
-        Ok(())
-    };
-    if let Some((r, n_inputs, r_body)) = &reduced {
-        // the workgroup's row (its blocks all lie in one): each invocation
-        // combines every 64th point, up to 32 loads a step, then a tree
+    if let Some(r) = &reduced {
+        // the workgroup's row (its blocks all lie in one)
         let row = b.bin(BinaryOperator::Divide, first_block, row_blocks_h);
-        bind_row(&mut b, row)?;
-        let op = r.reduce.expect("a reduction (checked above)");
-        let identity = b.float(op.identity(kiln_dsl::ScalarKind::Float))?;
-        let partial = var(&mut b, "partial", f32_ty, identity);
-        // (a row is whole spans: 4 points or a multiple per invocation)
-        let per_lane = row_len / lanes as i64;
-        let unroll = (1..=MAX_REDUCE_UNROLL.min(per_lane)).rev().find(|u| per_lane % u == 0).expect("1 divides");
-        let steps = int(&mut b, per_lane / unroll)?;
-        let stride = int(&mut b, unroll * lanes as i64)?;
-        b.loop_to("reduce".into(), steps, |b, step| {
-            let first = b.bin(BinaryOperator::Multiply, step, stride);
-            let first = b.bin(BinaryOperator::Add, first, lane);
-            let mut points = Vec::new();
-            for u in 0..unroll {
-                let offset = b.int(u * lanes as i64)?;
-                let k = b.bin(BinaryOperator::Add, first, offset);
-                b.bind(rank - 1, k);
-                let v = b.value(r_body)?;
-                points.push(b.to_float(v));
-            }
-            let mut acc = b.emit(Expression::Load { pointer: partial });
-            for v in points {
-                acc = b.combine(op, acc, v);
-            }
-            b.push(Statement::Store { pointer: partial, value: acc });
-            Ok(())
-        })?;
-        let acc = load(&mut b, partial);
-        // (every invocation has it before the maxima reuse the array)
-        let value = b.workgroup_tree(amax_g, lane, lanes, acc, op)?;
-        let key = known_key(&Expr::Load { src: *n_inputs as u32, index: Vec::new() });
-        b.remembered(key, |_| Ok((value, Kind::Float)))?;
+        bind_row(&mut b, outer, row)?;
+        r.reduce(&mut b, row_len, rank - 1, lane, lanes, amax_g)?;
     }
     let values: Vec<Handle<Expression>> = (0..4).map(|e| var(&mut b, &format!("x{e}"), f32_ty, zero)).collect();
     b.if_(inside, |b| {
         let row = b.bin(BinaryOperator::Divide, block, row_blocks_h);
-        bind_row(b, row)?;
+        bind_row(b, outer, row)?;
         let in_row = b.bin(BinaryOperator::Modulo, block, row_blocks_h);
         let thirty_two = b.int(32)?;
         let four = b.int(4)?;
@@ -362,7 +302,7 @@ fn lower_quantize_with(v: &Validated, target: &GpuTarget, row_reduction: Option<
     b.push(Statement::Return { value: None });
     let workgroup_size = [lanes, 1, 1];
     let info = b.finish(&mut module, workgroup_size)?;
-    let reduction = reduced.as_ref().map_or(String::new(), |(r, n, _)| format!("\n// source {n}, each workgroup's row's value, computed first:\n{r}"));
+    let reduction = reduced.as_ref().map_or(String::new(), |r| format!("\n// source {}, each workgroup's row's value, computed first:\n{}", r.n_inputs, r.nest));
     let description = format!("{v}{reduction}\n// run as one kernel instead: {BLOCKS} blocks a workgroup of {lanes}, {PER_BLOCK} invocations a block, 4 values each");
     Ok(GpuKernel { name: kernel, module, info, symbols, grid, workgroup_size, sources: sources.len(), ranges, vector_views: Vec::new(), target: *target, nest: description, bounds_proof })
 }

@@ -17,7 +17,7 @@ mod row_reduced;
 pub use attention::{AttentionKernel, AttentionPlan};
 pub use builtin::{AttentionStages, Builtin, Elementwise, RopeConfig};
 pub use fused::{absorb_epilogue, inline_stages, matmul_t_operands, Arg, Fused, Member, INT_DOT_ROWS};
-pub use row_reduced::{RowReducedQuantize, QUANTIZE_SPAN};
+pub use row_reduced::{RowReduced, F32_ROW_SPAN, QUANTIZE_SPAN};
 
 /// The type of a tensor value in a graph: dtype and (possibly symbolic) shape.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -156,7 +156,7 @@ pub fn gpu() -> &'static GpuDevice {
 pub fn device_for(b: Backend) -> GpuDevice {
     match b {
         // (attention kernels are a code generator choice, not a shader feature)
-        Backend::GpuPortable | Backend::GpuVectorsPortable => gpu().with_target(GpuTarget { attention_kernels: true, split_attention: true, quantize_row_reductions: true, ..GpuTarget::default() }),
+        Backend::GpuPortable | Backend::GpuVectorsPortable => gpu().with_target(GpuTarget { attention_kernels: true, split_attention: true, row_reductions: true, ..GpuTarget::default() }),
         Backend::GpuChecked => gpu().with_checked_shaders(),
         // the FMA path's tiles, also where the GPU has matrix units
         Backend::GpuTiled => gpu().with_target(GpuTarget { matrix_units: false, ..gpu().target() }),
