@@ -73,7 +73,12 @@ impl CostModel {
     /// Kernels of `op` and its estimated seconds: per kernel a launch, per
     /// stage the bytes of its output and of each source it reads, and its
     /// body's operations at every point of its iteration space.
+    /// A reshape the backends read in place ([`kiln_dsl::ops::is_view`])
+    /// costs nothing.
     pub fn op_cost(&self, op: &dyn OpDef, inputs: &[TensorType], output: &TensorType) -> (usize, f64) {
+        if kiln_dsl::ops::is_view(op, output) {
+            return (0, 0.0);
+        }
         let stages = op.compute(inputs, output);
         let kernels = self.kernels(op, &stages, inputs.len());
         (kernels, self.stages_cost(op, &stages, inputs))
@@ -95,6 +100,9 @@ impl CostModel {
     /// [`CostModel::op_cost`]; the values an attention kernel keeps to
     /// itself are counted as if stored).
     pub fn stages_cost(&self, op: &dyn OpDef, stages: &[Stage], inputs: &[TensorType]) -> f64 {
+        if stages.last().is_some_and(|s| kiln_dsl::ops::is_view(op, &TensorType::new(s.dtype, s.shape.clone()))) {
+            return 0.0;
+        }
         if self.attention_kernels {
             if let Some(plan) = AttentionPlan::of(op, stages, inputs.len()) {
                 return self.attention_seconds(&plan, inputs);

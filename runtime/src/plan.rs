@@ -255,6 +255,8 @@ pub(crate) fn lower_function<K>(func: &Function, buffers: Buffers, whole: WholeK
                 Loc::Input(input_no - 1)
             }
             NodeKind::Param(name) => Loc::Param(name.clone()),
+            // a reshape of values that are not returned: its operand's buffer
+            NodeKind::Op(op) if kiln_dsl::ops::is_view(op.as_ref(), &node.ty) && !func.outputs.iter().any(|o| o.0 as usize == i) => loc_of[node.inputs[0].0 as usize].clone().expect("operands precede users"),
             NodeKind::Op(op) => {
                 let in_tys: Vec<_> = node.inputs.iter().map(|x| func.node(*x).ty.clone()).collect();
                 let stages = op.compute(&in_tys, &node.ty);

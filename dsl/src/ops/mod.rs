@@ -19,6 +19,14 @@ pub use builtin::{AttentionStages, Builtin, Elementwise, RopeConfig};
 pub use fused::{absorb_epilogue, inline_stages, matmul_t_operands, Arg, Fused, Member, INT_DOT_ROWS};
 pub use row_reduced::{RowReduced, F32_ROW_SPAN, QUANTIZE_SPAN};
 
+/// Whether `op`, writing `output`, only gives its one operand's values a
+/// new shape (a reshape of unquantized values: their row-major order and
+/// bytes unchanged), so that a backend may read the operand's buffer
+/// wherever the result is read and launch nothing for it.
+pub fn is_view(op: &dyn OpDef, output: &TensorType) -> bool {
+    matches!(op.as_builtin(), Some(Builtin::Reshape(_))) && !output.dtype.is_quantized()
+}
+
 /// The type of a tensor value in a graph: dtype and (possibly symbolic) shape.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TensorType {
