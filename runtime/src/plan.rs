@@ -443,4 +443,23 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn a_reshape_that_is_not_returned_reads_its_operands_buffer() {
+        use kiln_dsl::FunctionBuilder;
+        let d = |v: &[i64]| v.iter().map(|&n| Dim::new(n)).collect::<Vec<_>>();
+        // f32: x.silu() reshaped, then added to y: two kernels, the add
+        // reading silu's value; returned as well, the reshape is a kernel
+        let f = FunctionBuilder::new("view");
+        let (x, y) = (f.input("x", DType::F32, &d(&[2, 6])), f.input("y", DType::F32, &d(&[3, 4])));
+        let viewed = x.silu().reshape(&d(&[3, 4]));
+        let func = f.finish(&[&viewed.add(&y)]).unwrap();
+        let lowered = lower_function(&func, Buffers::Shared, WholeKernels::default(), |_| Ok(())).unwrap();
+        assert_eq!(lowered.steps.len(), 2);
+        assert_eq!(lowered.steps[1].args, [Loc::Value(lowered.steps[0].out), Loc::Input(1)]);
+        let f = FunctionBuilder::new("returned_view");
+        let x = f.input("x", DType::F32, &d(&[2, 6]));
+        let func = f.finish(&[&x.silu().reshape(&d(&[3, 4]))]).unwrap();
+        assert_eq!(lower_function(&func, Buffers::Shared, WholeKernels::default(), |_| Ok(())).unwrap().steps.len(), 2);
+    }
 }
