@@ -143,15 +143,17 @@ impl Function {
         let no_symbols = Bindings::new();
         for (i, n) in self.nodes.iter().enumerate() {
             // a constant dim or constraint that holds holds in every call
+            // (and one that an earlier node has is checked there: a call's
+            // checks are its distinct dims, not every node's)
             for d in &n.ty.shape {
-                if !matches!(d.eval(&no_symbols), Ok(v) if v >= 0) {
+                if !matches!(d.eval(&no_symbols), Ok(v) if v >= 0) && !checks.dims.iter().any(|(_, e)| e == d) {
                     checks.dims.push((i, d.clone()));
                 }
             }
             if let NodeKind::Op(def) = &n.kind {
                 let tys: Vec<TensorType> = n.inputs.iter().map(|x| self.node(*x).ty.clone()).collect();
                 for (lo, hi, what) in def.constraints(&tys) {
-                    if !matches!((lo.eval(&no_symbols), hi.eval(&no_symbols)), (Ok(l), Ok(h)) if l <= h) {
+                    if !matches!((lo.eval(&no_symbols), hi.eval(&no_symbols)), (Ok(l), Ok(h)) if l <= h) && !checks.constraints.iter().any(|(_, l, h, _)| *l == lo && *h == hi) {
                         checks.constraints.push((i, lo, hi, what));
                     }
                 }

@@ -1183,12 +1183,14 @@ impl GpuExecutable {
         // an append whose producer writes the rows: nothing to run
         let done_by_producer = |i: usize| self.appends[i].and_then(|a| a.producer).is_some_and(|p| written_into[p].is_some());
         let value_buffer = |v: usize| -> &wgpu::Buffer { own.get(&v).map(|b| &b.buffer).unwrap_or_else(|| pool[self.lowered.plan.slot_of[v]].as_ref().expect("slots are made above")) };
-        // every step's dims in one buffer, at aligned offsets
+        // the steps' dims in one buffer, each distinct list once, at
+        // aligned offsets (most steps share a few: none, or the context's)
         let align = g.inner.limits.min_storage_buffer_offset_alignment.max(4) as usize;
         let mut dims_bytes = Vec::new();
-        let mut dims_at = Vec::new();
+        let mut dims_at = Vec::with_capacity(self.lowered.steps.len());
+        let mut dims_lists: HashMap<Vec<i32>, u64> = HashMap::new();
         for s in &self.lowered.steps {
-            dims_at.push(dims_bytes.len() as u64);
+            let mut list = Vec::with_capacity(s.kernel.kernel.symbols.len());
             for sym in &s.kernel.kernel.symbols {
                 if s.kernel.unchecked && b[sym] < 1 {
                     return Err(gpu_error(format!(
@@ -1196,9 +1198,15 @@ impl GpuExecutable {
                         b[sym], s.kernel.kernel.name
                     )));
                 }
-                dims_bytes.extend_from_slice(&(b[sym] as i32).to_le_bytes());
+                list.push(b[sym] as i32);
             }
-            dims_bytes.resize((dims_bytes.len() + 4).div_ceil(align) * align, 0);
+            let at = *dims_lists.entry(list).or_insert_with_key(|list| {
+                let at = dims_bytes.len() as u64;
+                dims_bytes.extend(list.iter().flat_map(|v| v.to_le_bytes()));
+                dims_bytes.resize((dims_bytes.len() + 4).div_ceil(align) * align, 0);
+                at
+            });
+            dims_at.push(at);
         }
         let mut dims_slot = self.dims.lock().unwrap_or_else(|p| p.into_inner());
         if dims_slot.as_ref().is_none_or(|d| d.size() < dims_bytes.len() as u64) {
