@@ -37,10 +37,10 @@ pub struct CostModel {
     /// splits each query's keys over workgroups: three kernels
     /// ([`AttentionPlan::kernels`]).
     pub split_attention: bool,
-    /// The backend's quantize kernels compute a reduction over each of
-    /// their rows that they read (an RMSNorm's mean of squares) themselves,
-    /// each workgroup its row's ([`RowReduced`]): the two stages
-    /// are one kernel (the GPU's).
+    /// The backend's quantize and f32 kernels compute a reduction over
+    /// each of their rows that they read (an RMSNorm's mean of squares)
+    /// themselves, each workgroup its row's ([`RowReduced`]): the two
+    /// stages are one kernel (the GPU's).
     pub row_reductions: bool,
 }
 
@@ -76,9 +76,6 @@ impl CostModel {
     /// A reshape the backends read in place ([`kiln_dsl::ops::is_view`])
     /// costs nothing.
     pub fn op_cost(&self, op: &dyn OpDef, inputs: &[TensorType], output: &TensorType) -> (usize, f64) {
-        if kiln_dsl::ops::is_view(op, output) {
-            return (0, 0.0);
-        }
         let stages = op.compute(inputs, output);
         let kernels = self.kernels(op, &stages, inputs.len());
         (kernels, self.stages_cost(op, &stages, inputs))
@@ -86,9 +83,12 @@ impl CostModel {
 
     /// Kernels `op`'s `stages` (reading `n_inputs` inputs) run as: one per
     /// stage, or one (three splitting the keys) for an attention the
-    /// backend runs whole, or one for a quantization computing its rows'
-    /// reduction.
+    /// backend runs whole, or one for a stage computing its rows'
+    /// reduction, or none for a reshape read in place.
     pub fn kernels(&self, op: &dyn OpDef, stages: &[Stage], n_inputs: usize) -> usize {
+        if is_view(op, stages) {
+            return 0;
+        }
         match AttentionPlan::of(op, stages, n_inputs).filter(|_| self.attention_kernels) {
             Some(plan) => plan.kernels(self.split_attention),
             None if self.row_reductions && RowReduced::of(stages, n_inputs).is_some() => 1,
@@ -100,7 +100,7 @@ impl CostModel {
     /// [`CostModel::op_cost`]; the values an attention kernel keeps to
     /// itself are counted as if stored).
     pub fn stages_cost(&self, op: &dyn OpDef, stages: &[Stage], inputs: &[TensorType]) -> f64 {
-        if stages.last().is_some_and(|s| kiln_dsl::ops::is_view(op, &TensorType::new(s.dtype, s.shape.clone()))) {
+        if is_view(op, stages) {
             return 0.0;
         }
         if self.attention_kernels {
@@ -526,6 +526,12 @@ impl CostFunction<Node> for SharedCost<'_> {
         // operand would let extraction pick a cycle (`x = reshape(x)`)
         own + shared.max(most)
     }
+}
+
+/// Whether `op`, whose last stage is its result, is a reshape the
+/// backends read in place ([`kiln_dsl::ops::is_view`]): no kernel, no cost.
+fn is_view(op: &dyn OpDef, stages: &[Stage]) -> bool {
+    stages.last().is_some_and(|s| kiln_dsl::ops::is_view(op, &TensorType::new(s.dtype, s.shape.clone())))
 }
 
 /// Whether `x` is rows of Q8_0 activations, at most
