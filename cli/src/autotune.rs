@@ -1,6 +1,6 @@
 //! `kiln autotune`, and the tuned schedules other commands read.
 
-use crate::{compile_options, default_numerics, model_file, open_device, progress, Config, NumericsChoice, RewriteChoice};
+use crate::{compile_options, model_file, numerics_for, open_device, progress, Config, NumericsChoice, RewriteChoice};
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use kiln_autotune::{Backend, MeasureOptions, Outcome, Stop, TuneOptions};
@@ -145,7 +145,7 @@ pub fn autotune(config: &Config, a: AutotuneArgs) -> Result<()> {
     if let Some(model) = &a.model {
         let (path, guard) = model_file(config, model)?;
         _random_model = guard;
-        let numerics = a.numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
+        let numerics = numerics_for(a.numerics, &device, &path)?;
         let (_, module) = kiln_llm_zoo::model_graph(&path, numerics).with_context(|| format!("loading {}", path.display()))?;
         let bindings = [("seq", a.seq), ("past", a.seq), ("rows", 1)].map(|(k, v)| (k.to_string(), v)).into_iter().collect();
         let found = kiln_autotune::workloads_of_module(&module, &compile_options(a.rewrite, &device), &bindings, matches!(device, Device::Gpu(..)), &|c| a.class.iter().any(|w| w == c))?;

@@ -34,7 +34,8 @@ struct ModelArgs {
     /// else the CPU).
     #[arg(long, default_value = "auto")]
     device: DeviceChoice,
-    /// The arithmetic (default: llamacpp on the CPU, f32 on a GPU).
+    /// The arithmetic (default: llamacpp on the CPU; on a GPU llamacpp for
+    /// models mostly of Q4_0/Q8_0 weights, else f32).
     #[arg(long, value_enum)]
     numerics: Option<NumericsChoice>,
     /// Graph rewriting (fusion) before compiling: on, off, or auto (on for
@@ -209,7 +210,8 @@ enum Command {
         /// Where to run: cpu, gpu, gpu:N or auto.
         #[arg(long, default_value = "auto")]
         device: DeviceChoice,
-        /// The arithmetic (default: llamacpp on the CPU, f32 on a GPU).
+        /// The arithmetic (default: llamacpp on the CPU; on a GPU llamacpp for
+    /// models mostly of Q4_0/Q8_0 weights, else f32).
         #[arg(long, value_enum)]
         numerics: Option<NumericsChoice>,
         /// Graph rewriting (fusion): on, off, or auto (on for a GPU).
@@ -368,11 +370,11 @@ fn open_device(choice: DeviceChoice) -> Result<(Device, DeviceInfo)> {
 fn load(config: &Config, args: &ModelArgs, batch_sizes: &[usize]) -> Result<(Model, DeviceInfo, Option<(usize, usize, usize)>)> {
     let (device, info) = open_device(args.device)?;
     let path = config.cache.resolve(&args.model, &mut progress)?;
-    let numerics = args.numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
+    let numerics = numerics_for(args.numerics, &device, &path)?;
     let (options, db) = autotune::with_tuned(compile_options(args.rewrite, &device), config, args.db.as_deref(), &info)?;
     let model = Model::load_batched(&path, &device, &options, numerics, batch_sizes).with_context(|| format!("loading {}", path.display()))?;
     let place = if info.selector == "cpu" { "cpu".to_string() } else { format!("{} ({})", info.selector, info.name) };
-    progress(&format!("{} ({} layers, {} MiB) compiled for {place} in {:.1} s", model.name, model.config.layers, std::fs::metadata(&path).map_or(0, |m| m.len() >> 20), model.compile_time.as_secs_f64()));
+    progress(&format!("{} ({} layers, {} MiB) compiled for {place} ({:?} arithmetic) in {:.1} s", model.name, model.config.layers, std::fs::metadata(&path).map_or(0, |m| m.len() >> 20), model.numerics, model.compile_time.as_secs_f64()));
     let tuned = autotune::tuned_summary(&options, &db);
     Ok((model, info, tuned))
 }
@@ -503,6 +505,7 @@ fn main() -> Result<()> {
                     "prefill_tokens_per_s": out.prefill_tokens_per_s(),
                     "decode_tokens_per_s": out.decode_tokens_per_s(),
                     "device": device.selector,
+                    "numerics": format!("{:?}", model.numerics),
                     "tuned_kernels": tuned.map(|t| t.0),
                     "kernels_compiled": tuned.map(|t| t.1),
                 });
@@ -588,8 +591,8 @@ struct BenchRuns {
 fn bench(config: &Config, model: &str, device: DeviceChoice, numerics: Option<NumericsChoice>, rewrite: RewriteChoice, db: Option<PathBuf>, runs: BenchRuns, bandwidth: Option<f64>, batch: usize, json: bool) -> Result<Model> {
     let BenchRuns { prompt_tokens, gen_tokens, repetitions } = runs;
     let (device, info) = open_device(device)?;
-    let numerics = numerics.map_or_else(|| default_numerics(&device), NumericsChoice::numerics);
     let (path, _guard) = model_file(config, model)?;
+    let numerics = numerics_for(numerics, &device, &path)?;
     let started = std::time::Instant::now();
     let (options, db_file) = autotune::with_tuned(compile_options(rewrite, &device), config, db.as_deref(), &info)?;
     let batch_sizes: &[usize] = if batch > 1 { &[batch] } else { &[] };
@@ -685,14 +688,22 @@ fn batched_decode(m: &Model, batch: usize, ids: &[u32], steps: usize) -> Result<
     Ok((batch * steps) as f64 / t.elapsed().as_secs_f64().max(1e-9))
 }
 
-/// The arithmetic a device runs by default: llama.cpp's on the CPU (its
-/// tokens, bit for bit), f32 on a GPU (llama.cpp's 8-bit rounding turns
-/// a GPU's different summation order into different tokens).
-fn default_numerics(device: &Device) -> Numerics {
-    match device {
+/// The arithmetic `path`'s model runs with on `device` unless `--numerics`
+/// says: llama.cpp's on the CPU (its tokens, bit for bit); on a GPU
+/// llama.cpp's where its integer-dot GEMVs take most of the weights (Q4_0,
+/// Q8_0; 2x faster on the H100), else f32 (llama.cpp's 8-bit rounding
+/// turns a GPU's different summation order into other tokens than the
+/// CPU's, where f32 on the GPU gives the CPU's f32 tokens).
+fn default_numerics(device: &Device, path: &std::path::Path) -> Result<Numerics> {
+    Ok(match device {
         Device::Cpu => Numerics::LlamaCpp,
-        Device::Gpu(..) => Numerics::F32,
-    }
+        Device::Gpu(..) => kiln_llm_zoo::gpu_default_numerics(path, device.integer_dot_gemvs()).with_context(|| format!("reading {}", path.display()))?,
+    })
+}
+
+/// The arithmetic `choice` names, else [`default_numerics`].
+fn numerics_for(choice: Option<NumericsChoice>, device: &Device, path: &std::path::Path) -> Result<Numerics> {
+    choice.map_or_else(|| default_numerics(device, path), |c| Ok(c.numerics()))
 }
 
 /// `kiln compile`: every kernel of every function, written to `out`.

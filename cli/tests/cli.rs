@@ -150,7 +150,7 @@ fn chat_survives_a_message_longer_than_the_context() {
 
 /// The GPU path as a user takes it (lavapipe in CI): the same greedy tokens
 /// as the CPU backend at the same arithmetic, and `--device gpu` defaults
-/// to f32.
+/// to f32 for a model with Q4_1 matrices.
 #[test]
 fn generate_on_the_gpu_gives_the_cpus_tokens() {
     let (dir, model) = tiny_model();
@@ -165,7 +165,27 @@ fn generate_on_the_gpu_gives_the_cpus_tokens() {
     let gpu = run(&["--device", "gpu"]);
     let cpu = run(&["--device", "cpu", "--numerics", "f32"]);
     assert_eq!(gpu["device"], "gpu:0");
+    assert_eq!(gpu["numerics"], "F32");
     assert_eq!(gpu["tokens"], cpu["tokens"]);
+}
+
+/// A model of Q4_0 matrices runs llama.cpp's arithmetic on a GPU with
+/// integer-dot GEMVs unless told otherwise, f32 without them.
+#[test]
+fn a_q4_0_model_defaults_to_llamacpps_arithmetic_on_the_gpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("q4_0.gguf");
+    std::fs::write(&model, kiln_llm_zoo::testing::tiny_llama_of(3, kiln_dsl::DType::Q4_0).to_bytes()).unwrap();
+    let run = |disable: &str, extra: &[&str]| {
+        let mut args = vec!["generate", "--model", model.to_str().unwrap(), "--device", "gpu", "--prompt", "hello", "--temperature", "0", "--max-tokens", "3", "--json"];
+        args.extend_from_slice(extra);
+        let out = Command::new(env!("CARGO_BIN_EXE_kiln")).args(&args).env("KILN_HOME", dir.path()).env("KILN_GPU_DISABLE", disable).output().unwrap();
+        assert!(out.status.success(), "{disable} {extra:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["numerics"].clone()
+    };
+    assert_eq!(run("", &[]), "LlamaCpp");
+    assert_eq!(run("int_dot", &[]), "F32");
+    assert_eq!(run("", &["--numerics", "f32"]), "F32");
 }
 
 #[test]

@@ -41,6 +41,6 @@ pub use fetch::{known_model, KnownModel, ModelCache, KNOWN_MODELS};
 pub use gguf::{Gguf, GgufError, GgufWriter};
 pub use llama::{LlamaConfig, Numerics, KV_PAGE};
 pub use paged::{KvPool, PagedSequence};
-pub use model::{model_graph, Generation, KernelTime, Logits, Model, Perplexity, Session};
+pub use model::{gpu_default_numerics, model_graph, Generation, KernelTime, Logits, Model, Perplexity, Session};
 pub use sampler::{Sampler, SamplerConfig};
 pub use tokenizer::Tokenizer;

@@ -146,6 +146,12 @@ impl LlamaConfig {
         }
         w
     }
+
+    /// Names of the weights that matmuls read: every matrix but the token
+    /// embedding, unless the output head is tied to it.
+    pub fn matmul_weights(&self) -> Vec<String> {
+        self.weight_shapes().into_iter().filter(|(name, shape)| shape.len() == 2 && (self.tied_output || name != "token_embd.weight")).map(|(name, _)| name).collect()
+    }
 }
 
 /// The weights of `config` from the file, checked for shape, as tensors
@@ -249,6 +255,29 @@ impl Numerics {
         match self {
             Numerics::LlamaCpp => DType::F16,
             Numerics::F32 => DType::F32,
+        }
+    }
+
+    /// The arithmetic that decodes a model fastest on a GPU whose kernels
+    /// multiply 8-bit activations by Q4_0 and Q8_0 weights with packed
+    /// integer dot products (`integer_dot`), for a model whose matmul
+    /// weights are `weights` (type, bytes): llama.cpp's where most of
+    /// those bytes are Q4_0 or Q8_0 and none Q4_1 (whose 8-bit activations
+    /// take the generic kernel: SmolLM2's Q4_1 file decoded 1.6x slower
+    /// with them on the H100), f32 otherwise. On the H100 llama.cpp's
+    /// arithmetic decoded the Llama-2-7B shape in Q4_0 2x faster
+    /// (`benches/RESULTS.md`).
+    pub fn fastest_on_gpu(weights: impl IntoIterator<Item = (DType, usize)>, integer_dot: bool) -> Numerics {
+        let (mut dot, mut all, mut q4_1) = (0usize, 0usize, false);
+        for (dtype, bytes) in weights {
+            all += bytes;
+            dot += if matches!(dtype, DType::Q4_0 | DType::Q8_0) { bytes } else { 0 };
+            q4_1 |= dtype == DType::Q4_1;
+        }
+        if integer_dot && !q4_1 && all > 0 && 2 * dot >= all {
+            Numerics::LlamaCpp
+        } else {
+            Numerics::F32
         }
     }
 
@@ -362,4 +391,26 @@ fn build_function(c: &LlamaConfig, m: &Module, dtypes: &HashMap<String, DType>, 
     outs.extend(kv_out.iter());
     let func = f.finish(&outs)?;
     Ok(func)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_gpu_runs_llamacpps_arithmetic_where_integer_dot_products_take_most_weight_bytes() {
+        use DType::*;
+        let fastest = |w: &[(DType, usize)], dot| Numerics::fastest_on_gpu(w.iter().copied(), dot);
+        // a llama.cpp Q4_0 file: its head in Q6_K
+        let q4_0 = [(Q4_0, 900), (Q6_K, 100)];
+        assert_eq!(fastest(&q4_0, true), Numerics::LlamaCpp);
+        assert_eq!(fastest(&q4_0, false), Numerics::F32, "no integer-dot kernels");
+        assert_eq!(fastest(&[(Q8_0, 10)], true), Numerics::LlamaCpp);
+        // K-quants and f16 take f32 activations either way
+        assert_eq!(fastest(&[(Q4_K, 600), (Q6_K, 400)], true), Numerics::F32);
+        assert_eq!(fastest(&[(Q4_0, 400), (F16, 600)], true), Numerics::F32, "most bytes f16");
+        // any Q4_1: its 8-bit activations take the generic kernel
+        assert_eq!(fastest(&[(Q4_0, 900), (Q4_1, 10)], true), Numerics::F32);
+        assert_eq!(fastest(&[], true), Numerics::F32);
+    }
 }

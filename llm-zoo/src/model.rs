@@ -66,6 +66,16 @@ pub fn model_graph(path: &Path, numerics: Numerics) -> Result<(String, kiln_dsl:
     Ok((model_name(&g, path), module))
 }
 
+/// [`Numerics::fastest_on_gpu`] for the model in `path` (its header and
+/// tensor table only) on a GPU with integer-dot GEMVs where
+/// `integer_dot`: what `kiln` runs on a GPU unless told otherwise.
+pub fn gpu_default_numerics(path: &Path, integer_dot: bool) -> Result<Numerics, ZooError> {
+    let g = Gguf::open(path)?;
+    let config = LlamaConfig::from_gguf(&g, path)?;
+    let weights = config.matmul_weights().iter().map(|name| g.tensor(name).map(|t| (t.dtype, t.range.len()))).collect::<Result<Vec<_>, _>>()?;
+    Ok(Numerics::fastest_on_gpu(weights, integer_dot))
+}
+
 /// A GGUF's weights (memory-mapped) and the graph that runs them.
 fn graph_and_weights(g: &Gguf, config: &LlamaConfig, path: &Path, numerics: Numerics, batch_sizes: &[usize]) -> Result<(kiln_dsl::Module, HashMap<String, HostTensor>), ZooError> {
     let weights = load_weights(g, config, path)?;

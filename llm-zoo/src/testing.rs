@@ -32,6 +32,12 @@ pub fn tiny_llama(seed: u64) -> GgufWriter {
     build(seed, DIM, 128, LAYERS, [Q4_1, Q4_1, Q8_0, Q4_0, Q4_1, F16, Q8_0])
 }
 
+/// Like [`tiny_llama`], every matrix of the layers in `dtype` (the
+/// embedding, also the tied head, stays Q8_0).
+pub fn tiny_llama_of(seed: u64, dtype: DType) -> GgufWriter {
+    build(seed, DIM, 128, LAYERS, [dtype; 7])
+}
+
 /// Like [`tiny_llama`], one layer of width 256 (MLP 512) with K-quant
 /// weights: Q4_K and Q6_K (their 256-value blocks need the width).
 pub fn tiny_llama_kquants(seed: u64) -> GgufWriter {

@@ -4,7 +4,7 @@
 mod common;
 
 use common::write_temp;
-use kiln_llm_zoo::testing::{tiny_llama, tiny_llama_kquants};
+use kiln_llm_zoo::testing::{tiny_llama, tiny_llama_kquants, tiny_llama_of};
 use kiln_llm_zoo::testing::CONTEXT;
 use kiln_dsl::{interpret, rel_l2_error, Bindings, HostTensor};
 use kiln_llm_zoo::llama::{build_module, load_weights, rope_table, LlamaConfig, Numerics};
@@ -22,6 +22,21 @@ fn prefill_matches_the_reference_interpreter() {
     prefill_against_interpreter(&path, Numerics::LlamaCpp);
     assert_eq!((config.layers, config.heads, config.kv_heads, config.head_dim, config.vocab), (2, 4, 2, 16, 260));
     assert!(config.tied_output);
+}
+
+/// What a GPU runs a file with unless told: read from its tensor table.
+#[test]
+fn a_gpus_default_arithmetic_follows_the_files_weight_types() {
+    let default = |bytes: Vec<u8>, integer_dot| {
+        let (_dir, path) = write_temp(&bytes);
+        kiln_llm_zoo::gpu_default_numerics(&path, integer_dot).unwrap()
+    };
+    assert_eq!(default(tiny_llama_of(1, kiln_dsl::DType::Q4_0).to_bytes(), true), Numerics::LlamaCpp);
+    assert_eq!(default(tiny_llama_of(1, kiln_dsl::DType::Q4_0).to_bytes(), false), Numerics::F32);
+    assert_eq!(default(tiny_llama(1).to_bytes(), true), Numerics::F32, "it has Q4_1 matrices");
+    assert_eq!(default(tiny_llama_kquants(1).to_bytes(), true), Numerics::F32);
+    let (_dir, path) = write_temp(b"GGUF but not really");
+    assert!(kiln_llm_zoo::gpu_default_numerics(&path, true).is_err());
 }
 
 #[test]

@@ -147,6 +147,19 @@ impl Device {
         }
     }
 
+    /// Whether this device's kernels multiply 8-bit activations by Q4_0
+    /// and Q8_0 weights with packed integer dot products (a GPU with
+    /// subgroups, unless `KILN_GPU_DISABLE` turns them off).
+    pub fn integer_dot_gemvs(&self) -> bool {
+        match self {
+            Device::Gpu(g, _) => {
+                let t = g.target();
+                t.int_dot && t.subgroups
+            }
+            Device::Cpu => false,
+        }
+    }
+
     /// Open the device `choice` names. `auto` takes GPU adapter 0 when it is
     /// a discrete or integrated GPU and otherwise the CPU, saying why in the
     /// returned note (a CPU implementation of Vulkan such as lavapipe is
