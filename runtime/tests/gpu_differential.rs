@@ -507,6 +507,36 @@ fn decode_gemvs_of_8_bit_activations_use_integer_dot_products() {
 }
 
 #[test]
+fn an_integer_dot_gemv_takes_one_two_or_four_blocks_per_step() {
+    // the schedule's vector width over 8 is the blocks an invocation takes
+    // per step: blocks that fill the steps exactly (K = 4096 over 64 x 2 or
+    // 32 x 4) and ragged ones (K = 1024: 32 blocks over 64 x 2)
+    let mut r = rng();
+    for (m, k, n, w) in [(1, 4096, 9, DType::Q4_0), (2, 1024, 5, DType::Q4_0), (1, 4096, 3, DType::Q8_0), (4, 192, 7, DType::Q4_0)] {
+        let f = FunctionBuilder::new("gemv");
+        let x = f.input("x", DType::F32, &d(&[m, k]));
+        let weights = f.input("w", w, &d(&[n, k]));
+        let func = f.finish(&[&x.quantize(DType::Q8_0).matmul_t(&weights)]).unwrap();
+        let ins = random_inputs(&func, &[&[m, k], &[n, k]], 0, &mut r);
+        let want = kiln_dsl::interpret(&func, &ins, &HashMap::new(), &Bindings::new()).unwrap();
+        for (lanes, rows, width) in [(64, 2, 8), (64, 2, 16), (32, 4, 32), (16, 1, 16), (128, 1, 32)] {
+            let mut options = kiln_runtime::CompileOptions::default();
+            options.scheduler = Some(std::sync::Arc::new(move |nest| {
+                let knobs = kiln_schedule::GpuKnobs { reduce_threads: lanes, outputs_per_group: rows, vector_width: width, tile: 0 };
+                Ok(kiln_schedule::gpu_schedule(nest, &knobs)?.0)
+            }));
+            let what = format!("{m}x{k}x{n} {w}, {lanes} x {rows}, width {width}");
+            let exe = GpuExecutable::compile(&func, gpu(), &options).unwrap();
+            let gemv = exe.kernels().find(|k| k.name == "matmul_t").unwrap_or_else(|| panic!("{what}: no GEMV"));
+            assert!(gemv.wgsl().unwrap().contains("dot4I8Packed"), "{what}: {}", gemv.nest);
+            let got = exe.run(&ins, &HashMap::new(), &Bindings::new()).unwrap();
+            let err = kiln_dsl::rel_l2_error(&got[0].to_f64(), &want[0].data);
+            assert!(err <= quantized_tol(Backend::GpuDiscrete), "{what}: relative L2 error {err:e}");
+        }
+    }
+}
+
+#[test]
 fn a_norms_mean_is_computed_inside_the_quantization_that_reads_it() {
     // llama.cpp's arithmetic before a GEMV: a norm (its mean of squares,
     // then its scaling), the quantization of the normed rows, the GEMV.

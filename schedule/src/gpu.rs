@@ -50,7 +50,8 @@ pub struct GpuKnobs {
     /// [`VECTOR_WIDTHS`]), as an innermost vectorized loop: the GPU code loads them
     /// with vector loads where it can prove the access aligned and in
     /// bounds, and the words of quantized blocks once for the lanes that
-    /// share them.
+    /// share them. The integer-dot GEMV, which takes whole blocks of 32,
+    /// reads it as blocks per step: a width over 8 (at least one).
     pub vector_width: i64,
     /// For a matmul over rows: each workgroup computes a `tile` x `tile`
     /// block of the last two output axes, one output per invocation, over

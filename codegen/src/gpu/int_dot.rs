@@ -5,8 +5,9 @@
 //! (decode).
 //!
 //! Built whole, like the matrix-unit GEMM: each invocation takes one block
-//! of 32 weights per step (one 16-byte load of Q4_0's nibbles and its
-//! scale; Q8_0's bytes are signed already), turns the nibbles into four
+//! of 32 weights per step, or 2 or 4 consecutive ones (the schedule's
+//! vector width over 8), each one 16-byte load of Q4_0's nibbles and its
+//! scale (Q8_0's bytes are signed already); it turns the nibbles into four
 //! bytes a word (`q - 8`, signed) and multiplies
 //! them with the block's 8-bit activations by `dot4I8Packed` (a packed
 //! integer dot product: `OpSDot` on Vulkan), so a block is 8 integer dot
@@ -41,13 +42,15 @@ pub struct IntDotGemv {
     epilogue: Option<(BinOp, Expr)>,
 }
 
-/// Invocations per workgroup and rows of `w` per workgroup of a schedule:
-/// the nest's `gpu_thread.x` and `gpu_thread.y` extents (the GEMV knobs'
-/// `reduce_threads` and `outputs_per_group`).
-fn knobs(nest: &kiln_schedule::LoopNest) -> (u32, u32) {
+/// Invocations per workgroup, rows of `w` per workgroup and consecutive
+/// blocks per invocation and step of a schedule: the nest's `gpu_thread.x`
+/// and `gpu_thread.y` extents (the GEMV knobs' `reduce_threads` and
+/// `outputs_per_group`), and its vector width over 8 (`vector_width`: the
+/// default 8 takes one block a step, 16 two, 32 four; less than 8, one).
+fn knobs(nest: &kiln_schedule::LoopNest) -> (u32, u32, u32) {
     let extent = |kind: LoopKind| nest.loops.iter().find(|l| l.kind == kind).and_then(|l| l.const_extent()).unwrap_or(1).max(1) as u32;
     let lanes = extent(LoopKind::GpuThread(0)).min(MAX_WORKGROUP);
-    (lanes, extent(LoopKind::GpuThread(1)).clamp(1, MAX_WORKGROUP / lanes))
+    (lanes, extent(LoopKind::GpuThread(1)).clamp(1, MAX_WORKGROUP / lanes), (extent(LoopKind::Vectorized) / 8).clamp(1, 4))
 }
 
 impl IntDotGemv {
@@ -93,7 +96,7 @@ const BLOCK: u32 = 1;
 pub(super) fn lower_int_dot_gemv(v: &Validated, target: &GpuTarget, g: &IntDotGemv) -> Result<GpuKernel, CodegenError> {
     let nest = v.nest();
     let kernel = nest.name.clone();
-    let (lanes, rows) = knobs(nest);
+    let (lanes, rows, per_step) = knobs(nest);
     let (m_rows, blocks) = (g.m, g.k / 32);
     let outputs = rows as usize * m_rows as usize;
     let mut module = Module::default();
@@ -145,78 +148,102 @@ pub(super) fn lower_int_dot_gemv(v: &Validated, target: &GpuTarget, g: &IntDotGe
     let rows_h = b.int(rows as i64)?;
     let row0 = b.bin(BinaryOperator::Multiply, group, rows_h);
     let lidx_i = b.cast(lidx, naga::ScalarKind::Sint, false);
-    let steps = b.int((blocks + lanes as i64 - 1) / lanes as i64)?;
+    // each step an invocation takes `per_step` consecutive blocks; the
+    // check that a block exists only where the blocks do not fill the steps
+    let span = lanes as i64 * per_step as i64;
+    let steps = b.int((blocks + span - 1) / span)?;
+    let ragged = blocks % span != 0;
     let (int, ax) = (kiln_dsl::int, |a: u32| Expr::Axis(a));
     // a row of `w`: `blocks` x 16 bytes of nibbles, then `blocks` f16 scales
     let row_bytes = blocks * 18;
     b.loop_to("step".into(), steps, |b, step| {
         let lanes_h = b.int(lanes as i64)?;
         let offset = b.bin(BinaryOperator::Multiply, step, lanes_h);
-        let block = b.bin(BinaryOperator::Add, lidx_i, offset);
-        let blocks_h = b.int(blocks)?;
-        let inside = b.bin(BinaryOperator::Less, block, blocks_h);
-        b.if_(inside, |b| {
-            b.bind(BLOCK, block);
-            // each row of x's block: its scale and its 8 words of values
-            let mut acts = Vec::new();
-            for m in 0..m_rows {
-                let at = int(m * blocks).add(ax(BLOCK));
-                let (scale, words) = q8_0_block(b, g.x, at, g.m * blocks)?;
-                acts.push((scale, words));
-            }
-            for r in 0..rows {
-                // rows past the last read the last (their sums are not stored)
-                let r_h = b.int(r as i64)?;
-                let row = b.bin(BinaryOperator::Add, row0, r_h);
-                let last = b.int(g.n - 1)?;
-                let row = b.math(MathFunction::Min, row, Some(last), None);
-                b.bind(ROW, row);
-                let (scale, weights) = if g.weights == DType::Q8_0 {
-                    // signed bytes already
-                    q8_0_block(b, g.w, ax(ROW).mul(int(blocks)).add(ax(BLOCK)), g.n * blocks)?
-                } else {
-                    let (scale, _) = b.value(&Expr::LoadHalf { src: g.w, offset: Box::new(ax(ROW).mul(int(row_bytes)).add(int(blocks * 16)).add(ax(BLOCK).mul(int(2)))) })?;
-                    let nibbles: Vec<Handle<Expression>> = match view_g {
-                        Some(view) => {
-                            let (at, _) = b.value(&ax(ROW).mul(int(row_bytes / 16)).add(ax(BLOCK)))?;
-                            let at = b.emit(Expression::Access { base: view, index: at });
-                            let vector = b.emit(Expression::Load { pointer: at });
-                            (0..4).map(|j| b.emit(Expression::AccessIndex { base: vector, index: j })).collect()
-                        }
-                        None => (0..4).map(|j| b.word(g.w, &ax(ROW).mul(int(row_bytes / 4)).add(ax(BLOCK).mul(int(4))).add(int(j)))).collect::<Result<_, _>>()?,
-                    };
-                    // the block's 32 weights as 8 words of signed bytes, in order
-                    let mut weights = Vec::new();
-                    for word in nibbles {
-                        let low = b.uint(0xFFFF);
-                        let low = b.bin(BinaryOperator::And, word, low);
-                        let sixteen = b.uint(16);
-                        let high = b.bin(BinaryOperator::ShiftRight, word, sixteen);
-                        weights.push(signed_bytes(b, low));
-                        weights.push(signed_bytes(b, high));
-                    }
-                    (scale, weights)
-                };
-                for (m, (act_scale, words)) in acts.iter().enumerate() {
-                    let mut sum = None;
-                    for (&w, &x) in weights.iter().zip(words) {
-                        let d = b.math(MathFunction::Dot4I8Packed, w, Some(x), None);
-                        sum = Some(match sum {
-                            None => d,
-                            Some(s) => b.bin(BinaryOperator::Add, s, d),
-                        });
-                    }
-                    let sum = b.cast(sum.expect("8 words"), naga::ScalarKind::Float, true);
-                    let scales = b.bin(BinaryOperator::Multiply, scale, *act_scale);
-                    let product = b.bin(BinaryOperator::Multiply, scales, sum);
-                    let acc = accs[r as usize * m_rows as usize + m];
-                    let old = b.emit(Expression::Load { pointer: acc });
-                    let new = b.bin(BinaryOperator::Add, old, product);
-                    b.push(Statement::Store { pointer: acc, value: new });
+        let slot = b.bin(BinaryOperator::Add, lidx_i, offset);
+        let first = if per_step == 1 {
+            slot
+        } else {
+            let per_step_h = b.int(per_step as i64)?;
+            b.bin(BinaryOperator::Multiply, slot, per_step_h)
+        };
+        for j in 0..per_step {
+            let block = if j == 0 {
+                first
+            } else {
+                let j_h = b.int(j as i64)?;
+                b.bin(BinaryOperator::Add, first, j_h)
+            };
+            let multiply = |b: &mut Builder| -> Result<(), CodegenError> {
+                b.bind(BLOCK, block);
+                // each row of x's block: its scale and its 8 words of values
+                let mut acts = Vec::new();
+                for m in 0..m_rows {
+                    let at = int(m * blocks).add(ax(BLOCK));
+                    let (scale, words) = q8_0_block(b, g.x, at, g.m * blocks)?;
+                    acts.push((scale, words));
                 }
+                for r in 0..rows {
+                    // rows past the last read the last (their sums are not stored)
+                    let r_h = b.int(r as i64)?;
+                    let row = b.bin(BinaryOperator::Add, row0, r_h);
+                    let last = b.int(g.n - 1)?;
+                    let row = b.math(MathFunction::Min, row, Some(last), None);
+                    b.bind(ROW, row);
+                    let (scale, weights) = if g.weights == DType::Q8_0 {
+                        // signed bytes already
+                        q8_0_block(b, g.w, ax(ROW).mul(int(blocks)).add(ax(BLOCK)), g.n * blocks)?
+                    } else {
+                        let (scale, _) = b.value(&Expr::LoadHalf { src: g.w, offset: Box::new(ax(ROW).mul(int(row_bytes)).add(int(blocks * 16)).add(ax(BLOCK).mul(int(2)))) })?;
+                        let nibbles: Vec<Handle<Expression>> = match view_g {
+                            Some(view) => {
+                                let (at, _) = b.value(&ax(ROW).mul(int(row_bytes / 16)).add(ax(BLOCK)))?;
+                                let at = b.emit(Expression::Access { base: view, index: at });
+                                let vector = b.emit(Expression::Load { pointer: at });
+                                (0..4).map(|j| b.emit(Expression::AccessIndex { base: vector, index: j })).collect()
+                            }
+                            None => (0..4).map(|j| b.word(g.w, &ax(ROW).mul(int(row_bytes / 4)).add(ax(BLOCK).mul(int(4))).add(int(j)))).collect::<Result<_, _>>()?,
+                        };
+                        // the block's 32 weights as 8 words of signed bytes, in order
+                        let mut weights = Vec::new();
+                        for word in nibbles {
+                            let low = b.uint(0xFFFF);
+                            let low = b.bin(BinaryOperator::And, word, low);
+                            let sixteen = b.uint(16);
+                            let high = b.bin(BinaryOperator::ShiftRight, word, sixteen);
+                            weights.push(signed_bytes(b, low));
+                            weights.push(signed_bytes(b, high));
+                        }
+                        (scale, weights)
+                    };
+                    for (m, (act_scale, words)) in acts.iter().enumerate() {
+                        let mut sum = None;
+                        for (&w, &x) in weights.iter().zip(words) {
+                            let d = b.math(MathFunction::Dot4I8Packed, w, Some(x), None);
+                            sum = Some(match sum {
+                                None => d,
+                                Some(s) => b.bin(BinaryOperator::Add, s, d),
+                            });
+                        }
+                        let sum = b.cast(sum.expect("8 words"), naga::ScalarKind::Float, true);
+                        let scales = b.bin(BinaryOperator::Multiply, scale, *act_scale);
+                        let product = b.bin(BinaryOperator::Multiply, scales, sum);
+                        let acc = accs[r as usize * m_rows as usize + m];
+                        let old = b.emit(Expression::Load { pointer: acc });
+                        let new = b.bin(BinaryOperator::Add, old, product);
+                        b.push(Statement::Store { pointer: acc, value: new });
+                    }
+                }
+                Ok(())
+            };
+            if ragged {
+                let blocks_h = b.int(blocks)?;
+                let inside = b.bin(BinaryOperator::Less, block, blocks_h);
+                b.if_(inside, multiply)?;
+            } else {
+                multiply(b)?;
             }
-            Ok(())
-        })
+        }
+        Ok(())
     })?;
     // each subgroup's sums to workgroup memory, then one invocation per
     // output adds the subgroups'
