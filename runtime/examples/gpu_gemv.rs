@@ -10,7 +10,8 @@
 //! one kernel per submission, after the host waited for the last). Each
 //! result is checked against the product in f64 (relative L2 error beside
 //! the time, "WRONG" past 1e-4). `KILN_GEMV_X=f16` makes the activations
-//! f16. `KILN_GEMV_WGSL=DIR` also times every hand-written Q4_0 GEMV
+//! f16. `KILN_GEMV_WEIGHTS=q4_0,q8_0` keeps only those weight types.
+//! `KILN_GEMV_WGSL=DIR` also times every hand-written Q4_0 GEMV
 //! shader in DIR (`*.wgsl`, see [`probe_q4_0_shaders`]) on the same data.
 
 use kiln_dsl::{Bindings, DType, Dim, FunctionBuilder, HostTensor};
@@ -76,7 +77,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok("q8_1") => Some(DType::Q8_1),
             _ => None,
         };
-        let dtypes = if acts.is_some() { vec![DType::Q8_0, DType::Q4_0] } else { vec![DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1] };
+        let mut dtypes = if acts.is_some() { vec![DType::Q8_0, DType::Q4_0] } else { vec![DType::F32, DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_1] };
+        // KILN_GEMV_WEIGHTS=q4_0,...: only these weight types
+        if let Ok(list) = std::env::var("KILN_GEMV_WEIGHTS") {
+            dtypes.retain(|d| list.split(',').any(|name| DType::parse(name.trim()) == Some(*d)));
+        }
         for (dt, knob) in dtypes.into_iter().flat_map(|d| knobs.iter().map(move |k| (d, *k))) {
             let f = FunctionBuilder::new("gemv");
             // KILN_GEMV_X=f16: activations in f16 (half the bytes each row re-reads)
