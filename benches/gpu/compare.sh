@@ -23,7 +23,7 @@
 # same weights, a random stand-in written by the first run's `random_gguf`;
 # pp from an empty context and tg after a prompt of KILN_PP tokens, `-d`, as
 # kiln's are, with flash attention off and on; KILN_PEER_ROUNDS rounds,
-# default KILN_ROUNDS).
+# default KILN_ROUNDS); KILN_COMPARE_GEMV=0 skips the GEMV timings.
 set -u
 OUT=$1
 shift
@@ -74,7 +74,7 @@ peer() { # llama.cpp on the same weights, the same rounds
     done
     [ "$file" = "$model" ] || rm -f "$file"
 }
-each_run gemv
+[ "${KILN_COMPARE_GEMV:-1}" = 0 ] || each_run gemv
 for model in "$@"; do
     tag=$(basename "$model" | tr ':/' '__')
     each_run bench
