@@ -500,28 +500,39 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
     /// and scales; [`GpuTensor::to_host`] gives GGUF's blocks back). A Q4_0
     /// tensor whose rows are not whole blocks is refused there.
     pub fn upload(&self, label: &str, t: &HostTensor) -> Result<GpuTensor, RuntimeError> {
-        let layout = self.target.quant_layout();
-        let relaid;
-        let data: &[u8] = if layout.splits(t.dtype) {
-            relaid = quant::to_layout(layout, t.dtype, &t.data, row_len(&t.shape)).map_err(|m| gpu_error(format!("uploading `{label}`: {m}")))?;
-            &relaid
-        } else {
-            &t.data
-        };
+        let data = self.device_bytes(label, t)?;
         let buffer = self.buffer(label, data.len() as u64, STORAGE)?;
-        let padded = (data.len() / 4) * 4;
-        self.inner.queue.write_buffer(&buffer, 0, &data[..padded]);
-        if padded < data.len() {
-            let mut tail = data[padded..].to_vec();
-            tail.resize(4, 0);
-            self.inner.queue.write_buffer(&buffer, padded as u64, &tail);
-        }
+        self.write(&buffer, &data);
         // the copy from wgpu's staging memory runs at the next submission:
         // submit now, so a model's uploads never hold a staged copy of
         // every weight at once
         self.inner.queue.submit(std::iter::empty());
         self.check()?;
         Ok(GpuTensor { dtype: t.dtype, shape: t.shape.clone(), buffer: Arc::new(buffer.into()), gpu: self.clone() })
+    }
+
+    /// `t`'s bytes as the device keeps them (quantized rows in the
+    /// target's layout).
+    fn device_bytes<'t>(&self, label: &str, t: &'t HostTensor) -> Result<std::borrow::Cow<'t, [u8]>, RuntimeError> {
+        let layout = self.target.quant_layout();
+        if layout.splits(t.dtype) {
+            let relaid = quant::to_layout(layout, t.dtype, &t.data, row_len(&t.shape)).map_err(|m| gpu_error(format!("uploading `{label}`: {m}")))?;
+            Ok(relaid.into())
+        } else {
+            Ok((&t.data[..]).into())
+        }
+    }
+
+    /// Queue a write of `data` at the start of `buffer` (the last partial
+    /// word padded with zeros), done before the next submission's work.
+    fn write(&self, buffer: &wgpu::Buffer, data: &[u8]) {
+        let padded = (data.len() / 4) * 4;
+        self.inner.queue.write_buffer(buffer, 0, &data[..padded]);
+        if padded < data.len() {
+            let mut tail = data[padded..].to_vec();
+            tail.resize(4, 0);
+            self.inner.queue.write_buffer(buffer, padded as u64, &tail);
+        }
     }
 
     /// A zero-filled tensor on the device (for state that kernels read and
@@ -934,18 +945,27 @@ pub struct GpuExecutable {
     /// The memory plan's slots, kept between calls.
     pool: Mutex<Vec<Option<wgpu::Buffer>>>,
     /// Each step's last bind group and the bindings it was made for, for
-    /// steps that bind no input or returned value: a call whose step binds
-    /// the same buffers (parameters, the plan's slots, the dims buffer;
-    /// most steps) reuses it.
+    /// steps that bind no input or returned value other than a KV cache
+    /// grown in place or a host input kept: a call whose step binds the
+    /// same buffers (parameters, the plan's slots, the dims buffer, kept
+    /// inputs, a cache that kept its buffer; most steps) reuses it. A group kept for a cache holds
+    /// that buffer until a call binds another or the executable is
+    /// dropped.
     bind_groups: Mutex<Vec<Option<(Vec<BindingKey>, wgpu::BindGroup)>>>,
     /// The buffer of every step's dims, kept between calls.
     dims: Mutex<Option<wgpu::Buffer>>,
+    /// Per input, the buffer small host inputs are written into, kept
+    /// between calls ([`KEPT_INPUT_BYTES`]), for inputs the function neither
+    /// returns nor appends to.
+    host_inputs: Mutex<Vec<Option<wgpu::Buffer>>>,
     /// Each step that may append in place ([`Append`]).
     appends: Vec<Option<Append>>,
     /// Appends made in place so far.
     appended_in_place: std::sync::atomic::AtomicU64,
     /// Of those, the ones whose rows their producer wrote in place.
     written_in_place: std::sync::atomic::AtomicU64,
+    /// Bind groups made so far (the rest were kept from earlier calls).
+    bind_groups_made: std::sync::atomic::AtomicU64,
     /// What binding a call's shapes checks, gathered once.
     shape_checks: kiln_dsl::ShapeChecks,
 }
@@ -1010,6 +1030,10 @@ fn trace_calls() -> bool {
     *TRACE.get_or_init(|| std::env::var_os("KILN_GPU_TRACE").is_some())
 }
 
+/// Host inputs up to this size are written into a buffer the executable
+/// keeps (4 KiB: a step's tokens and positions, not a prompt's cache).
+const KEPT_INPUT_BYTES: usize = 4096;
+
 /// Dispatches recorded per submission when a call is not profiled: the GPU
 /// starts on the first ones while the CPU records the rest (one
 /// submission would leave the GPU idle until every dispatch is recorded).
@@ -1039,7 +1063,8 @@ impl GpuExecutable {
         let slots = lowered.plan.slots.len();
         let steps = lowered.steps.len();
         let (appends, shape_checks) = (appends(&func, &lowered), func.shape_checks());
-        Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]), bind_groups: Mutex::new(vec![None; steps]), dims: Mutex::new(None), appends, appended_in_place: Default::default(), written_in_place: Default::default(), shape_checks })
+        let host_inputs = Mutex::new(vec![None; func.inputs().len()]);
+        Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]), bind_groups: Mutex::new(vec![None; steps]), dims: Mutex::new(None), host_inputs, appends, appended_in_place: Default::default(), written_in_place: Default::default(), bind_groups_made: Default::default(), shape_checks })
     }
 
     /// What the graph optimizer did, if the options set one.
@@ -1070,6 +1095,13 @@ impl GpuExecutable {
         self.written_in_place.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Bind groups its calls have made so far: a step whose buffers are
+    /// those of the call before (parameters, the plan's slots, small host
+    /// inputs, caches grown in place) keeps its group.
+    pub fn bind_groups_made(&self) -> u64 {
+        self.bind_groups_made.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Kernels launched per call that run without wgpu's run-time checks
     /// (proven in bounds).
     pub fn unchecked_kernel_count(&self) -> usize {
@@ -1094,6 +1126,14 @@ impl GpuExecutable {
         }
         let inputs: Vec<Value> = inputs.iter().cloned().map(Value::Host).collect();
         self.run_values(&inputs, &resident, bindings)?.iter().map(Value::to_host).collect()
+    }
+
+    /// Whether input `i`, when small and on the host, goes to a buffer kept
+    /// between calls: where the function neither returns it (the caller
+    /// would hold a buffer the next call overwrites) nor appends to it (an
+    /// append may grow its input's buffer in place).
+    fn keeps_input(&self, i: usize) -> bool {
+        !self.lowered.outputs.contains(&Loc::Input(i)) && !self.appends.iter().flatten().any(|a| a.input == i)
     }
 
     /// Run on values wherever they are (host inputs are uploaded); outputs
@@ -1123,20 +1163,41 @@ impl GpuExecutable {
         g.inner.recycled.next_call();
         let descs: Vec<TensorDesc> = inputs.iter().map(Value::desc).collect();
         let b = self.func.bind_shapes_with(&self.shape_checks, &descs, &|name| params.get(name).map(|t| TensorDesc { dtype: t.dtype, shape: &t.shape, bytes: t.bytes() }), bindings)?;
+        // small host inputs (a step's tokens and positions) go to buffers
+        // kept between calls: no buffer made a call, and steps binding them
+        // keep their bind groups
+        let mut kept = self.host_inputs.lock().unwrap_or_else(|p| p.into_inner());
+        let mut kept_inputs = Vec::new();
         let inputs: Vec<GpuTensor> = inputs
             .iter()
             .enumerate()
             .map(|(i, v)| match v {
                 Value::Gpu(t) => Ok(t.clone()),
+                Value::Host(t) if t.data.len() <= KEPT_INPUT_BYTES && self.keeps_input(i) => {
+                    let label = format!("{} input {i}", self.func.name);
+                    let data = g.device_bytes(&label, t)?;
+                    let slot = &mut kept[i];
+                    if slot.as_ref().is_none_or(|b| b.size() < data.len().max(4) as u64) {
+                        *slot = Some(g.buffer(&label, KEPT_INPUT_BYTES.max(data.len()) as u64, STORAGE)?);
+                    }
+                    let buffer = slot.clone().expect("made above");
+                    g.write(&buffer, &data);
+                    kept_inputs.push(i);
+                    Ok(GpuTensor { dtype: t.dtype, shape: t.shape.clone(), buffer: Arc::new(buffer.into()), gpu: g.clone() })
+                }
                 Value::Host(t) => g.upload(&format!("{} input {i}", self.func.name), t),
             })
             .collect::<Result<_, RuntimeError>>()?;
+        drop(kept);
         let sizes = self.lowered.value_sizes(&b, &self.func.name)?;
         let slot_sizes = self.lowered.slot_sizes(&sizes);
         // outputs escape the call: each gets its own buffer, or appends to
         // an input's (the offset and bytes of the copy, per step; or the
         // binding a producer writes the rows through, per producer step)
         let mut own: HashMap<usize, Arc<PooledBuffer>> = HashMap::new();
+        // inputs grown in place and the values they become: the caller's
+        // buffer from call to call, so bind groups binding it are kept
+        let (mut grown_inputs, mut grown_values) = (Vec::new(), Vec::new());
         let mut copies: Vec<Option<(u64, u64)>> = vec![None; self.lowered.steps.len()];
         let mut written_into: Vec<Option<(usize, u64, u64)>> = vec![None; self.lowered.steps.len()];
         let binding_align = g.inner.limits.min_storage_buffer_offset_alignment.max(4) as u64;
@@ -1147,6 +1208,8 @@ impl GpuExecutable {
             // the caller's value and `inputs` hold it, nothing else
             if Arc::strong_count(&t.buffer) == 2 && t.buffer.buffer.size() >= need && need > old {
                 own.insert(out, t.buffer.clone());
+                grown_inputs.push(a.input);
+                grown_values.push(out);
                 match a.producer {
                     Some(p) if old % binding_align == 0 => {
                         written_into[p] = Some((out, old, need - old));
@@ -1218,6 +1281,7 @@ impl GpuExecutable {
         let dev = &g.inner.device;
         let steps = self.lowered.steps.len();
         let mut cache = self.bind_groups.lock().unwrap_or_else(|p| p.into_inner());
+        let mut groups_made = 0usize;
         // step i's bind group: the cached one where its bindings are the same
         let mut bind_group = |i: usize| -> Result<wgpu::BindGroup, RuntimeError> {
             let s = &self.lowered.steps[i];
@@ -1264,9 +1328,17 @@ impl GpuExecutable {
                 .map(|(i, (buffer, offset, size))| wgpu::BindGroupEntry { binding: i as u32, resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer, offset: *offset, size: *size }) })
                 .collect();
             let group = dev.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(&k.name), layout: &s.kernel.layout, entries: &entries });
+            groups_made += 1;
             // a call's inputs and returned values are new buffers each call:
-            // not kept (a cached group would keep them alive)
-            let per_call = written_into[i].is_some() || s.args.iter().chain([&Loc::Value(s.out)]).any(|a| matches!(a, Loc::Input(_)) || matches!(a, Loc::Value(v) if own.contains_key(v)));
+            // not kept (a cached group would keep them alive), but for
+            // caches grown in place; a row written into a cache binds it at
+            // a new offset each call
+            let per_call = written_into[i].is_some()
+                || s.args.iter().chain([&Loc::Value(s.out)]).any(|a| match a {
+                    Loc::Input(i) => !grown_inputs.contains(i) && !kept_inputs.contains(i),
+                    Loc::Value(v) => own.contains_key(v) && !grown_values.contains(v),
+                    Loc::Param(_) => false,
+                });
             cache[i] = (!per_call).then(|| (buffers, group.clone()));
             Ok(group)
         };
@@ -1356,6 +1428,7 @@ impl GpuExecutable {
             }
         }
         drop(cache);
+        self.bind_groups_made.fetch_add(groups_made as u64, std::sync::atomic::Ordering::Relaxed);
         let steps = steps as u32;
         let resolved = match &queries {
             Some(q) => {
@@ -1370,7 +1443,7 @@ impl GpuExecutable {
         if trace_calls() {
             let ms = |d: Duration| d.as_secs_f64() * 1e3;
             eprintln!(
-                "kiln: {} on the CPU: {:.3} ms preparing, {:.3} ms recording {steps} dispatches, {:.3} ms submitting the last",
+                "kiln: {} on the CPU: {:.3} ms preparing, {:.3} ms recording {steps} dispatches ({groups_made} bind groups made), {:.3} ms submitting the last",
                 self.func.name,
                 ms(recording - started),
                 ms(submitting - recording),

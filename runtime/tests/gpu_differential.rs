@@ -244,6 +244,55 @@ fn a_returned_cache_grows_in_place_where_nothing_else_holds_it() {
 }
 
 #[test]
+fn steps_binding_small_host_inputs_and_a_cache_grown_in_place_keep_their_bind_groups() {
+    // decode's pattern: a cache grown in place by a row from the host, and
+    // a step reading both (attention reads the cache and the positions).
+    // The row goes to a buffer the executable keeps, so after the first
+    // calls only the step writing the row into the cache (at a new offset
+    // each call) and the one writing the returned softmax make bind groups;
+    // every result stays exact although the kept buffer is rewritten each
+    // call
+    let gpu = GpuDevice::open(0).unwrap();
+    let f = FunctionBuilder::new("decode_like");
+    let past = f.input("past", DType::F32, &[Dim::sym("past"), 64.into()]);
+    let new = f.input("new", DType::F32, &[1.into(), 64.into()]);
+    let cache = past.concat(&[&new.mul_scalar(2.0)], 0);
+    let weighted = cache.mul(&new).exp();
+    let func = f.finish(&[&cache, &weighted.softmax()]).unwrap();
+    let exe = GpuExecutable::compile(&func, &gpu, &Default::default()).unwrap();
+    let steps = exe.kernels().count() as u64;
+    let mut cache = Value::Gpu(gpu.upload("cache", &HostTensor::from_f32(DType::F32, &[1, 64], &[0.0; 64])).unwrap());
+    let mut made = Vec::new();
+    for step in 1..=30 {
+        let row: Vec<f32> = (0..64).map(|i| (step * 64 + i) as f32 * 1e-4).collect();
+        let before = exe.bind_groups_made();
+        let out = exe.run_values(&[cache, Value::Host(HostTensor::from_f32(DType::F32, &[1, 64], &row))], &HashMap::new(), &Bindings::new()).unwrap();
+        made.push(exe.bind_groups_made() - before);
+        let mut out = out.into_iter();
+        cache = out.next().unwrap();
+        let rows: Vec<f64> = cache.to_host().unwrap().to_f64();
+        let want: Vec<f64> = rows
+            .chunks(64)
+            .flat_map(|r| {
+                let e: Vec<f64> = r.iter().zip(&row).map(|(a, &b)| (a * f64::from(b)).exp()).collect();
+                let most = e.iter().copied().fold(f64::MIN, f64::max);
+                let total: f64 = e.iter().map(|v| (v - most).exp()).sum();
+                e.into_iter().map(move |v| (v - most).exp() / total)
+            })
+            .collect();
+        let got = out.next().unwrap().to_host().unwrap().to_f64();
+        let err = kiln_dsl::rel_l2_error(&got, &want);
+        assert!(err <= TOL, "step {step}: relative L2 error {err:e}");
+        assert_eq!(rows.len(), 64 * (step + 1));
+        assert_eq!(rows[64 * step..].iter().map(|&v| v as f32 / 2.0).collect::<Vec<_>>(), row, "step {step}: the new row");
+    }
+    assert!(steps >= 3, "{steps} kernels");
+    // (the cache is copied to a larger buffer now and then: all new groups)
+    let steady = made.iter().filter(|&&m| m == 2).count();
+    assert!(steady >= 20 && made.iter().all(|&m| m <= steps), "{steps} kernels; groups made per call {made:?}");
+}
+
+#[test]
 fn a_growing_cache_reuses_the_buffers_of_dropped_outputs() {
     // decode's pattern: each call appends a row to the cache the previous
     // call returned, and the old cache is dropped
