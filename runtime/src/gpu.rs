@@ -557,11 +557,14 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
         Ok(wgpu::BufferBinding { buffer, offset: 0, size: None })
     }
 
-    /// The pipeline of `kernel`, compiled once per distinct shader: without
-    /// wgpu's run-time checks where [`GpuDevice::runs_unchecked`].
-    fn pipeline(&self, kernel: &GpuKernel) -> Result<wgpu::ComputePipeline, RuntimeError> {
+    /// The pipeline of `kernel`, compiled once per distinct shader and
+    /// layout: without wgpu's run-time checks where
+    /// [`GpuDevice::runs_unchecked`]; its output bound at a dynamic offset
+    /// where `dynamic_output` (a KV cache's new row, written at the cache's
+    /// end: one bind group serves every call).
+    fn pipeline(&self, kernel: &GpuKernel, dynamic_output: bool) -> Result<wgpu::ComputePipeline, RuntimeError> {
         let unchecked = self.runs_unchecked(kernel);
-        let key = format!("{}{}", if unchecked { "// unchecked\n" } else { "" }, kernel.wgsl()?);
+        let key = format!("{}{}{}", if unchecked { "// unchecked\n" } else { "" }, if dynamic_output { "// dynamic output\n" } else { "" }, kernel.wgsl()?);
         if let Some(p) = self.inner.pipelines.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(p.clone());
         }
@@ -578,13 +581,13 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
         };
         // every binding in the layout, used by the shader or not (a kernel
         // without symbolic dims never reads `dims`)
+        let n = kernel.ranges.iter().sum::<u32>();
         let entry = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
             binding,
             visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Storage { read_only }, has_dynamic_offset: false, min_binding_size: None },
+            ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Storage { read_only }, has_dynamic_offset: dynamic_output && binding == n, min_binding_size: None },
             count: None,
         };
-        let n = kernel.ranges.iter().sum::<u32>();
         let views = kernel.vector_views.len() as u32;
         let entries: Vec<_> = (0..n).map(|i| entry(i, true)).chain([entry(n, false), entry(n + 1, true)]).chain((0..views).map(|i| entry(n + 2 + i, true))).collect();
         let group_layout = dev.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(&kernel.name), entries: &entries });
@@ -928,6 +931,8 @@ struct GpuStep {
     /// Created without run-time checks: its symbols must be at least 1.
     unchecked: bool,
     layout: wgpu::BindGroupLayout,
+    /// Its output bound at a dynamic offset ([`Append::producer`]s).
+    dynamic_output: bool,
 }
 
 impl std::fmt::Debug for GpuStep {
@@ -1057,12 +1062,21 @@ impl GpuExecutable {
     fn compile_rewritten(func: Function, report: Option<Report>, gpu: &GpuDevice, options: &CompileOptions) -> Result<GpuExecutable, RuntimeError> {
         let lowered = lower_function(&func, if options.disable_memory_plan { Buffers::OnePerValue } else { Buffers::Shared }, WholeKernels::of_target(&gpu.target()), |source| {
             let kernel = gpu_kernel(source, &gpu.target(), gpu.adapter_kind(), options)?;
-            let pipeline = gpu.pipeline(&kernel)?;
-            Ok(GpuStep { unchecked: gpu.runs_unchecked(&kernel), layout: pipeline.get_bind_group_layout(0), kernel, pipeline })
+            let pipeline = gpu.pipeline(&kernel, false)?;
+            Ok(GpuStep { unchecked: gpu.runs_unchecked(&kernel), layout: pipeline.get_bind_group_layout(0), kernel, pipeline, dynamic_output: false })
         })?;
         let slots = lowered.plan.slots.len();
         let steps = lowered.steps.len();
         let (appends, shape_checks) = (appends(&func, &lowered), func.shape_checks());
+        // the steps computing a cache's new row bind their output at a
+        // dynamic offset: the cache's end, or 0 in their own value
+        let mut lowered = lowered;
+        for p in appends.iter().flatten().filter_map(|a| a.producer) {
+            let step = &mut lowered.steps[p].kernel;
+            step.pipeline = gpu.pipeline(&step.kernel, true)?;
+            step.layout = step.pipeline.get_bind_group_layout(0);
+            step.dynamic_output = true;
+        }
         let host_inputs = Mutex::new(vec![None; func.inputs().len()]);
         Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]), bind_groups: Mutex::new(vec![None; steps]), dims: Mutex::new(None), host_inputs, appends, appended_in_place: Default::default(), written_in_place: Default::default(), bind_groups_made: Default::default(), shape_checks })
     }
@@ -1211,7 +1225,8 @@ impl GpuExecutable {
                 grown_inputs.push(a.input);
                 grown_values.push(out);
                 match a.producer {
-                    Some(p) if old % binding_align == 0 => {
+                    // (dynamic offsets are 32-bit)
+                    Some(p) if old % binding_align == 0 && old <= u64::from(u32::MAX) => {
                         written_into[p] = Some((out, old, need - old));
                         self.written_in_place.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
@@ -1309,7 +1324,9 @@ impl GpuExecutable {
                 }
             }
             match written_into[i] {
-                Some((cache, offset, bytes)) => buffers.push((own[&cache].buffer.clone(), offset, std::num::NonZeroU64::new(bytes))),
+                // (the offset given when the group is set)
+                Some((cache, _, bytes)) => buffers.push((own[&cache].buffer.clone(), 0, std::num::NonZeroU64::new(bytes))),
+                None if s.kernel.dynamic_output => buffers.push((value_buffer(s.out).clone(), 0, std::num::NonZeroU64::new(sizes[s.out]))),
                 None => buffers.push(whole(value_buffer(s.out))?),
             }
             let dims_len = (4 * k.symbols.len()).max(4) as u64;
@@ -1331,14 +1348,13 @@ impl GpuExecutable {
             groups_made += 1;
             // a call's inputs and returned values are new buffers each call:
             // not kept (a cached group would keep them alive), but for
-            // caches grown in place; a row written into a cache binds it at
-            // a new offset each call
-            let per_call = written_into[i].is_some()
-                || s.args.iter().chain([&Loc::Value(s.out)]).any(|a| match a {
-                    Loc::Input(i) => !grown_inputs.contains(i) && !kept_inputs.contains(i),
-                    Loc::Value(v) => own.contains_key(v) && !grown_values.contains(v),
-                    Loc::Param(_) => false,
-                });
+            // caches grown in place (a row written into one is bound at a
+            // dynamic offset) and small host inputs kept
+            let per_call = s.args.iter().chain([&Loc::Value(s.out)]).any(|a| match a {
+                Loc::Input(i) => !grown_inputs.contains(i) && !kept_inputs.contains(i),
+                Loc::Value(v) => own.contains_key(v) && !grown_values.contains(v),
+                Loc::Param(_) => false,
+            });
             cache[i] = (!per_call).then(|| (buffers, group.clone()));
             Ok(group)
         };
@@ -1348,8 +1364,11 @@ impl GpuExecutable {
         };
         let record = |pass: &mut wgpu::ComputePass, i: usize, group: &wgpu::BindGroup, [x, y, z]: [u32; 3]| {
             if x > 0 && y > 0 && z > 0 {
-                pass.set_pipeline(&self.lowered.steps[i].kernel.pipeline);
-                pass.set_bind_group(0, group, &[]);
+                let step = &self.lowered.steps[i].kernel;
+                pass.set_pipeline(&step.pipeline);
+                // (below u32::MAX: written in place only then)
+                let offset = [written_into[i].map_or(0, |(_, offset, _)| offset as u32)];
+                pass.set_bind_group(0, group, if step.dynamic_output { &offset[..] } else { &[] });
                 pass.dispatch_workgroups(x, y, z);
             }
         };

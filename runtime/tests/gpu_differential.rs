@@ -247,11 +247,11 @@ fn a_returned_cache_grows_in_place_where_nothing_else_holds_it() {
 fn steps_binding_small_host_inputs_and_a_cache_grown_in_place_keep_their_bind_groups() {
     // decode's pattern: a cache grown in place by a row from the host, and
     // a step reading both (attention reads the cache and the positions).
-    // The row goes to a buffer the executable keeps, so after the first
-    // calls only the step writing the row into the cache (at a new offset
-    // each call) and the one writing the returned softmax make bind groups;
-    // every result stays exact although the kept buffer is rewritten each
-    // call
+    // The row goes to a buffer the executable keeps, and the step writing
+    // the new row into the cache binds it at a dynamic offset, so after the
+    // first calls only the step writing the returned softmax makes a bind
+    // group; every result stays exact although the kept buffer is
+    // rewritten each call
     let gpu = GpuDevice::open(0).unwrap();
     let f = FunctionBuilder::new("decode_like");
     let past = f.input("past", DType::F32, &[Dim::sym("past"), 64.into()]);
@@ -288,7 +288,7 @@ fn steps_binding_small_host_inputs_and_a_cache_grown_in_place_keep_their_bind_gr
     }
     assert!(steps >= 3, "{steps} kernels");
     // (the cache is copied to a larger buffer now and then: all new groups)
-    let steady = made.iter().filter(|&&m| m == 2).count();
+    let steady = made.iter().filter(|&&m| m == 1).count();
     assert!(steady >= 20 && made.iter().all(|&m| m <= steps), "{steps} kernels; groups made per call {made:?}");
 }
 
