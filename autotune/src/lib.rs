@@ -26,7 +26,7 @@ mod tune;
 mod workload;
 
 pub use error::TuneError;
-pub use measure::{rel_l2, Backend, MeasureOptions, Timing};
+pub use measure::{kernel_identity, rel_l2, Backend, MeasureOptions, Timing};
 pub use plot::convergence_plot;
 pub use space::{features, Point, Space};
 pub use tune::{tune, Outcome, Progress, Stop, Trial, TuneOptions};

@@ -148,26 +148,7 @@ impl Bench {
 
     /// Compile `w` with `knobs` on its kernel.
     pub fn compile(&self, w: &Workload, knobs: Knobs) -> Result<Compiled, String> {
-        let key = w.key.key.clone();
-        let seen = Arc::new(AtomicUsize::new(0));
-        let at = Arc::new(AtomicUsize::new(usize::MAX));
-        let adapter = match &self.backend {
-            Backend::Gpu(g) => Some(g.adapter_kind()),
-            Backend::Cpu => None,
-        };
-        let (seen2, at2) = (seen.clone(), at.clone());
-        let mut options = CompileOptions::default();
-        options.scheduler = Some(Arc::new(move |nest| {
-            let i = seen2.fetch_add(1, Ordering::SeqCst);
-            if nest.workload_key().key == key {
-                at2.store(i, Ordering::SeqCst);
-                return knobs.schedule(nest, Target::CPU);
-            }
-            match adapter {
-                Some(a) => Ok(default_gpu_schedule(nest, a)?.0),
-                None => Ok(default_schedule(nest, Target::CPU)?.0),
-            }
-        }));
+        let (options, at) = options_with(&self.backend, w, knobs);
         let exe = match &self.backend {
             Backend::Cpu => Exe::Cpu(CpuExecutable::compile(&w.func, &options).map_err(|e| e.to_string())?),
             Backend::Gpu(gpu) => Exe::Gpu(GpuExecutable::compile(&w.func, gpu, &options).map_err(|e| e.to_string())?),
@@ -252,4 +233,45 @@ pub fn rel_l2(a: &[f64], b: &[f64]) -> f64 {
         den += y * y;
     }
     (num / den.max(f64::MIN_POSITIVE)).sqrt()
+}
+
+/// Compile options scheduling `w`'s kernel with `knobs` and every other
+/// kernel by default; the index the kernel gets among the function's
+/// (set while compiling).
+fn options_with(backend: &Backend, w: &Workload, knobs: Knobs) -> (CompileOptions, Arc<AtomicUsize>) {
+    let key = w.key.key.clone();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let at = Arc::new(AtomicUsize::new(usize::MAX));
+    let adapter = match backend {
+        Backend::Gpu(g) => Some(g.adapter_kind()),
+        Backend::Cpu => None,
+    };
+    let at2 = at.clone();
+    let mut options = CompileOptions::default();
+    options.scheduler = Some(Arc::new(move |nest| {
+        let i = seen.fetch_add(1, Ordering::SeqCst);
+        if nest.workload_key().key == key {
+            at2.store(i, Ordering::SeqCst);
+            return knobs.schedule(nest, Target::CPU);
+        }
+        match adapter {
+            Some(a) => Ok(default_gpu_schedule(nest, a)?.0),
+            None => Ok(default_schedule(nest, Target::CPU)?.0),
+        }
+    }));
+    (options, at)
+}
+
+/// What identifies the kernel `knobs` make of `w`'s on a GPU: its
+/// shader, workgroup and grid (lowered, without a pipeline). Knobs a
+/// kernel ignores give the same text (the integer-dot GEMV reads only
+/// some; attention and quantize kernels built whole read fewer), so a
+/// search measures each kernel once. None on the CPU or where the knobs
+/// do not lower.
+pub fn kernel_identity(backend: &Backend, w: &Workload, knobs: Knobs) -> Option<String> {
+    let Backend::Gpu(gpu) = backend else { return None };
+    let (options, at) = options_with(backend, w, knobs);
+    let kernels = kiln_runtime::gpu_kernels(&w.func, &gpu.target(), gpu.adapter_kind(), &options).ok()?;
+    let (_, k) = kernels.get(at.load(Ordering::SeqCst))?;
+    Some(format!("{:?} {:?}\n{}", k.workgroup_size, k.grid, k.wgsl().ok()?))
 }

@@ -130,7 +130,8 @@ pub fn tune(backend: &Backend, w: &Workload, db: &TuningDb, device: &Device, o: 
     let default_knobs = space.default_knobs(&w.nest, adapter);
     let default_exe = bench.compile(w, default_knobs).map_err(failed)?;
     let default = bench.measure(&default_exe, w, &o.measure, None).map_err(failed)?;
-    let mut s = Search { space: &space, w, seen: HashSet::new(), schedules: HashMap::new(), train: Vec::new(), trials: Vec::new(), best: (default_knobs, default), last_gain: 0 };
+    let identity = |k: Knobs| crate::measure::kernel_identity(backend, w, k);
+    let mut s = Search { space: &space, w, identity: &identity, seen: HashSet::new(), schedules: HashMap::new(), train: Vec::new(), trials: Vec::new(), best: (default_knobs, default), last_gain: 0 };
     s.note(default_knobs, Ok(default), None);
     if let Some(p) = space.point(&default_knobs) {
         s.seen.insert(p);
@@ -157,7 +158,7 @@ pub fn tune(backend: &Backend, w: &Workload, db: &TuningDb, device: &Device, o: 
             break;
         }
         let p = space.random(&mut rng);
-        if !s.seen.contains(&p) && !queue.iter().any(|(q, _)| *q == p) {
+        if !s.seen.contains(&p) && !queue.iter().any(|(q, _)| *q == p) && s.distinct_schedule(&p) {
             queue.push((p, None));
         }
     }
@@ -250,9 +251,13 @@ fn median_timing(mut t: Vec<Timing>) -> Timing {
 struct Search<'a> {
     space: &'a Space,
     w: &'a Workload,
+    /// The kernel knobs make, as text, where the backend can tell
+    /// ([`crate::kernel_identity`]).
+    identity: &'a dyn Fn(Knobs) -> Option<String>,
     /// Points measured or queued.
     seen: HashSet<Point>,
-    /// Each point's scheduled nest as text (equal texts are the same kernel).
+    /// Each point's kernel (or scheduled nest) as text: equal texts are the
+    /// same kernel.
     schedules: HashMap<Point, Option<String>>,
     /// (features, median) of every timed candidate, this run's and stored.
     train: Vec<(Vec<f32>, f64)>,
@@ -338,17 +343,27 @@ impl Search<'_> {
         out
     }
 
-    /// Whether `p` schedules the nest differently from every point seen
-    /// (many GPU knobs are irrelevant to a kernel without a reduction); a
-    /// point that does not schedule it at all is worth one failed trial.
+    /// Whether `p` makes another kernel than every point seen: another
+    /// shader on a GPU (knobs a kernel built whole ignores change nothing),
+    /// else another scheduled nest (many GPU knobs are irrelevant to a
+    /// kernel without a reduction); a point that does not schedule the nest
+    /// at all is worth one failed trial.
     fn distinct_schedule(&mut self, p: &Point) -> bool {
-        let text = |s: &Self, p: &Point| s.space.knobs(p).and_then(|k| k.schedule(s.w.nest.clone(), Target::CPU).ok()).map(|v| v.to_string());
-        let mine = text(self, p);
+        let text = |s: &Self, p: &Point| {
+            let knobs = s.space.knobs(p)?;
+            let scheduled = knobs.schedule(s.w.nest.clone(), Target::CPU).ok()?;
+            Some((s.identity)(knobs).unwrap_or_else(|| scheduled.to_string()))
+        };
+        if !self.schedules.contains_key(p) {
+            let t = text(self, p);
+            self.schedules.insert(p.clone(), t);
+        }
+        let mine = self.schedules[p].clone();
         if mine.is_none() {
             return true;
         }
         let seen: Vec<Point> = self.seen.iter().cloned().collect();
-        for q in seen {
+        for q in seen.into_iter().filter(|q| q != p) {
             if !self.schedules.contains_key(&q) {
                 let t = text(self, &q);
                 self.schedules.insert(q.clone(), t);

@@ -79,25 +79,40 @@ fn stored_bytes(dtype: DType, shape: &[Dim], bindings: &Bindings) -> u64 {
     }
 }
 
-/// The workload of `matmul:DTYPE:MxKxN`: `x[M, K] · w[N, K]ᵀ` with f32
-/// activations and weights of DTYPE (f32, f16, q8_0, q4_0, q4_1, ...).
-/// M = 1 is a GEMV.
+/// The workload of `matmul:DTYPE:MxKxN[:ACTS]`: `x[M, K] · w[N, K]ᵀ` with
+/// weights of DTYPE (f32, f16, q8_0, q4_0, q4_1, ...) and f32 activations,
+/// or activations quantized to ACTS blocks first (q8_0 or q8_1: llama.cpp's
+/// arithmetic, whose GEMVs of Q4_0 and Q8_0 weights take packed integer
+/// dot products on a GPU). M = 1 is a GEMV.
 pub fn workload_from_spec(spec: &str) -> Result<Vec<Workload>, TuneError> {
-    let bad = |why: &str| TuneError::Workload(format!("`{spec}`: {why}; expected matmul:DTYPE:MxKxN, e.g. matmul:q4_0:1x4096x11008"));
+    let bad = |why: &str| TuneError::Workload(format!("`{spec}`: {why}; expected matmul:DTYPE:MxKxN[:ACTS], e.g. matmul:q4_0:1x4096x11008 or matmul:q4_0:1x4096x11008:q8_0"));
     let parts: Vec<&str> = spec.split(':').collect();
-    let [kind, dtype, dims] = parts[..] else { return Err(bad("three parts separated by `:`")) };
+    let (kind, dtype, dims, acts) = match parts[..] {
+        [kind, dtype, dims] => (kind, dtype, dims, None),
+        [kind, dtype, dims, acts] => (kind, dtype, dims, Some(acts)),
+        _ => return Err(bad("three or four parts separated by `:`")),
+    };
     if kind != "matmul" {
         return Err(bad(&format!("unknown workload kind `{kind}`")));
     }
     let dtype = DType::parse(dtype).ok_or_else(|| bad(&format!("unknown dtype `{dtype}`")))?;
+    let acts = match acts.map(|a| (a, DType::parse(a))) {
+        None => None,
+        Some((_, Some(a @ (DType::Q8_0 | DType::Q8_1)))) => Some(a),
+        Some((a, _)) => return Err(bad(&format!("activations `{a}`: q8_0 or q8_1"))),
+    };
     let dims: Vec<i64> = dims.split('x').map(|d| d.parse::<i64>().ok().filter(|&v| v > 0)).collect::<Option<_>>().ok_or_else(|| bad("M, K and N are positive integers"))?;
     let [m, k, n] = dims[..] else { return Err(bad("three dimensions MxKxN")) };
-    if dtype.is_quantized() && k % 32 != 0 {
-        return Err(bad(&format!("K = {k} is not a multiple of the 32-value blocks of {}", dtype.name())));
+    if let Some(blocks) = [Some(dtype), acts].into_iter().flatten().find(|d| d.is_quantized()).filter(|_| k % 32 != 0) {
+        return Err(bad(&format!("K = {k} is not a multiple of the 32-value blocks of {}", blocks.name())));
     }
     let f = FunctionBuilder::new("matmul");
     let x = f.input("x", DType::F32, &[Dim::new(m), Dim::new(k)]);
     let w = f.input("w", dtype, &[Dim::new(n), Dim::new(k)]);
+    let x = match acts {
+        Some(a) => x.quantize(a),
+        None => x,
+    };
     let func = f.finish(&[&x.matmul_t(&w)]).map_err(|e| bad(&e.to_string()))?;
     let found = kernels_of(&func, &Bindings::new(), spec, &mut HashSet::new(), &|class| class == "gemv" || class == "gemm")?;
     if found.is_empty() {

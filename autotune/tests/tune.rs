@@ -93,7 +93,7 @@ fn candidates_are_checked_against_the_reference_before_they_are_timed() {
 
 #[test]
 fn bad_workload_specs_are_clear_errors() {
-    for (spec, says) in [("matmul:q4_0:1x100x64", "multiple of the 32-value blocks"), ("matmul:q9:1x64x64", "unknown dtype"), ("conv:f32:1x2x3", "unknown workload kind"), ("matmul:f32:1x0x3", "positive"), ("matmul:f32", "three parts")] {
+    for (spec, says) in [("matmul:q4_0:1x100x64", "multiple of the 32-value blocks of q4_0"), ("matmul:q9:1x64x64", "unknown dtype"), ("conv:f32:1x2x3", "unknown workload kind"), ("matmul:f32:1x0x3", "positive"), ("matmul:f32", "three or four parts"), ("matmul:q4_0:1x64x64:f16", "activations `f16`: q8_0 or q8_1"), ("matmul:f32:1x48x4:q8_0", "multiple of the 32-value blocks of q8_0")] {
         let err = workload_from_spec(spec).unwrap_err().to_string();
         assert!(err.contains(says) && err.contains(spec), "{spec}: {err}");
     }
@@ -151,4 +151,29 @@ fn only_kernels_scheduled_with_their_tuned_knobs_are_counted() {
     // on the CPU they schedule its kernel
     CpuExecutable::compile(&w.func, &options).unwrap();
     assert_eq!(tuned.usage().0, 1, "{:?}", tuned.usage());
+}
+
+/// Knobs that a kernel built whole ignores make the same shader: a search
+/// measures each distinct kernel once. The integer-dot GEMV (llama.cpp's
+/// arithmetic) reads the vector width only as blocks per step (8: one,
+/// 16: two, 32: four), so widths 1 to 8 are one kernel.
+#[test]
+fn a_search_measures_each_distinct_kernel_once() {
+    let backend = Backend::Gpu(GpuDevice::open(0).unwrap());
+    let w = workload_from_spec("matmul:q4_0:1x256x64:q8_0").unwrap().remove(0);
+    assert_eq!(w.key.class, "gemv");
+    let id = |width| kiln_autotune::kernel_identity(&backend, &w, Knobs::Gpu(GpuKnobs { reduce_threads: 64, outputs_per_group: 2, vector_width: width, tile: 0 })).unwrap();
+    assert!(id(8).contains("dot4I8Packed"), "{}", id(8));
+    assert_eq!(id(1), id(8));
+    assert_eq!(id(4), id(8));
+    assert_ne!(id(16), id(8));
+    assert_ne!(id(32), id(16));
+    let dir = tempfile::tempdir().unwrap();
+    let db = TuningDb::open(dir.path().join("tuning.db")).unwrap();
+    let out = tune(&backend, &w, &db, &device("lavapipe"), &short(12), &mut |_| {}).unwrap();
+    let kernels: Vec<String> = out.trials.iter().filter_map(|t| kiln_autotune::kernel_identity(&backend, &w, t.knobs)).collect();
+    assert!(kernels.len() >= 4, "{} trials lowered", kernels.len());
+    for (i, k) in kernels.iter().enumerate() {
+        assert!(!kernels[..i].contains(k), "trial {i} measured a kernel again: {:?}", out.trials[i].knobs);
+    }
 }

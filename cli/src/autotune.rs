@@ -19,8 +19,9 @@ pub struct AutotuneArgs {
     /// compiles it for the device.
     #[arg(long, conflicts_with = "workload", required_unless_present = "workload")]
     model: Option<String>,
-    /// Tune this workload instead: `matmul:DTYPE:MxKxN` (x[M, K] · w[N, K]ᵀ,
-    /// f32 x; M = 1 is a GEMV); repeat for several.
+    /// Tune this workload instead: `matmul:DTYPE:MxKxN[:ACTS]` (x[M, K] ·
+    /// w[N, K]ᵀ, f32 x, or x quantized to ACTS = q8_0|q8_1 first as
+    /// llama.cpp's arithmetic does; M = 1 is a GEMV); repeat for several.
     #[arg(long)]
     workload: Vec<String>,
     /// The kernel classes of the model to tune, comma-separated: gemv,
