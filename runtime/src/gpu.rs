@@ -971,6 +971,12 @@ pub struct GpuExecutable {
     written_in_place: std::sync::atomic::AtomicU64,
     /// Bind groups made so far (the rest were kept from earlier calls).
     bind_groups_made: std::sync::atomic::AtomicU64,
+    /// Whether every parameter's declared shape is constant
+    /// ([`kiln_dsl::ShapeChecks::constant_params`]).
+    constant_params: bool,
+    /// Whether a call through its [`GpuModule`] (whose parameters never
+    /// change) has checked them: later ones check only the inputs.
+    module_params_checked: std::sync::atomic::AtomicBool,
     /// What binding a call's shapes checks, gathered once.
     shape_checks: kiln_dsl::ShapeChecks,
 }
@@ -1078,7 +1084,8 @@ impl GpuExecutable {
             step.dynamic_output = true;
         }
         let host_inputs = Mutex::new(vec![None; func.inputs().len()]);
-        Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]), bind_groups: Mutex::new(vec![None; steps]), dims: Mutex::new(None), host_inputs, appends, appended_in_place: Default::default(), written_in_place: Default::default(), bind_groups_made: Default::default(), shape_checks })
+        let constant_params = shape_checks.constant_params();
+        Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]), bind_groups: Mutex::new(vec![None; steps]), dims: Mutex::new(None), host_inputs, appends, appended_in_place: Default::default(), written_in_place: Default::default(), bind_groups_made: Default::default(), constant_params, module_params_checked: Default::default(), shape_checks })
     }
 
     /// What the graph optimizer did, if the options set one.
@@ -1170,13 +1177,38 @@ impl GpuExecutable {
         self.run_inner(inputs, params, bindings, true)
     }
 
+    /// A call from the [`GpuModule`] whose unchanging `params` these are:
+    /// after one call has checked them, the next check only the inputs.
+    fn run_module(&self, inputs: &[Value], params: &HashMap<String, GpuTensor>, bindings: &Bindings, profile: bool) -> Result<(Vec<Value>, Vec<Duration>), RuntimeError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        if profile && !self.gpu.has_timestamps() {
+            return Err(gpu_error(format!("{} has no timestamp queries, so kernels cannot be timed on it", self.gpu.info().name)));
+        }
+        let checked = self.module_params_checked.load(Relaxed);
+        let out = self.run_checked(inputs, params, bindings, profile, checked)?;
+        if !checked && self.constant_params {
+            self.module_params_checked.store(true, Relaxed);
+        }
+        Ok(out)
+    }
+
     fn run_inner(&self, inputs: &[Value], params: &HashMap<String, GpuTensor>, bindings: &Bindings, profile: bool) -> Result<(Vec<Value>, Vec<Duration>), RuntimeError> {
+        self.run_checked(inputs, params, bindings, profile, false)
+    }
+
+    /// A call; `params_checked`: the parameters passed a call before and
+    /// are the same (constant shapes), so only the inputs are checked.
+    fn run_checked(&self, inputs: &[Value], params: &HashMap<String, GpuTensor>, bindings: &Bindings, profile: bool, params_checked: bool) -> Result<(Vec<Value>, Vec<Duration>), RuntimeError> {
         let started = std::time::Instant::now();
         let g = &self.gpu;
         g.check()?;
         g.inner.recycled.next_call();
         let descs: Vec<TensorDesc> = inputs.iter().map(Value::desc).collect();
-        let b = self.func.bind_shapes_with(&self.shape_checks, &descs, &|name| params.get(name).map(|t| TensorDesc { dtype: t.dtype, shape: &t.shape, bytes: t.bytes() }), bindings)?;
+        let b = if params_checked {
+            self.func.bind_inputs_with(&self.shape_checks, &descs, bindings)?
+        } else {
+            self.func.bind_shapes_with(&self.shape_checks, &descs, &|name| params.get(name).map(|t| TensorDesc { dtype: t.dtype, shape: &t.shape, bytes: t.bytes() }), bindings)?
+        };
         // small host inputs (a step's tokens and positions) go to buffers
         // kept between calls: no buffer made a call, and steps binding them
         // keep their bind groups
@@ -1532,12 +1564,12 @@ impl GpuModule {
 
     /// Run function `name`; outputs stay on the GPU.
     pub fn run(&self, name: &str, inputs: &[Value], bindings: &Bindings) -> Result<Vec<Value>, RuntimeError> {
-        self.function(name)?.run_values(inputs, &self.params, bindings)
+        self.function(name)?.run_module(inputs, &self.params, bindings, false).map(|(out, _)| out)
     }
 
     /// [`GpuModule::run`], also returning each kernel's GPU time.
     pub fn run_profiled(&self, name: &str, inputs: &[Value], bindings: &Bindings) -> Result<(Vec<Value>, Vec<Duration>), RuntimeError> {
-        self.function(name)?.run_profiled(inputs, &self.params, bindings)
+        self.function(name)?.run_module(inputs, &self.params, bindings, true)
     }
 
     /// A compiled function by name.

@@ -293,6 +293,32 @@ fn steps_binding_small_host_inputs_and_a_cache_grown_in_place_keep_their_bind_gr
 }
 
 #[test]
+fn a_gpu_modules_calls_check_their_inputs_every_time_and_its_weights_once() {
+    // a module's parameters never change after it is compiled: its first
+    // call checks them, later ones only the inputs, which still fail
+    // clearly, and the results stay right
+    let mut m = kiln_dsl::Module::new();
+    m.declare_param("w", DType::F32, &d(&[8, 4])).unwrap();
+    let f = m.function_builder("apply");
+    let x = f.input("x", DType::F32, &[Dim::sym("n"), 4.into()]);
+    let y = x.matmul_t(&f.param("w"));
+    m.add_function(f.finish(&[&y]).unwrap()).unwrap();
+    let w: Vec<f32> = (0..32).map(|i| i as f32 * 0.125).collect();
+    let params = HashMap::from([("w".to_string(), HostTensor::from_f32(DType::F32, &[8, 4], &w))]);
+    let module = kiln_runtime::GpuModule::compile(&m, &params, gpu(), &Default::default()).unwrap();
+    for n in [1usize, 3, 2] {
+        let xs: Vec<f32> = (0..4 * n).map(|i| 1.0 - i as f32 * 0.25).collect();
+        let out = module.run("apply", &[Value::Host(HostTensor::from_f32(DType::F32, &[n, 4], &xs))], &Bindings::new()).unwrap();
+        let want: Vec<f64> = xs.chunks(4).flat_map(|x| w.chunks(4).map(move |r| r.iter().zip(x).map(|(a, b)| f64::from(a * b)).sum())).collect();
+        assert_eq!(out[0].to_host().unwrap().to_f64(), want, "{n} rows");
+    }
+    let wrong = module.run("apply", &[Value::Host(HostTensor::from_f32(DType::F32, &[2, 5], &[0.0; 10]))], &Bindings::new()).unwrap_err();
+    assert!(wrong.to_string().contains("declared f32[n, 4]"), "{wrong}");
+    let none = module.run("apply", &[], &Bindings::new()).unwrap_err();
+    assert!(none.to_string().contains("expects 1 inputs"), "{none}");
+}
+
+#[test]
 fn a_growing_cache_reuses_the_buffers_of_dropped_outputs() {
     // decode's pattern: each call appends a row to the cache the previous
     // call returned, and the old cache is dropped
