@@ -1211,7 +1211,8 @@ impl GpuExecutable {
         };
         // small host inputs (a step's tokens and positions) go to buffers
         // kept between calls: no buffer made a call, and steps binding them
-        // keep their bind groups
+        // keep their bind groups. Held until the call's last submission: a
+        // write waits for the next submission, which must be this call's
         let mut kept = self.host_inputs.lock().unwrap_or_else(|p| p.into_inner());
         let mut kept_inputs = Vec::new();
         let inputs: Vec<GpuTensor> = inputs
@@ -1234,7 +1235,6 @@ impl GpuExecutable {
                 Value::Host(t) => g.upload(&format!("{} input {i}", self.func.name), t),
             })
             .collect::<Result<_, RuntimeError>>()?;
-        drop(kept);
         let sizes = self.lowered.value_sizes(&b, &self.func.name)?;
         let slot_sizes = self.lowered.slot_sizes(&sizes);
         // outputs escape the call: each gets its own buffer, or appends to
@@ -1503,6 +1503,7 @@ impl GpuExecutable {
         }
         g.check()?;
         drop(pool);
+        drop(kept);
         let times = match resolved {
             Some(resolve) => {
                 let t = GpuTensor { dtype: DType::I32, shape: vec![4 * steps as usize], buffer: Arc::new(resolve.into()), gpu: g.clone() }.to_host()?;

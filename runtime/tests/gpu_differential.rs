@@ -293,6 +293,28 @@ fn steps_binding_small_host_inputs_and_a_cache_grown_in_place_keep_their_bind_gr
 }
 
 #[test]
+fn calls_from_several_threads_each_read_their_own_host_inputs() {
+    // small host inputs share a buffer the executable keeps: a call's
+    // write of it must not land before another call's kernels read it
+    let f = FunctionBuilder::new("double");
+    let x = f.input("x", DType::F32, &[64.into()]);
+    let func = f.finish(&[&x.mul_scalar(2.0).add_scalar(1.0)]).unwrap();
+    let exe = GpuExecutable::compile(&func, gpu(), &Default::default()).unwrap();
+    std::thread::scope(|scope| {
+        for thread in 0..3 {
+            let exe = &exe;
+            scope.spawn(move || {
+                for call in 0..40 {
+                    let v = (thread * 1000 + call) as f32;
+                    let out = exe.run_values(&[Value::Host(HostTensor::from_f32(DType::F32, &[64], &[v; 64]))], &HashMap::new(), &Bindings::new()).unwrap();
+                    assert_eq!(out[0].to_host().unwrap().to_f32(), vec![2.0 * v + 1.0; 64], "thread {thread}, call {call}");
+                }
+            });
+        }
+    });
+}
+
+#[test]
 fn a_gpu_modules_calls_check_their_inputs_every_time_and_its_weights_once() {
     // a module's parameters never change after it is compiled: its first
     // call checks them, later ones only the inputs, which still fail
