@@ -17,7 +17,7 @@
 //! watched for out-of-memory.
 
 use crate::error::RuntimeError;
-use crate::plan::{lower_function, Buffers, KernelSource, Loc, Lowered, WholeKernels};
+use crate::plan::{lower_function, Buffers, KernelSource, Loc, Lowered, Step, WholeKernels};
 use crate::CompileOptions;
 use kiln_codegen::gpu::{lower, lower_attention, lower_row_reduced, GpuKernel, GpuTarget, MATRIX_WORKGROUP_BYTES};
 use kiln_dsl::{quant, Bindings, DType, Function, HostTensor, Module, TensorDesc};
@@ -953,9 +953,9 @@ pub struct GpuExecutable {
     /// steps that bind no input or returned value other than a KV cache
     /// grown in place or a host input kept: a call whose step binds the
     /// same buffers (parameters, the plan's slots, the dims buffer, kept
-    /// inputs, a cache that kept its buffer; most steps) reuses it. A group kept for a cache holds
-    /// that buffer until a call binds another or the executable is
-    /// dropped.
+    /// inputs, a cache that kept its buffer; most steps) reuses it. A group
+    /// kept for a cache holds that buffer until a call binds another or the
+    /// executable is dropped.
     bind_groups: Mutex<Vec<Option<(Vec<BindingKey>, wgpu::BindGroup)>>>,
     /// The buffer of every step's dims, kept between calls.
     dims: Mutex<Option<wgpu::Buffer>>,
@@ -979,6 +979,37 @@ pub struct GpuExecutable {
     module_params_checked: std::sync::atomic::AtomicBool,
     /// What binding a call's shapes checks, gathered once.
     shape_checks: kiln_dsl::ShapeChecks,
+    /// The distinct symbol lists the steps read from the dims buffer
+    /// (most steps share a few: none, or the context's), and each step's.
+    dims_lists: Vec<DimsList>,
+    dims_list_of: Vec<usize>,
+}
+
+/// Symbolic dims kernels read, in order, and the first kernel reading them
+/// that runs unchecked (its dims must be at least 1).
+struct DimsList {
+    symbols: Vec<String>,
+    unchecked_kernel: Option<String>,
+}
+
+/// The distinct symbol lists of `steps` ([`DimsList`]) and each step's.
+fn dims_lists(steps: &[Step<GpuStep>]) -> (Vec<DimsList>, Vec<usize>) {
+    let mut lists: Vec<DimsList> = Vec::new();
+    let of = steps
+        .iter()
+        .map(|s| {
+            let k = &s.kernel;
+            let i = lists.iter().position(|l| l.symbols == k.kernel.symbols).unwrap_or_else(|| {
+                lists.push(DimsList { symbols: k.kernel.symbols.clone(), unchecked_kernel: None });
+                lists.len() - 1
+            });
+            if k.unchecked && lists[i].unchecked_kernel.is_none() {
+                lists[i].unchecked_kernel = Some(k.kernel.name.clone());
+            }
+            i
+        })
+        .collect();
+    (lists, of)
 }
 
 /// A step that concatenates a call's input and new rows along the first
@@ -1085,7 +1116,8 @@ impl GpuExecutable {
         }
         let host_inputs = Mutex::new(vec![None; func.inputs().len()]);
         let constant_params = shape_checks.constant_params();
-        Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]), bind_groups: Mutex::new(vec![None; steps]), dims: Mutex::new(None), host_inputs, appends, appended_in_place: Default::default(), written_in_place: Default::default(), bind_groups_made: Default::default(), constant_params, module_params_checked: Default::default(), shape_checks })
+        let (dims_lists, dims_list_of) = dims_lists(&lowered.steps);
+        Ok(GpuExecutable { func, lowered, report, gpu: gpu.clone(), pool: Mutex::new(vec![None; slots]), bind_groups: Mutex::new(vec![None; steps]), dims: Mutex::new(None), host_inputs, appends, appended_in_place: Default::default(), written_in_place: Default::default(), bind_groups_made: Default::default(), constant_params, module_params_checked: Default::default(), shape_checks, dims_lists, dims_list_of })
     }
 
     /// What the graph optimizer did, if the options set one.
@@ -1297,27 +1329,28 @@ impl GpuExecutable {
         // aligned offsets (most steps share a few: none, or the context's)
         let align = g.inner.limits.min_storage_buffer_offset_alignment.max(4) as usize;
         let mut dims_bytes = Vec::new();
-        let mut dims_at = Vec::with_capacity(self.lowered.steps.len());
-        let mut dims_lists: HashMap<Vec<i32>, u64> = HashMap::new();
-        for s in &self.lowered.steps {
-            let mut list = Vec::with_capacity(s.kernel.kernel.symbols.len());
-            for sym in &s.kernel.kernel.symbols {
-                if s.kernel.unchecked && b[sym] < 1 {
+        let mut offsets: HashMap<Vec<i32>, u64> = HashMap::new();
+        let mut list_at = Vec::with_capacity(self.dims_lists.len());
+        for list in &self.dims_lists {
+            let mut values = Vec::with_capacity(list.symbols.len());
+            for sym in &list.symbols {
+                if let Some(kernel) = list.unchecked_kernel.as_ref().filter(|_| b[sym] < 1) {
                     return Err(gpu_error(format!(
-                        "dim `{sym}` is {} in kernel `{}`, which runs without run-time checks because its accesses are proven in bounds only for dims of at least 1 (KILN_GPU_DISABLE=trusted runs every kernel checked)",
-                        b[sym], s.kernel.kernel.name
+                        "dim `{sym}` is {} in kernel `{kernel}`, which runs without run-time checks because its accesses are proven in bounds only for dims of at least 1 (KILN_GPU_DISABLE=trusted runs every kernel checked)",
+                        b[sym]
                     )));
                 }
-                list.push(b[sym] as i32);
+                values.push(b[sym] as i32);
             }
-            let at = *dims_lists.entry(list).or_insert_with_key(|list| {
+            let at = *offsets.entry(values).or_insert_with_key(|values| {
                 let at = dims_bytes.len() as u64;
-                dims_bytes.extend(list.iter().flat_map(|v| v.to_le_bytes()));
+                dims_bytes.extend(values.iter().flat_map(|v| v.to_le_bytes()));
                 dims_bytes.resize((dims_bytes.len() + 4).div_ceil(align) * align, 0);
                 at
             });
-            dims_at.push(at);
+            list_at.push(at);
         }
+        let dims_at: Vec<u64> = self.dims_list_of.iter().map(|&l| list_at[l]).collect();
         let mut dims_slot = self.dims.lock().unwrap_or_else(|p| p.into_inner());
         if dims_slot.as_ref().is_none_or(|d| d.size() < dims_bytes.len() as u64) {
             *dims_slot = Some(g.buffer("dims", dims_bytes.len() as u64, STORAGE)?);
