@@ -179,7 +179,7 @@ impl Function {
         self.bind_checked(checks, inputs, None, extra)
     }
 
-    fn bind_checked<'a>(&self, checks: &ShapeChecks, inputs: &[TensorDesc<'a>], params: Option<&dyn Fn(&str) -> Option<TensorDesc<'a>>>, extra: &Bindings) -> Result<Bindings, GraphError> {
+    fn bind_checked<'a>(&self, checks: &ShapeChecks, inputs: &[TensorDesc<'a>], params: Option<ParamDescs<'_, 'a>>, extra: &Bindings) -> Result<Bindings, GraphError> {
         if inputs.len() != checks.inputs.len() {
             return Err(GraphError::Input { name: self.name.clone(), message: format!("expects {} inputs, got {}", checks.inputs.len(), inputs.len()) });
         }
@@ -239,6 +239,10 @@ impl Function {
         Ok(b)
     }
 }
+
+/// How a call's parameters are looked up by name (what they are where they
+/// live).
+type ParamDescs<'f, 'a> = &'f dyn Fn(&str) -> Option<TensorDesc<'a>>;
 
 /// What [`Function::bind_shapes`] checks beyond the inputs' and parameters'
 /// own shapes, gathered once per function ([`Function::shape_checks`]): the
