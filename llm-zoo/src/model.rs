@@ -386,6 +386,17 @@ pub struct Session<'m> {
     tokens: Vec<u32>,
 }
 
+/// A GPU keeps bind groups of a sequence's KV cache between calls; a
+/// finished sequence lets them go, so that the next one's cache need not
+/// fit beside its.
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        if let Compiled::Gpu(m) = &self.model.module {
+            m.forget_callers_buffers();
+        }
+    }
+}
+
 pub(crate) fn i32s(v: impl IntoIterator<Item = usize>) -> HostTensor {
     let v: Vec<i32> = v.into_iter().map(|x| x as i32).collect();
     HostTensor::from_i32(&[v.len()], &v)

@@ -954,9 +954,12 @@ pub struct GpuExecutable {
     /// grown in place or a host input kept: a call whose step binds the
     /// same buffers (parameters, the plan's slots, the dims buffer, kept
     /// inputs, a cache that kept its buffer; most steps) reuses it. A group
-    /// kept for a cache holds that buffer until a call binds another or the
+    /// kept for a cache holds that buffer until a call binds another, the
+    /// caller lets it go ([`GpuExecutable::forget_callers_buffers`]) or the
     /// executable is dropped.
-    bind_groups: Mutex<Vec<Option<(Vec<BindingKey>, wgpu::BindGroup)>>>,
+    /// (The flag: it binds a caller's cache, which
+    /// [`GpuExecutable::forget_callers_buffers`] lets go.)
+    bind_groups: Mutex<Vec<Option<(Vec<BindingKey>, wgpu::BindGroup, bool)>>>,
     /// The buffer of every step's dims, kept between calls.
     dims: Mutex<Option<wgpu::Buffer>>,
     /// Per input, the buffer small host inputs are written into, kept
@@ -1146,6 +1149,19 @@ impl GpuExecutable {
     /// the step computing them wrote into the cache directly (no copy).
     pub fn written_in_place(&self) -> u64 {
         self.written_in_place.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Let go of the bind groups kept for steps that bind a caller's KV
+    /// cache (grown in place), which hold its buffer until a call binds
+    /// another: for when the sequence is done (`kiln_llm_zoo`'s `Session`
+    /// does it when dropped, so a new sequence's cache never has to fit
+    /// beside the last one's). The next call makes them again.
+    pub fn forget_callers_buffers(&self) {
+        for kept in self.bind_groups.lock().unwrap_or_else(|p| p.into_inner()).iter_mut() {
+            if kept.as_ref().is_some_and(|k| k.2) {
+                *kept = None;
+            }
+        }
     }
 
     /// Bind groups its calls have made so far: a step whose buffers are
@@ -1399,7 +1415,7 @@ impl GpuExecutable {
             for &v in &k.vector_views {
                 buffers.push(whole(arg_buffer(&s.args[v]))?);
             }
-            if let Some((key, group)) = &cache[i] {
+            if let Some((key, group, _)) = &cache[i] {
                 if *key == buffers {
                     return Ok(group.clone());
                 }
@@ -1420,7 +1436,8 @@ impl GpuExecutable {
                 Loc::Value(v) => own.contains_key(v) && !grown_values.contains(v),
                 Loc::Param(_) => false,
             });
-            cache[i] = (!per_call).then(|| (buffers, group.clone()));
+            let holds_cache = s.args.iter().any(|a| matches!(a, Loc::Input(i) if grown_inputs.contains(i)) || matches!(a, Loc::Value(v) if grown_values.contains(v))) || written_into[i].is_some();
+            cache[i] = (!per_call).then(|| (buffers, group.clone(), holds_cache));
             Ok(group)
         };
         let dispatch = |i: usize| -> Result<[u32; 3], RuntimeError> {
@@ -1604,6 +1621,11 @@ impl GpuModule {
     /// [`GpuModule::run`], also returning each kernel's GPU time.
     pub fn run_profiled(&self, name: &str, inputs: &[Value], bindings: &Bindings) -> Result<(Vec<Value>, Vec<Duration>), RuntimeError> {
         self.function(name)?.run_module(inputs, &self.params, bindings, true)
+    }
+
+    /// [`GpuExecutable::forget_callers_buffers`] for every function.
+    pub fn forget_callers_buffers(&self) {
+        self.functions.values().for_each(GpuExecutable::forget_callers_buffers);
     }
 
     /// A compiled function by name.

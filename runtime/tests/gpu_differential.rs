@@ -290,6 +290,19 @@ fn steps_binding_small_host_inputs_and_a_cache_grown_in_place_keep_their_bind_gr
     // (the cache is copied to a larger buffer now and then: all new groups)
     let steady = made.iter().filter(|&&m| m == 1).count();
     assert!(steady >= 20 && made.iter().all(|&m| m <= steps), "{steps} kernels; groups made per call {made:?}");
+    // a caller done with the cache lets the groups binding it go: the next
+    // call makes them again (the row's producer and the step reading the
+    // cache, with the returned softmax's: at least 3), then keeps them
+    exe.forget_callers_buffers();
+    let mut after = Vec::new();
+    for call in 0..6 {
+        let before = exe.bind_groups_made();
+        let out = exe.run_values(&[cache, Value::Host(HostTensor::from_f32(DType::F32, &[1, 64], &[0.5; 64]))], &HashMap::new(), &Bindings::new()).unwrap();
+        after.push(exe.bind_groups_made() - before);
+        cache = out.into_iter().next().unwrap();
+        assert_eq!(cache.to_host().unwrap().to_f64()[64 * (31 + call)..], [1.0; 64], "call {call} after forgetting: the new row");
+    }
+    assert!(after[0] >= 3 && after[1..].contains(&1), "groups made per call after forgetting: {after:?}");
 }
 
 #[test]
