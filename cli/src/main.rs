@@ -211,7 +211,7 @@ enum Command {
         #[arg(long, default_value = "auto")]
         device: DeviceChoice,
         /// The arithmetic (default: llamacpp on the CPU; on a GPU llamacpp for
-    /// models mostly of Q4_0/Q8_0 weights, else f32).
+        /// models mostly of Q4_0/Q8_0 weights, else f32).
         #[arg(long, value_enum)]
         numerics: Option<NumericsChoice>,
         /// Graph rewriting (fusion): on, off, or auto (on for a GPU).
